@@ -37,7 +37,8 @@ struct pattern {
 };
 
 /* Noise spec §7.4 and §7.5. Message i is sent by the initiator when i is
- * even. */
+ * even. Each party's first message starts with "e", so every psk placement
+ * meets the validity rule of §9.3 (e before any psk-keyed encryption). */
 static const struct pattern patterns[] = {
         {"NN", 0, 0, 2, {{T_E}, {T_E, T_EE}}},
         {"XX", 0, 0, 3, {{T_E}, {T_E, T_EE, T_S, T_ES}, {T_S, T_SE}}},
@@ -600,6 +601,8 @@ tn_err tn_noise_hs_split(tn_noise_hs *hs, tn_noise_cipher *tx, tn_noise_cipher *
 
 	if (hs == NULL || tx == NULL || rx == NULL || tx == rx)
 		return TN_ERR_INVAL;
+	/* tx and rx are left alone on failure: they may be live ciphers
+	 * passed by mistake to a second split. */
 	if (hs->status != ST_DONE)
 		return TN_ERR_STATE;
 	/* Split(): temp_k1, temp_k2 = HKDF(ck, zerolen, 2); c1 carries
@@ -626,6 +629,7 @@ tn_err tn_noise_hs_hash(const tn_noise_hs *hs, uint8_t out[TN_NOISE_HASH])
 {
 	if (hs == NULL || out == NULL)
 		return TN_ERR_INVAL;
+	memset(out, 0, TN_NOISE_HASH);
 	if (hs->status != ST_DONE && hs->status != ST_SPLIT)
 		return TN_ERR_STATE;
 	memcpy(out, hs->h, TN_NOISE_HASH);
@@ -636,6 +640,7 @@ tn_err tn_noise_hs_remote_static(const tn_noise_hs *hs, tn_noise_pubkey *out)
 {
 	if (hs == NULL || out == NULL)
 		return TN_ERR_INVAL;
+	memset(out, 0, sizeof *out);
 	if (hs->status != ST_ACTIVE && hs->status != ST_DONE && hs->status != ST_SPLIT)
 		return TN_ERR_STATE;
 	if (!has(hs, F_RS))

@@ -789,8 +789,8 @@ static void check_truncations(const char *name, unsigned k, size_t fixed)
 		tn_ssize rc = tn_noise_hs_read(&trial, msg, t, pt, sizeof pt);
 		assert_int_equal(rc, t < fixed ? TN_ERR_PROTO : TN_ERR_AUTH);
 		assert_int_equal(tn_noise_hs_next(&trial), TN_NOISE_FAILED);
+		tn_noise_hs_free(&trial);
 	}
-	tn_noise_hs_free(&trial);
 	tn_noise_hs_free(&snap);
 }
 
@@ -809,6 +809,22 @@ static void truncation_ik_every_message(void **state)
 	const char *name = "Noise_IK_25519_ChaChaPoly_BLAKE2b";
 	check_truncations(name, 0, 32 + 48 + 16);
 	check_truncations(name, 1, 32 + 16);
+}
+
+static void truncation_kk_every_message(void **state)
+{
+	(void)state;
+	const char *name = "Noise_KK_25519_ChaChaPoly_BLAKE2b";
+	check_truncations(name, 0, 32 + 16);
+	check_truncations(name, 1, 32 + 16);
+}
+
+static void truncation_xx_messages_2_and_3(void **state)
+{
+	(void)state;
+	const char *name = "Noise_XX_25519_ChaChaPoly_BLAKE2b";
+	check_truncations(name, 1, 32 + 48 + 16);
+	check_truncations(name, 2, 48 + 16);
 }
 
 /* XX message 1 with an empty payload is exactly e: any shorter is refused. */
@@ -894,6 +910,50 @@ static void snapshot_allows_retry(void **state)
 	pass_msg(&p, 1);
 	pass_msg(&p, 2);
 	pair_free(&p);
+}
+
+/* XXpsk0 message 1 is psk, e, payload: its MAC is checked with no DH. A
+ * message 1 carrying a low-order e (built by poking the initiator's key, as
+ * only a test may) is therefore accepted; the DH with it happens, and
+ * fails, only at message 2's ee. */
+static void xxpsk0_message_1_costs_no_dh(void **state)
+{
+	(void)state;
+	pair p;
+	uint8_t msg[BUF], pt[BUF];
+	pair_init(&p, "Noise_XXpsk0_25519_ChaChaPoly_BLAKE2b");
+	assert_int_equal(tn_noise_hs_set_ephemeral(&p.i, &(tn_noise_seckey){{7}}), TN_OK);
+	memset(p.i.e.pub.b, 0, sizeof p.i.e.pub.b);
+	size_t len = write_msg(&p, 0, msg, sizeof msg);
+	assert_true(sodium_is_zero(msg, TN_NOISE_DH));
+	assert_int_equal(tn_noise_hs_read(&p.r, msg, len, pt, sizeof pt),
+	                 (tn_ssize)sizeof test_payload);
+	assert_int_equal(tn_noise_hs_write(&p.r, NULL, 0, msg, sizeof msg, &p.rand_r), TN_ERR_DH);
+	pair_free(&p);
+}
+
+/* Empty payloads need no buffers at all (NULL, 0), keyed or not. */
+static void empty_payloads_with_null_buffers(void **state)
+{
+	(void)state;
+	static const char *const names[] = {"Noise_XX_25519_ChaChaPoly_BLAKE2b",
+	                                    "Noise_XXpsk0_25519_ChaChaPoly_BLAKE2b",
+	                                    "Noise_IKpsk2_25519_ChaChaPoly_BLAKE2b"};
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+		pair p;
+		uint8_t msg[BUF];
+		pair_init(&p, names[i]);
+		for (unsigned k = 0; k < tn_noise_protocol_messages(&p.i.proto); k++) {
+			tn_ssize n = tn_noise_hs_write(writer(&p, k), NULL, 0, msg, sizeof msg,
+			                               wrand(&p, k));
+			assert_true(n > 0);
+			assert_int_equal(tn_noise_hs_read(reader(&p, k), msg, (size_t)n, NULL, 0),
+			                 0);
+		}
+		assert_int_equal(tn_noise_hs_next(&p.i), TN_NOISE_SPLIT);
+		assert_int_equal(tn_noise_hs_next(&p.r), TN_NOISE_SPLIT);
+		pair_free(&p);
+	}
 }
 
 /* ---- DH failures ---- */
@@ -1351,10 +1411,14 @@ int main(void)
 	        cmocka_unit_test(bitflip_xx_message_1_caught_at_message_2),
 	        cmocka_unit_test(truncation_xxpsk0_every_message),
 	        cmocka_unit_test(truncation_ik_every_message),
+	        cmocka_unit_test(truncation_kk_every_message),
+	        cmocka_unit_test(truncation_xx_messages_2_and_3),
 	        cmocka_unit_test(truncation_xx_message_1),
 	        cmocka_unit_test(wrong_psk_rejected_at_message_1),
 	        cmocka_unit_test(trial_decryption_under_two_psks),
 	        cmocka_unit_test(snapshot_allows_retry),
+	        cmocka_unit_test(xxpsk0_message_1_costs_no_dh),
+	        cmocka_unit_test(empty_payloads_with_null_buffers),
 	        cmocka_unit_test(low_order_ephemeral_in_read_fails_dh),
 	        cmocka_unit_test(low_order_ephemeral_in_write_fails_dh),
 	        cmocka_unit_test(low_order_remote_static_fails_dh),

@@ -236,16 +236,16 @@ TN_NODISCARD tn_err tn_noise_hs_split(tn_noise_hs *hs, tn_noise_cipher *tx, tn_n
 
 /* Copy the handshake hash h (channel binding) into out. Available once the
  * handshake is complete (before or after split).
- * Returns TN_OK, TN_ERR_STATE before completion or after a failure,
- * TN_ERR_INVAL for NULL arguments. */
+ * Returns TN_OK, TN_ERR_STATE before completion or after a failure (out is
+ * then zeroed), TN_ERR_INVAL for NULL arguments. */
 TN_NODISCARD tn_err tn_noise_hs_hash(const tn_noise_hs *hs, uint8_t out[TN_NOISE_HASH]);
 
 /* Copy the peer's static public key into out, as soon as it is known
  * (pre-message, or once the message carrying it has been read and
  * authenticated, e.g. an XX initiator may check it against the roster
  * before writing message 3).
- * Returns TN_OK, TN_ERR_STATE if not known yet or hs failed, TN_ERR_INVAL
- * for NULL arguments. */
+ * Returns TN_OK, TN_ERR_STATE if not known yet or hs failed (out is then
+ * zeroed), TN_ERR_INVAL for NULL arguments. */
 TN_NODISCARD tn_err tn_noise_hs_remote_static(const tn_noise_hs *hs, tn_noise_pubkey *out);
 
 /* Wipe *hs entirely (sodium_memzero). NULL is fine; calling twice is fine. */
