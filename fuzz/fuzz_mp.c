@@ -22,7 +22,8 @@ static int sink_write(void *ud, const char *buf, size_t len)
 	sink *s = ud;
 	if (len > s->cap - s->len)
 		return -1;
-	memcpy(s->p + s->len, buf, len);
+	if (len) /* msgpack_pack_object writes empty str/bin bodies as (NULL, 0) */
+		memcpy(s->p + s->len, buf, len);
 	s->len += len;
 	return 0;
 }
