@@ -15,8 +15,9 @@ static bool env_valid(const tn_alert_env *e)
 }
 
 /* Everything the signature covers: the array header and fields 1..11. */
-static void env_put_signed(tn_mp_wr *w, const tn_alert_env *e)
+static void env_put_signed(tn_mp_wr *w, const void *obj)
 {
+	const tn_alert_env *e = obj;
 	tn_mp_put_array(w, ENV_FIELDS);
 	tn_mp_put_uint(w, TN_RECORD_VERSION);
 	tn_mp_put_bin(w, e->network_id, sizeof e->network_id);
@@ -34,25 +35,25 @@ static void env_put_signed(tn_mp_wr *w, const tn_alert_env *e)
 	tn_mp_put_bin(w, e->ciphertext.p, e->ciphertext.len);
 }
 
+static void env_put(tn_mp_wr *w, const void *obj)
+{
+	const tn_alert_env *e = obj;
+	env_put_signed(w, e);
+	tn_mp_put_bin(w, e->signature, sizeof e->signature);
+}
+
 tn_ssize tn_alert_env_encode_signed(const tn_alert_env *e, uint8_t *out, size_t cap)
 {
 	if (!env_valid(e))
 		return TN_ERR_INVAL;
-	tn_mp_wr w;
-	tn_mp_wr_init(&w, out, cap);
-	env_put_signed(&w, e);
-	return tn_codec_done(&w);
+	return tn_codec_emit(env_put_signed, e, TN_ALERT_ENVELOPE_MAX, out, cap);
 }
 
 tn_ssize tn_alert_env_encode(const tn_alert_env *e, uint8_t *out, size_t cap)
 {
 	if (!env_valid(e))
 		return TN_ERR_INVAL;
-	tn_mp_wr w;
-	tn_mp_wr_init(&w, out, cap);
-	env_put_signed(&w, e);
-	tn_mp_put_bin(&w, e->signature, sizeof e->signature);
-	return tn_codec_done(&w);
+	return tn_codec_emit(env_put, e, TN_ALERT_ENVELOPE_MAX, out, cap);
 }
 
 /* nil, or a bin32 alert id. */
@@ -145,37 +146,37 @@ static bool pt_valid(const tn_alert_pt *p)
 	return true;
 }
 
+static void pt_put(tn_mp_wr *w, const void *obj)
+{
+	const tn_alert_pt *p = obj;
+	tn_mp_put_map(w, 2u + p->has_text + p->has_location + p->has_latlon);
+	tn_mp_put_uint(w, PT_SEVERITY);
+	tn_mp_put_uint(w, p->severity);
+	tn_mp_put_uint(w, PT_VIOLATION);
+	tn_mp_put_uint(w, p->violation);
+	if (p->has_text) {
+		tn_mp_put_uint(w, PT_TEXT);
+		tn_mp_put_str(w, p->text.p, p->text.len);
+	}
+	if (p->has_location) {
+		tn_mp_put_uint(w, PT_LOCATION);
+		tn_mp_put_str(w, p->location.p, p->location.len);
+	}
+	if (p->has_latlon) {
+		tn_mp_put_uint(w, PT_LATLON);
+		tn_mp_put_array(w, 2);
+		tn_mp_put_int(w, p->lat_e7);
+		tn_mp_put_int(w, p->lon_e7);
+	}
+}
+
 tn_ssize tn_alert_pt_encode(const tn_alert_pt *p, uint8_t *out, size_t cap)
 {
 	if (!pt_valid(p))
 		return TN_ERR_INVAL;
-	tn_mp_wr w;
-	tn_mp_wr_init(&w, out, cap);
-	tn_mp_put_map(&w, 2u + p->has_text + p->has_location + p->has_latlon);
-	tn_mp_put_uint(&w, PT_SEVERITY);
-	tn_mp_put_uint(&w, p->severity);
-	tn_mp_put_uint(&w, PT_VIOLATION);
-	tn_mp_put_uint(&w, p->violation);
-	if (p->has_text) {
-		tn_mp_put_uint(&w, PT_TEXT);
-		tn_mp_put_str(&w, p->text.p, p->text.len);
-	}
-	if (p->has_location) {
-		tn_mp_put_uint(&w, PT_LOCATION);
-		tn_mp_put_str(&w, p->location.p, p->location.len);
-	}
-	if (p->has_latlon) {
-		tn_mp_put_uint(&w, PT_LATLON);
-		tn_mp_put_array(&w, 2);
-		tn_mp_put_int(&w, p->lat_e7);
-		tn_mp_put_int(&w, p->lon_e7);
-	}
-	/* Text and location at their maxima stay far below the bound; this
-	 * holds the line if either limit grows. */
-	tn_ssize n = tn_codec_done(&w);
-	if (n > (tn_ssize)TN_ALERT_PLAINTEXT_MAX)
-		return TN_ERR_INVAL;
-	return n;
+	/* Text and location at their maxima stay far below the bound; the
+	 * check holds the line if either limit grows. */
+	return tn_codec_emit(pt_put, p, TN_ALERT_PLAINTEXT_MAX, out, cap);
 }
 
 static tn_err pt_value(tn_mp_rd *r, uint64_t key, tn_alert_pt *p)
@@ -255,8 +256,9 @@ tn_err tn_alert_pt_decode(tn_alert_pt *p, const uint8_t *in, size_t len)
 
 enum { RECEIPT_FIELDS = 6 };
 
-static void receipt_put_signed(tn_mp_wr *w, const tn_receipt *c)
+static void receipt_put_signed(tn_mp_wr *w, const void *obj)
 {
+	const tn_receipt *c = obj;
 	tn_mp_put_array(w, RECEIPT_FIELDS);
 	tn_mp_put_uint(w, TN_RECORD_VERSION);
 	tn_mp_put_bin(w, c->network_id, sizeof c->network_id);
@@ -265,21 +267,21 @@ static void receipt_put_signed(tn_mp_wr *w, const tn_receipt *c)
 	tn_mp_put_uint(w, c->stored_ms);
 }
 
+static void receipt_put(tn_mp_wr *w, const void *obj)
+{
+	const tn_receipt *c = obj;
+	receipt_put_signed(w, c);
+	tn_mp_put_bin(w, c->signature, sizeof c->signature);
+}
+
 tn_ssize tn_receipt_encode_signed(const tn_receipt *c, uint8_t *out, size_t cap)
 {
-	tn_mp_wr w;
-	tn_mp_wr_init(&w, out, cap);
-	receipt_put_signed(&w, c);
-	return tn_codec_done(&w);
+	return tn_codec_emit(receipt_put_signed, c, TN_RECEIPT_MAX, out, cap);
 }
 
 tn_ssize tn_receipt_encode(const tn_receipt *c, uint8_t *out, size_t cap)
 {
-	tn_mp_wr w;
-	tn_mp_wr_init(&w, out, cap);
-	receipt_put_signed(&w, c);
-	tn_mp_put_bin(&w, c->signature, sizeof c->signature);
-	return tn_codec_done(&w);
+	return tn_codec_emit(receipt_put, c, TN_RECEIPT_MAX, out, cap);
 }
 
 static tn_err receipt_fields(tn_mp_rd *r, tn_receipt *c)
@@ -346,26 +348,26 @@ static bool digest_valid(const tn_digest *d)
 	return true;
 }
 
+static void digest_put(tn_mp_wr *w, const void *obj)
+{
+	const tn_digest *d = obj;
+	tn_mp_put_array(w, DIGEST_FIELDS);
+	tn_mp_put_uint(w, TN_RECORD_VERSION);
+	tn_mp_put_bin(w, d->network_id, sizeof d->network_id);
+	tn_mp_put_bin(w, d->roster_digest, sizeof d->roster_digest);
+	tn_mp_put_array(w, d->count);
+	for (size_t i = 0; i < d->count; i++) {
+		tn_mp_put_array(w, 2);
+		tn_mp_put_bin(w, d->entries[i].author, TN_PUBKEY);
+		tn_mp_put_uint(w, d->entries[i].seq);
+	}
+}
+
 tn_ssize tn_digest_encode(const tn_digest *d, uint8_t *out, size_t cap)
 {
 	if (!digest_valid(d))
 		return TN_ERR_INVAL;
-	tn_mp_wr w;
-	tn_mp_wr_init(&w, out, cap);
-	tn_mp_put_array(&w, DIGEST_FIELDS);
-	tn_mp_put_uint(&w, TN_RECORD_VERSION);
-	tn_mp_put_bin(&w, d->network_id, sizeof d->network_id);
-	tn_mp_put_bin(&w, d->roster_digest, sizeof d->roster_digest);
-	tn_mp_put_array(&w, d->count);
-	for (size_t i = 0; i < d->count; i++) {
-		tn_mp_put_array(&w, 2);
-		tn_mp_put_bin(&w, d->entries[i].author, TN_PUBKEY);
-		tn_mp_put_uint(&w, d->entries[i].seq);
-	}
-	tn_ssize n = tn_codec_done(&w);
-	if (n > (tn_ssize)TN_DIGEST_MAX)
-		return TN_ERR_INVAL;
-	return n;
+	return tn_codec_emit(digest_put, d, TN_DIGEST_MAX, out, cap);
 }
 
 static tn_err digest_fields(tn_mp_rd *r, tn_digest *d)

@@ -92,3 +92,17 @@ bool tn_codec_text_ok(const tn_view *v, size_t max)
 		return false;
 	return tn_mp_utf8_valid(v->p, v->len);
 }
+
+tn_ssize tn_codec_emit(tn_put_fn put, const void *obj, size_t max, uint8_t *out, size_t cap)
+{
+	tn_mp_wr w;
+	tn_mp_wr_count(&w);
+	put(&w, obj);
+	if (w.len > max)
+		return TN_ERR_INVAL;
+	if (w.len > cap || !out)
+		return TN_ERR_NOBUF;
+	tn_mp_wr_init(&w, out, cap);
+	put(&w, obj);
+	return tn_mp_wr_end(&w);
+}

@@ -5,15 +5,18 @@
 
 /* ---- handshake payloads ------------------------------------------------ */
 
+static void put_hs1(tn_mp_wr *w, const void *obj)
+{
+	const tn_hs1_payload *m = obj;
+	tn_mp_put_array(w, 3);
+	tn_mp_put_uint(w, TN_RECORD_VERSION);
+	tn_mp_put_uint(w, m->timestamp_ms);
+	tn_mp_put_bin(w, m->responder_hash, sizeof m->responder_hash);
+}
+
 tn_ssize tn_hs1_encode(const tn_hs1_payload *m, uint8_t *out, size_t cap)
 {
-	tn_mp_wr w;
-	tn_mp_wr_init(&w, out, cap);
-	tn_mp_put_array(&w, 3);
-	tn_mp_put_uint(&w, TN_RECORD_VERSION);
-	tn_mp_put_uint(&w, m->timestamp_ms);
-	tn_mp_put_bin(&w, m->responder_hash, sizeof m->responder_hash);
-	return tn_codec_done(&w);
+	return tn_codec_emit(put_hs1, m, SIZE_MAX, out, cap);
 }
 
 tn_err tn_hs1_decode(tn_hs1_payload *m, const uint8_t *in, size_t len)
@@ -32,13 +35,16 @@ tn_err tn_hs1_decode(tn_hs1_payload *m, const uint8_t *in, size_t len)
 	return TN_OK;
 }
 
+static void put_hs23(tn_mp_wr *w, const void *obj)
+{
+	(void)obj;
+	tn_mp_put_array(w, 1);
+	tn_mp_put_uint(w, TN_RECORD_VERSION);
+}
+
 tn_ssize tn_hs23_encode(uint8_t *out, size_t cap)
 {
-	tn_mp_wr w;
-	tn_mp_wr_init(&w, out, cap);
-	tn_mp_put_array(&w, 1);
-	tn_mp_put_uint(&w, TN_RECORD_VERSION);
-	return tn_codec_done(&w);
+	return tn_codec_emit(put_hs23, NULL, SIZE_MAX, out, cap);
 }
 
 tn_err tn_hs23_decode(const uint8_t *in, size_t len)
@@ -129,43 +135,43 @@ static bool link_valid(const tn_link_msg *m)
 	return false;
 }
 
+static void put_link(tn_mp_wr *w, const void *obj)
+{
+	const tn_link_msg *m = obj;
+	tn_mp_put_array(w, 2);
+	tn_mp_put_uint(w, m->type);
+	switch (m->type) {
+	case TN_LINK_PING:
+	case TN_LINK_PONG: tn_mp_put_uint(w, m->token); break;
+	case TN_LINK_CLOSE: tn_mp_put_uint(w, m->reason); break;
+	case TN_LINK_ALERT:
+	case TN_LINK_DIGEST:
+	case TN_LINK_ROSTER: tn_mp_put_bin(w, m->record.p, m->record.len); break;
+	case TN_LINK_RECEIPTS:
+		tn_mp_put_array(w, m->count);
+		for (size_t i = 0; i < m->count; i++)
+			tn_mp_put_bin(w, m->receipts[i].p, m->receipts[i].len);
+		break;
+	case TN_LINK_WANT:
+		tn_mp_put_array(w, m->count);
+		for (size_t i = 0; i < m->count; i++) {
+			tn_mp_put_array(w, 3);
+			tn_mp_put_bin(w, m->wants[i].author, sizeof m->wants[i].author);
+			tn_mp_put_uint(w, m->wants[i].from_seq);
+			tn_mp_put_uint(w, m->wants[i].to_seq);
+		}
+		break;
+	case TN_LINK_HAVE: tn_mp_put_bin(w, m->alert_id, sizeof m->alert_id); break;
+	}
+}
+
 tn_ssize tn_link_encode(const tn_link_msg *m, uint8_t *out, size_t cap)
 {
 	if (!link_valid(m))
 		return TN_ERR_INVAL;
-	tn_mp_wr w;
-	tn_mp_wr_init(&w, out, cap);
-	tn_mp_put_array(&w, 2);
-	tn_mp_put_uint(&w, m->type);
-	switch (m->type) {
-	case TN_LINK_PING:
-	case TN_LINK_PONG: tn_mp_put_uint(&w, m->token); break;
-	case TN_LINK_CLOSE: tn_mp_put_uint(&w, m->reason); break;
-	case TN_LINK_ALERT:
-	case TN_LINK_DIGEST:
-	case TN_LINK_ROSTER: tn_mp_put_bin(&w, m->record.p, m->record.len); break;
-	case TN_LINK_RECEIPTS:
-		tn_mp_put_array(&w, m->count);
-		for (size_t i = 0; i < m->count; i++)
-			tn_mp_put_bin(&w, m->receipts[i].p, m->receipts[i].len);
-		break;
-	case TN_LINK_WANT:
-		tn_mp_put_array(&w, m->count);
-		for (size_t i = 0; i < m->count; i++) {
-			tn_mp_put_array(&w, 3);
-			tn_mp_put_bin(&w, m->wants[i].author, sizeof m->wants[i].author);
-			tn_mp_put_uint(&w, m->wants[i].from_seq);
-			tn_mp_put_uint(&w, m->wants[i].to_seq);
-		}
-		break;
-	case TN_LINK_HAVE: tn_mp_put_bin(&w, m->alert_id, sizeof m->alert_id); break;
-	}
-	tn_ssize n = tn_codec_done(&w);
 	/* A message that cannot travel in one Noise frame is the caller's bug
 	 * (e.g. a digest near TN_DIGEST_MAX): refuse it here, not at the peer. */
-	if (n > (tn_ssize)TN_LINK_PLAINTEXT_MAX)
-		return TN_ERR_INVAL;
-	return n;
+	return tn_codec_emit(put_link, m, TN_LINK_PLAINTEXT_MAX, out, cap);
 }
 
 static tn_err link_body(tn_mp_rd *r, tn_link_msg *m)

@@ -29,10 +29,12 @@ TN_NODISCARD tn_err tn_codec_iter_next(tn_iter *it, tn_elem_fn elem, void *out);
 /* Text the decoder would accept: at most max bytes of strict UTF-8. */
 bool tn_codec_text_ok(const tn_view *v, size_t max);
 
-/* Bytes written by w, or NOBUF. */
-static inline tn_ssize tn_codec_done(const tn_mp_wr *w)
-{
-	return tn_mp_wr_end(w);
-}
+/* Run put() once counting, then, if the result is at most max bytes
+ * (TN_ERR_INVAL otherwise: a record we would refuse to decode) and fits cap
+ * (TN_ERR_NOBUF otherwise, with out untouched), once writing into out.
+ * Returns the bytes written. */
+typedef void (*tn_put_fn)(tn_mp_wr *w, const void *obj);
+TN_NODISCARD tn_ssize tn_codec_emit(tn_put_fn put, const void *obj, size_t max, uint8_t *out,
+                                    size_t cap);
 
 #endif

@@ -167,8 +167,9 @@ static void put_body(tn_mp_wr *w, const tn_roster_rec *r)
 	}
 }
 
-static void roster_put_signed(tn_mp_wr *w, const tn_roster_rec *r)
+static void roster_put_signed(tn_mp_wr *w, const void *obj)
 {
+	const tn_roster_rec *r = obj;
 	tn_mp_put_array(w, ROSTER_FIELDS);
 	tn_mp_put_uint(w, TN_RECORD_VERSION);
 	tn_mp_put_uint(w, r->type);
@@ -183,25 +184,25 @@ static void roster_put_signed(tn_mp_wr *w, const tn_roster_rec *r)
 	put_body(w, r);
 }
 
+static void roster_put(tn_mp_wr *w, const void *obj)
+{
+	const tn_roster_rec *r = obj;
+	roster_put_signed(w, r);
+	tn_mp_put_bin(w, r->signature, sizeof r->signature);
+}
+
 tn_ssize tn_roster_encode_signed(const tn_roster_rec *r, uint8_t *out, size_t cap)
 {
 	if (!roster_valid(r))
 		return TN_ERR_INVAL;
-	tn_mp_wr w;
-	tn_mp_wr_init(&w, out, cap);
-	roster_put_signed(&w, r);
-	return tn_codec_done(&w);
+	return tn_codec_emit(roster_put_signed, r, TN_ROSTER_RECORD_MAX, out, cap);
 }
 
 tn_ssize tn_roster_encode(const tn_roster_rec *r, uint8_t *out, size_t cap)
 {
 	if (!roster_valid(r))
 		return TN_ERR_INVAL;
-	tn_mp_wr w;
-	tn_mp_wr_init(&w, out, cap);
-	roster_put_signed(&w, r);
-	tn_mp_put_bin(&w, r->signature, sizeof r->signature);
-	return tn_codec_done(&w);
+	return tn_codec_emit(roster_put, r, TN_ROSTER_RECORD_MAX, out, cap);
 }
 
 /* ---- decoding ---------------------------------------------------------- */

@@ -376,6 +376,10 @@ bool tn_mp_utf8_valid(const uint8_t *s, size_t n)
 static int wr_cb(void *data, const char *buf, size_t len)
 {
 	tn_mp_wr *w = data;
+	if (w->counting) {
+		w->len += len;
+		return 0;
+	}
 	if (w->nobuf || len > w->cap - w->len) {
 		w->nobuf = true;
 		return -1;
@@ -391,7 +395,14 @@ void tn_mp_wr_init(tn_mp_wr *w, uint8_t *out, size_t cap)
 	w->cap = out ? cap : 0;
 	w->len = 0;
 	w->nobuf = false;
+	w->counting = false;
 	msgpack_packer_init(&w->pk, w, wr_cb);
+}
+
+void tn_mp_wr_count(tn_mp_wr *w)
+{
+	tn_mp_wr_init(w, NULL, 0);
+	w->counting = true;
 }
 
 /* The packer's return value is our own callback's: the overflow is latched

@@ -126,9 +126,12 @@ typedef struct tn_mp_wr {
 	size_t cap;
 	size_t len;
 	bool nobuf;
+	bool counting;
 } tn_mp_wr;
 
 void tn_mp_wr_init(tn_mp_wr *w, uint8_t *out, size_t cap);
+/* A writer that only counts: w->len is the size the writes would take. */
+void tn_mp_wr_count(tn_mp_wr *w);
 void tn_mp_put_nil(tn_mp_wr *w);
 void tn_mp_put_bool(tn_mp_wr *w, bool v);
 void tn_mp_put_uint(tn_mp_wr *w, uint64_t v);

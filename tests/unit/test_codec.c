@@ -393,7 +393,11 @@ static void output_one_byte_short_is_nobuf(void **state)
 	FOR_SAMPLES(s)
 	{
 		size_t n = enc(s, buf);
+		/* Nothing is written when the record does not fit. */
+		memset(buf2, 0xee, n);
 		assert_int_equal(encode_sample(s, buf2, n - 1), TN_ERR_NOBUF);
+		for (size_t i = 0; i < n; i++)
+			assert_int_equal(buf2[i], 0xee);
 		assert_int_equal(encode_sample(s, buf2, n), (tn_ssize)n);
 		assert_int_equal(encode_sample(s, NULL, 0), TN_ERR_NOBUF);
 	}

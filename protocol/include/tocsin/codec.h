@@ -3,10 +3,11 @@
  *
  * Encoding: tn_X_encode(const tn_X *, out, cap) writes the record into the
  * caller's buffer and returns the bytes written, TN_ERR_NOBUF if cap is too
- * small (out then holds a partial write and must not be used), or
+ * small (out is left untouched: the size is computed first), or
  * TN_ERR_INVAL if the struct holds something the decoder would reject (an
  * enum out of range, a string too long or not UTF-8, unsorted digest
- * authors...). We never emit a record a peer would refuse.
+ * authors, a record over its size bound...). We never emit a record a peer
+ * would refuse. Encoding does not allocate.
  *
  * Decoding: tn_X_decode(tn_X *, in, len) accepts exactly one canonical
  * encoding of the record filling all of in, and returns TN_OK or a distinct
@@ -318,7 +319,8 @@ typedef struct tn_roster_endpoint {
  *  created_ms, body, signature]. */
 typedef struct tn_roster_rec {
 	uint8_t type;                      /* enum tn_roster_type */
-	uint8_t network_id[TN_NETWORK_ID]; /* all zero and encoded nil for genesis */
+	uint8_t network_id[TN_NETWORK_ID]; /* genesis: ignored on encode (always nil), zero after
+	                                      decode */
 	uint8_t issuer[TN_PUBKEY];
 	uint64_t created_ms;
 	union {
