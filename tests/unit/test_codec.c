@@ -1224,9 +1224,54 @@ static void largest_plaintext_fits(void **state)
 
 /* ---- corpus: write one seed per record (run by hand, see docs/wire.md) -- */
 
+static void write_file(const char *dir, const char *name, const uint8_t *p, size_t n)
+{
+	char path[512];
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	FILE *f = fopen(path, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(p, 1, n, f), n);
+	fclose(f);
+}
+
+/* The largest envelope and a full rekey part, so the fuzzer starts from
+ * records at their bounds (run it with -max_len=65536). */
+static void write_big_seeds(const char *dir)
+{
+	tn_alert_env e = sample_env();
+	e.seq = UINT64_MAX;
+	e.created_ms = UINT64_MAX - 1;
+	e.expires_ms = UINT64_MAX;
+	e.epoch = UINT32_MAX;
+	e.ciphertext.len = TN_ALERT_CIPHERTEXT_MAX;
+	tn_ssize n = tn_alert_env_encode(&e, buf, BUF);
+	assert_int_equal(n, TN_ALERT_ENVELOPE_MAX);
+	write_file(dir, "envelope-max", buf, (size_t)n);
+
+	tn_roster_rec r = sample_roster(TN_ROSTER_REKEY);
+	for (size_t i = 0; i < TN_REKEY_PER_PART; i++) {
+		memset(rekey_entries[i].member, 0, TN_PUBKEY);
+		rekey_entries[i].member[0] = (uint8_t)(i >> 8);
+		rekey_entries[i].member[1] = (uint8_t)i;
+		fill(rekey_entries[i].sealed, TN_SEALED_SECRETS, (uint8_t)i);
+	}
+	r.body.rekey.count = TN_REKEY_PER_PART;
+	n = tn_roster_encode(&r, buf, BUF);
+	assert_true(n > 0);
+	write_file(dir, "roster-rekey-full", buf, (size_t)n);
+	tn_link_msg m = {0};
+	m.type = TN_LINK_ROSTER;
+	m.record.p = buf;
+	m.record.len = (size_t)n;
+	n = tn_link_encode(&m, buf2, BUF);
+	assert_true(n > 0);
+	write_file(dir, "link-roster-rekey-full", buf2, (size_t)n);
+}
+
 static void write_corpus(const char *dir)
 {
 	char path[512];
+	write_big_seeds(dir);
 	FOR_SAMPLES(s)
 	{
 		size_t n = enc(s, buf);
