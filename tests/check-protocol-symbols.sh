@@ -8,7 +8,7 @@ set -eu
 lib=$1
 [ -f "$lib" ] || { echo "no such library: $lib" >&2; exit 1; }
 
-allowed='^(crypto_[a-z0-9_]+|sodium_(memzero|memcmp|is_zero|malloc|free|allocarray|mprotect_[a-z]+|increment|add|compare|bin2hex|hex2bin|base64_encoded_len|bin2base64|base642bin|init|pad|unpad)|msgpack_[a-z0-9_]+|mem(cpy|move|set|cmp|chr)|bcmp|str(len|cmp|ncmp|chr|nlen)|malloc|calloc|realloc|free|abort|__assert_fail|__stack_chk_fail|__(asan|ubsan|sanitizer|lsan|msan|tsan)_[A-Za-z0-9_]+|__sancov[A-Za-z0-9_.]*|_GLOBAL_OFFSET_TABLE_|__memcpy_chk|__memset_chk|__memmove_chk|tn_[a-z0-9_]+)$'
+allowed='^(crypto_[a-z0-9_]+|sodium_(memzero|memcmp|is_zero|malloc|free|allocarray|mprotect_[a-z]+|increment|add|compare|bin2hex|hex2bin|base64_encoded_len|bin2base64|base642bin|init|pad|unpad)|msgpack_[a-z0-9_]+|mem(cpy|move|set|cmp|chr)|bcmp|str(len|cmp|ncmp|chr|nlen)|(ntoh|hton)[sl]|malloc|calloc|realloc|free|abort|__assert_fail|__stack_chk_fail|__(asan|ubsan|sanitizer|lsan|msan|tsan)_[A-Za-z0-9_]+|__sancov[A-Za-z0-9_.]*|_GLOBAL_OFFSET_TABLE_|__memcpy_chk|__memset_chk|__memmove_chk|tn_[a-z0-9_]+)$'
 
 syms=$(nm --format=posix "$lib" 2>/dev/null)
 # Prove nm parsed the archive: a symbol we define must show up as defined.

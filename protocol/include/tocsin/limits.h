@@ -27,6 +27,32 @@ enum {
 	TN_REKEY_SEALED_MAX = TN_ROSTER_MAX, /* sealed secrets in one rekey record */
 	TN_MP_DEPTH_MAX = 8,           /* msgpack nesting depth of any record */
 
+	/* Record fields (codec.h, docs/wire.md) */
+	TN_RECORD_VERSION = 1,         /* version field of every record and payload */
+	TN_PUBKEY = 32,                /* Ed25519 / X25519 public key */
+	TN_SIG = 64,                   /* Ed25519 signature */
+	TN_HASH = 32,                  /* BLAKE2b-256 */
+	TN_ALERT_NONCE = 24,           /* XChaCha20-Poly1305 nonce */
+	TN_ALERT_TAG = 16,             /* Poly1305 tag */
+	TN_ALERT_CIPHERTEXT_MAX = TN_ALERT_PLAINTEXT_MAX + TN_ALERT_TAG,
+	TN_EPOCH_SECRETS = 64,         /* group_key || link_psk */
+	TN_SEALED_SECRETS = 48 + TN_EPOCH_SECRETS, /* crypto_box_SEALBYTES + secrets */
+	TN_REVOKE_REASON_MAX = 200,    /* bytes of UTF-8 */
+	TN_RECEIPTS_PER_MSG = 256,     /* receipts batched in one link message */
+	TN_WANT_PER_MSG = 512,         /* ranges asked for in one WANT (<= 27 KiB) */
+	/* Rekey entries in one rekey record. An entry encodes to at most 149
+	 * bytes, so a full part is <= 59 741 bytes as a record and <= 59 746 as
+	 * a ROSTER link message: it fits one frame (65 519 bytes of plaintext)
+	 * with ~5.7 KiB to spare. 10 000 members need 25 parts. codec_roster.c
+	 * asserts the fit at compile time; test_codec encodes a full part and
+	 * checks its size is exactly TN_ROSTER_RECORD_MAX. */
+	TN_REKEY_PER_PART = 400,
+	TN_REKEY_PARTS_MAX = (TN_ROSTER_MAX + TN_REKEY_PER_PART - 1) / TN_REKEY_PER_PART,
+	/* Largest encodings, exact (docs/wire.md derives them). */
+	TN_ALERT_ENVELOPE_MAX = 4328,
+	TN_RECEIPT_MAX = 163,
+	TN_ROSTER_RECORD_MAX = 59741,
+
 	/* Handshake message 1 payload: timestamp + expected responder hash. */
 	TN_HS_RESPONDER_HASH = 32,
 	TN_REPLAY_CACHE = 4096,        /* recent message-1 ephemerals remembered */

@@ -1,0 +1,344 @@
+/* Tocsin record codec: strict canonical msgpack for every record on the wire
+ * (DESIGN §4-§7, §10; docs/wire.md has one table per record).
+ *
+ * Encoding: tn_X_encode(const tn_X *, out, cap) writes the record into the
+ * caller's buffer and returns the bytes written, TN_ERR_NOBUF if cap is too
+ * small (out is left untouched: the size is computed first), or
+ * TN_ERR_INVAL if the struct holds something the decoder would reject (an
+ * enum out of range, a string too long or not UTF-8, unsorted digest
+ * authors, a record over its size bound...). We never emit a record a peer
+ * would refuse. Encoding does not allocate.
+ *
+ * Decoding: tn_X_decode(tn_X *, in, len) accepts exactly one canonical
+ * encoding of the record filling all of in, and returns TN_OK or a distinct
+ * TN_ERR_DEC_* code (err.h). The caller drops the input and counts the code;
+ * nothing is retried. The out struct is zeroed first, so a failed decode
+ * leaves no garbage. Decoding does not allocate and does not copy variable
+ * fields: every tn_view and tn_list in a decoded struct points into in and is
+ * valid as long as in is, unchanged. Fixed-size fields (keys, hashes,
+ * signatures, nonces) are copied into the struct.
+ *
+ * Repeated elements (receipts, wants, digest entries, rekey entries,
+ * endpoints) decode to a tn_list: a count plus the validated bytes. Walk it
+ * with tn_iter_init and the record's _next function, which re-reads those
+ * bytes; nothing is ever sized from a peer's count. To encode, fill the
+ * pointer + count fields of the struct instead (the list field is ignored).
+ *
+ * Signed records (alert envelope, receipt, roster record): the signature
+ * covers the encoding of the array header and every field before the
+ * signature. tn_X_encode_signed writes exactly those bytes (what the author
+ * signs); a decoded struct's `signed_part` views the same range of the
+ * input (what a verifier checks). The codec itself neither signs nor
+ * verifies. */
+#ifndef TOCSIN_CODEC_H
+#define TOCSIN_CODEC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tocsin/err.h"
+#include "tocsin/limits.h"
+
+/* A read-only byte range; in decoded structs it points into the input. */
+typedef struct tn_view {
+	const uint8_t *p;
+	size_t len;
+} tn_view;
+
+/* Validated elements of a decoded msgpack array (after its header). */
+typedef struct tn_list {
+	const uint8_t *p;
+	size_t len;
+	size_t count;
+} tn_list;
+
+typedef struct tn_iter {
+	const uint8_t *p;
+	size_t len;
+	size_t off;
+	size_t left;
+} tn_iter;
+
+void tn_iter_init(tn_iter *it, const tn_list *l);
+
+/* Every _next function returns TN_OK with the next element, TN_ERR_NOTFOUND
+ * after the last one, or a TN_ERR_DEC_* code if the input bytes changed
+ * since they were decoded (a caller bug). */
+
+/* ---- Handshake payloads (DESIGN §4) ------------------------------------ */
+
+/* Message 1: [1, timestamp_ms, responder_hash bin32]. timestamp_ms is wall
+ * clock (ms since the Unix epoch); responder_hash is BLAKE2b-256 of the
+ * static key the initiator expects to reach. */
+typedef struct tn_hs1_payload {
+	uint64_t timestamp_ms;
+	uint8_t responder_hash[TN_HS_RESPONDER_HASH];
+} tn_hs1_payload;
+
+TN_NODISCARD tn_ssize tn_hs1_encode(const tn_hs1_payload *m, uint8_t *out, size_t cap);
+TN_NODISCARD tn_err tn_hs1_decode(tn_hs1_payload *m, const uint8_t *in, size_t len);
+
+/* Messages 2 and 3: [1]. */
+TN_NODISCARD tn_ssize tn_hs23_encode(uint8_t *out, size_t cap);
+TN_NODISCARD tn_err tn_hs23_decode(const uint8_t *in, size_t len);
+
+/* ---- Link messages (DESIGN §4, §7) ------------------------------------- */
+
+enum tn_link_type {
+	TN_LINK_PING = 0,     /* [0, token u64] */
+	TN_LINK_PONG = 1,     /* [1, token u64] */
+	TN_LINK_CLOSE = 2,    /* [2, reason u8] */
+	TN_LINK_ALERT = 3,    /* [3, envelope bin] */
+	TN_LINK_RECEIPTS = 4, /* [4, [receipt bin, ...] (1..TN_RECEIPTS_PER_MSG)] */
+	TN_LINK_DIGEST = 5,   /* [5, digest bin] */
+	TN_LINK_WANT = 6,     /* [6, [[author, from_seq, to_seq], ...] (1..TN_WANT_PER_MSG)] */
+	TN_LINK_ROSTER = 7,   /* [7, roster record bin] */
+	TN_LINK_HAVE = 8,     /* [8, alert_id bin32] */
+};
+
+enum tn_close_reason {
+	TN_CLOSE_NORMAL = 0,
+	TN_CLOSE_PROTOCOL = 1, /* peer sent something malformed */
+	TN_CLOSE_REVOKED = 2,  /* peer not (or no longer) a member */
+	TN_CLOSE_SHUTDOWN = 3,
+	TN_CLOSE_OVERLOAD = 4,
+	/* Other values are carried as is: the reason is advisory. */
+};
+
+/* One anti-entropy request: alerts by author with from_seq..to_seq
+ * (1 <= from_seq <= to_seq). */
+typedef struct tn_want {
+	uint8_t author[TN_PUBKEY];
+	uint64_t from_seq;
+	uint64_t to_seq;
+} tn_want;
+
+/* Which fields are meaningful depends on type; the others are zero. Records
+ * travel as bin (the exact signed bytes) so relays forward them verbatim:
+ * decode `record` / the receipt views with the record's own decoder. */
+typedef struct tn_link_msg {
+	uint8_t type;                  /* enum tn_link_type */
+	uint64_t token;                /* PING, PONG */
+	uint8_t reason;                /* CLOSE */
+	tn_view record;                /* ALERT (<= TN_ALERT_ENVELOPE_MAX), DIGEST
+	                                  (<= TN_DIGEST_MAX), ROSTER (<= TN_ROSTER_RECORD_MAX) */
+	uint8_t alert_id[TN_ALERT_ID]; /* HAVE */
+	const tn_view *receipts;       /* RECEIPTS, encode (each <= TN_RECEIPT_MAX) */
+	const tn_want *wants;          /* WANT, encode */
+	size_t count;                  /* RECEIPTS, WANT: elements (encode and decode) */
+	tn_list list;                  /* RECEIPTS, WANT: decoded elements */
+} tn_link_msg;
+
+/* The whole message must fit TN_LINK_PLAINTEXT_MAX (else TN_ERR_DEC_TOOBIG
+ * on decode, TN_ERR_INVAL on encode). An unknown type is
+ * TN_ERR_DEC_RECTYPE. */
+TN_NODISCARD tn_ssize tn_link_encode(const tn_link_msg *m, uint8_t *out, size_t cap);
+TN_NODISCARD tn_err tn_link_decode(tn_link_msg *m, const uint8_t *in, size_t len);
+TN_NODISCARD tn_err tn_link_receipt_next(tn_iter *it, tn_view *receipt);
+TN_NODISCARD tn_err tn_link_want_next(tn_iter *it, tn_want *w);
+
+/* ---- Alert envelope (DESIGN §6) ---------------------------------------- */
+
+enum tn_alert_kind {
+	TN_KIND_PANIC = 0,
+	TN_KIND_SAFE = 1,
+	TN_KIND_RESPONDING = 2,
+	TN_KIND_NOTICE = 3,
+	TN_KIND_DRILL = 4,
+	TN_KIND_TEST = 5,
+};
+
+typedef struct tn_alert_env {
+	uint8_t network_id[TN_NETWORK_ID];
+	uint8_t author[TN_PUBKEY];
+	uint64_t seq;       /* >= 1 */
+	uint8_t kind;       /* enum tn_alert_kind */
+	bool has_refers_to; /* refers_to is nil when false */
+	uint8_t refers_to[TN_ALERT_ID];
+	uint64_t created_ms;
+	uint64_t expires_ms; /* >= created_ms */
+	uint32_t epoch;
+	uint8_t nonce[TN_ALERT_NONCE];
+	tn_view ciphertext; /* TN_ALERT_TAG..TN_ALERT_CIPHERTEXT_MAX bytes */
+	uint8_t signature[TN_SIG];
+	tn_view signed_part; /* decode only: bytes the signature covers */
+} tn_alert_env;
+
+TN_NODISCARD tn_ssize tn_alert_env_encode(const tn_alert_env *e, uint8_t *out, size_t cap);
+/* The bytes the author signs: the envelope's encoding up to, not including,
+ * the signature field. */
+TN_NODISCARD tn_ssize tn_alert_env_encode_signed(const tn_alert_env *e, uint8_t *out, size_t cap);
+TN_NODISCARD tn_err tn_alert_env_decode(tn_alert_env *e, const uint8_t *in, size_t len);
+
+/* ---- Alert plaintext (DESIGN §6) --------------------------------------- */
+
+enum tn_severity {
+	TN_SEV_LOW = 0,
+	TN_SEV_MEDIUM = 1,
+	TN_SEV_HIGH = 2,
+	TN_SEV_CRITICAL = 3,
+};
+
+enum tn_violation {
+	TN_VIOL_THREAT = 0,
+	TN_VIOL_SURVEILLANCE = 1,
+	TN_VIOL_DETENTION = 2,
+	TN_VIOL_KIDNAPPING = 3,
+	TN_VIOL_ASSAULT = 4,
+	TN_VIOL_RAID = 5,
+	TN_VIOL_DIGITAL_ATTACK = 6,
+	TN_VIOL_OTHER = 7,
+};
+
+enum {
+	TN_LAT_E7_MAX = 900000000,  /* 90 degrees, 1e-7 degree units */
+	TN_LON_E7_MAX = 1800000000, /* 180 degrees */
+};
+
+/* Map {1: severity, 2: violation, 3: text, 4: location, 5: [lat_e7, lon_e7]}
+ * with keys ascending; 1 and 2 required. The encoding is at most
+ * TN_ALERT_PLAINTEXT_MAX bytes. */
+typedef struct tn_alert_pt {
+	uint8_t severity;  /* enum tn_severity */
+	uint8_t violation; /* enum tn_violation */
+	bool has_text;
+	tn_view text; /* UTF-8, <= TN_ALERT_TEXT_MAX bytes */
+	bool has_location;
+	tn_view location; /* UTF-8 free text, <= TN_ALERT_LOCATION_MAX bytes */
+	bool has_latlon;
+	int32_t lat_e7; /* -TN_LAT_E7_MAX..TN_LAT_E7_MAX */
+	int32_t lon_e7; /* -TN_LON_E7_MAX..TN_LON_E7_MAX */
+} tn_alert_pt;
+
+TN_NODISCARD tn_ssize tn_alert_pt_encode(const tn_alert_pt *p, uint8_t *out, size_t cap);
+TN_NODISCARD tn_err tn_alert_pt_decode(tn_alert_pt *p, const uint8_t *in, size_t len);
+
+/* ---- Receipt (DESIGN §7) ----------------------------------------------- */
+
+typedef struct tn_receipt {
+	uint8_t network_id[TN_NETWORK_ID];
+	uint8_t alert_id[TN_ALERT_ID];
+	uint8_t receiver[TN_PUBKEY];
+	uint64_t stored_ms;
+	uint8_t signature[TN_SIG];
+	tn_view signed_part; /* decode only */
+} tn_receipt;
+
+TN_NODISCARD tn_ssize tn_receipt_encode(const tn_receipt *r, uint8_t *out, size_t cap);
+TN_NODISCARD tn_ssize tn_receipt_encode_signed(const tn_receipt *r, uint8_t *out, size_t cap);
+TN_NODISCARD tn_err tn_receipt_decode(tn_receipt *r, const uint8_t *in, size_t len);
+
+/* ---- Anti-entropy digest (DESIGN §7) ----------------------------------- */
+
+typedef struct tn_digest_entry {
+	uint8_t author[TN_PUBKEY];
+	uint64_t seq; /* highest contiguous seq held from this author */
+} tn_digest_entry;
+
+/* Entries strictly ascending by author (bytewise), at most TN_ROSTER_MAX,
+ * whole encoding at most TN_DIGEST_MAX bytes (and, to travel, it must fit a
+ * link message: see docs/wire.md). */
+typedef struct tn_digest {
+	uint8_t network_id[TN_NETWORK_ID];
+	uint8_t roster_digest[TN_HASH];
+	const tn_digest_entry *entries; /* encode */
+	size_t count;                   /* encode and decode */
+	tn_list list;                   /* decode */
+} tn_digest;
+
+TN_NODISCARD tn_ssize tn_digest_encode(const tn_digest *d, uint8_t *out, size_t cap);
+TN_NODISCARD tn_err tn_digest_decode(tn_digest *d, const uint8_t *in, size_t len);
+TN_NODISCARD tn_err tn_digest_next(tn_iter *it, tn_digest_entry *e);
+
+/* ---- Roster records (DESIGN §5) ---------------------------------------- */
+
+enum tn_roster_type {
+	TN_ROSTER_GENESIS = 0,
+	TN_ROSTER_ADD = 1,
+	TN_ROSTER_REVOKE = 2,
+	TN_ROSTER_ROLE = 3,
+	TN_ROSTER_REKEY = 4,
+	TN_ROSTER_ENDPOINT = 5,
+};
+
+enum tn_role {
+	TN_ROLE_MEMBER = 0,
+	TN_ROLE_COORDINATOR = 1,
+};
+
+typedef struct tn_rekey_entry {
+	uint8_t member[TN_PUBKEY];
+	uint8_t sealed[TN_SEALED_SECRETS]; /* crypto_box_seal(group_key || link_psk) */
+} tn_rekey_entry;
+
+typedef struct tn_roster_genesis {
+	tn_view network_name; /* UTF-8, <= TN_NAME_MAX */
+	uint8_t founder_link_pk[TN_PUBKEY];
+	tn_view founder_name; /* UTF-8, <= TN_NAME_MAX */
+} tn_roster_genesis;
+
+typedef struct tn_roster_add {
+	uint8_t subject[TN_PUBKEY];
+	uint8_t subject_link_pk[TN_PUBKEY];
+	tn_view name; /* UTF-8, <= TN_NAME_MAX */
+	uint8_t role; /* enum tn_role */
+} tn_roster_add;
+
+typedef struct tn_roster_revoke {
+	uint8_t subject[TN_PUBKEY];
+	tn_view reason; /* UTF-8, <= TN_REVOKE_REASON_MAX */
+} tn_roster_revoke;
+
+typedef struct tn_roster_role {
+	uint8_t subject[TN_PUBKEY];
+	uint8_t role; /* enum tn_role */
+} tn_roster_role;
+
+/* One part of a rekey: parts >= 1, part < parts <= TN_REKEY_PARTS_MAX,
+ * 1..TN_REKEY_PER_PART entries, members strictly ascending within a part. */
+typedef struct tn_roster_rekey {
+	uint32_t epoch;
+	uint16_t part;
+	uint16_t parts;
+	const tn_rekey_entry *entries; /* encode */
+	size_t count;                  /* encode and decode */
+	tn_list list;                  /* decode */
+} tn_roster_rekey;
+
+/* A member's addresses, self-signed: 1..TN_ENDPOINTS_MAX strings of at most
+ * TN_ENDPOINT_STR_MAX bytes, each starting "tcp:" or "onion:". */
+typedef struct tn_roster_endpoint {
+	uint64_t expires_ms;
+	const tn_view *endpoints; /* encode */
+	size_t count;             /* encode and decode */
+	tn_list list;             /* decode */
+} tn_roster_endpoint;
+
+/* [1, type, network_id (nil for genesis, bin16 otherwise), issuer,
+ *  created_ms, body, signature]. */
+typedef struct tn_roster_rec {
+	uint8_t type;                      /* enum tn_roster_type */
+	uint8_t network_id[TN_NETWORK_ID]; /* genesis: ignored on encode (always nil), zero after
+	                                      decode */
+	uint8_t issuer[TN_PUBKEY];
+	uint64_t created_ms;
+	union {
+		tn_roster_genesis genesis;
+		tn_roster_add add;
+		tn_roster_revoke revoke;
+		tn_roster_role role;
+		tn_roster_rekey rekey;
+		tn_roster_endpoint endpoint;
+	} body;
+	uint8_t signature[TN_SIG];
+	tn_view signed_part; /* decode only */
+} tn_roster_rec;
+
+TN_NODISCARD tn_ssize tn_roster_encode(const tn_roster_rec *r, uint8_t *out, size_t cap);
+TN_NODISCARD tn_ssize tn_roster_encode_signed(const tn_roster_rec *r, uint8_t *out, size_t cap);
+TN_NODISCARD tn_err tn_roster_decode(tn_roster_rec *r, const uint8_t *in, size_t len);
+TN_NODISCARD tn_err tn_rekey_next(tn_iter *it, tn_rekey_entry *e);
+TN_NODISCARD tn_err tn_endpoint_next(tn_iter *it, tn_view *endpoint);
+
+#endif
