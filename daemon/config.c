@@ -448,7 +448,9 @@ tn_err td_config_load(td_config *cfg, const char *path, bool must_exist, bool *f
 		      size_t errlen)
 {
 	*found = false;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	/* O_NONBLOCK: a FIFO named as the config must not hang startup or a
+	 * reload; check_file() then refuses anything but a regular file. */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0) {
 		int e = errno;
 		if (e == ENOENT && !must_exist)

@@ -240,8 +240,12 @@ static void load_file_checks(void **state)
 	free(big);
 	assert_int_equal(td_config_load(&c, path, true, &found, err, sizeof err), TN_ERR_CONFIG);
 	assert_non_null(strstr(err, "larger than"));
-	/* A directory is not a config file. */
+	/* A directory is not a config file; a FIFO neither (and must not block). */
 	assert_int_equal(td_config_load(&c, dir, true, &found, err, sizeof err), TN_ERR_CONFIG);
+	unlink(path);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	assert_int_equal(td_config_load(&c, path, true, &found, err, sizeof err), TN_ERR_CONFIG);
+	assert_non_null(strstr(err, "not a regular file"));
 	unlink(path);
 	rmdir(dir);
 }
