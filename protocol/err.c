@@ -42,6 +42,12 @@ const char *tn_strerror(int err)
 	case TN_ERR_CORRUPT: return "corrupt";
 	case TN_ERR_NEEDPASS: return "needpass";
 	case TN_ERR_KS_VERSION: return "ks_version";
+	case TN_ERR_IO: return "io";
+	case TN_ERR_BUSY: return "busy";
+	case TN_ERR_FULL: return "full";
+	case TN_ERR_INUSE: return "inuse";
+	case TN_ERR_CONFIG: return "config";
+	case TN_ERR_SCHEMA: return "schema";
 	case TN_ERR_FATAL: return "fatal";
 	case TN_ERR_NOMEM: return "nomem";
 	case TN_ERR_INTERNAL: return "internal";

@@ -59,7 +59,7 @@ passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
 
 if [ "${SKIP_FUZZ:-0}" != 1 ] && ls fuzz/fuzz_*.c >/dev/null 2>&1; then
 	echo "== fuzz (libFuzzer, ${FUZZ_SECONDS:-20}s per target)"
-	CC=clang setup build-fuzz -Dfuzz=true -Ddaemon=false -Dtests=false \
+	CC=clang setup build-fuzz -Dfuzz=true -Ddaemon=true -Dtests=false \
 		-Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debugoptimized
 	meson compile -C build-fuzz >/dev/null
 	for src in fuzz/fuzz_*.c; do

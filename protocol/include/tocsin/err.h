@@ -67,6 +67,15 @@ typedef enum tn_err {
 	TN_ERR_NEEDPASS = -62,     /* keystore is encrypted and no passphrase given */
 	TN_ERR_KS_VERSION = -63,   /* keystore written by an unknown version */
 
+	/* Daemon: storage, files, configuration (-80 .. -99). Only daemon/
+	 * returns these; the protocol library never does I/O. */
+	TN_ERR_IO = -80,           /* OS or database I/O error; logged where it happened */
+	TN_ERR_BUSY = -81,         /* database locked by another connection; retry later */
+	TN_ERR_FULL = -82,         /* disk or database size limit full; nothing was written */
+	TN_ERR_INUSE = -83,        /* held by another process (e.g. another tocsind on the home) */
+	TN_ERR_CONFIG = -84,       /* invalid configuration; the message names file:line */
+	TN_ERR_SCHEMA = -85,       /* database schema newer than this program or not ours */
+
 	/* Fatal: discard the object (<= -900) */
 	TN_ERR_FATAL = -900,
 	TN_ERR_NOMEM = -901,

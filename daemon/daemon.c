@@ -1,0 +1,335 @@
+/* tocsind: lifecycle, signals, listener, reload (see daemon.h). */
+#define _POSIX_C_SOURCE 200809L
+#include "daemon.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sodium.h>
+#include <uv.h>
+
+#if defined(TD_HAVE_SYSTEMD)
+#include <systemd/sd-daemon.h>
+#endif
+
+#include "config.h"
+#include "conn.h"
+#include "daemon_limits.h"
+#include "lock.h"
+#include "log.h"
+#include "paths.h"
+#include "store.h"
+
+#ifndef TD_VERSION
+#define TD_VERSION "unknown"
+#endif
+
+typedef struct td_daemon {
+	uv_loop_t loop;
+	uv_signal_t sig_term, sig_int, sig_hup;
+	uv_tcp_t listener;
+	td_log log;
+	td_opts opts;
+	td_paths paths;
+	td_config cfg;
+	td_store *store;
+	td_lock lock;
+	td_conns conns;
+	bool stopping;
+} td_daemon;
+
+static tn_time hr_clock(void *ud)
+{
+	(void)ud;
+	return uv_hrtime();
+}
+
+/* Type=notify readiness (daemon/tocsind.service). A no-op outside systemd
+ * or when built without libsystemd. */
+static void notify(const char *state)
+{
+#if defined(TD_HAVE_SYSTEMD)
+	(void)sd_notify(0, state);
+#else
+	(void)state;
+#endif
+}
+
+/* ---- configuration ---------------------------------------------------- */
+
+/* Flags beat the file, at start and at every reload. An error reads
+ * "--flag: [section] key: reason". */
+static tn_err apply_flag(td_config *cfg, const char *flag, const char *section, const char *key,
+			 const char *value, char *err, size_t errlen)
+{
+	if (!value)
+		return TN_OK;
+	int n = snprintf(err, errlen, "%s: ", flag);
+	size_t off = (n > 0 && (size_t)n < errlen) ? (size_t)n : 0;
+	return td_config_set(cfg, section, key, value, err + off, errlen - off);
+}
+
+static tn_err apply_flags(td_config *cfg, const td_opts *o, char *err, size_t errlen)
+{
+	tn_err rc = apply_flag(cfg, "--listen", "network", "listen", o->listen, err, errlen);
+	if (rc == TN_OK)
+		rc = apply_flag(cfg, "--log-level", "log", "level", o->log_level, err, errlen);
+	return rc;
+}
+
+/* Defaults, then the file, then the flags. *cfg is written only on success. */
+static tn_err load_config(td_daemon *d, td_config *cfg, bool *found, char *err, size_t errlen)
+{
+	td_config next;
+	td_config_default(&next);
+	tn_err rc = td_config_load(&next, d->paths.config_file, d->paths.config_explicit, found,
+				   err, errlen);
+	if (rc == TN_OK)
+		rc = apply_flags(&next, &d->opts, err, errlen);
+	if (rc == TN_OK)
+		*cfg = next;
+	return rc;
+}
+
+static void reload(td_daemon *d)
+{
+	char err[TD_CONFIG_ERR_MAX];
+	td_config next;
+	bool found = false;
+	notify("RELOADING=1");
+	td_info(&d->log, "reload_start config=%s", d->paths.config_file);
+	if (load_config(d, &next, &found, err, sizeof err) != TN_OK) {
+		td_err(&d->log, "reload_failed kept=previous error=\"%s\"", err);
+		notify("READY=1");
+		return;
+	}
+	/* Rebinding the listener is not done yet: keep the bound address and
+	 * say so, rather than half-apply the change. */
+	if (strcmp(next.listen_str, d->cfg.listen_str) != 0)
+		td_warn(&d->log, "reload_listen_ignored configured=%s active=%s reason=restart_required",
+			next.listen_str, d->cfg.listen_str);
+	next.listen = d->cfg.listen;
+	memcpy(next.listen_str, d->cfg.listen_str, sizeof next.listen_str);
+	d->cfg = next;
+	d->log.level = next.log_level;
+	td_info(&d->log, "reload_ok config=%s found=%s level=%s degree=%u max_inbound=%u keepalive=%u",
+		d->paths.config_file, found ? "yes" : "no", td_log_level_name(next.log_level),
+		next.degree, next.max_inbound, next.keepalive_s);
+	notify("READY=1");
+}
+
+/* ---- signals and shutdown --------------------------------------------- */
+
+static void close_walk(uv_handle_t *h, void *arg)
+{
+	(void)arg;
+	if (!uv_is_closing(h))
+		uv_close(h, NULL);
+}
+
+static void shutdown_loop(td_daemon *d, const char *why)
+{
+	if (d->stopping)
+		return;
+	d->stopping = true;
+	notify("STOPPING=1");
+	td_info(&d->log, "shutdown reason=%s open_conns=%u", why, d->conns.count);
+	td_conns_close_all(&d->conns);
+	/* Everything else (listener, signal handles) has no close callback. */
+	uv_walk(&d->loop, close_walk, NULL);
+}
+
+static void on_signal(uv_signal_t *h, int signum)
+{
+	td_daemon *d = h->data;
+	if (signum == SIGHUP)
+		reload(d);
+	else
+		shutdown_loop(d, signum == SIGTERM ? "sigterm" : "sigint");
+}
+
+static tn_err start_signals(td_daemon *d)
+{
+	uv_signal_t *hs[] = {&d->sig_term, &d->sig_int, &d->sig_hup};
+	int sigs[] = {SIGTERM, SIGINT, SIGHUP};
+	for (size_t i = 0; i < 3; i++) {
+		uv_signal_init(&d->loop, hs[i]);
+		hs[i]->data = d;
+		int rc = uv_signal_start(hs[i], on_signal, sigs[i]);
+		if (rc != 0) {
+			td_err(&d->log, "signal_error signal=%d error=%s", sigs[i], uv_err_name(rc));
+			return TN_ERR_IO;
+		}
+	}
+	return TN_OK;
+}
+
+/* ---- listener ----------------------------------------------------------- */
+
+static void on_connection(uv_stream_t *server, int status)
+{
+	td_daemon *d = server->data;
+	if (status < 0) {
+		/* EMFILE and friends: libuv keeps the listener alive. */
+		td_log_limited(&d->log, &d->conns.rl, TN_LOG_WARN, "accept_error error=%s",
+			       uv_err_name(status));
+		return;
+	}
+	if (!d->stopping)
+		td_conns_accept(&d->conns, server);
+}
+
+/* The bound address, with the real port when the config asked for 0. */
+static void bound_name(td_daemon *d, char *out, size_t len)
+{
+	struct sockaddr_storage ss;
+	int n = sizeof ss;
+	char host[64] = "?";
+	unsigned port = 0;
+	if (uv_tcp_getsockname(&d->listener, (struct sockaddr *)&ss, &n) == 0) {
+		if (ss.ss_family == AF_INET6) {
+			struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+			uv_ip6_name(a, host, sizeof host);
+			port = ntohs(a->sin6_port);
+			snprintf(out, len, "[%s]:%u", host, port);
+			return;
+		}
+		struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+		uv_ip4_name(a, host, sizeof host);
+		port = ntohs(a->sin_port);
+	}
+	snprintf(out, len, "%s:%u", host, port);
+}
+
+static tn_err start_listener(td_daemon *d, char *bound, size_t len)
+{
+	uv_tcp_init(&d->loop, &d->listener);
+	d->listener.data = d;
+	int rc = uv_tcp_bind(&d->listener, (const struct sockaddr *)&d->cfg.listen, 0);
+	if (rc == 0)
+		rc = uv_listen((uv_stream_t *)&d->listener, 64, on_connection);
+	if (rc != 0) {
+		td_err(&d->log, "listen_error addr=%s error=%s msg=\"%s\"", d->cfg.listen_str,
+		       uv_err_name(rc), uv_strerror(rc));
+		return TN_ERR_IO;
+	}
+	bound_name(d, bound, len);
+	return TN_OK;
+}
+
+/* ---- startup ------------------------------------------------------------ */
+
+static void path_note(void *ud, const char *msg)
+{
+	td_warn(ud, "%s", msg);
+}
+
+static int prepare_paths(td_daemon *d)
+{
+	char err[TD_CONFIG_ERR_MAX + TD_PATH_MAX];
+	char cwd[TD_PATH_MAX];
+	td_env env;
+	td_env_from_process(&env, cwd, sizeof cwd);
+	if (td_paths_resolve(&d->paths, &env, d->opts.home, d->opts.config, err, sizeof err)) {
+		td_err(&d->log, "paths_error error=\"%s\"", err);
+		return TD_EXIT_USAGE;
+	}
+	return TD_EXIT_OK;
+}
+
+static int prepare_config(td_daemon *d)
+{
+	char err[TD_CONFIG_ERR_MAX];
+	bool found = false;
+	if (load_config(d, &d->cfg, &found, err, sizeof err) != TN_OK) {
+		td_err(&d->log, "config_error error=\"%s\"", err);
+		return TD_EXIT_USAGE;
+	}
+	d->log.level = d->cfg.log_level;
+	td_info(&d->log, "start version=%s pid=%ld config=%s config_found=%s data=%s", TD_VERSION,
+		(long)getpid(), d->paths.config_file, found ? "yes" : "no", d->paths.data_dir);
+	return TD_EXIT_OK;
+}
+
+static int prepare_files(td_daemon *d)
+{
+	char err[TD_CONFIG_ERR_MAX + TD_PATH_MAX];
+	if (td_paths_make_dirs(&d->paths, path_note, &d->log, err, sizeof err) != TN_OK) {
+		td_err(&d->log, "dirs_error error=\"%s\"", err);
+		return TD_EXIT_RUNTIME;
+	}
+	if (d->paths.runtime_fallback)
+		td_warn(&d->log, "runtime_dir_fallback path=%s reason=xdg_runtime_dir_unset",
+			d->paths.runtime_dir);
+	if (td_lock_acquire(&d->lock, d->paths.lock_file, err, sizeof err) != TN_OK) {
+		td_err(&d->log, "lock_error error=\"%s\"", err);
+		return TD_EXIT_RUNTIME;
+	}
+	if (td_store_open(&d->store, d->paths.db_file, &d->log, NULL) != TN_OK) {
+		td_err(&d->log, "store_open_failed path=%s", d->paths.db_file);
+		return TD_EXIT_RUNTIME;
+	}
+	return TD_EXIT_OK;
+}
+
+static int prepare_loop(td_daemon *d)
+{
+	char bound[TD_ADDRSTR_MAX];
+	td_conns_init(&d->conns, &d->loop, &d->log, TD_PENDING_CONN_MAX);
+	if (start_signals(d) != TN_OK || start_listener(d, bound, sizeof bound) != TN_OK)
+		return TD_EXIT_RUNTIME;
+	td_info(&d->log, "ready listen=%s control=%s", bound, d->paths.control_socket);
+	notify("READY=1");
+	return TD_EXIT_OK;
+}
+
+/* Close whatever prepare_loop opened when it failed half way. */
+static void drain_loop(td_daemon *d)
+{
+	uv_walk(&d->loop, close_walk, NULL);
+	uv_run(&d->loop, UV_RUN_DEFAULT);
+	if (uv_loop_close(&d->loop) != 0)
+		td_err(&d->log, "loop_close_error reason=handles_left_open");
+}
+
+int td_daemon_run(const td_opts *opts)
+{
+	td_daemon *d = calloc(1, sizeof *d);
+	if (!d)
+		return TD_EXIT_RUNTIME;
+	d->opts = *opts;
+	d->lock.fd = -1;
+	td_log_init(&d->log, TN_LOG_INFO);
+	td_log_set_clock(&d->log, hr_clock, NULL);
+	int status = TD_EXIT_RUNTIME;
+	bool loop_up = false;
+	if (sodium_init() < 0) {
+		td_err(&d->log, "sodium_init_failed");
+		goto out;
+	}
+	if ((status = prepare_paths(d)) || (status = prepare_config(d)) ||
+	    (status = prepare_files(d)))
+		goto out;
+	int rc = uv_loop_init(&d->loop);
+	if (rc != 0) {
+		td_err(&d->log, "loop_error error=%s", uv_err_name(rc));
+		status = TD_EXIT_RUNTIME;
+		goto out;
+	}
+	loop_up = true;
+	if ((status = prepare_loop(d)) != TD_EXIT_OK)
+		goto out;
+	uv_run(&d->loop, UV_RUN_DEFAULT);
+	status = TD_EXIT_OK;
+out:
+	if (loop_up)
+		drain_loop(d);
+	td_store_close(d->store);
+	td_lock_release(&d->lock);
+	td_log_flush_limited(&d->log, &d->conns.rl, TN_LOG_INFO, "conn");
+	td_info(&d->log, "stopped status=%d", status);
+	free(d);
+	return status;
+}

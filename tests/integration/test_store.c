@@ -1,0 +1,457 @@
+/* daemon/store.c over a real SQLite file: migrations, sequence numbers
+ * across reopen, duplicate vs conflict, purge, disk full and busy. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "store.h"
+
+typedef struct fixture {
+	char dir[64];
+	char path[128];
+	td_log log;
+	int errors; /* err lines logged */
+	char last_err[512];
+} fixture;
+
+static void sink(void *ud, int level, const char *line)
+{
+	fixture *f = ud;
+	if (level == TN_LOG_ERR) {
+		f->errors++;
+		snprintf(f->last_err, sizeof f->last_err, "%s", line);
+	}
+}
+
+static tn_time zero_clock(void *ud)
+{
+	(void)ud;
+	return 0;
+}
+
+static int setup(void **state)
+{
+	fixture *f = calloc(1, sizeof *f);
+	if (!f)
+		return -1;
+	snprintf(f->dir, sizeof f->dir, "/tmp/tn-store-XXXXXX");
+	if (!mkdtemp(f->dir))
+		return -1;
+	snprintf(f->path, sizeof f->path, "%s/tocsin.db", f->dir);
+	td_log_init(&f->log, TN_LOG_DEBUG);
+	td_log_set_sink(&f->log, sink, f);
+	td_log_set_clock(&f->log, zero_clock, NULL);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	fixture *f = *state;
+	char cmd[128];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
+	int rc = system(cmd);
+	free(f);
+	return rc == 0 ? 0 : -1;
+}
+
+static td_store *open_store(fixture *f, unsigned busy_ms)
+{
+	td_store *s = NULL;
+	td_store_opts o = {.busy_timeout_ms = busy_ms};
+	assert_int_equal(td_store_open(&s, f->path, &f->log, &o), TN_OK);
+	assert_non_null(s);
+	return s;
+}
+
+/* Alert with id/author/seq derived from small numbers; envelope text is
+ * "env-<tag>" so two envelopes for one (author, seq) can differ. */
+typedef struct test_alert {
+	td_alert_row row;
+	char env[64];
+} test_alert;
+
+static void make_alert(test_alert *t, uint8_t id, uint8_t author, uint64_t seq, int64_t expires,
+		       const char *tag)
+{
+	memset(t, 0, sizeof *t);
+	memset(t->row.id, id, sizeof t->row.id);
+	memset(t->row.author, author, sizeof t->row.author);
+	t->row.seq = seq;
+	t->row.kind = 1;
+	t->row.created_ms = 1000;
+	t->row.expires_ms = expires;
+	t->row.received_ms = 2000 + id;
+	snprintf(t->env, sizeof t->env, "env-%s", tag);
+	t->row.envelope = (const uint8_t *)t->env;
+	t->row.envelope_len = strlen(t->env);
+}
+
+static int64_t sql_count(fixture *f, const char *sql)
+{
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	assert_int_equal(sqlite3_open_v2(f->path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	int64_t n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return n;
+}
+
+static bool sql_is_ok(fixture *f, const char *sql)
+{
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	assert_int_equal(sqlite3_open_v2(f->path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	bool ok = strcmp((const char *)sqlite3_column_text(st, 0), "ok") == 0;
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return ok;
+}
+
+static void migrates_from_empty_and_reopens_idempotently(void **state)
+{
+	fixture *f = *state;
+	td_store *s = open_store(f, 0);
+	assert_int_equal(td_store_schema_version(s), td_store_schema_latest());
+	assert_true(td_store_schema_latest() >= 1);
+	td_store_close(s);
+	assert_int_equal(sql_count(f, "PRAGMA user_version"), td_store_schema_latest());
+	assert_int_equal(sql_count(f, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND"
+				      " name IN ('meta', 'roster_records', 'alerts', 'conflicts',"
+				      " 'receipts', 'own_seq', 'peers')"),
+			 7);
+	/* WAL mode is persistent in the file. */
+	assert_int_equal(sql_count(f, "SELECT count(*) FROM pragma_journal_mode WHERE"
+				      " journal_mode = 'wal'"),
+			 1);
+	/* Reopen: no migration runs again, nothing breaks. */
+	s = open_store(f, 0);
+	assert_int_equal(td_store_schema_version(s), td_store_schema_latest());
+	td_store_close(s);
+	assert_int_equal(f->errors, 0);
+}
+
+static void newer_schema_is_refused(void **state)
+{
+	fixture *f = *state;
+	td_store_close(open_store(f, 0));
+	sqlite3 *db;
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 999", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	td_store *s = (td_store *)1;
+	assert_int_equal(td_store_open(&s, f->path, &f->log, NULL), TN_ERR_SCHEMA);
+	assert_null(s);
+	assert_non_null(strstr(f->last_err, "newer_than_this_tocsind"));
+}
+
+static void not_a_database_is_corrupt(void **state)
+{
+	fixture *f = *state;
+	FILE *fp = fopen(f->path, "w");
+	assert_non_null(fp);
+	for (int i = 0; i < 200; i++)
+		fputs("this is not an sqlite database, just text. ", fp);
+	fclose(fp);
+	td_store *s = NULL;
+	assert_int_equal(td_store_open(&s, f->path, &f->log, NULL), TN_ERR_CORRUPT);
+	assert_null(s);
+}
+
+static void seq_never_repeats_across_reopen(void **state)
+{
+	fixture *f = *state;
+	uint8_t alice[TD_AUTHOR_LEN], bob[TD_AUTHOR_LEN];
+	memset(alice, 0xa1, sizeof alice);
+	memset(bob, 0xb0, sizeof bob);
+	uint64_t seq = 0, last = 0;
+	for (int round = 0; round < 3; round++) {
+		td_store *s = open_store(f, 0);
+		for (int i = 0; i < 5; i++) {
+			assert_int_equal(td_store_seq_reserve(s, alice, &seq), TN_OK);
+			assert_int_equal(seq, last + 1);
+			last = seq;
+		}
+		/* Closed without any "flush": each reserve was committed. */
+		td_store_close(s);
+	}
+	assert_int_equal(last, 15);
+	td_store *s = open_store(f, 0);
+	assert_int_equal(td_store_seq_reserve(s, bob, &seq), TN_OK);
+	assert_int_equal(seq, 1); /* per author */
+	assert_int_equal(td_store_seq_reserve(s, alice, &seq), TN_OK);
+	assert_int_equal(seq, 16);
+	td_store_close(s);
+}
+
+static void insert_new_duplicate_conflict(void **state)
+{
+	fixture *f = *state;
+	td_store *s = open_store(f, 0);
+	test_alert a, a_again, a_forged, b;
+	td_insert_result r = TD_CONFLICT;
+	make_alert(&a, 1, 0xaa, 7, 99999, "a");
+	make_alert(&a_again, 1, 0xaa, 7, 99999, "a");
+	make_alert(&a_forged, 2, 0xaa, 7, 99999, "forged"); /* same author+seq */
+	make_alert(&b, 3, 0xaa, 8, 99999, "b");
+	assert_int_equal(td_store_alert_insert(s, &a.row, &r), TN_OK);
+	assert_int_equal(r, TD_INSERTED);
+	assert_int_equal(td_store_alert_insert(s, &a_again.row, &r), TN_OK);
+	assert_int_equal(r, TD_DUPLICATE);
+	assert_int_equal(td_store_alert_insert(s, &a_forged.row, &r), TN_OK);
+	assert_int_equal(r, TD_CONFLICT);
+	/* The same conflict again does not grow the table. */
+	assert_int_equal(td_store_alert_insert(s, &a_forged.row, &r), TN_OK);
+	assert_int_equal(r, TD_CONFLICT);
+	assert_int_equal(td_store_alert_insert(s, &b.row, &r), TN_OK);
+	assert_int_equal(r, TD_INSERTED);
+	td_store_close(s);
+	assert_int_equal(sql_count(f, "SELECT count(*) FROM alerts"), 2);
+	assert_int_equal(sql_count(f, "SELECT count(*) FROM conflicts WHERE envelope_a = "
+				      "CAST('env-a' AS BLOB) AND envelope_b = CAST('env-forged' AS BLOB)"),
+			 1);
+	assert_int_equal(sql_count(f, "SELECT count(*) FROM conflicts"), 1);
+}
+
+static void insert_rejects_bad_arguments(void **state)
+{
+	fixture *f = *state;
+	td_store *s = open_store(f, 0);
+	test_alert a;
+	td_insert_result r;
+	make_alert(&a, 1, 1, 1, 1, "x");
+	a.row.seq = (uint64_t)INT64_MAX + 1;
+	assert_int_equal(td_store_alert_insert(s, &a.row, &r), TN_ERR_INVAL);
+	make_alert(&a, 1, 1, 1, 1, "x");
+	a.row.envelope_len = 0;
+	assert_int_equal(td_store_alert_insert(s, &a.row, &r), TN_ERR_INVAL);
+	td_store_close(s);
+}
+
+typedef struct listed {
+	size_t n;
+	uint8_t first_ids[8];
+	bool notified[8];
+	char env[8][32];
+} listed;
+
+static void collect(void *ud, const td_alert_row *row)
+{
+	listed *l = ud;
+	if (l->n < 8) {
+		l->first_ids[l->n] = row->id[0];
+		l->notified[l->n] = row->notified;
+		snprintf(l->env[l->n], sizeof l->env[0], "%.*s", (int)row->envelope_len,
+			 (const char *)row->envelope);
+	}
+	l->n++;
+}
+
+static void list_and_mark_notified(void **state)
+{
+	fixture *f = *state;
+	td_store *s = open_store(f, 0);
+	td_insert_result r;
+	for (uint8_t i = 1; i <= 4; i++) {
+		test_alert a;
+		char tag[8];
+		snprintf(tag, sizeof tag, "%u", i);
+		make_alert(&a, i, i, 1, 99999, tag); /* received_ms = 2000 + i */
+		assert_int_equal(td_store_alert_insert(s, &a.row, &r), TN_OK);
+	}
+	uint8_t id[TN_ALERT_ID];
+	memset(id, 3, sizeof id);
+	assert_int_equal(td_store_alert_mark_notified(s, id), TN_OK);
+	memset(id, 9, sizeof id);
+	assert_int_equal(td_store_alert_mark_notified(s, id), TN_ERR_NOTFOUND);
+	listed l = {0};
+	assert_int_equal(td_store_alert_list(s, 2002, 10, collect, &l), 3);
+	assert_int_equal(l.first_ids[0], 2);
+	assert_int_equal(l.first_ids[2], 4);
+	assert_false(l.notified[0]);
+	assert_true(l.notified[1]);
+	assert_string_equal(l.env[1], "env-3");
+	memset(&l, 0, sizeof l);
+	assert_int_equal(td_store_alert_list(s, 0, 2, collect, &l), 2); /* max honoured */
+	td_store_close(s);
+}
+
+static void purge_deletes_expired_and_their_receipts(void **state)
+{
+	fixture *f = *state;
+	td_store *s = open_store(f, 0);
+	td_insert_result r;
+	test_alert old, edge, live;
+	make_alert(&old, 1, 1, 1, 500, "old");
+	make_alert(&edge, 2, 2, 1, 1000, "edge");
+	make_alert(&live, 3, 3, 1, 1001, "live");
+	assert_int_equal(td_store_alert_insert(s, &old.row, &r), TN_OK);
+	assert_int_equal(td_store_alert_insert(s, &edge.row, &r), TN_OK);
+	assert_int_equal(td_store_alert_insert(s, &live.row, &r), TN_OK);
+	td_store_close(s);
+	/* Receipts for the old and the live alert (no API yet: raw SQL). */
+	sqlite3 *db;
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db,
+				      "INSERT INTO receipts VALUES(zeroblob(32), x'01', x'00');"
+				      "UPDATE receipts SET alert_id = (SELECT id FROM alerts WHERE"
+				      " expires_ms = 500);"
+				      "INSERT INTO receipts SELECT id, x'02', x'00' FROM alerts WHERE"
+				      " expires_ms = 1001;",
+				      NULL, NULL, NULL),
+			 SQLITE_OK);
+	sqlite3_close(db);
+	s = open_store(f, 0);
+	/* Expiry is inclusive: expires_ms <= now. */
+	assert_int_equal(td_store_purge_expired(s, 999), 1);
+	assert_int_equal(td_store_purge_expired(s, 1000), 1);
+	assert_int_equal(td_store_purge_expired(s, 1000), 0);
+	td_store_close(s);
+	assert_int_equal(sql_count(f, "SELECT count(*) FROM alerts"), 1);
+	assert_int_equal(sql_count(f, "SELECT count(*) FROM receipts"), 1);
+	assert_int_equal(sql_count(f, "SELECT count(*) FROM receipts WHERE receiver = x'02'"), 1);
+}
+
+static void disk_full_fails_cleanly_and_keeps_committed_rows(void **state)
+{
+	fixture *f = *state;
+	td_store *s = open_store(f, 0);
+	td_insert_result r;
+	/* Fill the db up to a few pages past its current size. */
+	assert_int_equal(td_store_limit_pages(s, 40), TN_OK);
+	uint8_t env[3000];
+	memset(env, 0x5a, sizeof env);
+	int committed = 0;
+	tn_err rc = TN_OK;
+	for (int i = 0; i < 1000 && rc == TN_OK; i++) {
+		test_alert a;
+		make_alert(&a, 0, 0, (uint64_t)i + 1, 99999, "big");
+		memset(a.row.id, 0, sizeof a.row.id);
+		memcpy(a.row.id, &i, sizeof i);
+		a.row.envelope = env;
+		a.row.envelope_len = sizeof env;
+		rc = td_store_alert_insert(s, &a.row, &r);
+		if (rc == TN_OK)
+			committed++;
+	}
+	assert_int_equal(rc, TN_ERR_FULL);
+	assert_true(committed > 0);
+	assert_non_null(strstr(f->last_err, "store_error op=alert_insert code=full"));
+	/* Other writes fail the same way, nothing crashes, and the store is
+	 * still usable for reads. */
+	uint8_t author[TD_AUTHOR_LEN];
+	memset(author, 0x77, sizeof author);
+	uint64_t seq;
+	tn_err seq_rc = td_store_seq_reserve(s, author, &seq);
+	assert_true(seq_rc == TN_OK || seq_rc == TN_ERR_FULL);
+	listed l = {0};
+	assert_int_equal(td_store_alert_list(s, 0, 100000, collect, &l), committed);
+	td_store_close(s);
+	/* After reopening (no page limit), every committed row is there. */
+	assert_int_equal(sql_count(f, "SELECT count(*) FROM alerts"), committed);
+	assert_true(sql_is_ok(f, "PRAGMA integrity_check"));
+	s = open_store(f, 0);
+	test_alert more;
+	make_alert(&more, 0xee, 0xee, 1, 99999, "after");
+	assert_int_equal(td_store_alert_insert(s, &more.row, &r), TN_OK);
+	td_store_close(s);
+}
+
+static void busy_write_lock_is_an_error_not_a_crash(void **state)
+{
+	fixture *f = *state;
+	td_store *s = open_store(f, 50);
+	sqlite3 *other;
+	assert_int_equal(sqlite3_open(f->path, &other), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(other, "BEGIN IMMEDIATE; INSERT INTO meta VALUES('k', 'v');",
+				      NULL, NULL, NULL),
+			 SQLITE_OK);
+	uint8_t author[TD_AUTHOR_LEN];
+	memset(author, 1, sizeof author);
+	uint64_t seq = 0;
+	assert_int_equal(td_store_seq_reserve(s, author, &seq), TN_ERR_BUSY);
+	assert_int_equal(seq, 0);
+	assert_non_null(strstr(f->last_err, "op=seq_reserve code=busy"));
+	test_alert a;
+	td_insert_result r;
+	make_alert(&a, 1, 1, 1, 99999, "a");
+	assert_int_equal(td_store_alert_insert(s, &a.row, &r), TN_ERR_BUSY);
+	/* WAL: reading is not blocked by the writer. */
+	listed l = {0};
+	assert_int_equal(td_store_alert_list(s, 0, 10, collect, &l), 0);
+	/* Released: the same calls now work, and nothing was half done. */
+	assert_int_equal(sqlite3_exec(other, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(other);
+	assert_int_equal(td_store_seq_reserve(s, author, &seq), TN_OK);
+	assert_int_equal(seq, 1);
+	assert_int_equal(td_store_alert_insert(s, &a.row, &r), TN_OK);
+	assert_int_equal(r, TD_INSERTED);
+	td_store_close(s);
+}
+
+static void peers_upsert(void **state)
+{
+	fixture *f = *state;
+	td_store *s = open_store(f, 0);
+	td_peer_row p;
+	memset(&p, 0, sizeof p);
+	memset(p.link_pk, 0x42, sizeof p.link_pk);
+	p.endpoint = "tcp:10.0.0.1:7450";
+	p.last_seen_ms = 5;
+	assert_int_equal(td_store_peer_upsert(s, &p), TN_OK);
+	p.endpoint = "tcp:10.0.0.2:7450";
+	p.failures = 3;
+	assert_int_equal(td_store_peer_upsert(s, &p), TN_OK);
+	p.endpoint = "";
+	assert_int_equal(td_store_peer_upsert(s, &p), TN_ERR_INVAL);
+	td_store_close(s);
+	assert_int_equal(sql_count(f, "SELECT count(*) FROM peers"), 1);
+	assert_int_equal(sql_count(f, "SELECT failures FROM peers WHERE endpoint ="
+				      " 'tcp:10.0.0.2:7450'"),
+			 3);
+}
+
+static void db_file_is_private(void **state)
+{
+	fixture *f = *state;
+	mode_t old = umask(077); /* what tocsind's main() sets */
+	td_store_close(open_store(f, 0));
+	umask(old);
+	struct stat st;
+	assert_int_equal(stat(f->path, &st), 0);
+	assert_int_equal(st.st_mode & 077, 0);
+}
+
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(migrates_from_empty_and_reopens_idempotently),
+		T(newer_schema_is_refused),
+		T(not_a_database_is_corrupt),
+		T(seq_never_repeats_across_reopen),
+		T(insert_new_duplicate_conflict),
+		T(insert_rejects_bad_arguments),
+		T(list_and_mark_notified),
+		T(purge_deletes_expired_and_their_receipts),
+		T(disk_full_fails_cleanly_and_keeps_committed_rows),
+		T(busy_write_lock_is_an_error_not_a_crash),
+		T(peers_upsert),
+		T(db_file_is_private),
+	};
+	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
+}
