@@ -61,6 +61,9 @@ TN_NODISCARD tn_err tn_keystore_file_save(const char *dir, tn_ksfile_flags flags
 
 /* Read <dir>/keystore and open it (see tn_keystore_open for pass/passlen).
  *
+ * dir itself may be a symbolic link (to an encrypted volume, say): its
+ * target is what is checked. The keystore may not be one.
+ *
  * Refused before reading a byte: a dir that is not a directory, not owned by
  * the effective uid, or has group/other permission bits; a keystore that is
  * a symbolic link, not a regular file, not owned by the effective uid, or
