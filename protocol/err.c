@@ -13,6 +13,7 @@ const char *tn_strerror(int err)
 	case TN_ERR_LIMIT: return "limit";
 	case TN_ERR_AGAIN: return "again";
 	case TN_ERR_NOTFOUND: return "notfound";
+	case TN_ERR_EXISTS: return "exists";
 	case TN_ERR_DEC_TRUNCATED: return "dec_truncated";
 	case TN_ERR_DEC_TRAILING: return "dec_trailing";
 	case TN_ERR_DEC_TYPE: return "dec_type";
@@ -42,6 +43,7 @@ const char *tn_strerror(int err)
 	case TN_ERR_CORRUPT: return "corrupt";
 	case TN_ERR_NEEDPASS: return "needpass";
 	case TN_ERR_KS_VERSION: return "ks_version";
+	case TN_ERR_INSECURE: return "insecure";
 	case TN_ERR_IO: return "io";
 	case TN_ERR_BUSY: return "busy";
 	case TN_ERR_FULL: return "full";

@@ -31,6 +31,7 @@ typedef enum tn_err {
 	TN_ERR_LIMIT = -6,   /* a protocol limit (tn_limits.h) was exceeded */
 	TN_ERR_AGAIN = -7,   /* not enough input yet; call again with more */
 	TN_ERR_NOTFOUND = -8, /* no such item */
+	TN_ERR_EXISTS = -9,  /* already exists; refusing to overwrite */
 
 	/* Strict decoder (-20 .. -39): each rejection reason is distinct. */
 	TN_ERR_DEC_TRUNCATED = -20,    /* input ended inside an object */
@@ -66,6 +67,7 @@ typedef enum tn_err {
 	TN_ERR_CORRUPT = -61,      /* stored data is damaged or not a keystore */
 	TN_ERR_NEEDPASS = -62,     /* keystore is encrypted and no passphrase given */
 	TN_ERR_KS_VERSION = -63,   /* keystore written by an unknown version */
+	TN_ERR_INSECURE = -64,     /* file or dir readable by others, not ours, or a link */
 
 	/* Daemon: storage, files, configuration (-80 .. -99). Only daemon/
 	 * returns these; the protocol library never does I/O. */
