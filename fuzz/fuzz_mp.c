@@ -8,7 +8,7 @@
 
 #include <msgpack.h>
 
-#include "mp.h"
+#include "tocsin/mp.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -2,7 +2,7 @@
 #ifndef TOCSIN_CODEC_PRIV_H
 #define TOCSIN_CODEC_PRIV_H
 
-#include "mp.h"
+#include "tocsin/mp.h"
 #include "tocsin/codec.h"
 
 /* Open a record: an array whose first element is the version. Errors:

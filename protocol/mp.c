@@ -2,7 +2,7 @@
  * msgpack-c's packer. See mp.h for the accepted forms and why. */
 #include <string.h>
 
-#include "mp.h"
+#include "tocsin/mp.h"
 #include "tocsin/limits.h"
 
 static uint64_t be(const uint8_t *p, size_t n)

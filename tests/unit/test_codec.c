@@ -14,7 +14,7 @@
 #include <cmocka.h>
 
 #include "../../fuzz/codec_reencode.h"
-#include "mp.h"
+#include "tocsin/mp.h"
 #include "tocsin/codec.h"
 
 #define AR_TEXT "النجدة، أنا في خطر"

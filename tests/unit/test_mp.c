@@ -10,7 +10,7 @@
 #include <cmocka.h>
 #include <msgpack.h>
 
-#include "mp.h"
+#include "tocsin/mp.h"
 #include "tocsin/limits.h"
 
 /* ---- helpers ----------------------------------------------------------- */

@@ -1,4 +1,5 @@
-/* Private msgpack layer for the record codec (not a public header).
+/* Strict msgpack: the one reader and writer every Tocsin byte format uses —
+ * the record codec, the daemon's control socket and the client.
  *
  * Writing goes through msgpack-c's packer, so what we emit is by definition
  * msgpack-c's encoding. Reading does NOT use msgpack-c's unpacker: that one
