@@ -3,7 +3,8 @@
 // speaking the same 2-byte big-endian length framing as tests/noise-peer.
 //
 //   node peer.js --role initiator|responder --port P --static HEX32 \
-//                --psk HEX32 --prologue HEX [--count N] [--expect-remote HEX32]
+//                --psk HEX32 --prologue HEX [--count N] [--expect-remote HEX32] \
+//                [--pattern XXpsk0]
 //
 // The responder listens on 127.0.0.1:P (P=0: any port, printed as "port N")
 // and serves one connection. After the handshake each side prints
@@ -21,9 +22,24 @@ function args () {
   const v = process.argv.slice(2)
   for (let i = 0; i + 1 < v.length; i += 2) a[v[i].replace(/^--/, '')] = v[i + 1]
   for (const k of ['role', 'port', 'static', 'psk', 'prologue']) {
-    if (a[k] === undefined) throw new Error('missing --' + k)
+    if (a[k] === undefined) usage('missing --' + k)
   }
+  if (a.role !== 'initiator' && a.role !== 'responder') usage('bad --role')
+  for (const k of ['static', 'psk', 'expect-remote']) {
+    if (a[k] !== undefined && !/^[0-9a-f]{64}$/.test(a[k])) usage('--' + k + ' needs 64 hex digits')
+  }
+  if (!/^([0-9a-f]{2})*$/.test(a.prologue)) usage('bad --prologue')
+  if (!/^[0-9]+$/.test(a.port) || +a.port > 65535) usage('bad --port')
+  if (!/^[0-9]+$/.test(a.count)) usage('bad --count')
+  // Only the pattern both implementations are tested with.
+  const p = a.pattern || 'XXpsk0'
+  if (p !== 'XXpsk0' && p !== 'Noise_XXpsk0_25519_ChaChaPoly_BLAKE2b') usage('unsupported --pattern')
   return a
+}
+
+function usage (msg) {
+  console.error('peer.js: ' + msg)
+  process.exit(2)
 }
 
 const opt = args()
@@ -97,6 +113,7 @@ function run (sock) {
     pending = Buffer.concat([pending, d])
     while (pending.length >= 2) {
       const n = pending.readUInt16BE(0)
+      if (n === 0) fail('framing error: empty frame')
       if (pending.length < 2 + n) break
       const msg = pending.subarray(2, 2 + n)
       pending = pending.subarray(2 + n)
@@ -108,9 +125,10 @@ function run (sock) {
     }
   })
   sock.on('end', () => {
+    if (!hs.complete) fail('connection closed during the handshake')
     if (!initiator) {
       console.log('ok ' + echoed + ' messages')
-      process.exit(hs.complete ? 0 : 1)
+      process.exit(0)
     }
     fail('connection closed early')
   })
