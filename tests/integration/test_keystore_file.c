@@ -21,23 +21,7 @@
 #include "keystore_file.h"
 #include "tocsin/identity.h"
 #include "tocsin/keystore.h"
-
-/* ---- Deterministic RNG: ChaCha20 keystream, a fresh nonce per call ---- */
-
-typedef struct test_rng {
-	uint8_t key[crypto_stream_chacha20_KEYBYTES];
-	uint64_t calls;
-} test_rng;
-
-static void rng_fn(void *ud, uint8_t *buf, size_t len)
-{
-	test_rng *r = ud;
-	uint8_t nonce[crypto_stream_chacha20_NONCEBYTES] = {0};
-	for (size_t i = 0; i < sizeof nonce; i++)
-		nonce[i] = (uint8_t)(r->calls >> (8 * i));
-	r->calls++;
-	crypto_stream_chacha20(buf, len, nonce, r->key);
-}
+#include "test_rng.h"
 
 static const char PASS[] = "one two three";
 #define PASSLEN (sizeof PASS - 1)
@@ -65,8 +49,7 @@ static int setup(void **state)
 		return -1;
 	snprintf(f->dir, sizeof f->dir, "%s/a/b/data", f->root);
 	snprintf(f->path, sizeof f->path, "%s/keystore", f->dir);
-	memset(f->rng.key, 0x5a, sizeof f->rng.key);
-	f->rand = (tn_rand){rng_fn, &f->rng};
+	f->rand = test_rng_seed(&f->rng, 0x5a);
 	if (tn_identity_new(&f->id, &f->rand) != TN_OK)
 		return -1;
 	*state = f;

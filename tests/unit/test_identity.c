@@ -9,30 +9,9 @@
 
 #include "identity_int.h"
 #include "tocsin/identity.h"
+#include "test_rng.h"
 
-/* ---- Deterministic RNG: ChaCha20 keystream, a fresh nonce per call ---- */
 
-typedef struct test_rng {
-	uint8_t key[crypto_stream_chacha20_KEYBYTES];
-	uint64_t calls;
-} test_rng;
-
-static void rng_fn(void *ud, uint8_t *buf, size_t len)
-{
-	test_rng *r = ud;
-	uint8_t nonce[crypto_stream_chacha20_NONCEBYTES] = {0};
-	for (size_t i = 0; i < sizeof nonce; i++)
-		nonce[i] = (uint8_t)(r->calls >> (8 * i));
-	r->calls++;
-	crypto_stream_chacha20(buf, len, nonce, r->key);
-}
-
-static tn_rand seeded(test_rng *r, uint8_t seed)
-{
-	memset(r, 0, sizeof *r);
-	memset(r->key, seed, sizeof r->key);
-	return (tn_rand){rng_fn, r};
-}
 
 /* A "generator" that replays fixed bytes, to feed known test vectors. */
 typedef struct script_rng {
@@ -96,7 +75,7 @@ static void new_is_deterministic_from_rng(void **state)
 {
 	(void)state;
 	test_rng r1, r2, r3;
-	tn_rand a = seeded(&r1, 7), b = seeded(&r2, 7), c = seeded(&r3, 8);
+	tn_rand a = test_rng_seed(&r1, 7), b = test_rng_seed(&r2, 7), c = test_rng_seed(&r3, 8);
 	tn_identity *x = NULL, *y = NULL, *z = NULL;
 	assert_int_equal(tn_identity_new(&x, &a), TN_OK);
 	assert_int_equal(tn_identity_new(&y, &b), TN_OK);
@@ -126,7 +105,7 @@ static void identity_and_link_keys_are_separate(void **state)
 {
 	(void)state;
 	test_rng r;
-	tn_rand rand = seeded(&r, 1);
+	tn_rand rand = test_rng_seed(&r, 1);
 	tn_identity *id = NULL;
 	assert_int_equal(tn_identity_new(&id, &rand), TN_OK);
 	assert_int_not_equal(memcmp(tn_identity_pubkey(id)->b, tn_identity_linkpub(id)->b, 32), 0);
@@ -150,7 +129,7 @@ static void sign_then_verify(void **state)
 {
 	(void)state;
 	test_rng r;
-	tn_rand rand = seeded(&r, 2);
+	tn_rand rand = test_rng_seed(&r, 2);
 	tn_identity *id = NULL, *other = NULL;
 	assert_int_equal(tn_identity_new(&id, &rand), TN_OK);
 	assert_int_equal(tn_identity_new(&other, &rand), TN_OK);
@@ -220,7 +199,7 @@ static void new_rejects_null_arguments(void **state)
 {
 	(void)state;
 	test_rng r;
-	tn_rand rand = seeded(&r, 3);
+	tn_rand rand = test_rng_seed(&r, 3);
 	tn_rand nofn = {NULL, NULL};
 	tn_identity *id = (tn_identity *)&r; /* must be reset to NULL */
 	assert_int_equal(tn_identity_new(NULL, &rand), TN_ERR_INVAL);
@@ -272,7 +251,7 @@ static void safety_number_is_symmetric(void **state)
 {
 	(void)state;
 	test_rng r;
-	tn_rand rand = seeded(&r, 4);
+	tn_rand rand = test_rng_seed(&r, 4);
 	for (int i = 0; i < 8; i++) {
 		tn_identity *x = NULL, *y = NULL;
 		assert_int_equal(tn_identity_new(&x, &rand), TN_OK);

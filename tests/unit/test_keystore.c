@@ -14,30 +14,9 @@
 #include "identity_int.h"
 #include "tocsin/identity.h"
 #include "tocsin/keystore.h"
+#include "test_rng.h"
 
-/* ---- Deterministic RNG: ChaCha20 keystream, a fresh nonce per call ---- */
 
-typedef struct test_rng {
-	uint8_t key[crypto_stream_chacha20_KEYBYTES];
-	uint64_t calls;
-} test_rng;
-
-static void rng_fn(void *ud, uint8_t *buf, size_t len)
-{
-	test_rng *r = ud;
-	uint8_t nonce[crypto_stream_chacha20_NONCEBYTES] = {0};
-	for (size_t i = 0; i < sizeof nonce; i++)
-		nonce[i] = (uint8_t)(r->calls >> (8 * i));
-	r->calls++;
-	crypto_stream_chacha20(buf, len, nonce, r->key);
-}
-
-static tn_rand seeded(test_rng *r, uint8_t seed)
-{
-	memset(r, 0, sizeof *r);
-	memset(r->key, seed, sizeof r->key);
-	return (tn_rand){rng_fn, r};
-}
 
 static const char PASS[] = "correct horse battery staple";
 #define PASSLEN (sizeof PASS - 1)
@@ -52,7 +31,7 @@ typedef struct fx {
 static tn_identity *make_identity(uint8_t seed)
 {
 	test_rng r;
-	tn_rand rand = seeded(&r, seed);
+	tn_rand rand = test_rng_seed(&r, seed);
 	tn_identity *id = NULL;
 	assert_int_equal(tn_identity_new(&id, &rand), TN_OK);
 	return id;
@@ -61,7 +40,7 @@ static tn_identity *make_identity(uint8_t seed)
 static void seal_plain(const tn_identity *id, uint8_t seed, uint8_t out[TN_KEYSTORE_LEN])
 {
 	test_rng r;
-	tn_rand rand = seeded(&r, seed);
+	tn_rand rand = test_rng_seed(&r, seed);
 	assert_int_equal(tn_keystore_seal(id, NULL, 0, NULL, &rand, out, TN_KEYSTORE_LEN),
 			 TN_KEYSTORE_LEN);
 }
@@ -69,7 +48,7 @@ static void seal_plain(const tn_identity *id, uint8_t seed, uint8_t out[TN_KEYST
 static void seal_prot(const tn_identity *id, uint8_t seed, uint8_t out[TN_KEYSTORE_LEN])
 {
 	test_rng r;
-	tn_rand rand = seeded(&r, seed);
+	tn_rand rand = test_rng_seed(&r, seed);
 	tn_kdf_params k;
 	tn_kdf_params_min(&k);
 	assert_int_equal(tn_keystore_seal(id, PASS, PASSLEN, &k, &rand, out, TN_KEYSTORE_LEN),
@@ -192,7 +171,7 @@ static void change_passphrase_by_reseal(void **state)
 	assert_int_equal(tn_keystore_open(&id, f->prot, sizeof f->prot, PASS, PASSLEN), TN_OK);
 	uint8_t ks[TN_KEYSTORE_LEN];
 	test_rng r;
-	tn_rand rand = seeded(&r, 0x44);
+	tn_rand rand = test_rng_seed(&r, 0x44);
 	tn_kdf_params k;
 	tn_kdf_params_min(&k);
 	assert_int_equal(tn_keystore_seal(id, "new one", 7, &k, &rand, ks, sizeof ks),
@@ -391,7 +370,7 @@ static void seal_small_buffer_is_nobuf(void **state)
 	uint8_t out[TN_KEYSTORE_LEN];
 	memset(out, 0xee, sizeof out);
 	test_rng r;
-	tn_rand rand = seeded(&r, 1);
+	tn_rand rand = test_rng_seed(&r, 1);
 	assert_int_equal(
 		tn_keystore_seal(f->id, NULL, 0, NULL, &rand, out, TN_KEYSTORE_LEN - 1),
 		TN_ERR_NOBUF);
@@ -405,7 +384,7 @@ static void seal_rejects_bad_arguments(void **state)
 	fx *f = *state;
 	uint8_t out[TN_KEYSTORE_LEN];
 	test_rng r;
-	tn_rand rand = seeded(&r, 1);
+	tn_rand rand = test_rng_seed(&r, 1);
 	tn_kdf_params k;
 	/* An empty passphrase would look protected and protect nothing. */
 	assert_int_equal(tn_keystore_seal(f->id, "", 0, NULL, &rand, out, sizeof out),

@@ -15,6 +15,7 @@
 
 #include "noise_priv.h"
 #include "tocsin/noise.h"
+#include "test_rng.h"
 
 #ifndef TN_SHARED_DIR
 #error "TN_SHARED_DIR must name the shared directory holding vectors/"
@@ -26,30 +27,6 @@ enum {
 	BUF = 1024,        /* every vector field and test message fits */
 	VEC_MSGS_MAX = 16, /* messages in one vector */
 };
-
-/* ---- Deterministic randomness ---- */
-
-typedef struct test_rng {
-	uint8_t key[crypto_stream_chacha20_KEYBYTES];
-	uint64_t ctr;
-} test_rng;
-
-static void test_rand_fn(void *ud, uint8_t *buf, size_t len)
-{
-	test_rng *r = ud;
-	uint8_t nonce[crypto_stream_chacha20_NONCEBYTES] = {0};
-	for (size_t i = 0; i < sizeof nonce; i++)
-		nonce[i] = (uint8_t)(r->ctr >> (8 * i));
-	r->ctr++;
-	crypto_stream_chacha20(buf, len, nonce, r->key);
-}
-
-static tn_rand make_rand(test_rng *r, uint8_t seed)
-{
-	memset(r->key, seed, sizeof r->key);
-	r->ctr = 0;
-	return (tn_rand){.fn = test_rand_fn, .ud = r};
-}
 
 /* ---- Small helpers ---- */
 
@@ -112,8 +89,8 @@ static void pair_init_psk(pair *p, const char *name, uint8_t psk_i, uint8_t psk_
 	bool st = has_statics(name), pk = has_psk(name);
 	static const uint8_t prologue[] = "tocsin/1";
 
-	p->rand_i = make_rand(&p->rng_i, 0xa1);
-	p->rand_r = make_rand(&p->rng_r, 0xb2);
+	p->rand_i = test_rng_seed(&p->rng_i, 0xa1);
+	p->rand_r = test_rng_seed(&p->rng_r, 0xb2);
 	assert_int_equal(tn_noise_hs_init(&p->i, &proto, TN_NOISE_INITIATOR, prologue,
 	                                  sizeof prologue - 1, st ? &si : NULL,
 	                                  resp_static_known(name) ? &sr.pub : NULL,
@@ -1015,7 +992,7 @@ static void low_order_remote_static_fails_dh(void **state)
 	tn_noise_pubkey rs;
 	tn_noise_hs hs;
 	test_rng rng;
-	tn_rand rand = make_rand(&rng, 9);
+	tn_rand rand = test_rng_seed(&rng, 9);
 	uint8_t out[BUF];
 	low_order_point(0, rs.b);
 	assert_int_equal(tn_noise_hs_init(&hs, &ik, TN_NOISE_INITIATOR, NULL, 0, &s, &rs, NULL),
