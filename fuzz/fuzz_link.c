@@ -24,7 +24,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define FUZZ_WALL UINT64_C(1718000000000)
-#define FUZZ_T0 (1000 * TN_SEC)
+#define FUZZ_T0   (1000 * TN_SEC)
 
 typedef struct rng {
 	uint8_t key[crypto_stream_chacha20_KEYBYTES];
@@ -86,7 +86,8 @@ static void drain(tn_link *l)
 {
 	tn_link_event ev;
 	while (tn_link_poll_event(l, &ev))
-		if (ev.type == TN_LINK_EV_MESSAGE && (ev.len == 0 || ev.len > TN_LINK_PLAINTEXT_MAX))
+		if (ev.type == TN_LINK_EV_MESSAGE &&
+		    (ev.len == 0 || ev.len > TN_LINK_PLAINTEXT_MAX))
 			abort();
 }
 
@@ -234,7 +235,8 @@ static void check_output(out_checker *ck, tn_noise_cipher *rx, const uint8_t *p,
 			continue;
 		size_t flen = ck->have - 2;
 		ck->have = 0;
-		tn_ssize m = tn_noise_cipher_decrypt(rx, NULL, 0, ck->buf + 2, flen, ck->buf + 2, flen);
+		tn_ssize m =
+		        tn_noise_cipher_decrypt(rx, NULL, 0, ck->buf + 2, flen, ck->buf + 2, flen);
 		tn_link_msg msg;
 		if (m <= 0 || tn_link_decode(&msg, ck->buf + 2, (size_t)m))
 			abort();
@@ -286,7 +288,8 @@ static void part_established(const keys *k, const uint8_t *data, size_t size)
 			uint8_t close[] = {0x92, 0x02, len ? (uint8_t)(b[0] & 0x7f) : 0};
 			const uint8_t *pt = op == 1 ? b : op == 2 ? rekey : close;
 			size_t pn = op == 1 ? len : op == 2 ? sizeof rekey : sizeof close;
-			tn_ssize c = tn_noise_cipher_encrypt(&tx, NULL, 0, pt, pn, f + 2, sizeof f - 2);
+			tn_ssize c =
+			        tn_noise_cipher_encrypt(&tx, NULL, 0, pt, pn, f + 2, sizeof f - 2);
 			if (c < 0)
 				abort();
 			f[0] = (uint8_t)(c >> 8);
@@ -302,7 +305,8 @@ static void part_established(const keys *k, const uint8_t *data, size_t size)
 			drain(l);
 			break;
 		case 4: {
-			tn_err rc = tn_link_send(l, b, len, len & 1 ? TN_LINK_SEND_PRIORITY : 0, now);
+			tn_err rc =
+			        tn_link_send(l, b, len, len & 1 ? TN_LINK_SEND_PRIORITY : 0, now);
 			if (tn_err_is_fatal(rc))
 				abort();
 			break;

@@ -19,7 +19,7 @@ enum { PROLOGUE_LABEL = sizeof LINK_PROLOGUE - 1 };
 	} while (0)
 
 /* Silent close delay: uniform in [1 s, 20 s] (docs/link.md, Reject). */
-#define REJECT_DELAY_MIN TN_SEC
+#define REJECT_DELAY_MIN  TN_SEC
 #define REJECT_DELAY_SPAN (19 * TN_SEC)
 
 static tn_time add_sat(tn_time a, tn_time b)
@@ -53,8 +53,8 @@ static bool config_ok(const tn_link_config *c)
 		return false;
 	if (c->role == TN_NOISE_RESPONDER && !c->replay)
 		return false;
-	if (c->keepalive != 0 && c->keepalive < TN_MSEC)
-		return false;
+	if (c->keepalive != 0 && (c->keepalive < TN_MSEC || c->keepalive > TN_DAY))
+		return false; /* TN_DAY bound: 2.5 x keepalive must not overflow */
 	return true;
 }
 
@@ -79,7 +79,8 @@ static tn_err compute_sizes(tn_link *l)
 	l->msg1_len = TN_NOISE_DH + (size_t)n1 + TN_NOISE_TAG;
 	l->msg2_len = TN_NOISE_DH + TN_NOISE_DH + TN_NOISE_TAG + (size_t)n23 + TN_NOISE_TAG;
 	l->msg3_len = TN_NOISE_DH + TN_NOISE_TAG + (size_t)n23 + TN_NOISE_TAG;
-	if (l->msg1_len + TN_FRAME_HDR > LINK_CTRL_MAX || l->msg2_len + TN_FRAME_HDR > LINK_CTRL_MAX ||
+	if (l->msg1_len + TN_FRAME_HDR > LINK_CTRL_MAX ||
+	    l->msg2_len + TN_FRAME_HDR > LINK_CTRL_MAX ||
 	    l->msg3_len + TN_FRAME_HDR > LINK_CTRL_MAX)
 		return TN_ERR_INTERNAL;
 	return TN_OK;
@@ -176,6 +177,13 @@ void tn_link_fail(tn_link *l, tn_err err, bool send_close, uint8_t reason, tn_ti
 	l->state = ST_CLOSED;
 	tn_noise_hs_free(&l->hs);
 	tn_link_drop_queued(l);
+	if (!established && l->fl_src == FL_CTRL) {
+		/* A handshake message half written: the connection is being
+		 * dropped anyway, and a handshake that failed says no more. */
+		sodium_memzero(l->ctrl, sizeof l->ctrl);
+		l->fl_src = FL_NONE;
+		l->fl_len = l->fl_off = 0;
+	}
 	l->ping_due = l->rekey_due = false;
 	l->close_pending = established && send_close;
 	l->close_reason = reason;
@@ -200,7 +208,9 @@ static void reject(tn_link *l, uint64_t *counter, tn_err err, const char *line, 
 	tn_noise_hs_free(&l->hs);
 	l->in_body = false;
 	l->hdr_got = 0;
-	tn_link_event ev = {.type = TN_LINK_EV_CLOSE, .err = err, .silent = true,
+	tn_link_event ev = {.type = TN_LINK_EV_CLOSE,
+	                    .err = err,
+	                    .silent = true,
 	                    .close_at = add_sat(now, delay)};
 	tn_link_push_event(l, &ev);
 	log_line(l, line);
@@ -340,7 +350,8 @@ static void on_msg1(tn_link *l, const uint8_t *m, size_t n, tn_time now, uint64_
 		goto out;
 	}
 	if (sodium_memcmp(p.responder_hash, l->hs1_hash, sizeof l->hs1_hash) != 0) {
-		REJECT(l, rej_misdirected, TN_ERR_MISDIRECTED, "link reject reason=misdirected", now);
+		REJECT(l, rej_misdirected, TN_ERR_MISDIRECTED, "link reject reason=misdirected",
+		       now);
 		goto out;
 	}
 	if (!within_window(p.timestamp_ms, wall_ms)) {

@@ -122,8 +122,7 @@ static tn_err seal_ctrl(tn_link *l, const tn_link_msg *m)
 	if (n < 0)
 		return TN_ERR_INTERNAL;
 	tn_ssize c = tn_noise_cipher_encrypt(&l->tx, NULL, 0, l->ctrl + TN_FRAME_HDR, (size_t)n,
-	                                     l->ctrl + TN_FRAME_HDR,
-	                                     sizeof l->ctrl - TN_FRAME_HDR);
+	                                     l->ctrl + TN_FRAME_HDR, sizeof l->ctrl - TN_FRAME_HDR);
 	if (c < 0)
 		return (tn_err)c;
 	put_be16(l->ctrl, (size_t)c);
@@ -158,7 +157,8 @@ static bool rekey_needed(const tn_link *l, bool have_work, tn_time now)
 		return true;
 	if (!have_work)
 		return false;
-	return now >= l->rekey_at || tn_noise_cipher_count(&l->tx) - l->tx_rekey_base >= l->rekey_msgs;
+	return now >= l->rekey_at ||
+	       tn_noise_cipher_count(&l->tx) - l->tx_rekey_base >= l->rekey_msgs;
 }
 
 static tn_err send_rekey(tn_link *l, tn_time now)

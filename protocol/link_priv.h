@@ -17,11 +17,11 @@ enum {
 
 typedef enum link_state {
 	ST_NEW = 0,
-	ST_WAIT_MSG1,    /* responder: waiting for message 1, has written nothing */
-	ST_WAIT_MSG2,    /* initiator: message 1 queued */
-	ST_WAIT_MSG3,    /* responder: message 2 queued */
+	ST_WAIT_MSG1, /* responder: waiting for message 1, has written nothing */
+	ST_WAIT_MSG2, /* initiator: message 1 queued */
+	ST_WAIT_MSG3, /* responder: message 2 queued */
 	ST_ESTABLISHED,
-	ST_REJECTED,     /* responder, silent: absorbs input, writes nothing */
+	ST_REJECTED, /* responder, silent: absorbs input, writes nothing */
 	ST_CLOSED,
 } link_state;
 

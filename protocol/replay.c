@@ -13,8 +13,8 @@
 
 typedef struct entry {
 	uint8_t e[TN_NOISE_DH];
-	uint64_t ts_ms;  /* the message's own timestamp (wall clock) */
-	uint64_t order;  /* insertion number; 0 = free slot */
+	uint64_t ts_ms; /* the message's own timestamp (wall clock) */
+	uint64_t order; /* insertion number; 0 = free slot */
 } entry;
 
 struct tn_replay_cache {

@@ -97,8 +97,8 @@ typedef struct pair {
 	keys k;
 	tn_replay_cache *cache;
 	side i, r;
-	test_rng chunks;  /* chooses chunk sizes */
-	unsigned mode;    /* 0 whole, 1 byte by byte, 2 random chunks */
+	test_rng chunks; /* chooses chunk sizes */
+	unsigned mode;   /* 0 whole, 1 byte by byte, 2 random chunks */
 	tn_time now;
 	uint64_t wall_i, wall_r;
 } pair;
@@ -402,6 +402,29 @@ static void config_checked(void **state)
 	c.role = 0;
 	assert_int_equal(tn_link_new(&l, &c), TN_ERR_INVAL);
 	assert_int_equal(tn_link_new(&l, NULL), TN_ERR_INVAL);
+	c = cfg_i(&p.i, &p.k);
+	c.keepalive = TN_DAY + 1;
+	assert_int_equal(tn_link_new(&l, &c), TN_ERR_INVAL);
+	c.keepalive = TN_MSEC - 1;
+	assert_int_equal(tn_link_new(&l, &c), TN_ERR_INVAL);
+	pair_teardown(&p);
+}
+
+/* Closing during the handshake: the rest of message 1 is not sent. */
+static void close_during_handshake_sends_nothing_more(void **state)
+{
+	(void)state;
+	pair p;
+	pair_setup(&p, 0);
+	assert_int_equal(tn_link_start(p.i.l, p.now, p.wall_i), TN_OK);
+	uint8_t b[128];
+	assert_int_equal(tn_link_out(p.i.l, b, 10, p.now), 10);
+	tn_link_close(p.i.l, TN_CLOSE_SHUTDOWN, p.now);
+	drain(&p.i);
+	assert_true(p.i.closed);
+	assert_int_equal(p.i.close.err, TN_OK);
+	assert_int_equal(tn_link_pending(p.i.l), 0);
+	assert_int_equal(tn_link_out(p.i.l, b, sizeof b, p.now), 0);
 	pair_teardown(&p);
 }
 
@@ -1006,7 +1029,7 @@ static void authentic_garbage_closes(void **state)
 {
 	(void)state;
 	/* Each authentic but not a strict link message. */
-	static const uint8_t unknown[] = {0x91, 0x7f};         /* [127] */
+	static const uint8_t unknown[] = {0x91, 0x7f};          /* [127] */
 	static const uint8_t rekey_body[] = {0x92, 0x09, 0x00}; /* [9, 0] */
 	static const uint8_t trailing[] = {0x92, 0x00, 0x05, 0x00};
 	static const uint8_t empty_msg[] = {0}; /* length 1: 0x00 is not an array */
@@ -1338,8 +1361,7 @@ static void replay_cache_eviction(void **state)
 	/* A message stamped in the future stays remembered for as long as
 	 * it could pass the stale check: e[2] was stamped w + 10. */
 	assert_int_equal(tn_replay_cache_check_insert(c, &e[0], w + 1, w + 10 + AGE_MS), TN_OK);
-	assert_int_equal(tn_replay_cache_check_insert(c, &e[2], w, w + 10 + AGE_MS),
-	                 TN_ERR_REPLAY);
+	assert_int_equal(tn_replay_cache_check_insert(c, &e[2], w, w + 10 + AGE_MS), TN_ERR_REPLAY);
 	assert_int_equal(tn_replay_cache_check_insert(NULL, &e[0], w, w), TN_ERR_INVAL);
 	tn_replay_cache_del(c);
 	tn_replay_cache_del(NULL);
@@ -1417,6 +1439,7 @@ int main(int argc, char **argv)
 	        cmocka_unit_test(previous_psk_accepted),
 	        cmocka_unit_test(start_twice_is_state),
 	        cmocka_unit_test(config_checked),
+	        cmocka_unit_test(close_during_handshake_sends_nothing_more),
 	        cmocka_unit_test(reject_wrong_psk),
 	        cmocka_unit_test(reject_garbage_right_size),
 	        cmocka_unit_test(reject_garbage_other_sizes),

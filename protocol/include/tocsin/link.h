@@ -89,29 +89,29 @@ typedef struct tn_link_stats {
 	uint64_t framing;         /* transport frame of length 0 */
 	uint64_t transport_auth;  /* transport frame failed to decrypt */
 	uint64_t transport_decode; /* decrypted transport frame is not a strict link message */
-	uint64_t dead_peer;       /* nothing received for 2.5 x keepalive */
-	uint64_t outq_overflow;   /* output queue exceeded TN_LINK_OUTQ_MAX */
-	uint64_t established;     /* handshakes completed */
+	uint64_t dead_peer;        /* nothing received for 2.5 x keepalive */
+	uint64_t outq_overflow;    /* output queue exceeded TN_LINK_OUTQ_MAX */
+	uint64_t established;      /* handshakes completed */
 } tn_link_stats;
 
 /* ---- Configuration ---------------------------------------------------- */
 
 typedef struct tn_link_config {
-	tn_noise_role role;              /* TN_NOISE_INITIATOR or TN_NOISE_RESPONDER */
-	tn_noise_keypair static_key;     /* our link static key pair (pub must match sec) */
+	tn_noise_role role;          /* TN_NOISE_INITIATOR or TN_NOISE_RESPONDER */
+	tn_noise_keypair static_key; /* our link static key pair (pub must match sec) */
 	uint8_t network_id[TN_NETWORK_ID];
-	tn_noise_psk psk;                /* current epoch's link_psk (initiator: the one to use) */
-	bool has_prev_psk;               /* responder: also accept prev_psk (grace window) */
+	tn_noise_psk psk;  /* current epoch's link_psk (initiator: the one to use) */
+	bool has_prev_psk; /* responder: also accept prev_psk (grace window) */
 	tn_noise_psk prev_psk;
 	tn_noise_pubkey expected_remote; /* initiator: the responder's static public key */
-	tn_time keepalive;               /* 0: TN_KEEPALIVE_DEFAULT; else >= 1 ms */
+	tn_time keepalive;               /* 0: TN_KEEPALIVE_DEFAULT; else 1 ms .. 1 day */
 	uint64_t rekey_after_msgs;       /* 0: TN_LINK_REKEY_AFTER_MSGS (tests use small values) */
 	tn_time rekey_after_time;        /* 0: TN_LINK_REKEY_AFTER_TIME */
 	tn_rand rand;                    /* required */
 	tn_log_fn log;                   /* optional; DEBUG lines, never key material */
 	void *log_ud;
-	tn_replay_cache *replay;         /* responder: required, shared per node; not owned */
-	tn_link_stats *stats;            /* optional, shared per node; not owned */
+	tn_replay_cache *replay; /* responder: required, shared per node; not owned */
+	tn_link_stats *stats;    /* optional, shared per node; not owned */
 } tn_link_config;
 
 /* Zero *cfg and set the defaults (0 keepalive/rekey fields mean default). */
@@ -127,7 +127,8 @@ typedef struct tn_link tn_link; /* opaque */
  * only once the handshake has authenticated the peer, and the output queue
  * grows with what is queued, up to TN_LINK_OUTQ_MAX.
  * Returns TN_OK, TN_ERR_INVAL (NULL argument, unknown role, no rand, a
- * responder without a replay cache, keepalive below 1 ms), TN_ERR_NOMEM.
+ * responder without a replay cache, keepalive outside 1 ms .. 1 day),
+ * TN_ERR_NOMEM.
  * On error *out is NULL. */
 TN_NODISCARD tn_err tn_link_new(tn_link **out, const tn_link_config *cfg);
 
@@ -189,8 +190,9 @@ TN_NODISCARD tn_err tn_link_send(tn_link *link, const uint8_t *msg, size_t len,
 
 /* Close the link (e.g. peer not in the roster, shutdown). Established: a
  * CLOSE(reason) frame is queued after the frame in progress; queued
- * messages are dropped; after it nothing is ever sent. Before: nothing is
- * sent. Queues a CLOSE event (err TN_OK, close_at now). Idempotent: a
+ * messages are dropped; after it nothing is ever sent. Before: nothing more
+ * is sent (a handshake message not yet fully handed out is dropped too).
+ * Queues a CLOSE event (err TN_OK, close_at now). Idempotent: a
  * second call, or a call on a closed link, does nothing. */
 void tn_link_close(tn_link *link, uint8_t reason, tn_time now);
 
@@ -205,8 +207,9 @@ size_t tn_link_pending(const tn_link *link);
  * always finished before the next one starts. `now` stamps the last send
  * (keepalive) and drives time-based rekeying.
  * Returns bytes written (0: nothing to send), or TN_ERR_INVAL (NULL out with
- * cap > 0), TN_ERR_NONCE (2^64 messages: the link is closed, CLOSE event),
- * TN_ERR_INTERNAL (fatal). */
+ * cap > 0), TN_ERR_INTERNAL (fatal: delete the link). If the send nonce is
+ * exhausted (2^64 frames, unreachable in practice) the link closes with a
+ * CLOSE event (err TN_ERR_NONCE) and the bytes written so far are returned. */
 TN_NODISCARD tn_ssize tn_link_out(tn_link *link, uint8_t *out, size_t cap, tn_time now);
 
 /* ---- Events ----------------------------------------------------------- */
@@ -234,15 +237,15 @@ typedef struct tn_link_event {
 	const uint8_t *msg;
 	size_t len;
 	/* CLOSE */
-	tn_err err;           /* TN_OK: tn_link_close; TN_ERR_CLOSED: peer sent CLOSE
-	                         (peer_reason); TN_ERR_TIMEOUT: handshake timeout or dead
-	                         peer; TN_ERR_LIMIT: output overflow; else what failed
-	                         (TN_ERR_FRAME, TN_ERR_AUTH, TN_ERR_DEC_*, TN_ERR_STALE,
-	                         TN_ERR_REPLAY, TN_ERR_MISDIRECTED, TN_ERR_PROTO, ...) */
-	uint8_t peer_reason;  /* enum tn_close_reason, when err == TN_ERR_CLOSED */
-	bool silent;          /* responder rejection: nothing was or will be written */
-	tn_time close_at;     /* close the socket at this time, not before; silent:
-	                         now + 1..20 s drawn from the rand, else now */
+	tn_err err;          /* TN_OK: tn_link_close; TN_ERR_CLOSED: peer sent CLOSE
+	                        (peer_reason); TN_ERR_TIMEOUT: handshake timeout or dead
+	                        peer; TN_ERR_LIMIT: output overflow; else what failed
+	                        (TN_ERR_FRAME, TN_ERR_AUTH, TN_ERR_DEC_*, TN_ERR_STALE,
+	                        TN_ERR_REPLAY, TN_ERR_MISDIRECTED, TN_ERR_PROTO, ...) */
+	uint8_t peer_reason; /* enum tn_close_reason, when err == TN_ERR_CLOSED */
+	bool silent;         /* responder rejection: nothing was or will be written */
+	tn_time close_at;    /* close the socket at this time, not before; silent:
+	                        now + 1..20 s drawn from the rand, else now */
 } tn_link_event;
 
 /* Pop the next event into *ev. Returns false (ev->type NONE) when none. */
