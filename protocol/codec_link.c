@@ -111,7 +111,8 @@ static bool link_valid(const tn_link_msg *m)
 	case TN_LINK_PING:
 	case TN_LINK_PONG:
 	case TN_LINK_CLOSE:
-	case TN_LINK_HAVE: return true;
+	case TN_LINK_HAVE:
+	case TN_LINK_REKEY: return true;
 	case TN_LINK_ALERT:
 	case TN_LINK_DIGEST:
 	case TN_LINK_ROSTER:
@@ -138,9 +139,10 @@ static bool link_valid(const tn_link_msg *m)
 static void put_link(tn_mp_wr *w, const void *obj)
 {
 	const tn_link_msg *m = obj;
-	tn_mp_put_array(w, 2);
+	tn_mp_put_array(w, m->type == TN_LINK_REKEY ? 1 : 2);
 	tn_mp_put_uint(w, m->type);
 	switch (m->type) {
+	case TN_LINK_REKEY: break;
 	case TN_LINK_PING:
 	case TN_LINK_PONG: tn_mp_put_uint(w, m->token); break;
 	case TN_LINK_CLOSE: tn_mp_put_uint(w, m->reason); break;
@@ -203,6 +205,7 @@ static tn_err link_body(tn_mp_rd *r, tn_link_msg *m)
 		m->count = m->list.count;
 		return TN_OK;
 	case TN_LINK_HAVE: return tn_mp_read_bin_fixed(r, m->alert_id, sizeof m->alert_id);
+	case TN_LINK_REKEY: return TN_OK;
 	}
 	return TN_ERR_DEC_RECTYPE;
 }
@@ -228,11 +231,12 @@ tn_err tn_link_decode(tn_link_msg *m, const uint8_t *in, size_t len)
 	}
 	if ((rc = tn_mp_read_uint(&r, UINT64_MAX, &type)))
 		goto fail;
-	if (type > TN_LINK_HAVE) {
+	if (type > TN_LINK_REKEY) {
 		rc = TN_ERR_DEC_RECTYPE;
 		goto fail;
 	}
-	if (n != 2) {
+	/* REKEY is the one message without a body: [9]. */
+	if (n != (type == TN_LINK_REKEY ? 1u : 2u)) {
 		rc = TN_ERR_DEC_ARRAYLEN;
 		goto fail;
 	}

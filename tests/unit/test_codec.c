@@ -278,6 +278,9 @@ static const sample samples[] = {
         {"roster-role", rt_roster, K_ROSTER, TN_ROSTER_ROLE},
         {"roster-rekey", rt_roster, K_ROSTER, TN_ROSTER_REKEY},
         {"roster-endpoint", rt_roster, K_ROSTER, TN_ROSTER_ENDPOINT},
+        /* Appended, not grouped with the other link messages: tests index
+         * samples[] by position. */
+        {"link-rekey", rt_link, K_LINK, TN_LINK_REKEY},
 };
 
 /* Encode sample s into out with capacity cap. */
@@ -443,6 +446,15 @@ static void golden_small_records(void **state)
 	assert_int_equal(tn_link_encode(&m, buf, BUF), 5);
 	assert_memory_equal(buf, pong, 5);
 
+	/* REKEY has no body: [9]. Fields of other types are ignored. */
+	m.type = TN_LINK_REKEY;
+	static const uint8_t rekey[] = {0x91, 0x09};
+	assert_int_equal(tn_link_encode(&m, buf, BUF), 2);
+	assert_memory_equal(buf, rekey, 2);
+	tn_link_msg md;
+	assert_int_equal(tn_link_decode(&md, rekey, sizeof rekey), TN_OK);
+	assert_int_equal(md.type, TN_LINK_REKEY);
+
 	tn_hs1_payload h = {0x100000000, {0}};
 	memset(h.responder_hash, 0xab, sizeof h.responder_hash);
 	uint8_t hs1[2 + 9 + 2 + 32] = {0x93, 0x01, 0xcf, 0, 0, 0, 1, 0, 0, 0, 0, 0xc4, 0x20};
@@ -607,6 +619,11 @@ static void rejects_wrong_array_length(void **state)
 	/* hs2/3 with an extra field. */
 	static const uint8_t hs[] = {0x92, 0x01, 0xc0};
 	assert_int_equal(tn_hs23_decode(hs, sizeof hs), TN_ERR_DEC_ARRAYLEN);
+	/* REKEY with a body, and a body-carrying type without one. */
+	static const uint8_t rekey_body[] = {0x92, 0x09, 0x00};
+	assert_int_equal(rt_link(rekey_body, sizeof rekey_body), TN_ERR_DEC_ARRAYLEN);
+	static const uint8_t ping_nobody[] = {0x91, 0x00};
+	assert_int_equal(rt_link(ping_nobody, sizeof ping_nobody), TN_ERR_DEC_ARRAYLEN);
 	/* Empty record. */
 	static const uint8_t empty[] = {0x90};
 	assert_int_equal(tn_receipt_decode(&(tn_receipt){0}, empty, 1), TN_ERR_DEC_ARRAYLEN);
@@ -913,8 +930,8 @@ static void rejects_missing_key(void **state)
 static void rejects_unknown_record_type(void **state)
 {
 	(void)state;
-	static const uint8_t link9[] = {0x92, 0x09, 0x00};
-	assert_int_equal(rt_link(link9, sizeof link9), TN_ERR_DEC_RECTYPE);
+	static const uint8_t link10[] = {0x92, 0x0a, 0x00};
+	assert_int_equal(rt_link(link10, sizeof link10), TN_ERR_DEC_RECTYPE);
 	/* A future link type with another length is still "unknown type". */
 	static const uint8_t link20[] = {0x93, 0x14, 0x00, 0x00};
 	assert_int_equal(rt_link(link20, sizeof link20), TN_ERR_DEC_RECTYPE);
@@ -990,7 +1007,7 @@ static void encoder_refuses_invalid(void **state)
 	m.count = 0;
 	assert_int_equal(tn_link_encode(&m, buf, BUF), TN_ERR_INVAL);
 	m = sample_link(TN_LINK_PING);
-	m.type = 9;
+	m.type = TN_LINK_REKEY + 1;
 	assert_int_equal(tn_link_encode(&m, buf, BUF), TN_ERR_INVAL);
 	/* A digest at TN_DIGEST_MAX cannot travel in one link message. */
 	memset(inner, 0, TN_DIGEST_MAX);

@@ -95,6 +95,7 @@ enum tn_link_type {
 	TN_LINK_WANT = 6,     /* [6, [[author, from_seq, to_seq], ...] (1..TN_WANT_PER_MSG)] */
 	TN_LINK_ROSTER = 7,   /* [7, roster record bin] */
 	TN_LINK_HAVE = 8,     /* [8, alert_id bin32] */
+	TN_LINK_REKEY = 9,    /* [9]: no body; the sender's next frame uses its rekeyed cipher */
 };
 
 enum tn_close_reason {

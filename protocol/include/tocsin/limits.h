@@ -56,6 +56,9 @@ enum {
 	/* Handshake message 1 payload: timestamp + expected responder hash. */
 	TN_HS_RESPONDER_HASH = 32,
 	TN_REPLAY_CACHE = 4096,        /* recent message-1 ephemerals remembered */
+	/* Bytes one link may hold queued for a slow peer (plaintext plus frame
+	 * overhead); beyond it the link is closed: drop the link, not the memory. */
+	TN_LINK_OUTQ_MAX = 1 << 20,
 
 	/* Sequence / ids */
 	TN_ALERT_ID = 32,              /* BLAKE2b-256 of the signed envelope */

@@ -1,0 +1,338 @@
+/* The link state machine on hostile input (docs/link.md).
+ *
+ * 1. A responder link is fed the whole input in chunks whose sizes come
+ *    from the first two bytes. It must never write a byte unless the input
+ *    began with a message 1 that an independent check (raw Noise + codec)
+ *    finds valid: abort() otherwise.
+ * 2. A responder link is handshaken with a raw Noise initiator held by the
+ *    harness, then the input is read as operations on the established
+ *    link: raw bytes, authentic frames of fuzz plaintext, our own rekey,
+ *    ticks, sends and flushes.
+ * Fixed keys, a fixed wall clock (FUZZ_WALL) and a seeded generator, so
+ * the seed corpus's valid message 1 (written by test_link --write-corpus)
+ * stays valid. Never crash, leak or hang. */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "tocsin/codec.h"
+#include "tocsin/link.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define FUZZ_WALL UINT64_C(1718000000000)
+#define FUZZ_T0   (1000 * TN_SEC)
+
+typedef struct rng {
+	uint8_t key[crypto_stream_chacha20_KEYBYTES];
+	uint64_t ctr;
+} rng;
+
+static void rand_fn(void *ud, uint8_t *buf, size_t len)
+{
+	rng *r = ud;
+	uint8_t nonce[crypto_stream_chacha20_NONCEBYTES] = {0};
+	memcpy(nonce, &r->ctr, sizeof r->ctr);
+	r->ctr++;
+	crypto_stream_chacha20(buf, len, nonce, r->key);
+}
+
+typedef struct keys {
+	tn_noise_keypair i, r;
+	tn_noise_psk psk, prev;
+	uint8_t netid[TN_NETWORK_ID];
+	uint8_t prologue[24];
+} keys;
+
+/* The same fixed keys as tests/unit/test_link.c. */
+static void make_keys(keys *k)
+{
+	tn_noise_seckey s;
+	memset(s.b, 0x11, sizeof s.b);
+	if (tn_noise_keypair_from_secret(&k->i, &s))
+		abort();
+	memset(s.b, 0x22, sizeof s.b);
+	if (tn_noise_keypair_from_secret(&k->r, &s))
+		abort();
+	memset(k->psk.b, 0x33, sizeof k->psk.b);
+	memset(k->prev.b, 0x44, sizeof k->prev.b);
+	memset(k->netid, 0x55, sizeof k->netid);
+	memcpy(k->prologue, "tocsin/1", 8);
+	memcpy(k->prologue + 8, k->netid, 16);
+}
+
+static tn_link *responder(const keys *k, rng *r, tn_replay_cache *cache)
+{
+	tn_link_config c;
+	tn_link_config_default(&c);
+	c.role = TN_NOISE_RESPONDER;
+	c.static_key = k->r;
+	memcpy(c.network_id, k->netid, sizeof c.network_id);
+	c.psk = k->psk;
+	c.has_prev_psk = true;
+	c.prev_psk = k->prev;
+	c.rand = (tn_rand){.fn = rand_fn, .ud = r};
+	c.replay = cache;
+	tn_link *l;
+	if (tn_link_new(&l, &c) || tn_link_start(l, FUZZ_T0, FUZZ_WALL))
+		abort();
+	return l;
+}
+
+static void drain(tn_link *l)
+{
+	tn_link_event ev;
+	while (tn_link_poll_event(l, &ev))
+		if (ev.type == TN_LINK_EV_MESSAGE &&
+		    (ev.len == 0 || ev.len > TN_LINK_PLAINTEXT_MAX))
+			abort();
+}
+
+/* Independent judgement of the first frame, with nothing from link.c. */
+static int psk_opens(const keys *k, const tn_noise_psk *psk, const uint8_t *m, uint8_t *pt)
+{
+	tn_noise_protocol proto;
+	tn_noise_hs hs;
+	if (tn_noise_protocol_parse("Noise_XXpsk0_25519_ChaChaPoly_BLAKE2b", &proto) ||
+	    tn_noise_hs_init(&hs, &proto, TN_NOISE_RESPONDER, k->prologue, sizeof k->prologue,
+	                     &k->r, NULL, psk))
+		abort();
+	tn_ssize n = tn_noise_hs_read(&hs, m, 93, pt, 64);
+	tn_noise_hs_free(&hs);
+	return (int)n;
+}
+
+static int valid_msg1(const keys *k, const uint8_t *d, size_t n)
+{
+	if (n < 95 || d[0] != 0 || d[1] != 93)
+		return 0;
+	uint8_t pt[64], hash[32];
+	int len = psk_opens(k, &k->psk, d + 2, pt);
+	if (len < 0)
+		len = psk_opens(k, &k->prev, d + 2, pt);
+	tn_hs1_payload p;
+	if (len < 0 || tn_hs1_decode(&p, pt, (size_t)len))
+		return 0;
+	crypto_generichash(hash, sizeof hash, k->r.pub.b, 32, NULL, 0);
+	uint64_t age = p.timestamp_ms > FUZZ_WALL ? p.timestamp_ms - FUZZ_WALL
+	                                          : FUZZ_WALL - p.timestamp_ms;
+	return memcmp(hash, p.responder_hash, 32) == 0 && age <= TN_HS_MSG1_MAX_AGE / TN_MSEC;
+}
+
+static void part_responder(const keys *k, const uint8_t *data, size_t size)
+{
+	if (size < 2)
+		return;
+	rng r = {.key = {7}};
+	uint32_t state = (uint32_t)data[0] << 8 | data[1];
+	const uint8_t *in = data + 2;
+	size_t n = size - 2, off = 0;
+	tn_replay_cache *cache;
+	if (tn_replay_cache_new(&cache, 16))
+		abort();
+	tn_link *l = responder(k, &r, cache);
+	int allowed = valid_msg1(k, in, n);
+	tn_time now = FUZZ_T0;
+	uint8_t out[512];
+	while (off < n) {
+		state = state * 1103515245u + 12345u;
+		size_t c = 1 + (state >> 16) % 128;
+		if (c > n - off)
+			c = n - off;
+		size_t fed = 0;
+		while (fed < c) {
+			tn_ssize got = tn_link_recv(l, in + off + fed, c - fed, now, FUZZ_WALL);
+			if (got < 0)
+				abort();
+			fed += (size_t)got;
+			drain(l);
+		}
+		off += c;
+		now += (state & 0xff) * TN_MSEC * 10;
+		tn_link_tick(l, now);
+		drain(l);
+		tn_ssize w = tn_link_out(l, out, sizeof out, now);
+		if (w < 0 || (w > 0 && !allowed))
+			abort(); /* a byte to someone without a valid message 1 */
+	}
+	tn_link_del(l);
+	tn_replay_cache_del(cache);
+}
+
+/* Raw initiator handshake against a responder link; 0 on success. */
+static int raw_handshake(const keys *k, tn_link *l, rng *r, tn_noise_cipher *tx,
+                         tn_noise_cipher *rx)
+{
+	tn_noise_protocol proto;
+	tn_noise_hs hs;
+	tn_rand rand = {.fn = rand_fn, .ud = r};
+	uint8_t pl[64], m[128];
+	tn_hs1_payload h = {.timestamp_ms = FUZZ_WALL};
+	crypto_generichash(h.responder_hash, 32, k->r.pub.b, 32, NULL, 0);
+	int rc = -1;
+	if (tn_noise_protocol_parse("Noise_XXpsk0_25519_ChaChaPoly_BLAKE2b", &proto) ||
+	    tn_noise_hs_init(&hs, &proto, TN_NOISE_INITIATOR, k->prologue, sizeof k->prologue,
+	                     &k->i, NULL, &k->psk))
+		abort();
+	tn_ssize n = tn_hs1_encode(&h, pl, sizeof pl);
+	if (n < 0 || tn_noise_hs_write(&hs, pl, (size_t)n, m + 2, 93, &rand) != 93)
+		goto out;
+	m[0] = 0;
+	m[1] = 93;
+	if (tn_link_recv(l, m, 95, FUZZ_T0, FUZZ_WALL) != 95 ||
+	    tn_link_out(l, m, sizeof m, FUZZ_T0) != 100 ||
+	    tn_noise_hs_read(&hs, m + 2, 98, pl, sizeof pl) != 2)
+		goto out;
+	static const uint8_t hs23[] = {0x91, 0x01};
+	if (tn_noise_hs_write(&hs, hs23, 2, m + 2, 66, &rand) != 66)
+		goto out;
+	m[1] = 66;
+	if (tn_link_recv(l, m, 68, FUZZ_T0, FUZZ_WALL) != 68 || !tn_link_is_established(l) ||
+	    tn_noise_hs_split(&hs, tx, rx))
+		goto out;
+	rc = 0;
+out:
+	tn_noise_hs_free(&hs);
+	return rc;
+}
+
+static void feed_all(tn_link *l, const uint8_t *p, size_t n, tn_time now)
+{
+	while (n > 0) {
+		tn_ssize got = tn_link_recv(l, p, n, now, FUZZ_WALL);
+		if (got < 0)
+			abort();
+		p += got;
+		n -= (size_t)got;
+		drain(l);
+	}
+}
+
+/* Whatever the link writes must be whole frames that decrypt under our rx
+ * in order, strict link messages, REKEY switching the key, nothing after a
+ * CLOSE. */
+typedef struct out_checker {
+	uint8_t buf[TN_FRAME_HDR + TN_FRAME_MAX];
+	size_t have;
+	int closed;
+} out_checker;
+
+static void check_output(out_checker *ck, tn_noise_cipher *rx, const uint8_t *p, size_t n)
+{
+	while (n > 0) {
+		if (ck->closed)
+			abort();
+		size_t need = ck->have < 2 ? 2 : 2 + ((size_t)ck->buf[0] << 8 | ck->buf[1]);
+		size_t c = need - ck->have < n ? need - ck->have : n;
+		memcpy(ck->buf + ck->have, p, c);
+		ck->have += c;
+		p += c;
+		n -= c;
+		if (ck->have < 2 || ck->have < 2 + ((size_t)ck->buf[0] << 8 | ck->buf[1]))
+			continue;
+		size_t flen = ck->have - 2;
+		ck->have = 0;
+		tn_ssize m =
+		        tn_noise_cipher_decrypt(rx, NULL, 0, ck->buf + 2, flen, ck->buf + 2, flen);
+		tn_link_msg msg;
+		if (m <= 0 || tn_link_decode(&msg, ck->buf + 2, (size_t)m))
+			abort();
+		if (msg.type == TN_LINK_REKEY && tn_noise_cipher_rekey(rx))
+			abort();
+		if (msg.type == TN_LINK_CLOSE)
+			ck->closed = 1;
+	}
+}
+
+/* Operations: [op][len][len bytes]:
+ *   op%6 == 0 raw bytes to the link     1 an authentic frame of the bytes
+ *   2 REKEY message then our tx rekey   3 tick after len * 1 s
+ *   4 the link sends the bytes          5 our own CLOSE(bytes[0])  */
+static void part_established(const keys *k, const uint8_t *data, size_t size)
+{
+	rng r = {.key = {9}};
+	tn_replay_cache *cache;
+	if (tn_replay_cache_new(&cache, 16))
+		abort();
+	tn_link *l = responder(k, &r, cache);
+	tn_noise_cipher tx, rx;
+	memset(&tx, 0, sizeof tx);
+	memset(&rx, 0, sizeof rx);
+	if (raw_handshake(k, l, &r, &tx, &rx))
+		abort();
+	drain(l);
+	static uint8_t f[TN_FRAME_HDR + 256 + TN_NOISE_TAG];
+	uint8_t out[4096];
+	tn_time now = FUZZ_T0;
+	size_t off = 0;
+	static out_checker ck;
+	ck.have = 0;
+	ck.closed = 0;
+	while (off + 2 <= size) {
+		uint8_t op = data[off] % 6;
+		size_t len = data[off + 1];
+		off += 2;
+		if (len > size - off)
+			len = size - off;
+		const uint8_t *b = data + off;
+		off += len;
+		switch (op) {
+		case 0: feed_all(l, b, len, now); break;
+		case 1:
+		case 2:
+		case 5: {
+			static const uint8_t rekey[] = {0x91, 0x09};
+			uint8_t close[] = {0x92, 0x02, len ? (uint8_t)(b[0] & 0x7f) : 0};
+			const uint8_t *pt = op == 1 ? b : op == 2 ? rekey : close;
+			size_t pn = op == 1 ? len : op == 2 ? sizeof rekey : sizeof close;
+			tn_ssize c =
+			        tn_noise_cipher_encrypt(&tx, NULL, 0, pt, pn, f + 2, sizeof f - 2);
+			if (c < 0)
+				abort();
+			f[0] = (uint8_t)(c >> 8);
+			f[1] = (uint8_t)c;
+			feed_all(l, f, (size_t)c + 2, now);
+			if (op == 2 && tn_noise_cipher_rekey(&tx))
+				abort();
+			break;
+		}
+		case 3:
+			now += len * TN_SEC;
+			tn_link_tick(l, now);
+			drain(l);
+			break;
+		case 4: {
+			tn_err rc =
+			        tn_link_send(l, b, len, len & 1 ? TN_LINK_SEND_PRIORITY : 0, now);
+			if (tn_err_is_fatal(rc))
+				abort();
+			break;
+		}
+		}
+		tn_ssize w;
+		while ((w = tn_link_out(l, out, sizeof out, now)) > 0)
+			check_output(&ck, &rx, out, (size_t)w);
+		if (w < 0)
+			abort();
+		if (tn_link_next_deadline(l) < now && tn_link_is_established(l))
+			abort(); /* a deadline in the past would spin the event loop */
+	}
+	tn_noise_cipher_free(&tx);
+	tn_noise_cipher_free(&rx);
+	tn_link_del(l);
+	tn_replay_cache_del(cache);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	if (sodium_init() < 0)
+		abort();
+	keys k;
+	make_keys(&k);
+	part_responder(&k, data, size);
+	part_established(&k, data, size);
+	return 0;
+}
