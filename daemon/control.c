@@ -307,7 +307,13 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 		cl->in_len += (size_t)nread;
 		client_pump(cl);
 	} else if (nread == UV_EOF) {
-		client_close(cl, "eof");
+		/* A half-close: answer what was asked, then close. */
+		if (cl->out_frames > 0 && !cl->subscriber) {
+			set_reading(cl, false);
+			cl->close_after_flush = true;
+		} else {
+			client_close(cl, "eof");
+		}
 	} else if (nread < 0) {
 		client_close(cl, uv_err_name((int)nread));
 	}
