@@ -344,6 +344,102 @@ static void peer_of_another_uid_is_refused(void **state)
 	rmdir(dir);
 }
 
+
+/* ---- the server: a slow subscriber is dropped, a reading one is not ---- */
+
+static void drain(int fd, size_t *total, bool *saw_shutdown)
+{
+	uint8_t buf[65536];
+	for (;;) {
+		ssize_t n = recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+		if (n <= 0)
+			return;
+		*total += (size_t)n;
+		if (memmem(buf, (size_t)n, "shutdown", 8))
+			*saw_shutdown = true;
+	}
+}
+
+static tn_time zero_clock(void *ud)
+{
+	(void)ud;
+	return 0;
+}
+
+static int connect_to(const char *path)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path);
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	assert_true(fd >= 0);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+	return fd;
+}
+
+static void subscribe_on(int fd)
+{
+	uint8_t frame[64];
+	td_ctl_req req = {.op = TD_CTL_OP_SUBSCRIBE, .id = 1};
+	tn_ssize n = td_ctl_req_frame(&req, frame, sizeof frame);
+	assert_true(n > 0);
+	assert_int_equal(write(fd, frame, (size_t)n), n);
+}
+
+static void slow_subscriber_dropped(void **state)
+{
+	fake *f = *state;
+	char dir[] = "/tmp/tn-ctlsrv.XXXXXX", path[64], err[256];
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/control.sock", dir);
+	uv_loop_t loop;
+	assert_int_equal(uv_loop_init(&loop), 0);
+	td_log log;
+	td_log_init(&log, TN_LOG_ERR);
+	td_log_set_clock(&log, zero_clock, NULL);
+	td_ctl_host host = {f, fake_info, fake_identity, fake_init};
+	td_control *ctl = NULL;
+	assert_int_equal(td_control_start(&ctl, &loop, &log, path, &host, err, sizeof err), TN_OK);
+	struct stat st;
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+
+	int slow = connect_to(path), fast = connect_to(path);
+	subscribe_on(slow);
+	subscribe_on(fast);
+	for (int i = 0; i < 50 && td_control_subscribers(ctl) < 2; i++)
+		uv_run(&loop, UV_RUN_NOWAIT);
+	assert_int_equal(td_control_subscribers(ctl), 2);
+
+	static char pad[7000];
+	memset(pad, 'p', sizeof pad - 1);
+	td_ctl_msg ev;
+	td_ctl_msg_init(&ev);
+	td_ctl_add_str(&ev, "event", "test");
+	td_ctl_add_str(&ev, "pad", pad);
+	size_t got = 0;
+	bool shut = false;
+	/* 300 events of 7 KB: ~2 MB, far past the kernel buffer plus the
+	 * 256 KiB backlog the slow one is allowed. */
+	for (int i = 0; i < 300; i++) {
+		td_control_emit(ctl, &ev);
+		uv_run(&loop, UV_RUN_NOWAIT);
+		drain(fast, &got, &shut);
+	}
+	assert_int_equal(td_control_subscribers(ctl), 1);
+	assert_true(got > 300 * 7000);
+
+	td_control_stop(ctl, "test");
+	uv_run(&loop, UV_RUN_DEFAULT);
+	drain(fast, &got, &shut);
+	assert_true(shut);
+	td_control_del(ctl);
+	assert_int_equal(uv_loop_close(&loop), 0);
+	assert_int_not_equal(access(path, F_OK), 0); /* removed at del */
+	close(slow);
+	close(fast);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -356,6 +452,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(bad_input_gets_an_error_reply, setup, teardown),
 		cmocka_unit_test(peer_uid_of_socketpair_is_ours),
 		cmocka_unit_test(peer_of_another_uid_is_refused),
+		cmocka_unit_test_setup_teardown(slow_subscriber_dropped, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
