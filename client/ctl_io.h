@@ -20,8 +20,8 @@ typedef enum ctl_status {
 
 typedef struct ctl_conn {
 	int fd;
-	int err;         /* errno of the failure, for the message */
-	uint8_t *body;   /* last frame received (malloc, <= TD_CTL_REPLY_MAX) */
+	int err;       /* errno of the failure, for the message */
+	uint8_t *body; /* last frame received (malloc, <= TD_CTL_REPLY_MAX) */
 	size_t len;
 } ctl_conn;
 

@@ -48,7 +48,7 @@ typedef struct cli {
 typedef struct command {
 	const char *name;
 	int (*run)(cli *c);
-	const char *usage;   /* after "tocsin " */
+	const char *usage; /* after "tocsin " */
 	const char *summary;
 	bool takes_passfile;
 } command;
@@ -60,16 +60,16 @@ static int cmd_id(cli *c);
 static int cmd_watch(cli *c);
 
 static const command commands[] = {
-	{"version", cmd_version, "version [--json]", "print the client's and the daemon's versions",
-	 false},
-	{"status", cmd_status, "status [--json]", "show the daemon: home, identity, links, mesh",
-	 false},
-	{"init", cmd_init, "init [--passphrase-file FILE] [--json]",
-	 "create this device's identity (keys) in the daemon's data dir", true},
-	{"id", cmd_id, "id [--json]", "print this device's fingerprint (compare it by voice)",
-	 false},
-	{"watch", cmd_watch, "watch [--json]",
-	 "print the daemon's events until Ctrl-C or the daemon stops", false},
+        {"version", cmd_version, "version [--json]", "print the client's and the daemon's versions",
+         false},
+        {"status", cmd_status, "status [--json]", "show the daemon: home, identity, links, mesh",
+         false},
+        {"init", cmd_init, "init [--passphrase-file FILE] [--json]",
+         "create this device's identity (keys) in the daemon's data dir", true},
+        {"id", cmd_id, "id [--json]", "print this device's fingerprint (compare it by voice)",
+         false},
+        {"watch", cmd_watch, "watch [--json]",
+         "print the daemon's events until Ctrl-C or the daemon stops", false},
 };
 enum { NCOMMANDS = sizeof commands / sizeof commands[0] };
 
@@ -83,15 +83,15 @@ static void usage(FILE *f)
 		fprintf(f, "  %-10s %s\n", commands[i].name, _(commands[i].summary));
 	fprintf(f, "  %-10s %s\n", "help", _("this text; help COMMAND for one command"));
 	fprintf(f, _("\noptions:\n"
-		     "  --home DIR  the daemon's home, as given to tocsind --home (default:\n"
-		     "              $TOCSIN_HOME, else the XDG directories)\n"
-		     "  --json      machine-readable output: one JSON object per line\n"
-		     "  --help      help for the command\n"));
+	             "  --home DIR  the daemon's home, as given to tocsind --home (default:\n"
+	             "              $TOCSIN_HOME, else the XDG directories)\n"
+	             "  --json      machine-readable output: one JSON object per line\n"
+	             "  --help      help for the command\n"));
 	fprintf(f, _("\nexit status:\n"
-		     "  0  success\n"
-		     "  1  the daemon refused the request (the message says why)\n"
-		     "  2  usage error\n"
-		     "  3  tocsind is not running or could not be reached\n"));
+	             "  0  success\n"
+	             "  1  the daemon refused the request (the message says why)\n"
+	             "  2  usage error\n"
+	             "  3  tocsind is not running or could not be reached\n"));
 }
 
 static void command_usage(FILE *f, const command *cmd)
@@ -99,12 +99,14 @@ static void command_usage(FILE *f, const command *cmd)
 	fprintf(f, _("usage: tocsin [--home DIR] %s\n"), cmd->usage);
 	fprintf(f, "  %s\n", _(cmd->summary));
 	if (cmd->takes_passfile)
-		fprintf(f, _("  --passphrase-file FILE  protect the keystore with the passphrase in\n"
-			     "                          FILE (mode 0600; one trailing newline is\n"
-			     "                          ignored). tocsind then needs\n"
-			     "                          TOCSIN_PASSPHRASE_FILE to start.\n"));
-	fprintf(f, _("  --json  machine-readable output\n"
-		     "exit status: 0 ok, 1 refused by the daemon, 2 usage, 3 daemon unreachable\n"));
+		fprintf(f,
+		        _("  --passphrase-file FILE  protect the keystore with the passphrase in\n"
+		          "                          FILE (mode 0600; one trailing newline is\n"
+		          "                          ignored). tocsind then needs\n"
+		          "                          TOCSIN_PASSPHRASE_FILE to start.\n"));
+	fprintf(f,
+	        _("  --json  machine-readable output\n"
+	          "exit status: 0 ok, 1 refused by the daemon, 2 usage, 3 daemon unreachable\n"));
 }
 
 static const command *find_command(const char *name)
@@ -217,18 +219,20 @@ static int unreachable(const cli *c, const ctl_conn *conn)
 {
 	const char *sock = c->paths.control_socket;
 	if (conn->err == EACCES || conn->err == EPERM) {
-		fprintf(stderr, _("tocsin: cannot connect to %s: %s (is it another user's daemon?)\n"),
-			sock, strerror(conn->err));
+		fprintf(stderr,
+		        _("tocsin: cannot connect to %s: %s (is it another user's daemon?)\n"),
+		        sock, strerror(conn->err));
 	} else if (c->paths.home[0]) {
 		fprintf(stderr,
-			_("tocsin: tocsind is not running for home %s; start it with: tocsind --home "
-			  "%s\n"),
-			c->paths.home, c->paths.home);
+		        _("tocsin: tocsind is not running for home %s; start it with: tocsind "
+		          "--home "
+		          "%s\n"),
+		        c->paths.home, c->paths.home);
 	} else {
 		fprintf(stderr,
-			_("tocsin: tocsind is not running (no daemon on %s); start it with: "
-			  "tocsind\n"),
-			sock);
+		        _("tocsin: tocsind is not running (no daemon on %s); start it with: "
+		          "tocsind\n"),
+		        sock);
 	}
 	return EXIT_UNREACHABLE;
 }
@@ -382,8 +386,8 @@ static void human_init(const td_ctl_msg *m)
 	printf(_("initialised: this device has a new identity\n"));
 	print_str(_("fingerprint"), m, "fingerprint");
 	printf(pass ? _("keystore: protected by your passphrase\n")
-		    : _("keystore: NOT protected by a passphrase: anyone who can read the\n"
-			"  keystore file (a seized laptop) has this device's keys\n"));
+	            : _("keystore: NOT protected by a passphrase: anyone who can read the\n"
+	                "  keystore file (a seized laptop) has this device's keys\n"));
 }
 
 static int cmd_init(cli *c)

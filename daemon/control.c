@@ -45,10 +45,10 @@ struct ctl_client {
 	bool reading;
 	bool close_after_flush; /* a final frame is queued: close once written */
 	uint64_t ev_seq;
-	size_t out_bytes;       /* queued, not yet confirmed by a write callback */
+	size_t out_bytes; /* queued, not yet confirmed by a write callback */
 	unsigned out_frames;
 	size_t in_len;
-	uint8_t *in;            /* IN_CAP bytes: one request at most */
+	uint8_t *in; /* IN_CAP bytes: one request at most */
 };
 
 struct td_control {
@@ -108,8 +108,8 @@ static void client_close(ctl_client *cl, const char *reason)
 	if (cl->subscriber)
 		c->subscribers--;
 	td_log_limited(c->log, &c->rl, TN_LOG_DEBUG,
-		       "control_closed client=%" PRIu64 " reason=%s subscriber=%s", cl->id, reason,
-		       cl->subscriber ? "yes" : "no");
+	               "control_closed client=%" PRIu64 " reason=%s subscriber=%s", cl->id, reason,
+	               cl->subscriber ? "yes" : "no");
 	uv_close((uv_handle_t *)&cl->pipe, on_client_closed);
 	uv_close((uv_handle_t *)&cl->idle, on_client_closed);
 	maybe_end_grace(c);
@@ -175,9 +175,9 @@ static void client_event(ctl_client *cl, const td_ctl_msg *ev)
 	if (backlog + (size_t)n > SUB_BACKLOG_MAX) {
 		cl->ctl->dropped_slow++;
 		td_log_limited(cl->ctl->log, &cl->ctl->rl, TN_LOG_WARN,
-			       "control_subscriber_dropped client=%" PRIu64
-			       " reason=queue_full backlog=%zu",
-			       cl->id, backlog);
+		               "control_subscriber_dropped client=%" PRIu64
+		               " reason=queue_full backlog=%zu",
+		               cl->id, backlog);
 		client_close(cl, "slow_subscriber");
 		return;
 	}
@@ -256,9 +256,9 @@ static void client_pump(ctl_client *cl)
 		if (cl->subscriber) {
 			if (cl->in_len > 0) {
 				td_log_limited(cl->ctl->log, &cl->ctl->rl, TN_LOG_DEBUG,
-					       "control_protocol_error client=%" PRIu64
-					       " reason=data_on_event_stream",
-					       cl->id);
+				               "control_protocol_error client=%" PRIu64
+				               " reason=data_on_event_stream",
+				               cl->id);
 				client_close(cl, "data_on_event_stream");
 				return;
 			}
@@ -269,11 +269,11 @@ static void client_pump(ctl_client *cl)
 		uint32_t len;
 		if (td_ctl_get_hdr(cl->in, TD_CTL_REQ_MAX, &len) != TN_OK) {
 			td_log_limited(cl->ctl->log, &cl->ctl->rl, TN_LOG_DEBUG,
-				       "control_protocol_error client=%" PRIu64
-				       " reason=too_large len=%" PRIu32,
-				       cl->id, len);
+			               "control_protocol_error client=%" PRIu64
+			               " reason=too_large len=%" PRIu32,
+			               cl->id, len);
 			send_error_and_close(cl, TD_CTL_E_TOO_LARGE,
-					     "request longer than 65536 bytes; closing");
+			                     "request longer than 65536 bytes; closing");
 			return;
 		}
 		size_t whole = TD_CTL_HDR + (size_t)len;
@@ -289,7 +289,7 @@ static void client_pump(ctl_client *cl)
 	if (cl->closing)
 		return;
 	set_reading(cl, !cl->close_after_flush && cl->in_len < IN_CAP &&
-				(cl->subscriber || cl->out_bytes < TD_CTL_OUT_MAX));
+	                        (cl->subscriber || cl->out_bytes < TD_CTL_OUT_MAX));
 }
 
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
@@ -337,8 +337,8 @@ static bool peer_allowed(td_control *c, ctl_client *cl)
 		return true;
 	c->refused_uid++;
 	td_log_limited(c->log, &c->rl, TN_LOG_WARN,
-		       "control_refused reason=peer_uid peer_uid=%ld refused_total=%" PRIu64,
-		       uid == (unsigned long)-1 ? -1L : (long)uid, c->refused_uid);
+	               "control_refused reason=peer_uid peer_uid=%ld refused_total=%" PRIu64,
+	               uid == (unsigned long)-1 ? -1L : (long)uid, c->refused_uid);
 	return false;
 }
 
@@ -356,7 +356,7 @@ static void on_connection(uv_stream_t *server, int status)
 	td_control *c = server->data;
 	if (status < 0) {
 		td_log_limited(c->log, &c->rl, TN_LOG_WARN, "control_accept_error error=%s",
-			       uv_err_name(status));
+		               uv_err_name(status));
 		return;
 	}
 	ctl_client *cl = calloc(1, sizeof *cl);
@@ -380,9 +380,10 @@ static void on_connection(uv_stream_t *server, int status)
 	}
 	if (c->stopping || c->count > TD_CTL_CLIENTS_MAX) {
 		c->refused_full++;
-		td_log_limited(c->log, &c->rl, TN_LOG_WARN,
-			       "control_refused reason=too_many_clients max=%d refused_total=%" PRIu64,
-			       TD_CTL_CLIENTS_MAX, c->refused_full);
+		td_log_limited(
+		        c->log, &c->rl, TN_LOG_WARN,
+		        "control_refused reason=too_many_clients max=%d refused_total=%" PRIu64,
+		        TD_CTL_CLIENTS_MAX, c->refused_full);
 		client_close(cl, "too_many_clients");
 		return;
 	}
@@ -392,8 +393,8 @@ static void on_connection(uv_stream_t *server, int status)
 		return;
 	}
 	uv_timer_start(&cl->idle, on_idle, TD_CTL_IDLE_MS, TD_CTL_IDLE_MS);
-	td_log_limited(c->log, &c->rl, TN_LOG_DEBUG,
-		       "control_accepted client=%" PRIu64 " open=%u", cl->id, c->count);
+	td_log_limited(c->log, &c->rl, TN_LOG_DEBUG, "control_accepted client=%" PRIu64 " open=%u",
+	               cl->id, c->count);
 	set_reading(cl, true);
 }
 
@@ -433,15 +434,17 @@ static tn_err clear_stale(const char *path, char *err, size_t errlen)
 	}
 	if (!S_ISSOCK(st.st_mode) || st.st_uid != geteuid()) {
 		snprintf(err, errlen,
-			 "%s exists and is not a socket of ours; refusing to remove it (move it away "
-			 "if it is yours)",
-			 path);
+		         "%s exists and is not a socket of ours; refusing to remove it (move it "
+		         "away "
+		         "if it is yours)",
+		         path);
 		return TN_ERR_INSECURE;
 	}
 	int rc = probe_socket(path);
 	if (rc == 0 || rc == -EAGAIN || rc == -EINPROGRESS) {
 		snprintf(err, errlen,
-			 "another tocsind answers on %s (two homes sharing one runtime dir?)", path);
+		         "another tocsind answers on %s (two homes sharing one runtime dir?)",
+		         path);
 		return TN_ERR_INUSE;
 	}
 	if (rc != -ECONNREFUSED) {
@@ -450,7 +453,7 @@ static tn_err clear_stale(const char *path, char *err, size_t errlen)
 	}
 	if (unlink(path) != 0 && errno != ENOENT) {
 		snprintf(err, errlen, "cannot remove stale control socket %s: %s", path,
-			 strerror(errno));
+		         strerror(errno));
 		return TN_ERR_IO;
 	}
 	return TN_OK;
@@ -468,21 +471,21 @@ static tn_err bind_listen(td_control *c, char *err, size_t errlen)
 		 * mode is so that neither alone is load-bearing. */
 		if (chmod(c->path, 0600) != 0) {
 			snprintf(err, errlen, "cannot chmod control socket %s: %s", c->path,
-				 strerror(errno));
+			         strerror(errno));
 			return TN_ERR_IO;
 		}
 		rc = uv_listen((uv_stream_t *)&c->listener, TD_CTL_CLIENTS_MAX, on_connection);
 	}
 	if (rc != 0) {
 		snprintf(err, errlen, "cannot listen on control socket %s: %s", c->path,
-			 uv_strerror(rc));
+		         uv_strerror(rc));
 		return TN_ERR_IO;
 	}
 	return TN_OK;
 }
 
 tn_err td_control_start(td_control **out, uv_loop_t *loop, td_log *log, const char *path,
-			const td_ctl_host *host, char *err, size_t errlen)
+                        const td_ctl_host *host, char *err, size_t errlen)
 {
 	*out = NULL;
 	td_control *c = calloc(1, sizeof *c);

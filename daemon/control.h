@@ -51,12 +51,12 @@ enum {
 typedef struct td_ctl_info {
 	uint64_t pid;
 	uint64_t uptime_s;
-	uint64_t links;  /* authenticated links to members: 0 until links exist */
+	uint64_t links; /* authenticated links to members: 0 until links exist */
 	const char *version;
-	const char *home;     /* "" in XDG mode */
+	const char *home; /* "" in XDG mode */
 	const char *data_dir;
 	const char *control_socket;
-	const char *listen;   /* bound address, "127.0.0.1:7450" */
+	const char *listen; /* bound address, "127.0.0.1:7450" */
 } td_ctl_info;
 
 /* What the dispatcher needs from the daemon. */
@@ -72,8 +72,8 @@ typedef struct td_ctl_host {
 } td_ctl_host;
 
 typedef enum td_ctl_action {
-	TD_CTL_ACT_REPLY = 0,  /* send the reply, keep serving the connection */
-	TD_CTL_ACT_SUBSCRIBE,  /* send the reply, then the connection is an event stream */
+	TD_CTL_ACT_REPLY = 0, /* send the reply, keep serving the connection */
+	TD_CTL_ACT_SUBSCRIBE, /* send the reply, then the connection is an event stream */
 } td_ctl_action;
 
 /* Handle one request body: decode it, run the op against host, write the
@@ -84,13 +84,13 @@ typedef enum td_ctl_action {
  * connection becomes. The caller wipes body afterwards (it may hold a
  * passphrase). */
 TN_NODISCARD tn_ssize td_ctl_dispatch(const td_ctl_host *host, uint64_t subscribers,
-				      const uint8_t *body, size_t len, uint8_t *out, size_t cap,
-				      td_ctl_action *act);
+                                      const uint8_t *body, size_t len, uint8_t *out, size_t cap,
+                                      td_ctl_action *act);
 
 /* An event frame: ev's fields plus "seq". Returns the frame length or the
  * errors of td_ctl_msg_frame. ev is not modified. */
 TN_NODISCARD tn_ssize td_ctl_event_frame(const td_ctl_msg *ev, uint64_t seq, uint8_t *out,
-					 size_t cap);
+                                         size_t cap);
 
 /* ---- the server ---------------------------------------------------------- */
 
@@ -103,8 +103,8 @@ typedef struct td_control td_control;
  * TN_ERR_INSECURE (path exists and is not our socket) or TN_ERR_IO, with a
  * line in err. */
 TN_NODISCARD tn_err td_control_start(td_control **out, uv_loop_t *loop, td_log *log,
-				     const char *path, const td_ctl_host *host, char *err,
-				     size_t errlen);
+                                     const char *path, const td_ctl_host *host, char *err,
+                                     size_t errlen);
 
 /* Queue ev (without "seq") to every subscriber. A subscriber whose queue is
  * full is dropped. */

@@ -34,7 +34,7 @@ static tn_ssize send_msg(reply_ctx *c, const td_ctl_msg *m)
 
 /* Both fingerprint forms of the identity, into caller buffers. */
 static void fingerprints(const tn_identity *id, char fp[TN_FINGERPRINT_STRLEN + 1],
-			 char shortfp[TN_SHORTFP_STRLEN + 1])
+                         char shortfp[TN_SHORTFP_STRLEN + 1])
 {
 	const tn_pubkey *pk = tn_identity_pubkey(id);
 	if (tn_fingerprint_str(pk, fp, TN_FINGERPRINT_STRLEN + 1) < 0)
@@ -110,8 +110,7 @@ static tn_ssize op_id(reply_ctx *c)
 {
 	const tn_identity *id = c->host->identity(c->host->ud);
 	if (!id)
-		return send_error(c, TD_CTL_E_NOT_INITIALISED,
-				  "this device has no identity yet");
+		return send_error(c, TD_CTL_E_NOT_INITIALISED, "this device has no identity yet");
 	return send_identity(c, id, -1);
 }
 
@@ -119,19 +118,19 @@ static tn_ssize op_init(reply_ctx *c)
 {
 	if (c->host->identity(c->host->ud))
 		return send_error(c, TD_CTL_E_ALREADY_INIT,
-				  "already initialised: this device has an identity");
+		                  "already initialised: this device has an identity");
 	char msg[TD_CTL_MESSAGE_MAX];
 	msg[0] = '\0';
 	tn_err rc = c->host->init(c->host->ud, c->req->pass, c->req->passlen, msg, sizeof msg);
 	if (rc == TN_ERR_EXISTS)
 		return send_error(c, TD_CTL_E_ALREADY_INIT,
-				  msg[0] ? msg : "already initialised: a keystore exists");
+		                  msg[0] ? msg : "already initialised: a keystore exists");
 	if (rc == TN_ERR_INVAL)
 		return send_error(c, TD_CTL_E_BAD_PASSPHRASE,
-				  msg[0] ? msg : "the passphrase was refused");
+		                  msg[0] ? msg : "the passphrase was refused");
 	if (rc != TN_OK)
 		return send_error(c, rc == TN_ERR_NOMEM ? TD_CTL_E_INTERNAL : TD_CTL_E_KEYSTORE,
-				  msg[0] ? msg : tn_strerror(rc));
+		                  msg[0] ? msg : tn_strerror(rc));
 	const tn_identity *id = c->host->identity(c->host->ud);
 	if (!id)
 		return send_error(c, TD_CTL_E_INTERNAL, "identity missing after init");
@@ -166,7 +165,7 @@ static void bad_request_message(char *buf, size_t len, tn_err rc)
 }
 
 tn_ssize td_ctl_dispatch(const td_ctl_host *host, uint64_t subscribers, const uint8_t *body,
-			 size_t len, uint8_t *out, size_t cap, td_ctl_action *act)
+                         size_t len, uint8_t *out, size_t cap, td_ctl_action *act)
 {
 	td_ctl_req req;
 	td_ctl_code code;
@@ -176,7 +175,8 @@ tn_ssize td_ctl_dispatch(const td_ctl_host *host, uint64_t subscribers, const ui
 	if (rc != TN_OK) {
 		char msg[160];
 		if (code == TD_CTL_E_UNKNOWN_OP)
-			snprintf(msg, sizeof msg, "unknown op; known: version status init id subscribe");
+			snprintf(msg, sizeof msg,
+			         "unknown op; known: version status init id subscribe");
 		else
 			bad_request_message(msg, sizeof msg, rc);
 		if (!req.has_id)

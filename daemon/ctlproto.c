@@ -140,7 +140,8 @@ static bool val_valid(const td_ctl_val *v)
 	case TD_CTL_UINT: return true;
 	case TD_CTL_INT: return v->i < 0;
 	case TD_CTL_STR:
-		return v->n <= TD_CTL_STR_MAX && (v->n == 0 || v->p) && tn_mp_utf8_valid(v->p, v->n);
+		return v->n <= TD_CTL_STR_MAX && (v->n == 0 || v->p) &&
+		       tn_mp_utf8_valid(v->p, v->n);
 	case TD_CTL_BIN: return v->n <= TD_CTL_STR_MAX && (v->n == 0 || v->p);
 	}
 	return false;
@@ -297,8 +298,7 @@ const td_ctl_val *td_ctl_get(const td_ctl_msg *m, const char *key)
 	return NULL;
 }
 
-static tn_err get_typed(const td_ctl_msg *m, const char *key, td_ctl_type t,
-			const td_ctl_val **v)
+static tn_err get_typed(const td_ctl_msg *m, const char *key, td_ctl_type t, const td_ctl_val **v)
 {
 	*v = td_ctl_get(m, key);
 	if (!*v)
@@ -379,9 +379,9 @@ size_t td_ctl_utf8_clean(char *dst, size_t cap, const char *src)
 /* ---- requests ----------------------------------------------------------- */
 
 static const char *const op_names[] = {
-	[TD_CTL_OP_VERSION] = "version", [TD_CTL_OP_STATUS] = "status",
-	[TD_CTL_OP_INIT] = "init",       [TD_CTL_OP_ID] = "id",
-	[TD_CTL_OP_SUBSCRIBE] = "subscribe",
+        [TD_CTL_OP_VERSION] = "version",     [TD_CTL_OP_STATUS] = "status",
+        [TD_CTL_OP_INIT] = "init",           [TD_CTL_OP_ID] = "id",
+        [TD_CTL_OP_SUBSCRIBE] = "subscribe",
 };
 enum { OP_COUNT = sizeof op_names / sizeof op_names[0] };
 
@@ -401,16 +401,16 @@ static td_ctl_op op_lookup(const char *p, size_t n)
 }
 
 static const char *const code_names[] = {
-	[TD_CTL_OK] = "ok",
-	[TD_CTL_E_BAD_REQUEST] = "bad_request",
-	[TD_CTL_E_UNKNOWN_OP] = "unknown_op",
-	[TD_CTL_E_TOO_LARGE] = "too_large",
-	[TD_CTL_E_NOT_INITIALISED] = "not_initialised",
-	[TD_CTL_E_ALREADY_INIT] = "already_initialised",
-	[TD_CTL_E_BAD_PASSPHRASE] = "bad_passphrase",
-	[TD_CTL_E_KEYSTORE] = "keystore",
-	[TD_CTL_E_INTERNAL] = "internal",
-	[TD_CTL_E_SUBSCRIBED] = "subscribed",
+        [TD_CTL_OK] = "ok",
+        [TD_CTL_E_BAD_REQUEST] = "bad_request",
+        [TD_CTL_E_UNKNOWN_OP] = "unknown_op",
+        [TD_CTL_E_TOO_LARGE] = "too_large",
+        [TD_CTL_E_NOT_INITIALISED] = "not_initialised",
+        [TD_CTL_E_ALREADY_INIT] = "already_initialised",
+        [TD_CTL_E_BAD_PASSPHRASE] = "bad_passphrase",
+        [TD_CTL_E_KEYSTORE] = "keystore",
+        [TD_CTL_E_INTERNAL] = "internal",
+        [TD_CTL_E_SUBSCRIBED] = "subscribed",
 };
 
 const char *td_ctl_code_str(td_ctl_code c)
@@ -513,7 +513,7 @@ static size_t utf8_prefix(const char *s, size_t max)
 }
 
 tn_ssize td_ctl_error_frame(uint64_t id, td_ctl_code code, const char *message, uint8_t *out,
-			    size_t cap)
+                            size_t cap)
 {
 	td_ctl_msg m;
 	td_ctl_reply_begin(&m, id, false);
@@ -521,7 +521,7 @@ tn_ssize td_ctl_error_frame(uint64_t id, td_ctl_code code, const char *message, 
 	if (!message)
 		message = "";
 	td_ctl_add_strn(&m, "message", (const uint8_t *)message,
-			utf8_prefix(message, TD_CTL_MESSAGE_MAX));
+	                utf8_prefix(message, TD_CTL_MESSAGE_MAX));
 	tn_ssize n = td_ctl_msg_frame(&m, TD_CTL_REPLY_MAX, out, cap);
 	if (n == TN_ERR_INVAL) {
 		/* The message was not UTF-8 (a path with odd bytes, say): the
@@ -544,8 +544,8 @@ static tn_err need(const td_ctl_msg *m, td_ctl_type t, const char *const *keys, 
 	return TN_OK;
 }
 
-#define NEED(m, t, ...)                                                                    \
-	need((m), (t), (const char *const[]){__VA_ARGS__},                                 \
+#define NEED(m, t, ...)                                                                            \
+	need((m), (t), (const char *const[]){__VA_ARGS__},                                         \
 	     sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *))
 
 static tn_err check_status(const td_ctl_msg *m)
@@ -554,7 +554,7 @@ static tn_err check_status(const td_ctl_msg *m)
 	bool init;
 	if ((rc = NEED(m, TD_CTL_UINT, "pid", "uptime_s", "links", "subscribers")) ||
 	    (rc = NEED(m, TD_CTL_STR, "home", "data_dir", "control_socket", "listen", "mesh",
-		       "version")) ||
+	               "version")) ||
 	    (rc = td_ctl_get_bool(m, "initialised", &init)))
 		return rc;
 	return init ? NEED(m, TD_CTL_STR, "fingerprint", "short_fingerprint") : TN_OK;

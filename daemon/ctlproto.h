@@ -32,14 +32,14 @@
 #define TD_CTL_PROTOCOL "tocsin/1"
 
 enum {
-	TD_CTL_HDR = 4,                  /* big-endian body length */
-	TD_CTL_REQ_MAX = 64 * 1024,      /* request body */
-	TD_CTL_REPLY_MAX = 1024 * 1024,  /* reply or event body */
-	TD_CTL_FIELDS_MAX = 32,          /* pairs in one map */
-	TD_CTL_KEY_MAX = 32,             /* bytes in one key */
-	TD_CTL_STR_MAX = 60 * 1024,      /* one str or bin value */
-	TD_CTL_OP_MAX = 32,              /* bytes in an op name */
-	TD_CTL_MESSAGE_MAX = 1024,       /* human message in an error reply */
+	TD_CTL_HDR = 4,                 /* big-endian body length */
+	TD_CTL_REQ_MAX = 64 * 1024,     /* request body */
+	TD_CTL_REPLY_MAX = 1024 * 1024, /* reply or event body */
+	TD_CTL_FIELDS_MAX = 32,         /* pairs in one map */
+	TD_CTL_KEY_MAX = 32,            /* bytes in one key */
+	TD_CTL_STR_MAX = 60 * 1024,     /* one str or bin value */
+	TD_CTL_OP_MAX = 32,             /* bytes in an op name */
+	TD_CTL_MESSAGE_MAX = 1024,      /* human message in an error reply */
 };
 
 /* ---- generic flat maps ------------------------------------------------- */
@@ -95,8 +95,7 @@ void td_ctl_add_bin(td_ctl_msg *m, const char *key, const uint8_t *p, size_t n);
  * or invalid key, a full message, a value over its bound, a str that is
  * not UTF-8); TN_ERR_LIMIT (body longer than max); TN_ERR_NOBUF (cap too
  * small; out may have been written to). */
-TN_NODISCARD tn_ssize td_ctl_msg_frame(const td_ctl_msg *m, size_t max, uint8_t *out,
-				       size_t cap);
+TN_NODISCARD tn_ssize td_ctl_msg_frame(const td_ctl_msg *m, size_t max, uint8_t *out, size_t cap);
 
 /* Decode one body (without its header). Errors: TN_ERR_DEC_* from the
  * strict reader (TRUNCATED, NONCANONICAL, RESERVED, TYPE for a non-map top
@@ -110,8 +109,7 @@ const td_ctl_val *td_ctl_get(const td_ctl_msg *m, const char *key);
 /* Typed lookups: TN_OK, TN_ERR_DEC_MISSINGKEY or TN_ERR_DEC_TYPE. */
 TN_NODISCARD tn_err td_ctl_get_uint(const td_ctl_msg *m, const char *key, uint64_t *v);
 TN_NODISCARD tn_err td_ctl_get_bool(const td_ctl_msg *m, const char *key, bool *v);
-TN_NODISCARD tn_err td_ctl_get_str(const td_ctl_msg *m, const char *key, const char **p,
-				   size_t *n);
+TN_NODISCARD tn_err td_ctl_get_str(const td_ctl_msg *m, const char *key, const char **p, size_t *n);
 /* True when the str field key equals s exactly. */
 bool td_ctl_str_is(const td_ctl_msg *m, const char *key, const char *s);
 
@@ -148,15 +146,15 @@ const char *td_ctl_op_name(td_ctl_op op);
 /* Stable error codes of replies (the "error" field). */
 typedef enum td_ctl_code {
 	TD_CTL_OK = 0,
-	TD_CTL_E_BAD_REQUEST,      /* "bad_request": not a valid request map */
-	TD_CTL_E_UNKNOWN_OP,       /* "unknown_op" */
-	TD_CTL_E_TOO_LARGE,        /* "too_large": length prefix over the limit; closed */
-	TD_CTL_E_NOT_INITIALISED,  /* "not_initialised": run tocsin init */
-	TD_CTL_E_ALREADY_INIT,     /* "already_initialised" */
-	TD_CTL_E_BAD_PASSPHRASE,   /* "bad_passphrase": empty or too long */
-	TD_CTL_E_KEYSTORE,         /* "keystore": the keystore could not be written */
-	TD_CTL_E_INTERNAL,         /* "internal": out of memory, a bug */
-	TD_CTL_E_SUBSCRIBED,       /* "subscribed": a request on an event stream; closed */
+	TD_CTL_E_BAD_REQUEST,     /* "bad_request": not a valid request map */
+	TD_CTL_E_UNKNOWN_OP,      /* "unknown_op" */
+	TD_CTL_E_TOO_LARGE,       /* "too_large": length prefix over the limit; closed */
+	TD_CTL_E_NOT_INITIALISED, /* "not_initialised": run tocsin init */
+	TD_CTL_E_ALREADY_INIT,    /* "already_initialised" */
+	TD_CTL_E_BAD_PASSPHRASE,  /* "bad_passphrase": empty or too long */
+	TD_CTL_E_KEYSTORE,        /* "keystore": the keystore could not be written */
+	TD_CTL_E_INTERNAL,        /* "internal": out of memory, a bug */
+	TD_CTL_E_SUBSCRIBED,      /* "subscribed": a request on an event stream; closed */
 } td_ctl_code;
 
 const char *td_ctl_code_str(td_ctl_code c);
@@ -165,7 +163,7 @@ const char *td_ctl_code_str(td_ctl_code c);
 typedef struct td_ctl_req {
 	td_ctl_op op;
 	uint64_t id;
-	bool has_id;        /* decode: "id" was read, so an error reply can echo it */
+	bool has_id;         /* decode: "id" was read, so an error reply can echo it */
 	const uint8_t *pass; /* init: "passphrase" (bin), NULL when absent */
 	size_t passlen;
 } td_ctl_req;
@@ -179,7 +177,7 @@ typedef struct td_ctl_req {
  * (TN_ERR_DEC_MISSINGKEY, _UNKNOWNKEY, _TYPE, _RECTYPE for an unknown op,
  * ...). */
 TN_NODISCARD tn_err td_ctl_req_decode(td_ctl_req *r, const uint8_t *body, size_t len,
-				      td_ctl_code *code);
+                                      td_ctl_code *code);
 
 /* Encode a request frame (client side). Returns the frame length or the
  * errors of td_ctl_msg_frame; TN_ERR_INVAL for an unknown op, or a
@@ -209,7 +207,7 @@ void td_ctl_reply_begin(td_ctl_msg *m, uint64_t id, bool ok);
 /* An error reply frame. message is truncated to TD_CTL_MESSAGE_MAX bytes
  * at a UTF-8 boundary. Returns the frame length or TN_ERR_NOBUF. */
 TN_NODISCARD tn_ssize td_ctl_error_frame(uint64_t id, td_ctl_code code, const char *message,
-					 uint8_t *out, size_t cap);
+                                         uint8_t *out, size_t cap);
 
 /* Check a decoded reply to op has the fields docs/control.md promises,
  * with their types. Returns TN_OK, TN_ERR_DEC_MISSINGKEY or

@@ -22,21 +22,21 @@ static tn_err check_file(int fd, const char *path, char *msg, size_t msglen)
 	}
 	if (st.st_uid != geteuid()) {
 		snprintf(msg, msglen, "passphrase file %s belongs to uid %lu, not to you", path,
-			 (unsigned long)st.st_uid);
+		         (unsigned long)st.st_uid);
 		return TN_ERR_INSECURE;
 	}
 	if (st.st_mode & 077) {
 		snprintf(msg, msglen,
-			 "passphrase file %s is accessible by other users (mode %04lo); run: chmod "
-			 "600 %s",
-			 path, (unsigned long)(st.st_mode & 07777), path);
+		         "passphrase file %s is accessible by other users (mode %04lo); run: chmod "
+		         "600 %s",
+		         path, (unsigned long)(st.st_mode & 07777), path);
 		return TN_ERR_INSECURE;
 	}
 	return TN_OK;
 }
 
 static tn_err read_all(int fd, const char *path, uint8_t *buf, size_t *len, char *msg,
-		       size_t msglen)
+                       size_t msglen)
 {
 	*len = 0;
 	while (*len < TD_PASSFILE_BUF) {
@@ -45,7 +45,7 @@ static tn_err read_all(int fd, const char *path, uint8_t *buf, size_t *len, char
 			continue;
 		if (n < 0) {
 			snprintf(msg, msglen, "cannot read passphrase file %s: %s", path,
-				 strerror(errno));
+			         strerror(errno));
 			return TN_ERR_IO;
 		}
 		if (n == 0)
@@ -56,7 +56,7 @@ static tn_err read_all(int fd, const char *path, uint8_t *buf, size_t *len, char
 }
 
 tn_err td_passfile_read(const char *path, uint8_t buf[TD_PASSFILE_BUF], size_t *len, char *msg,
-			size_t msglen)
+                        size_t msglen)
 {
 	*len = 0;
 	if (msg && msglen)
@@ -65,7 +65,7 @@ tn_err td_passfile_read(const char *path, uint8_t buf[TD_PASSFILE_BUF], size_t *
 	if (fd < 0) {
 		int e = errno;
 		snprintf(msg, msglen, "cannot open passphrase file %s: %s", path,
-			 e == ELOOP ? "it is a symbolic link" : strerror(e));
+		         e == ELOOP ? "it is a symbolic link" : strerror(e));
 		return e == ELOOP ? TN_ERR_INSECURE : TN_ERR_IO;
 	}
 	size_t n = 0;
@@ -82,7 +82,7 @@ tn_err td_passfile_read(const char *path, uint8_t buf[TD_PASSFILE_BUF], size_t *
 	}
 	if (n == 0 || n > TN_PASSPHRASE_MAX) {
 		snprintf(msg, msglen, "passphrase in %s is %s (1 to %d bytes)", path,
-			 n == 0 ? "empty" : "too long", TN_PASSPHRASE_MAX);
+		         n == 0 ? "empty" : "too long", TN_PASSPHRASE_MAX);
 		return TN_ERR_INVAL;
 	}
 	*len = n;

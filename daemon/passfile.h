@@ -27,7 +27,7 @@ enum { TD_PASSFILE_BUF = TN_PASSPHRASE_MAX + 3 };
  * TN_PASSPHRASE_MAX); TN_ERR_IO (cannot open or read). msg gets one line
  * naming the file, never its content. The caller wipes buf on every path
  * (it may hold part of the file even on error). */
-TN_NODISCARD tn_err td_passfile_read(const char *path, uint8_t buf[TD_PASSFILE_BUF],
-				     size_t *len, char *msg, size_t msglen);
+TN_NODISCARD tn_err td_passfile_read(const char *path, uint8_t buf[TD_PASSFILE_BUF], size_t *len,
+                                     char *msg, size_t msglen);
 
 #endif

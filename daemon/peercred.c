@@ -23,8 +23,8 @@ tn_err td_peer_uid(int fd, unsigned long *uid)
 	return TN_OK;
 }
 
-#elif defined(__APPLE__) || defined(__FreeBSD__) || defined(__OpenBSD__) ||                \
-	defined(__NetBSD__) || defined(__DragonFly__)
+#elif defined(__APPLE__) || defined(__FreeBSD__) || defined(__OpenBSD__) || defined(__NetBSD__) || \
+        defined(__DragonFly__)
 #include <sys/types.h>
 #include <unistd.h>
 

@@ -106,8 +106,7 @@ static void check_dispatch(fake *f, const uint8_t *body, size_t len)
 	if (n < TD_CTL_HDR)
 		abort();
 	uint32_t blen;
-	if (td_ctl_get_hdr(out, TD_CTL_REPLY_MAX, &blen) != TN_OK ||
-	    (size_t)n != TD_CTL_HDR + blen)
+	if (td_ctl_get_hdr(out, TD_CTL_REPLY_MAX, &blen) != TN_OK || (size_t)n != TD_CTL_HDR + blen)
 		abort();
 	td_ctl_msg m;
 	if (td_ctl_msg_decode(&m, out + TD_CTL_HDR, blen) != TN_OK)
