@@ -16,11 +16,15 @@
 
 #include "config.h"
 #include "conn.h"
+#include "control.h"
 #include "daemon_limits.h"
+#include "keystore_file.h"
 #include "lock.h"
 #include "log.h"
+#include "passfile.h"
 #include "paths.h"
 #include "store.h"
+#include "tocsin/identity.h"
 
 #ifndef TD_VERSION
 #define TD_VERSION "unknown"
@@ -37,6 +41,12 @@ typedef struct td_daemon {
 	td_store *store;
 	td_lock lock;
 	td_conns conns;
+	td_control *ctl;
+	td_ctl_host host;
+	tn_identity *identity; /* NULL until tocsin init */
+	tn_time started;
+	char bound[TD_ADDRSTR_MAX];
+	bool listener_open;
 	bool stopping;
 } td_daemon;
 
@@ -129,16 +139,30 @@ static void close_walk(uv_handle_t *h, void *arg)
 		uv_close(h, NULL);
 }
 
+static void close_handle(uv_handle_t *h)
+{
+	if (!uv_is_closing(h))
+		uv_close(h, NULL);
+}
+
+/* Each owner closes its own handles: the control server must first get
+ * the shutdown event to its subscribers, so a blanket uv_walk close (which
+ * would cancel those writes) is only for the failed-start path. */
 static void shutdown_loop(td_daemon *d, const char *why)
 {
 	if (d->stopping)
 		return;
 	d->stopping = true;
 	notify("STOPPING=1");
-	td_info(&d->log, "shutdown reason=%s open_conns=%u", why, d->conns.count);
+	td_info(&d->log, "shutdown reason=%s open_conns=%u subscribers=%u", why, d->conns.count,
+		td_control_subscribers(d->ctl));
+	td_control_stop(d->ctl, why);
 	td_conns_close_all(&d->conns);
-	/* Everything else (listener, signal handles) has no close callback. */
-	uv_walk(&d->loop, close_walk, NULL);
+	if (d->listener_open)
+		close_handle((uv_handle_t *)&d->listener);
+	close_handle((uv_handle_t *)&d->sig_term);
+	close_handle((uv_handle_t *)&d->sig_int);
+	close_handle((uv_handle_t *)&d->sig_hup);
 }
 
 static void on_signal(uv_signal_t *h, int signum)
@@ -207,6 +231,7 @@ static tn_err start_listener(td_daemon *d, char *bound, size_t len)
 {
 	uv_tcp_init(&d->loop, &d->listener);
 	d->listener.data = d;
+	d->listener_open = true;
 	int rc = uv_tcp_bind(&d->listener, (const struct sockaddr *)&d->cfg.listen, 0);
 	if (rc == 0)
 		rc = uv_listen((uv_stream_t *)&d->listener, 64, on_connection);
@@ -274,13 +299,125 @@ static int prepare_files(td_daemon *d)
 	return TD_EXIT_OK;
 }
 
+/* ---- identity ------------------------------------------------------------ */
+
+static void rand_bytes(void *ud, uint8_t *buf, size_t len)
+{
+	(void)ud;
+	randombytes_buf(buf, len);
+}
+
+/* A passphrase-protected keystore at start: the passphrase comes from the
+ * file TOCSIN_PASSPHRASE_FILE names (never from argv or the environment
+ * itself), or the daemon does not start. A daemon without its keys would
+ * look alive while unable to sign a panic. */
+static tn_err load_with_passfile(td_daemon *d, char *msg, size_t msglen)
+{
+	const char *file = getenv("TOCSIN_PASSPHRASE_FILE");
+	if (!file || !*file) {
+		snprintf(msg, msglen,
+			 "keystore %s is protected by a passphrase; set TOCSIN_PASSPHRASE_FILE to "
+			 "the path of a 0600 file holding it",
+			 d->paths.keystore_file);
+		return TN_ERR_NEEDPASS;
+	}
+	uint8_t pass[TD_PASSFILE_BUF];
+	size_t len = 0;
+	tn_err rc = td_passfile_read(file, pass, &len, msg, msglen);
+	if (rc == TN_OK)
+		rc = tn_keystore_file_load(d->paths.data_dir, (const char *)pass, len, &d->identity,
+					   msg, msglen);
+	sodium_memzero(pass, sizeof pass);
+	return rc;
+}
+
+static int prepare_identity(td_daemon *d)
+{
+	char msg[TN_KSFILE_MSG_MAX + TD_PATH_MAX];
+	tn_err rc = tn_keystore_file_load(d->paths.data_dir, NULL, 0, &d->identity, msg, sizeof msg);
+	if (rc == TN_ERR_NEEDPASS)
+		rc = load_with_passfile(d, msg, sizeof msg);
+	if (rc == TN_ERR_NOTFOUND) {
+		td_info(&d->log, "identity status=not_initialised hint=\"run: tocsin init\"");
+		return TD_EXIT_OK;
+	}
+	if (rc != TN_OK) {
+		td_err(&d->log, "keystore_error code=%s error=\"%s\"", tn_strerror(rc), msg);
+		return TD_EXIT_RUNTIME;
+	}
+	td_info(&d->log, "identity status=loaded id=%s",
+		tn_shortfp_pubkey(tn_identity_pubkey(d->identity)).s);
+	return TD_EXIT_OK;
+}
+
+/* ---- control socket host --------------------------------------------------- */
+
+static void host_info(void *ud, td_ctl_info *o)
+{
+	td_daemon *d = ud;
+	o->pid = (uint64_t)getpid();
+	o->uptime_s = (uv_hrtime() - d->started) / TN_SEC;
+	o->links = 0; /* no link layer yet: pending TCP connections are not links */
+	o->version = TD_VERSION;
+	o->home = d->paths.home;
+	o->data_dir = d->paths.data_dir;
+	o->control_socket = d->paths.control_socket;
+	o->listen = d->bound;
+}
+
+static const tn_identity *host_identity(void *ud)
+{
+	td_daemon *d = ud;
+	return d->identity;
+}
+
+/* tocsin init. Blocks the loop for the Argon2id of a passphrase (about a
+ * second at the default cost): acceptable because before init there is no
+ * identity, hence no link and no alert that could be delayed. */
+static tn_err host_init(void *ud, const uint8_t *pass, size_t passlen, char *msg, size_t msglen)
+{
+	td_daemon *d = ud;
+	if (d->identity)
+		return TN_ERR_EXISTS;
+	tn_rand r = {rand_bytes, NULL};
+	tn_identity *id = NULL;
+	tn_err rc = tn_identity_new(&id, &r);
+	if (rc != TN_OK) {
+		snprintf(msg, msglen, "cannot create an identity: %s", tn_strerror(rc));
+		return rc;
+	}
+	rc = tn_keystore_file_save(d->paths.data_dir, TN_KSFILE_CREATE, id, (const char *)pass,
+				   passlen, NULL, &r, msg, msglen);
+	if (rc != TN_OK) {
+		tn_identity_del(id);
+		td_warn(&d->log, "init_failed code=%s", tn_strerror(rc));
+		return rc;
+	}
+	d->identity = id;
+	td_info(&d->log, "identity status=created id=%s passphrase=%s",
+		tn_shortfp_pubkey(tn_identity_pubkey(id)).s, pass ? "yes" : "no");
+	return TN_OK;
+}
+
+static tn_err start_control(td_daemon *d)
+{
+	char err[TD_PATH_MAX + 256];
+	d->host = (td_ctl_host){d, host_info, host_identity, host_init};
+	tn_err rc = td_control_start(&d->ctl, &d->loop, &d->log, d->paths.control_socket, &d->host,
+				     err, sizeof err);
+	if (rc != TN_OK)
+		td_err(&d->log, "control_error code=%s error=\"%s\"", tn_strerror(rc), err);
+	return rc;
+}
+
 static int prepare_loop(td_daemon *d)
 {
-	char bound[TD_ADDRSTR_MAX];
 	td_conns_init(&d->conns, &d->loop, &d->log, TD_PENDING_CONN_MAX);
-	if (start_signals(d) != TN_OK || start_listener(d, bound, sizeof bound) != TN_OK)
+	if (start_signals(d) != TN_OK || start_listener(d, d->bound, sizeof d->bound) != TN_OK ||
+	    start_control(d) != TN_OK)
 		return TD_EXIT_RUNTIME;
-	td_info(&d->log, "ready listen=%s control=%s", bound, d->paths.control_socket);
+	td_info(&d->log, "ready listen=%s control=%s initialised=%s", d->bound,
+		d->paths.control_socket, d->identity ? "yes" : "no");
 	notify("READY=1");
 	return TD_EXIT_OK;
 }
@@ -309,8 +446,9 @@ int td_daemon_run(const td_opts *opts)
 		td_err(&d->log, "sodium_init_failed");
 		goto out;
 	}
+	d->started = uv_hrtime();
 	if ((status = prepare_paths(d)) || (status = prepare_config(d)) ||
-	    (status = prepare_files(d)))
+	    (status = prepare_files(d)) || (status = prepare_identity(d)))
 		goto out;
 	int rc = uv_loop_init(&d->loop);
 	if (rc != 0) {
@@ -326,6 +464,8 @@ int td_daemon_run(const td_opts *opts)
 out:
 	if (loop_up)
 		drain_loop(d);
+	td_control_del(d->ctl);
+	tn_identity_del(d->identity);
 	td_store_close(d->store);
 	td_lock_release(&d->lock);
 	td_log_flush_limited(&d->log, &d->conns.rl, TN_LOG_INFO, "conn");
