@@ -30,7 +30,7 @@ enum {
 };
 
 #define FX_WALL_MS UINT64_C(1718000000000) /* 2024-06-10, ms */
-#define FX_NOW (1000 * TN_SEC)             /* monotonic */
+#define FX_NOW     (1000 * TN_SEC)         /* monotonic */
 #define FX_LIFE_MS UINT64_C(3600000)       /* default alert lifetime: 1 h */
 
 /* Deterministic "RNG": the ChaCha20 keystream under a fixed key, a fresh
@@ -85,10 +85,8 @@ static inline tn_alert_author fx_author_cb(void *ud, const tn_pubkey *author)
 {
 	const fx *f = ud;
 	static const tn_alert_author roles[FX_N] = {
-	        [FX_ALICE] = TN_ALERT_AUTHOR_MEMBER,
-	        [FX_BOB] = TN_ALERT_AUTHOR_MEMBER,
-	        [FX_CAROL] = TN_ALERT_AUTHOR_COORDINATOR,
-	        [FX_MALLORY] = TN_ALERT_AUTHOR_REVOKED,
+	        [FX_ALICE] = TN_ALERT_AUTHOR_MEMBER,      [FX_BOB] = TN_ALERT_AUTHOR_MEMBER,
+	        [FX_CAROL] = TN_ALERT_AUTHOR_COORDINATOR, [FX_MALLORY] = TN_ALERT_AUTHOR_REVOKED,
 	        [FX_EVE] = TN_ALERT_AUTHOR_NONE,
 	};
 	for (int i = 0; i < FX_N; i++)
@@ -98,7 +96,7 @@ static inline tn_alert_author fx_author_cb(void *ud, const tn_pubkey *author)
 }
 
 static inline bool fx_seen_cb(void *ud, const tn_pubkey *author, uint64_t seq,
-			      uint8_t id_out[TN_ALERT_ID])
+                              uint8_t id_out[TN_ALERT_ID])
 {
 	const fx *f = ud;
 	for (size_t i = 0; i < f->nheld; i++) {
@@ -112,7 +110,7 @@ static inline bool fx_seen_cb(void *ud, const tn_pubkey *author, uint64_t seq,
 }
 
 static inline bool fx_lookup_cb(void *ud, const uint8_t id[TN_ALERT_ID], tn_pubkey *author,
-				uint8_t *kind)
+                                uint8_t *kind)
 {
 	const fx *f = ud;
 	for (size_t i = 0; i < f->nheld; i++) {
@@ -192,7 +190,7 @@ static inline bool fx_hold(fx *f, const tn_alert_verdict *v)
 /* A draft from the fixture's network at FX_WALL_MS, living FX_LIFE_MS,
  * in FX_EPOCH. */
 static inline tn_alert_draft fx_draft(const fx *f, uint8_t kind, uint64_t seq,
-				      const uint8_t *refers_to)
+                                      const uint8_t *refers_to)
 {
 	tn_alert_draft d;
 	memset(&d, 0, sizeof d);
@@ -224,9 +222,8 @@ static inline tn_alert_pt fx_pt(const char *text)
 }
 
 /* Seal with the fixture's defaults. Returns the envelope length or < 0. */
-static inline tn_ssize fx_seal(fx *f, int who, uint8_t kind, uint64_t seq,
-			       const uint8_t *refers_to, const char *text, uint8_t *out,
-			       size_t cap, uint8_t id[TN_ALERT_ID])
+static inline tn_ssize fx_seal(fx *f, int who, uint8_t kind, uint64_t seq, const uint8_t *refers_to,
+                               const char *text, uint8_t *out, size_t cap, uint8_t id[TN_ALERT_ID])
 {
 	tn_alert_draft d = fx_draft(f, kind, seq, refers_to);
 	tn_alert_pt p = fx_pt(text);
@@ -238,7 +235,7 @@ static inline tn_ssize fx_seal(fx *f, int who, uint8_t kind, uint64_t seq,
  * written to bob_panic and alice_drill, and Bob's panic envelope to
  * bob_env (TN_ALERT_ENVELOPE_MAX bytes; NULL to skip). 0 on success. */
 static inline int fx_base(fx *f, uint8_t bob_panic[TN_ALERT_ID], uint8_t alice_drill[TN_ALERT_ID],
-			  uint8_t *bob_env, size_t *bob_len)
+                          uint8_t *bob_env, size_t *bob_len)
 {
 	uint8_t env[TN_ALERT_ENVELOPE_MAX];
 	tn_alert_verdict v;

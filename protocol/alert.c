@@ -85,7 +85,7 @@ static void env_from_draft(tn_alert_env *e, const tn_alert_draft *d, const tn_pu
 
 /* AEAD step: ct = XChaCha20-Poly1305(key, nonce, pt, ad = header). */
 static tn_err encrypt(tn_alert_env *e, const tn_seckey *key, const uint8_t *pt, size_t ptlen,
-		      const tn_rand *rand, uint8_t *ct)
+                      const tn_rand *rand, uint8_t *ct)
 {
 	uint8_t ad[TN_ALERT_ENV_HEADER_MAX];
 	unsigned long long ctlen = 0;
@@ -94,7 +94,7 @@ static tn_err encrypt(tn_alert_env *e, const tn_seckey *key, const uint8_t *pt, 
 	if (adlen < 0)
 		return (tn_err)adlen;
 	if (crypto_aead_xchacha20poly1305_ietf_encrypt(ct, &ctlen, pt, ptlen, ad, (size_t)adlen,
-						       NULL, e->nonce, key->b) != 0)
+	                                               NULL, e->nonce, key->b) != 0)
 		return TN_ERR_INTERNAL;
 	e->ciphertext.p = ct;
 	e->ciphertext.len = (size_t)ctlen;
@@ -125,8 +125,8 @@ static tn_err sign(tn_alert_env *e, const tn_identity *author)
 }
 
 tn_ssize tn_alert_seal(const tn_identity *author, const tn_alert_draft *d,
-		       const tn_seckey *group_key, const tn_alert_pt *pt, const tn_rand *rand,
-		       uint8_t *out, size_t cap, uint8_t id[TN_ALERT_ID])
+                       const tn_seckey *group_key, const tn_alert_pt *pt, const tn_rand *rand,
+                       uint8_t *out, size_t cap, uint8_t id[TN_ALERT_ID])
 {
 	uint8_t plain[TN_ALERT_PLAINTEXT_MAX], ct[TN_ALERT_CIPHERTEXT_MAX];
 	tn_alert_env e;
@@ -155,7 +155,7 @@ out:
 /* ---- checking ---------------------------------------------------------- */
 
 tn_err tn_alert_ctx_init(tn_alert_ctx *ctx, const uint8_t network_id[TN_NETWORK_ID],
-			 const tn_alert_ops *ops, void *ud, tn_ratelimit *limiter)
+                         const tn_alert_ops *ops, void *ud, tn_ratelimit *limiter)
 {
 	if (!ctx)
 		return TN_ERR_INVAL;
@@ -218,14 +218,13 @@ static tn_alert_reason check_safe(const tn_alert_ctx *ctx, const tn_alert_env *e
 }
 
 static tn_alert_reason check_role(const tn_alert_ctx *ctx, const tn_alert_env *e,
-				  tn_alert_author who)
+                                  tn_alert_author who)
 {
 	switch (e->kind) {
 	case TN_KIND_NOTICE:
 		return who == TN_ALERT_AUTHOR_COORDINATOR ? TN_ALERT_ACCEPTED
-							  : TN_ALERT_NOTICE_FORBIDDEN;
-	case TN_KIND_SAFE:
-		return check_safe(ctx, e);
+		                                          : TN_ALERT_NOTICE_FORBIDDEN;
+	case TN_KIND_SAFE: return check_safe(ctx, e);
 	case TN_KIND_RESPONDING:
 		return e->has_refers_to ? TN_ALERT_ACCEPTED : TN_ALERT_MISSING_REFERS_TO;
 	}
@@ -249,7 +248,7 @@ static tn_alert_reason check_held(const tn_alert_verdict *v)
 
 /* Steps that need only the envelope: size, decode, network, author. */
 static tn_alert_reason check_cheap(const tn_alert_ctx *ctx, const uint8_t *in, size_t len,
-				   tn_alert_verdict *v, tn_alert_author *who)
+                                   tn_alert_verdict *v, tn_alert_author *who)
 {
 	if (len > TN_ALERT_ENVELOPE_MAX)
 		return TN_ALERT_TOO_BIG;
@@ -269,7 +268,7 @@ static tn_alert_reason check_cheap(const tn_alert_ctx *ctx, const uint8_t *in, s
 }
 
 static tn_alert_reason judge(tn_alert_ctx *ctx, const uint8_t *in, size_t len, uint64_t wall_ms,
-			     tn_time now, tn_alert_verdict *v)
+                             tn_time now, tn_alert_verdict *v)
 {
 	tn_alert_author who = TN_ALERT_AUTHOR_NONE;
 	tn_alert_reason r = check_cheap(ctx, in, len, v, &who);
@@ -292,7 +291,7 @@ static tn_alert_reason judge(tn_alert_ctx *ctx, const uint8_t *in, size_t len, u
 }
 
 tn_err tn_alert_check(tn_alert_ctx *ctx, const uint8_t *in, size_t len, uint64_t wall_ms,
-		      tn_time now, tn_alert_verdict *v)
+                      tn_time now, tn_alert_verdict *v)
 {
 	if (!v)
 		return TN_ERR_INVAL;
@@ -310,7 +309,7 @@ tn_err tn_alert_check(tn_alert_ctx *ctx, const uint8_t *in, size_t len, uint64_t
 /* ---- opening ----------------------------------------------------------- */
 
 static tn_alert_reason open_env(const tn_alert_ctx *ctx, const tn_alert_env *e, uint8_t *buf,
-				tn_alert_opened *o)
+                                tn_alert_opened *o)
 {
 	uint8_t ad[TN_ALERT_ENV_HEADER_MAX];
 	unsigned long long mlen = 0;
@@ -321,8 +320,8 @@ static tn_alert_reason open_env(const tn_alert_ctx *ctx, const tn_alert_env *e, 
 	if (adlen < 0)
 		return TN_ALERT_BAD_CIPHERTEXT; /* excluded by tn_alert_open */
 	if (crypto_aead_xchacha20poly1305_ietf_decrypt(buf, &mlen, NULL, e->ciphertext.p,
-						       e->ciphertext.len, ad, (size_t)adlen,
-						       e->nonce, key->b) != 0)
+	                                               e->ciphertext.len, ad, (size_t)adlen,
+	                                               e->nonce, key->b) != 0)
 		return TN_ALERT_BAD_CIPHERTEXT;
 	o->dec_err = tn_alert_pt_decode(&o->pt, buf, (size_t)mlen);
 	return o->dec_err == TN_OK ? TN_ALERT_OPENED : TN_ALERT_BAD_PLAINTEXT;
@@ -337,7 +336,7 @@ static bool env_openable(const tn_alert_env *e)
 }
 
 tn_err tn_alert_open(tn_alert_ctx *ctx, const tn_alert_env *env, uint8_t *buf, size_t cap,
-		     tn_alert_opened *o)
+                     tn_alert_opened *o)
 {
 	if (!o)
 		return TN_ERR_INVAL;
@@ -368,7 +367,7 @@ void tn_alert_limits_default(tn_alert_limits *l)
 enum tn_alert_class tn_alert_kind_class(uint8_t kind)
 {
 	return kind == TN_KIND_PANIC || kind == TN_KIND_SAFE ? TN_ALERT_CLASS_URGENT
-							     : TN_ALERT_CLASS_CHATTER;
+	                                                     : TN_ALERT_CLASS_CHATTER;
 }
 
 tn_err tn_alert_limiter_new(tn_ratelimit **out, const tn_alert_limits *l, const tn_rand *rand)

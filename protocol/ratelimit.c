@@ -225,7 +225,7 @@ static tn_err insert(tn_ratelimit *rl, const uint8_t *key, size_t home, tn_time 
 }
 
 tn_err tn_ratelimit_take(tn_ratelimit *rl, const uint8_t key[TN_RATELIMIT_KEY], size_t cls,
-			 tn_time now)
+                         tn_time now)
 {
 	if (!rl || !key || cls >= rl->cfg.nclasses)
 		return TN_ERR_INVAL;

@@ -57,7 +57,7 @@ static int teardown(void **state)
 /* Check at the given times; assert the reason and that exactly its counter
  * moved, by one. */
 static void expect_at(T *t, const uint8_t *in, size_t len, uint64_t wall, tn_time now,
-		      tn_alert_reason want, tn_alert_verdict *v)
+                      tn_alert_reason want, tn_alert_verdict *v)
 {
 	uint64_t before[TN_ALERT_REASON_COUNT];
 	memcpy(before, t->f.ctx.counters, sizeof before);
@@ -82,8 +82,8 @@ static void expect_open(T *t, const tn_alert_env *env, tn_alert_reason want, tn_
 		assert_int_equal(t->f.ctx.counters[i], before[i] + (i == (int)want));
 }
 
-static size_t seal(T *t, int who, uint8_t kind, uint64_t seq, const uint8_t *ref,
-		   const char *text, uint8_t *out, uint8_t id[TN_ALERT_ID])
+static size_t seal(T *t, int who, uint8_t kind, uint64_t seq, const uint8_t *ref, const char *text,
+                   uint8_t *out, uint8_t id[TN_ALERT_ID])
 {
 	tn_ssize n = fx_seal(&t->f, who, kind, seq, ref, text, out, TN_ALERT_ENVELOPE_MAX, id);
 	assert_true(n > 0);
@@ -94,7 +94,7 @@ static size_t seal_draft(T *t, int who, const tn_alert_draft *d, const char *tex
 {
 	tn_alert_pt p = fx_pt(text);
 	tn_ssize n = tn_alert_seal(t->f.id[who], d, &t->f.key1, &p, &t->f.rand, out,
-				   TN_ALERT_ENVELOPE_MAX, NULL);
+	                           TN_ALERT_ENVELOPE_MAX, NULL);
 	assert_true(n > 0);
 	return (size_t)n;
 }
@@ -131,9 +131,8 @@ static void raw_sign(const tn_identity *signer, tn_alert_env *e)
 /* Seal by hand: draw a nonce, encrypt pt under key with the header of
  * ad_hdr (e itself when NULL; its nonce is e's) as AD, sign as signer, and
  * encode. Lets tests build what tn_alert_seal refuses to. */
-static size_t raw_seal(T *t, const tn_identity *signer, tn_alert_env *e,
-		       const tn_alert_env *ad_hdr, const tn_seckey *key, const uint8_t *pt,
-		       size_t ptlen, uint8_t *out)
+static size_t raw_seal(T *t, const tn_identity *signer, tn_alert_env *e, const tn_alert_env *ad_hdr,
+                       const tn_seckey *key, const uint8_t *pt, size_t ptlen, uint8_t *out)
 {
 	uint8_t ad[TN_ALERT_ENV_HEADER_MAX];
 	unsigned long long ctlen = 0;
@@ -143,9 +142,9 @@ static size_t raw_seal(T *t, const tn_identity *signer, tn_alert_env *e,
 	tn_ssize adlen = tn_alert_env_encode_header(&a, ad, sizeof ad);
 	assert_true(adlen > 0);
 	assert_int_equal(crypto_aead_xchacha20poly1305_ietf_encrypt(t->raw_ct, &ctlen, pt, ptlen,
-								    ad, (size_t)adlen, NULL,
-								    e->nonce, key->b),
-			 0);
+	                                                            ad, (size_t)adlen, NULL,
+	                                                            e->nonce, key->b),
+	                 0);
 	e->ciphertext.p = t->raw_ct;
 	e->ciphertext.len = (size_t)ctlen;
 	raw_sign(signer, e);
@@ -225,7 +224,7 @@ static void arabic_and_kurdish_exact(void **state)
 	p.lat_e7 = 361906000;
 	p.lon_e7 = 440089000;
 	tn_ssize n = tn_alert_seal(t->f.id[FX_ALICE], &d, &t->f.key1, &p, &t->f.rand, t->env,
-				   sizeof t->env, NULL);
+	                           sizeof t->env, NULL);
 	assert_true(n > 0);
 	tn_alert_verdict v;
 	tn_alert_opened o;
@@ -267,8 +266,8 @@ static void seal_matches_the_spec(void **state)
 	tn_alert_env d;
 	assert_int_equal(tn_alert_env_decode(&d, t->env, n), TN_OK);
 	assert_int_not_equal(crypto_sign_verify_detached(d.signature, d.signed_part.p,
-							 d.signed_part.len, d.author),
-			     0);
+	                                                 d.signed_part.len, d.author),
+	                     0);
 }
 
 /* ---- rejections, in check order ----------------------------------------- */
@@ -354,7 +353,7 @@ static void duplicate_is_quiet(void **state)
 	assert_memory_equal(v.id, t->bob_panic, TN_ALERT_ID);
 	assert_memory_equal(v.conflict_id, t->bob_panic, TN_ALERT_ID);
 	expect_at(t, t->bob_env, t->bob_len, FX_WALL_MS + 30 * 86400000ull, FX_NOW,
-		  TN_ALERT_DUPLICATE, &v);
+	          TN_ALERT_DUPLICATE, &v);
 }
 
 /* A second, validly signed envelope with Bob's (author, seq): evidence of
@@ -491,10 +490,10 @@ static void insider_reencryption_fails_signature(void **state)
 	assert_true(adlen > 0);
 	size_t ptlen = encode_pt("a fake text!!", t->plain); /* same length */
 	unsigned long long ctlen;
-	assert_int_equal(crypto_aead_xchacha20poly1305_ietf_encrypt(ct, &ctlen, t->plain, ptlen,
-								    ad, (size_t)adlen, NULL,
-								    e.nonce, t->f.key1.b),
-			 0);
+	assert_int_equal(crypto_aead_xchacha20poly1305_ietf_encrypt(ct, &ctlen, t->plain, ptlen, ad,
+	                                                            (size_t)adlen, NULL, e.nonce,
+	                                                            t->f.key1.b),
+	                 0);
 	assert_int_equal(ctlen, e.ciphertext.len);
 	e.ciphertext.p = ct; /* signature field kept from Alice */
 	tn_ssize m = tn_alert_env_encode(&e, t->env2, sizeof t->env2);
@@ -686,12 +685,11 @@ static void seal_refuses_what_relays_drop(void **state)
 	const tn_rand *r = &t->f.rand;
 	uint8_t *o = t->env;
 	size_t cap = sizeof t->env;
-#define REFUSE(mutation)                                                   \
-	do {                                                               \
-		d = fx_draft(&t->f, TN_KIND_PANIC, 2, NULL);               \
-		mutation;                                                  \
-		assert_int_equal(tn_alert_seal(a, &d, k, &p, r, o, cap, NULL), \
-				 TN_ERR_INVAL);                            \
+#define REFUSE(mutation)                                                                           \
+	do {                                                                                       \
+		d = fx_draft(&t->f, TN_KIND_PANIC, 2, NULL);                                       \
+		mutation;                                                                          \
+		assert_int_equal(tn_alert_seal(a, &d, k, &p, r, o, cap, NULL), TN_ERR_INVAL);      \
 	} while (0)
 	REFUSE(d.seq = 0);
 	REFUSE(d.kind = TN_KIND_TEST + 1);
@@ -709,7 +707,7 @@ static void seal_refuses_what_relays_drop(void **state)
 	assert_true(n > 0);
 	memset(t->env2, 0xab, sizeof t->env2);
 	assert_int_equal(tn_alert_seal(a, &d, k, &p, r, t->env2, (size_t)n - 1, NULL),
-			 TN_ERR_NOBUF);
+	                 TN_ERR_NOBUF);
 	for (size_t i = 0; i < sizeof t->env2; i++)
 		assert_int_equal(t->env2[i], 0xab);
 	d.expires_ms = d.created_ms; /* lifetime 0 is legal (and dead on arrival) */
@@ -795,69 +793,96 @@ static int write_corpus(const char *dir)
 	int bad = 0;
 	if (setup(&st) != 0)
 		return 1;
-	size_t n, ptlen;
+	uint8_t *env = t->env;
+	size_t n;
 	tn_alert_env e, lie;
 	tn_alert_draft d;
 	uint8_t unknown[TN_ALERT_ID];
 	memset(unknown, 0x77, sizeof unknown);
-#define PUT(name) bad |= put_file(dir, name, t->env, n)
-	n = seal(t, FX_ALICE, TN_KIND_PANIC, 2, NULL, AR_TEXT, t->env, NULL), PUT("valid-panic");
-	n = seal(t, FX_BOB, TN_KIND_SAFE, 2, t->bob_panic, KU_TEXT, t->env, NULL), PUT("valid-safe");
-	n = seal(t, FX_ALICE, TN_KIND_RESPONDING, 3, t->bob_panic, "10 min", t->env, NULL),
-	PUT("valid-responding");
-	n = seal(t, FX_CAROL, TN_KIND_NOTICE, 1, NULL, "meeting moved", t->env, NULL),
-	PUT("valid-notice");
-	n = seal(t, FX_BOB, TN_KIND_DRILL, 3, NULL, NULL, t->env, NULL), PUT("valid-drill");
-	n = seal(t, FX_ALICE, TN_KIND_TEST, 4, NULL, "", t->env, NULL), PUT("valid-test");
-	n = seal(t, FX_ALICE, TN_KIND_SAFE, 5, unknown, "ok", t->env, NULL), PUT("valid-safe-unknown");
+	size_t ptlen = encode_pt("x", t->plain);
+	static const uint8_t badutf8[] = {0x83, 0x01, 0x03, 0x02, 0x00, 0x03, 0xa2, 0xc3, 0x28};
+
+	n = seal(t, FX_ALICE, TN_KIND_PANIC, 2, NULL, AR_TEXT, env, NULL);
+	bad |= put_file(dir, "valid-panic", env, n);
+	n = seal(t, FX_BOB, TN_KIND_SAFE, 2, t->bob_panic, KU_TEXT, env, NULL);
+	bad |= put_file(dir, "valid-safe", env, n);
+	n = seal(t, FX_ALICE, TN_KIND_RESPONDING, 3, t->bob_panic, "10 min", env, NULL);
+	bad |= put_file(dir, "valid-responding", env, n);
+	n = seal(t, FX_CAROL, TN_KIND_NOTICE, 1, NULL, "meeting moved", env, NULL);
+	bad |= put_file(dir, "valid-notice", env, n);
+	n = seal(t, FX_BOB, TN_KIND_DRILL, 3, NULL, NULL, env, NULL);
+	bad |= put_file(dir, "valid-drill", env, n);
+	n = seal(t, FX_ALICE, TN_KIND_TEST, 4, NULL, "", env, NULL);
+	bad |= put_file(dir, "valid-test", env, n);
+	n = seal(t, FX_ALICE, TN_KIND_SAFE, 5, unknown, "ok", env, NULL);
+	bad |= put_file(dir, "valid-safe-unknown", env, n);
+
 	d = fx_draft(&t->f, TN_KIND_PANIC, 6, NULL);
 	d.epoch = 2;
-	n = seal_draft(t, FX_ALICE, &d, "x", t->env), PUT("open-unknown-epoch");
-	static const uint8_t badutf8[] = {0x83, 0x01, 0x03, 0x02, 0x00, 0x03, 0xa2, 0xc3, 0x28};
+	n = seal_draft(t, FX_ALICE, &d, "x", env);
+	bad |= put_file(dir, "open-unknown-epoch", env, n);
 	e = raw_header(t, FX_ALICE, TN_KIND_PANIC, 7);
-	n = raw_seal(t, t->f.id[FX_ALICE], &e, NULL, &t->f.key1, badutf8, sizeof badutf8, t->env);
-	PUT("open-bad-plaintext");
-	ptlen = encode_pt("x", t->plain);
+	n = raw_seal(t, t->f.id[FX_ALICE], &e, NULL, &t->f.key1, badutf8, sizeof badutf8, env);
+	bad |= put_file(dir, "open-bad-plaintext", env, n);
 	e = raw_header(t, FX_ALICE, TN_KIND_PANIC, 8);
 	lie = raw_header(t, FX_BOB, TN_KIND_PANIC, 8);
-	n = raw_seal(t, t->f.id[FX_ALICE], &e, &lie, &t->f.key1, t->plain, ptlen, t->env);
-	PUT("open-bad-ciphertext");
+	n = raw_seal(t, t->f.id[FX_ALICE], &e, &lie, &t->f.key1, t->plain, ptlen, env);
+	bad |= put_file(dir, "open-bad-ciphertext", env, n);
 
-	memcpy(t->env, t->bob_env, t->bob_len), n = t->bob_len, PUT("duplicate");
-	n = seal(t, FX_BOB, TN_KIND_PANIC, 1, NULL, "other", t->env, NULL), PUT("equivocation");
-	t->env[n - 1] ^= 1, PUT("equivocation-forged");
-	n = seal(t, FX_ALICE, TN_KIND_NOTICE, 9, NULL, "x", t->env, NULL), PUT("notice-forbidden");
-	n = seal(t, FX_ALICE, TN_KIND_SAFE, 10, t->bob_panic, "x", t->env, NULL), PUT("safe-foreign");
-	n = seal(t, FX_ALICE, TN_KIND_SAFE, 11, t->alice_drill, "x", t->env, NULL),
-	PUT("safe-nonpanic");
+	bad |= put_file(dir, "duplicate", t->bob_env, t->bob_len);
+	n = seal(t, FX_BOB, TN_KIND_PANIC, 1, NULL, "other", env, NULL);
+	bad |= put_file(dir, "equivocation", env, n);
+	env[n - 1] ^= 1;
+	bad |= put_file(dir, "equivocation-forged", env, n);
+	n = seal(t, FX_ALICE, TN_KIND_NOTICE, 9, NULL, "x", env, NULL);
+	bad |= put_file(dir, "notice-forbidden", env, n);
+	n = seal(t, FX_ALICE, TN_KIND_SAFE, 10, t->bob_panic, "x", env, NULL);
+	bad |= put_file(dir, "safe-foreign", env, n);
+	n = seal(t, FX_ALICE, TN_KIND_SAFE, 11, t->alice_drill, "x", env, NULL);
+	bad |= put_file(dir, "safe-nonpanic", env, n);
 	e = raw_header(t, FX_ALICE, TN_KIND_RESPONDING, 12);
-	n = raw_seal(t, t->f.id[FX_ALICE], &e, NULL, &t->f.key1, t->plain, ptlen, t->env);
-	PUT("missing-refers-to");
+	n = raw_seal(t, t->f.id[FX_ALICE], &e, NULL, &t->f.key1, t->plain, ptlen, env);
+	bad |= put_file(dir, "missing-refers-to", env, n);
+
 	d = fx_draft(&t->f, TN_KIND_PANIC, 13, NULL);
-	d.created_ms += 600001, d.expires_ms += 600001;
-	n = seal_draft(t, FX_ALICE, &d, "x", t->env), PUT("future");
+	d.created_ms += 600001;
+	d.expires_ms += 600001;
+	n = seal_draft(t, FX_ALICE, &d, "x", env);
+	bad |= put_file(dir, "future", env, n);
 	e = raw_header(t, FX_ALICE, TN_KIND_PANIC, 14);
 	e.expires_ms = e.created_ms + 7 * 86400000ull + 1;
-	n = raw_seal(t, t->f.id[FX_ALICE], &e, NULL, &t->f.key1, t->plain, ptlen, t->env);
-	PUT("lifetime");
+	n = raw_seal(t, t->f.id[FX_ALICE], &e, NULL, &t->f.key1, t->plain, ptlen, env);
+	bad |= put_file(dir, "lifetime", env, n);
 	d = fx_draft(&t->f, TN_KIND_PANIC, 15, NULL);
-	d.created_ms -= FX_LIFE_MS, d.expires_ms -= FX_LIFE_MS;
-	n = seal_draft(t, FX_ALICE, &d, "x", t->env), PUT("expired");
+	d.created_ms -= FX_LIFE_MS;
+	d.expires_ms -= FX_LIFE_MS;
+	n = seal_draft(t, FX_ALICE, &d, "x", env);
+	bad |= put_file(dir, "expired", env, n);
+
 	d = fx_draft(&t->f, TN_KIND_PANIC, 16, NULL);
 	d.network_id[5] ^= 1;
-	n = seal_draft(t, FX_ALICE, &d, "x", t->env), PUT("wrong-network");
-	n = seal(t, FX_EVE, TN_KIND_PANIC, 1, NULL, "x", t->env, NULL), PUT("unknown-author");
-	n = seal(t, FX_MALLORY, TN_KIND_PANIC, 1, NULL, "x", t->env, NULL), PUT("revoked-author");
+	n = seal_draft(t, FX_ALICE, &d, "x", env);
+	bad |= put_file(dir, "wrong-network", env, n);
+	n = seal(t, FX_EVE, TN_KIND_PANIC, 1, NULL, "x", env, NULL);
+	bad |= put_file(dir, "unknown-author", env, n);
+	n = seal(t, FX_MALLORY, TN_KIND_PANIC, 1, NULL, "x", env, NULL);
+	bad |= put_file(dir, "revoked-author", env, n);
 	e = raw_header(t, FX_ALICE, TN_KIND_PANIC, 17);
-	n = raw_seal(t, t->f.id[FX_BOB], &e, NULL, &t->f.key1, t->plain, ptlen, t->env);
-	PUT("signed-by-other");
-	n = seal(t, FX_ALICE, TN_KIND_PANIC, 18, NULL, "x", t->env, NULL);
-	t->env[n / 2] ^= 0x10, PUT("bitflip");
-	n = seal(t, FX_ALICE, TN_KIND_PANIC, 19, NULL, "x", t->env, NULL);
-	memmove(t->env + 55, t->env + 54, n - 54), t->env[54] = 0xcc, n++, PUT("noncanonical-seq");
-	n = seal(t, FX_ALICE, TN_KIND_PANIC, 20, NULL, "x", t->env, NULL) / 2, PUT("truncated");
-	memset(t->env, 0, sizeof t->env), n = TN_ALERT_ENVELOPE_MAX + 1, PUT("too-big");
-#undef PUT
+	n = raw_seal(t, t->f.id[FX_BOB], &e, NULL, &t->f.key1, t->plain, ptlen, env);
+	bad |= put_file(dir, "signed-by-other", env, n);
+	n = seal(t, FX_ALICE, TN_KIND_PANIC, 18, NULL, "x", env, NULL);
+	env[n / 2] ^= 0x10;
+	bad |= put_file(dir, "bitflip", env, n);
+
+	/* seq 19 (fixint 0x13) as uint8 cc 13 */
+	n = seal(t, FX_ALICE, TN_KIND_PANIC, 19, NULL, "x", env, NULL);
+	memmove(env + 55, env + 54, n - 54);
+	env[54] = 0xcc;
+	bad |= put_file(dir, "noncanonical-seq", env, n + 1);
+	n = seal(t, FX_ALICE, TN_KIND_PANIC, 20, NULL, "x", env, NULL);
+	bad |= put_file(dir, "truncated", env, n / 2);
+	memset(env, 0, TN_ALERT_ENVELOPE_MAX + 1);
+	bad |= put_file(dir, "too-big", env, TN_ALERT_ENVELOPE_MAX + 1);
 	teardown(&st);
 	return bad ? 1 : 0;
 }

@@ -275,8 +275,7 @@ static bool model_live(const model *m, const tn_ratelimit_cfg *cfg, unsigned k, 
 	       !tn_bucket_is_full(&m->b[k][1], &cfg->classes[1], now);
 }
 
-static tn_err model_take(model *m, const tn_ratelimit_cfg *cfg, unsigned k, size_t cls,
-			 tn_time now)
+static tn_err model_take(model *m, const tn_ratelimit_cfg *cfg, unsigned k, size_t cls, tn_time now)
 {
 	if (!model_live(m, cfg, k, now)) {
 		unsigned others = 0;

@@ -42,7 +42,7 @@
 enum { TN_ALERT_SIG_CONTEXT_LEN = sizeof TN_ALERT_SIG_CONTEXT - 1 };
 
 /* Window rules in the envelope's unit (ms). */
-#define TN_ALERT_SKEW_MS (TN_CLOCK_SKEW_MAX / TN_MSEC)         /* 600 000 */
+#define TN_ALERT_SKEW_MS     (TN_CLOCK_SKEW_MAX / TN_MSEC)     /* 600 000 */
 #define TN_ALERT_LIFETIME_MS (TN_ALERT_LIFETIME_MAX / TN_MSEC) /* 604 800 000 */
 
 /* BLAKE2b-256 over the whole envelope encoding. */
@@ -85,9 +85,9 @@ typedef struct tn_alert_draft {
  * plaintext is wiped on every path. The seq is NOT consumed on failure:
  * the caller may retry with the same committed seq. */
 TN_NODISCARD tn_ssize tn_alert_seal(const tn_identity *author, const tn_alert_draft *d,
-				    const tn_seckey *group_key, const tn_alert_pt *pt,
-				    const tn_rand *rand, uint8_t *out, size_t cap,
-				    uint8_t id[TN_ALERT_ID]);
+                                    const tn_seckey *group_key, const tn_alert_pt *pt,
+                                    const tn_rand *rand, uint8_t *out, size_t cap,
+                                    uint8_t id[TN_ALERT_ID]);
 
 /* ---- Checking (relay side) --------------------------------------------- */
 
@@ -95,28 +95,28 @@ TN_NODISCARD tn_ssize tn_alert_seal(const tn_identity *author, const tn_alert_dr
  * (tn_alert_ctx.counters) and a stable name (tn_alert_reason_name). */
 typedef enum tn_alert_reason {
 	/* tn_alert_check, in the order the checks run (DESIGN §6) */
-	TN_ALERT_ACCEPTED = 0,       /* store, forward, then open */
-	TN_ALERT_TOO_BIG,            /* frame > TN_ALERT_ENVELOPE_MAX */
-	TN_ALERT_MALFORMED,          /* strict decode failed (verdict.dec_err) */
-	TN_ALERT_WRONG_NETWORK,      /* network_id is not ours */
-	TN_ALERT_UNKNOWN_AUTHOR,     /* author not in the roster */
-	TN_ALERT_REVOKED_AUTHOR,     /* author revoked */
-	TN_ALERT_DUPLICATE,          /* (author, seq) held with the same id: quiet drop */
-	TN_ALERT_FUTURE,             /* created_ms > now + TN_ALERT_SKEW_MS */
-	TN_ALERT_LIFETIME,           /* expires_ms - created_ms > TN_ALERT_LIFETIME_MS */
-	TN_ALERT_EXPIRED,            /* expires_ms <= now */
-	TN_ALERT_BAD_SIGNATURE,      /* not signed by author over this envelope */
-	TN_ALERT_EQUIVOCATION,       /* validly signed, but (author, seq) is held with
-	                                another id: evidence of a stolen key */
-	TN_ALERT_NOTICE_FORBIDDEN,   /* notice from an author who is not a coordinator */
-	TN_ALERT_MISSING_REFERS_TO,  /* safe or responding without refers_to */
-	TN_ALERT_SAFE_FOREIGN,       /* safe whose known target is not her own panic */
-	TN_ALERT_RATE_LIMITED,       /* author over her budget for this kind */
+	TN_ALERT_ACCEPTED = 0,      /* store, forward, then open */
+	TN_ALERT_TOO_BIG,           /* frame > TN_ALERT_ENVELOPE_MAX */
+	TN_ALERT_MALFORMED,         /* strict decode failed (verdict.dec_err) */
+	TN_ALERT_WRONG_NETWORK,     /* network_id is not ours */
+	TN_ALERT_UNKNOWN_AUTHOR,    /* author not in the roster */
+	TN_ALERT_REVOKED_AUTHOR,    /* author revoked */
+	TN_ALERT_DUPLICATE,         /* (author, seq) held with the same id: quiet drop */
+	TN_ALERT_FUTURE,            /* created_ms > now + TN_ALERT_SKEW_MS */
+	TN_ALERT_LIFETIME,          /* expires_ms - created_ms > TN_ALERT_LIFETIME_MS */
+	TN_ALERT_EXPIRED,           /* expires_ms <= now */
+	TN_ALERT_BAD_SIGNATURE,     /* not signed by author over this envelope */
+	TN_ALERT_EQUIVOCATION,      /* validly signed, but (author, seq) is held with
+	                               another id: evidence of a stolen key */
+	TN_ALERT_NOTICE_FORBIDDEN,  /* notice from an author who is not a coordinator */
+	TN_ALERT_MISSING_REFERS_TO, /* safe or responding without refers_to */
+	TN_ALERT_SAFE_FOREIGN,      /* safe whose known target is not her own panic */
+	TN_ALERT_RATE_LIMITED,      /* author over her budget for this kind */
 	/* tn_alert_open */
-	TN_ALERT_OPENED,             /* plaintext decrypted and decoded */
-	TN_ALERT_UNKNOWN_EPOCH,      /* no group key for the envelope's epoch */
-	TN_ALERT_BAD_CIPHERTEXT,     /* AEAD failed: other key, or header not the AD */
-	TN_ALERT_BAD_PLAINTEXT,      /* AEAD fine, plaintext not a valid map (dec_err) */
+	TN_ALERT_OPENED,         /* plaintext decrypted and decoded */
+	TN_ALERT_UNKNOWN_EPOCH,  /* no group key for the envelope's epoch */
+	TN_ALERT_BAD_CIPHERTEXT, /* AEAD failed: other key, or header not the AD */
+	TN_ALERT_BAD_PLAINTEXT,  /* AEAD fine, plaintext not a valid map (dec_err) */
 	TN_ALERT_REASON_COUNT
 } tn_alert_reason;
 
@@ -163,7 +163,7 @@ typedef struct tn_alert_ctx {
 /* Returns TN_OK, or TN_ERR_INVAL for a NULL argument or a missing
  * author/seen/lookup callback (ctx is zeroed then). */
 TN_NODISCARD tn_err tn_alert_ctx_init(tn_alert_ctx *ctx, const uint8_t network_id[TN_NETWORK_ID],
-				      const tn_alert_ops *ops, void *ud, tn_ratelimit *limiter);
+                                      const tn_alert_ops *ops, void *ud, tn_ratelimit *limiter);
 
 typedef struct tn_alert_verdict {
 	tn_alert_reason reason;
@@ -202,7 +202,7 @@ typedef struct tn_alert_verdict {
  * rate-limited, except DUPLICATE (routine); keep EQUIVOCATION's input as
  * evidence for coordinators. */
 TN_NODISCARD tn_err tn_alert_check(tn_alert_ctx *ctx, const uint8_t *in, size_t len,
-				   uint64_t wall_ms, tn_time now, tn_alert_verdict *v);
+                                   uint64_t wall_ms, tn_time now, tn_alert_verdict *v);
 
 /* ---- Opening (member side) --------------------------------------------- */
 
@@ -223,7 +223,7 @@ typedef struct tn_alert_opened {
  * TN_ERR_NOBUF (buf too small; nothing counted), or TN_ERR_INVAL (NULL
  * argument, no group_key callback, an envelope no decoder returns). */
 TN_NODISCARD tn_err tn_alert_open(tn_alert_ctx *ctx, const tn_alert_env *env, uint8_t *buf,
-				  size_t cap, tn_alert_opened *o);
+                                  size_t cap, tn_alert_opened *o);
 
 /* ---- Rate-limit policy (DESIGN §6) --------------------------------------
  *
@@ -254,6 +254,6 @@ enum tn_alert_class tn_alert_kind_class(uint8_t kind);
 /* A limiter table for tn_alert_ctx_init (release with tn_ratelimit_del).
  * Returns what tn_ratelimit_new returns. */
 TN_NODISCARD tn_err tn_alert_limiter_new(tn_ratelimit **out, const tn_alert_limits *l,
-					 const tn_rand *rand);
+                                         const tn_rand *rand);
 
 #endif

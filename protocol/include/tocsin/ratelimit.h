@@ -81,8 +81,8 @@ enum {
 };
 
 typedef struct tn_ratelimit_cfg {
-	size_t capacity;  /* 1..TN_ROSTER_MAX keys */
-	size_t nclasses;  /* 1..TN_RATELIMIT_CLASSES_MAX */
+	size_t capacity; /* 1..TN_ROSTER_MAX keys */
+	size_t nclasses; /* 1..TN_RATELIMIT_CLASSES_MAX */
 	tn_bucket_cfg classes[TN_RATELIMIT_CLASSES_MAX];
 } tn_ratelimit_cfg;
 
@@ -92,7 +92,7 @@ typedef struct tn_ratelimit tn_ratelimit; /* opaque */
  * key. Returns TN_OK, TN_ERR_INVAL (NULL argument, capacity or nclasses out
  * of range, an invalid bucket cfg) or TN_ERR_NOMEM. On error *out is NULL. */
 TN_NODISCARD tn_err tn_ratelimit_new(tn_ratelimit **out, const tn_ratelimit_cfg *cfg,
-				     const tn_rand *rand);
+                                     const tn_rand *rand);
 
 /* Free the table. NULL is fine. */
 void tn_ratelimit_del(tn_ratelimit *rl);
@@ -103,7 +103,7 @@ void tn_ratelimit_del(tn_ratelimit *rl);
  * count), TN_ERR_STATE (table full of active keys: drop and count; see
  * above), TN_ERR_INVAL (NULL argument or cls >= nclasses). */
 TN_NODISCARD tn_err tn_ratelimit_take(tn_ratelimit *rl, const uint8_t key[TN_RATELIMIT_KEY],
-				      size_t cls, tn_time now);
+                                      size_t cls, tn_time now);
 
 /* Keys held now (for tests and status output). */
 size_t tn_ratelimit_count(const tn_ratelimit *rl);
