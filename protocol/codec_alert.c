@@ -14,8 +14,17 @@ static bool env_valid(const tn_alert_env *e)
 	       e->ciphertext.p;
 }
 
-/* Everything the signature covers: the array header and fields 1..11. */
-static void env_put_signed(tn_mp_wr *w, const void *obj)
+/* The header alone (what an alert's AEAD takes as associated data) must
+ * be checkable before there is a ciphertext: the same rules minus those on
+ * the ciphertext. */
+static bool env_header_valid(const tn_alert_env *e)
+{
+	return e->seq >= 1 && e->kind <= TN_KIND_TEST && e->expires_ms >= e->created_ms;
+}
+
+/* The array header and fields 0..9 (version .. nonce): everything before
+ * the ciphertext. */
+static void env_put_header(tn_mp_wr *w, const void *obj)
 {
 	const tn_alert_env *e = obj;
 	tn_mp_put_array(w, ENV_FIELDS);
@@ -32,6 +41,13 @@ static void env_put_signed(tn_mp_wr *w, const void *obj)
 	tn_mp_put_uint(w, e->expires_ms);
 	tn_mp_put_uint(w, e->epoch);
 	tn_mp_put_bin(w, e->nonce, sizeof e->nonce);
+}
+
+/* Everything the signature covers: the header and the ciphertext. */
+static void env_put_signed(tn_mp_wr *w, const void *obj)
+{
+	const tn_alert_env *e = obj;
+	env_put_header(w, e);
 	tn_mp_put_bin(w, e->ciphertext.p, e->ciphertext.len);
 }
 
@@ -40,6 +56,13 @@ static void env_put(tn_mp_wr *w, const void *obj)
 	const tn_alert_env *e = obj;
 	env_put_signed(w, e);
 	tn_mp_put_bin(w, e->signature, sizeof e->signature);
+}
+
+tn_ssize tn_alert_env_encode_header(const tn_alert_env *e, uint8_t *out, size_t cap)
+{
+	if (!env_header_valid(e))
+		return TN_ERR_INVAL;
+	return tn_codec_emit(env_put_header, e, TN_ALERT_ENV_HEADER_MAX, out, cap);
 }
 
 tn_ssize tn_alert_env_encode_signed(const tn_alert_env *e, uint8_t *out, size_t cap)

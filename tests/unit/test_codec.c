@@ -1096,6 +1096,42 @@ static void signed_part_matches_encoder(void **state)
 	}
 }
 
+/* The AEAD associated data is the envelope's prefix before the ciphertext:
+ * exactly the signed bytes minus the ciphertext field, largest case
+ * (refers_to set, every integer at its widest) is TN_ALERT_ENV_HEADER_MAX,
+ * and it needs no ciphertext. */
+static void envelope_header_is_prefix_before_ciphertext(void **state)
+{
+	(void)state;
+	tn_alert_env e = sample_env();
+	tn_ssize s = tn_alert_env_encode_signed(&e, buf2, BUF);
+	tn_ssize h = tn_alert_env_encode_header(&e, buf, BUF);
+	/* The ciphertext field is bin8 here: c4 len + 80 bytes. */
+	assert_int_equal(e.ciphertext.len, 80);
+	assert_true(h > 0 && s == h + 2 + 80);
+	assert_memory_equal(buf, buf2, (size_t)h);
+
+	e.ciphertext.p = NULL;
+	e.ciphertext.len = 0;
+	assert_int_equal(tn_alert_env_encode_header(&e, buf, BUF), h);
+	assert_int_equal(tn_alert_env_encode_header(&e, buf, (size_t)h - 1), TN_ERR_NOBUF);
+
+	e.seq = UINT64_MAX;
+	e.created_ms = UINT64_MAX - 1;
+	e.expires_ms = UINT64_MAX;
+	e.epoch = UINT32_MAX;
+	assert_int_equal(tn_alert_env_encode_header(&e, buf, BUF), TN_ALERT_ENV_HEADER_MAX);
+
+	e.seq = 0;
+	assert_int_equal(tn_alert_env_encode_header(&e, buf, BUF), TN_ERR_INVAL);
+	e.seq = 1;
+	e.kind = TN_KIND_TEST + 1;
+	assert_int_equal(tn_alert_env_encode_header(&e, buf, BUF), TN_ERR_INVAL);
+	e.kind = TN_KIND_PANIC;
+	e.expires_ms = e.created_ms - 1;
+	assert_int_equal(tn_alert_env_encode_header(&e, buf, BUF), TN_ERR_INVAL);
+}
+
 static void iterators_return_every_element(void **state)
 {
 	(void)state;
@@ -1344,6 +1380,7 @@ int main(int argc, char **argv)
 	        cmocka_unit_test(arabic_and_kurdish_roundtrip_exact),
 	        cmocka_unit_test(decoded_fields_match),
 	        cmocka_unit_test(signed_part_matches_encoder),
+	        cmocka_unit_test(envelope_header_is_prefix_before_ciphertext),
 	        cmocka_unit_test(iterators_return_every_element),
 	        cmocka_unit_test(largest_envelope_is_envelope_max),
 	        cmocka_unit_test(largest_receipt_is_receipt_max),

@@ -172,6 +172,19 @@ TN_NODISCARD tn_ssize tn_alert_env_encode(const tn_alert_env *e, uint8_t *out, s
 TN_NODISCARD tn_ssize tn_alert_env_encode_signed(const tn_alert_env *e, uint8_t *out, size_t cap);
 TN_NODISCARD tn_err tn_alert_env_decode(tn_alert_env *e, const uint8_t *in, size_t len);
 
+/* The header: the envelope's encoding up to, not including, the ciphertext
+ * field (array header, version .. nonce). The alert's AEAD takes these bytes
+ * as associated data, so the ciphertext opens only under the header it was
+ * sealed with. ciphertext and signature are ignored, so the header can be
+ * encoded before there is a ciphertext. At most TN_ALERT_ENV_HEADER_MAX
+ * bytes; TN_ERR_INVAL for seq 0, a kind out of range or expires < created. */
+enum {
+	/* 1 (array) + 1 (version) + 18 + 34 + 9 + 1 + 34 (refers_to)
+	 * + 9 + 9 + 5 (epoch) + 26 (nonce) */
+	TN_ALERT_ENV_HEADER_MAX = 147,
+};
+TN_NODISCARD tn_ssize tn_alert_env_encode_header(const tn_alert_env *e, uint8_t *out, size_t cap);
+
 /* ---- Alert plaintext (DESIGN §6) --------------------------------------- */
 
 enum tn_severity {
