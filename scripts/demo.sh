@@ -80,7 +80,7 @@ PROLOGUE=$(printf 'tocsin/1' | od -An -tx1 | tr -d ' \n')$(printf '00%.0s' $(seq
 "$PWD/build/tests/noise-peer" --role responder --port 0 --static "$(printf '11%.0s' $(seq 32))" \
 	--psk "$PSK" --prologue "$PROLOGUE" >"$work/resp.out" 2>&1 &
 pids+=($!)
-for _ in $(seq 100); do grep -q '^port ' "$work/resp.out" && break; sleep 0.05; done
+for _ in $(seq 100); do grep -qs '^port ' "$work/resp.out" && break; sleep 0.05; done
 port=$(awk '/^port /{print $2}' "$work/resp.out")
 "$PWD/build/tests/noise-peer" --role initiator --port "$port" --static "$(printf '22%.0s' $(seq 32))" \
 	--psk "$PSK" --prologue "$PROLOGUE" --count 5 >"$work/init.out"
