@@ -17,6 +17,7 @@
 #include <sodium.h>
 
 #include "tocsin/alert.h"
+#include "test_rng.h"
 
 enum {
 	FX_ALICE = 0,   /* member */
@@ -33,30 +34,6 @@ enum {
 #define FX_NOW     (1000 * TN_SEC)         /* monotonic */
 #define FX_LIFE_MS UINT64_C(3600000)       /* default alert lifetime: 1 h */
 
-/* Deterministic "RNG": the ChaCha20 keystream under a fixed key, a fresh
- * nonce per call. */
-typedef struct fx_rng {
-	uint8_t key[crypto_stream_chacha20_KEYBYTES];
-	uint64_t calls;
-} fx_rng;
-
-static inline void fx_rng_fn(void *ud, uint8_t *buf, size_t len)
-{
-	fx_rng *r = ud;
-	uint8_t nonce[crypto_stream_chacha20_NONCEBYTES] = {0};
-	for (size_t i = 0; i < sizeof nonce; i++)
-		nonce[i] = (uint8_t)(r->calls >> (8 * i));
-	r->calls++;
-	crypto_stream_chacha20(buf, len, nonce, r->key);
-}
-
-static inline tn_rand fx_rng_seed(fx_rng *r, uint8_t seed)
-{
-	memset(r, 0, sizeof *r);
-	memset(r->key, seed, sizeof r->key);
-	return (tn_rand){fx_rng_fn, r};
-}
-
 typedef struct fx_held {
 	tn_pubkey author;
 	uint64_t seq;
@@ -65,7 +42,7 @@ typedef struct fx_held {
 } fx_held;
 
 typedef struct fx {
-	fx_rng rng;
+	test_rng rng;
 	tn_rand rand;
 	tn_identity *id[FX_N];
 	uint8_t net[TN_NETWORK_ID];
@@ -156,7 +133,7 @@ static inline void fx_free(fx *f)
 static inline int fx_init(fx *f)
 {
 	memset(f, 0, sizeof *f);
-	f->rand = fx_rng_seed(&f->rng, 0x5a);
+	f->rand = test_rng_seed(&f->rng, 0x5a);
 	if (sodium_init() < 0)
 		return -1;
 	for (int i = 0; i < FX_N; i++)

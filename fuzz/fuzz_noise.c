@@ -33,6 +33,7 @@
 #include <sodium.h>
 
 #include "tocsin/noise.h"
+#include "test_rng.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -82,29 +83,6 @@ static const uint8_t prologue[24] = {
 #define PSK_FILL     0x5f
 #define BAD_PSK_FILL 0x60
 
-/* ---- Deterministic randomness: a ChaCha20 keystream under a fixed key ---- */
-
-typedef struct det_rng {
-	uint64_t ctr;
-	uint8_t key[crypto_stream_chacha20_KEYBYTES];
-} det_rng;
-
-static void det_rand(void *ud, uint8_t *buf, size_t len)
-{
-	det_rng *r = ud;
-	uint8_t nonce[crypto_stream_chacha20_NONCEBYTES] = {0};
-	for (size_t i = 0; i < sizeof nonce; i++)
-		nonce[i] = (uint8_t)(r->ctr >> (8 * i));
-	r->ctr++;
-	crypto_stream_chacha20(buf, len, nonce, r->key);
-}
-
-static tn_rand det_rand_init(det_rng *r, uint8_t seed)
-{
-	memset(r->key, seed, sizeof r->key);
-	r->ctr = 0;
-	return (tn_rand){.fn = det_rand, .ud = r};
-}
 
 /* ---- Input reader ---- */
 
@@ -191,8 +169,8 @@ static int read_msg1(ctx *c, const uint8_t *m, size_t len)
 /* <- e, ee, s, es with an empty payload, then -> s, se. */
 static int finish_handshake(ctx *c, const uint8_t *m3, size_t len3)
 {
-	det_rng rng;
-	tn_rand rand = det_rand_init(&rng, 0x7e);
+	test_rng rng;
+	tn_rand rand = test_rng_seed(&rng, 0x7e);
 	tn_ssize n = tn_noise_hs_write(&c->hs, NULL, 0, c->buf, sizeof c->buf, &rand);
 	if (n < 0)
 		return 0; /* TN_ERR_DH: a low-order ephemeral behind a valid MAC */
@@ -350,8 +328,8 @@ static void make_transcript(seed *s, size_t *at_msg3, size_t *at_transport)
 	tn_noise_hs i, r;
 	tn_noise_cipher itx, irx, rtx, rrx;
 	uint8_t m[256], pl[64];
-	det_rng rng;
-	tn_rand rand = det_rand_init(&rng, 0x7e); /* the responder's, as in the harness */
+	test_rng rng;
+	tn_rand rand = test_rng_seed(&rng, 0x7e); /* the responder's, as in the harness */
 
 	memcpy(sk.b, init_sec, 32);
 	CHECK(tn_noise_keypair_from_secret(&is, &sk) == TN_OK);

@@ -247,7 +247,7 @@ static void arabic_and_kurdish_exact(void **state)
 static void seal_matches_the_spec(void **state)
 {
 	T *t = *state;
-	fx_rng saved = t->f.rng;
+	test_rng saved = t->f.rng;
 	uint8_t id[TN_ALERT_ID], id2[TN_ALERT_ID];
 	size_t n = seal(t, FX_ALICE, TN_KIND_RESPONDING, 2, t->bob_panic, "on my way", t->env, id);
 

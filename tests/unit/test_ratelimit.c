@@ -8,29 +8,8 @@
 #include <sodium.h>
 
 #include "tocsin/ratelimit.h"
+#include "test_rng.h"
 
-/* Deterministic RNG: ChaCha20 keystream under a fixed key. */
-typedef struct test_rng {
-	uint8_t key[crypto_stream_chacha20_KEYBYTES];
-	uint64_t calls;
-} test_rng;
-
-static void rng_fn(void *ud, uint8_t *buf, size_t len)
-{
-	test_rng *r = ud;
-	uint8_t nonce[crypto_stream_chacha20_NONCEBYTES] = {0};
-	for (size_t i = 0; i < sizeof nonce; i++)
-		nonce[i] = (uint8_t)(r->calls >> (8 * i));
-	r->calls++;
-	crypto_stream_chacha20(buf, len, nonce, r->key);
-}
-
-static tn_rand seeded(test_rng *r, uint8_t seed)
-{
-	memset(r, 0, sizeof *r);
-	memset(r->key, seed, sizeof r->key);
-	return (tn_rand){rng_fn, r};
-}
 
 /* How many tokens can be taken right now. Consumes them. */
 static unsigned drain(tn_bucket *b, const tn_bucket_cfg *c, tn_time now)
@@ -173,7 +152,7 @@ static void table_new_rejects_bad_cfg(void **state)
 {
 	(void)state;
 	test_rng r;
-	tn_rand rand = seeded(&r, 1);
+	tn_rand rand = test_rng_seed(&r, 1);
 	tn_ratelimit *rl = (tn_ratelimit *)&r;
 	tn_ratelimit_cfg cfg = two_classes(0);
 	assert_int_equal(tn_ratelimit_new(&rl, &cfg, &rand), TN_ERR_INVAL);
@@ -202,7 +181,7 @@ static void keys_and_classes_are_independent(void **state)
 {
 	(void)state;
 	test_rng r;
-	tn_rand rand = seeded(&r, 2);
+	tn_rand rand = test_rng_seed(&r, 2);
 	tn_ratelimit *rl;
 	tn_ratelimit_cfg cfg = two_classes(16);
 	assert_int_equal(tn_ratelimit_new(&rl, &cfg, &rand), TN_OK);
@@ -229,7 +208,7 @@ static void full_table_evicts_only_refilled_keys(void **state)
 {
 	(void)state;
 	test_rng r;
-	tn_rand rand = seeded(&r, 3);
+	tn_rand rand = test_rng_seed(&r, 3);
 	tn_ratelimit *rl;
 	tn_ratelimit_cfg cfg = two_classes(4);
 	assert_int_equal(tn_ratelimit_new(&rl, &cfg, &rand), TN_OK);
@@ -295,8 +274,8 @@ static void table_matches_model(void **state)
 {
 	(void)state;
 	test_rng r, script;
-	tn_rand rand = seeded(&r, 4);
-	tn_rand steps = seeded(&script, 5);
+	tn_rand rand = test_rng_seed(&r, 4);
+	tn_rand steps = test_rng_seed(&script, 5);
 	tn_ratelimit *rl;
 	tn_ratelimit_cfg cfg = two_classes(MODEL_CAP);
 	assert_int_equal(tn_ratelimit_new(&rl, &cfg, &rand), TN_OK);
@@ -329,7 +308,7 @@ static void full_roster_fits(void **state)
 {
 	(void)state;
 	test_rng r;
-	tn_rand rand = seeded(&r, 6);
+	tn_rand rand = test_rng_seed(&r, 6);
 	tn_ratelimit *rl;
 	tn_ratelimit_cfg cfg = two_classes(TN_ROSTER_MAX);
 	assert_int_equal(tn_ratelimit_new(&rl, &cfg, &rand), TN_OK);
