@@ -48,6 +48,44 @@ bool tn_roster_pinning(const tn_rrec *r)
 	       (r->d.type == TN_ROSTER_ROLE && r->d.body.role.role == TN_ROLE_MEMBER);
 }
 
+static void swap_bytes(uint8_t *a, uint8_t *b, size_t size)
+{
+	for (size_t i = 0; i < size; i++) {
+		uint8_t t = a[i];
+		a[i] = b[i];
+		b[i] = t;
+	}
+}
+
+static void sift(uint8_t *b, size_t root, size_t n, size_t size,
+		 int (*cmp)(const void *, const void *))
+{
+	for (;;) {
+		size_t child = 2 * root + 1;
+		if (child >= n)
+			return;
+		if (child + 1 < n && cmp(b + child * size, b + (child + 1) * size) < 0)
+			child++;
+		if (cmp(b + root * size, b + child * size) >= 0)
+			return;
+		swap_bytes(b + root * size, b + child * size, size);
+		root = child;
+	}
+}
+
+void tn_roster_sort(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *))
+{
+	uint8_t *b = base;
+	if (n < 2)
+		return;
+	for (size_t i = n / 2; i-- > 0;)
+		sift(b, i, n, size, cmp);
+	for (size_t end = n - 1; end > 0; end--) {
+		swap_bytes(b, b + end * size, size);
+		sift(b, 0, end, size, cmp);
+	}
+}
+
 /* ---- hash indexes ------------------------------------------------------
  * Keys are record ids (BLAKE2b outputs) and identity keys; their first 8
  * bytes spread well enough for linear probing. Tables stay at most half
@@ -249,6 +287,7 @@ void tn_roster_pin_of(const tn_roster *ro, uint32_t ix, tn_rpin *p)
 	const tn_roster_pin *pin;
 	memset(p, 0, sizeof *p);
 	p->rec_ix = ix;
+	memcpy(p->id, r->id, TN_HASH);
 	if (r->d.type == TN_ROSTER_REVOKE) {
 		memcpy(p->subject, r->d.body.revoke.subject, TN_PUBKEY);
 		pin = &r->d.body.revoke.pin;

@@ -58,7 +58,7 @@ static void chains(fold *f)
 		tn_rrec *r = &ro->recs[i];
 		f->chain[i] = (chain_key){r->d.issuer, r->d.iseq, r->id, (uint32_t)i};
 	}
-	qsort(f->chain, f->n, sizeof *f->chain, cmp_chain);
+	tn_roster_sort(f->chain, f->n, sizeof *f->chain, cmp_chain);
 	size_t i = 0;
 	while (i < f->n) {
 		size_t j = i;
@@ -305,7 +305,7 @@ static int cmp_pin(const void *a, const void *b)
 		return x->demote ? 1 : -1;
 	if (x->seq != y->seq)
 		return x->seq < y->seq ? -1 : 1;
-	return x->rec_ix < y->rec_ix ? -1 : x->rec_ix > y->rec_ix;
+	return memcmp(x->id, y->id, TN_HASH);
 }
 
 /* Cut by a valid pin on its issuer (demotions cut coordinator records only). */
@@ -341,7 +341,7 @@ static tn_err validity(fold *f)
 	for (size_t c = 0; c < f->ncand; c++)
 		if (f->pin_valid[c])
 			pins[k++] = f->cand[c];
-	qsort(pins, nv, sizeof *pins, cmp_pin);
+	tn_roster_sort(pins, nv, sizeof *pins, cmp_pin);
 	free(ro->pins);
 	ro->pins = pins;
 	ro->npins = nv;
@@ -431,7 +431,7 @@ static tn_err members(fold *f)
 		    memcmp(r->d.body.add.subject, ro->founder, TN_PUBKEY) != 0)
 			k[nk++] = (add_key){r->d.body.add.subject, r->id, x};
 	}
-	qsort(k, nk, sizeof *k, cmp_add);
+	tn_roster_sort(k, nk, sizeof *k, cmp_add);
 	tn_rmember *m = malloc(nk * sizeof *m);
 	if (!m) {
 		free(k);
@@ -610,7 +610,7 @@ static tn_err open_epoch(fold *f, uint32_t e, tn_epoch_keys *keys, size_t *nkeys
 		int rank = r->d.type == TN_ROSTER_REKEY ? 0 : r->d.type == TN_ROSTER_ADD ? 1 : 2;
 		s[ns++] = (src_key){rank, rank == 0 ? rekey_group(f, r) : r->id, r->id, x};
 	}
-	qsort(s, ns, sizeof *s, cmp_src);
+	tn_roster_sort(s, ns, sizeof *s, cmp_src);
 	const uint8_t *lpk = tn_identity_linkpub(ro->cfg.self)->b;
 	const uint8_t *lsk = tn_identity_link_secret(ro->cfg.self)->b;
 	tn_epoch_keys k;
@@ -740,7 +740,7 @@ static void conflicts(fold *f)
 			}
 		}
 	}
-	qsort(ro->conf, ro->nconf, sizeof *ro->conf, cmp_conf);
+	tn_roster_sort(ro->conf, ro->nconf, sizeof *ro->conf, cmp_conf);
 	size_t k = 0;
 	for (size_t i = 0; i < ro->nconf; i++)
 		if (!k || cmp_conf(&ro->conf[k - 1], &ro->conf[i]) != 0)
@@ -794,12 +794,12 @@ static tn_err audit_and_hash(fold *f)
 		if (ro->recs[x].valid)
 			ids[nv++] = ro->recs[x].id;
 	}
-	qsort(ak, f->n, sizeof *ak, cmp_audit);
+	tn_roster_sort(ak, f->n, sizeof *ak, cmp_audit);
 	for (size_t i = 0; i < f->n; i++)
 		audit[i] = ak[i].ix;
 	free(ro->audit);
 	ro->audit = audit;
-	qsort(ids, nv, sizeof *ids, cmp_id);
+	tn_roster_sort(ids, nv, sizeof *ids, cmp_id);
 
 	static const char label[] = "tocsin/1 roster state";
 	crypto_generichash_state st;

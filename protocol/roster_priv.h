@@ -38,6 +38,7 @@ typedef struct tn_rheld {
 /* A revoke or demotion record seen as a pin on its subject. */
 typedef struct tn_rpin {
 	uint32_t rec_ix;
+	uint8_t id[TN_HASH]; /* the pinning record's id (a content tie-break) */
 	uint8_t subject[TN_PUBKEY];
 	uint64_t seq;
 	uint32_t head_ix; /* the subject's record named by pin_head, if accepted */
@@ -104,6 +105,11 @@ bool tn_roster_pinning(const tn_rrec *r);
  * record. */
 bool tn_roster_after_pin(const tn_roster *ro, const tn_rpin *p, uint32_t x);
 void tn_roster_pin_of(const tn_roster *ro, uint32_t ix, tn_rpin *p);
+
+/* In-place heapsort (the protocol library links no qsort: its symbol
+ * allowlist is kept to memory and string routines). cmp must be a total
+ * order on content, so the result never depends on insertion order. */
+void tn_roster_sort(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *));
 
 /* roster_fold.c: recompute the state. TN_OK or TN_ERR_NOMEM. */
 TN_NODISCARD tn_err tn_roster_fold(tn_roster *ro);
