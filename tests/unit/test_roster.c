@@ -1139,10 +1139,50 @@ static void reason_names(void **state)
 	assert_string_equal(tn_roster_reason_str(-1), "unknown");
 }
 
-int main(void)
+/* Seeds for fuzz_roster: the scripted history (and an attack) as
+ * length-prefixed records, raw and in re-signing mode. */
+static void write_seed(const char *dir, const char *name, uint8_t mode, world *w, size_t from,
+                       size_t to)
+{
+	char path[512];
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	FILE *f = fopen(path, "wb");
+	assert_non_null(f);
+	fputc(mode, f);
+	for (size_t i = from; i < to; i++) {
+		fputc((int)(w->len[i] >> 8), f);
+		fputc((int)(w->len[i] & 0xff), f);
+		fwrite(w->rec[i], 1, w->len[i], f);
+	}
+	fclose(f);
+}
+
+static void write_corpus(const char *dir)
+{
+	world w;
+	history h;
+	world_init(&w, 1);
+	script(&w, &h);
+	/* Mutual revocation on top. */
+	tn_ssize n = tn_roster_make_revoke(w.ro[1], pk(&w, 3), txt("a"), w.now, out, sizeof out);
+	keep(&w, out, (size_t)n);
+	n = tn_roster_make_revoke(w.ro[3], pk(&w, 1), txt("b"), w.now, out, sizeof out);
+	keep(&w, out, (size_t)n);
+	write_seed(dir, "raw-history", 0, &w, 1, w.nrec);
+	write_seed(dir, "resign-history", 1, &w, 1, w.nrec);
+	write_seed(dir, "resign-revokes", 1, &w, h.rev_a4, w.nrec);
+	write_seed(dir, "raw-genesis", 0, &w, 0, 1);
+	world_free(&w);
+}
+
+int main(int argc, char **argv)
 {
 	if (sodium_init() < 0)
 		return 1;
+	if (argc == 3 && strcmp(argv[1], "--write-corpus") == 0) {
+		write_corpus(argv[2]);
+		return 0;
+	}
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(scripted_state_is_right),
 	        cmocka_unit_test(any_order_same_state),
