@@ -10,8 +10,8 @@
 enum { INVITE_FIELDS = 7 };
 
 static const char *const reason_names[TN_INVITE_REASON_COUNT] = {
-        "ok", "charset", "length", "padding", "checksum", "payload",
-        "expired", "used", "unknown", "full", "exists",
+        "ok",      "charset", "length",  "padding", "checksum", "payload",
+        "expired", "used",    "unknown", "full",    "exists",
 };
 
 static const char b32[] = "abcdefghijklmnopqrstuvwxyz234567";
@@ -49,8 +49,8 @@ static bool invite_valid(const tn_invite *inv)
 }
 
 tn_err tn_invite_new(tn_invite *inv, const tn_rand *rand, const uint8_t network_id[TN_NETWORK_ID],
-		     const tn_linkpub *coordinator_link, const tn_view *endpoints, size_t n,
-		     uint64_t expires_ms, uint8_t role)
+                     const tn_linkpub *coordinator_link, const tn_view *endpoints, size_t n,
+                     uint64_t expires_ms, uint8_t role)
 {
 	if (!inv)
 		return TN_ERR_INVAL;
@@ -121,7 +121,8 @@ static tn_err invite_fields(tn_mp_rd *r, tn_invite *inv)
 	if ((rc = tn_codec_open(r, INVITE_FIELDS)) ||
 	    (rc = tn_mp_read_bin_fixed(r, inv->network_id, TN_NETWORK_ID)) ||
 	    (rc = tn_mp_read_bin_fixed(r, inv->coordinator_link.b, TN_PUBKEY)) ||
-	    (rc = tn_codec_list(r, 1, TN_INVITE_ENDPOINTS_MAX, endpoint_elem, sizeof(tn_view), &l)) ||
+	    (rc = tn_codec_list(r, 1, TN_INVITE_ENDPOINTS_MAX, endpoint_elem, sizeof(tn_view),
+	                        &l)) ||
 	    (rc = tn_mp_read_bin_fixed(r, inv->secret.b, TN_INVITE_SECRET)) ||
 	    (rc = tn_mp_read_uint(r, UINT64_MAX, &inv->expires_ms)) ||
 	    (rc = tn_mp_read_uint(r, TN_ROLE_COORDINATOR, &role)))
@@ -217,7 +218,7 @@ static int b32_value(char c)
 
 /* Letters to bytes; separators skipped. */
 static tn_err unbase32(const char *code, size_t len, uint8_t *out, size_t cap, size_t *n,
-		       tn_invite_reason *why)
+                       tn_invite_reason *why)
 {
 	size_t letters = 0, o = 0, bits = 0;
 	uint32_t acc = 0;
@@ -299,7 +300,7 @@ tn_err tn_invite_check(const tn_invite *inv, uint64_t now_ms, tn_invite_reason *
 }
 
 static void join_psk(const tn_seckey *secret, const uint8_t network_id[TN_NETWORK_ID],
-		     tn_seckey *psk)
+                     tn_seckey *psk)
 {
 	static const char label[] = TN_INVITE_PSK_LABEL;
 	uint8_t msg[sizeof label - 1 + TN_NETWORK_ID];
@@ -338,7 +339,7 @@ size_t tn_invite_book_purge(tn_invite_book *b, uint64_t now_ms)
 }
 
 tn_err tn_invite_book_add(tn_invite_book *b, const tn_invite *inv, uint64_t now_ms,
-			  tn_invite_reason *why)
+                          tn_invite_reason *why)
 {
 	say(why, TN_INVITE_OK);
 	if (!b || !inv)
@@ -376,7 +377,7 @@ size_t tn_invite_book_psks(const tn_invite_book *b, uint64_t now_ms, tn_seckey *
 }
 
 tn_err tn_invite_book_redeem(tn_invite_book *b, const tn_seckey *psk, uint64_t now_ms,
-			     tn_invite_entry *out, tn_invite_reason *why)
+                             tn_invite_entry *out, tn_invite_reason *why)
 {
 	say(why, TN_INVITE_OK);
 	if (!b || !psk)

@@ -9,10 +9,9 @@
 #include "roster_priv.h"
 
 static const char *const reason_names[TN_ROSTER_REASON_COUNT] = {
-        "accepted",     "malformed",       "duplicate",       "network",
-        "signature",    "chain",           "not_coordinator", "not_member",
-        "full",         "held_pending",    "held_revoked",    "held_demoted",
-        "held_backdated", "nomem",
+        "accepted",     "malformed",       "duplicate",      "network", "signature",
+        "chain",        "not_coordinator", "not_member",     "full",    "held_pending",
+        "held_revoked", "held_demoted",    "held_backdated", "nomem",
 };
 
 const char *tn_roster_reason_str(int reason)
@@ -58,7 +57,7 @@ static void swap_bytes(uint8_t *a, uint8_t *b, size_t size)
 }
 
 static void sift(uint8_t *b, size_t root, size_t n, size_t size,
-		 int (*cmp)(const void *, const void *))
+                 int (*cmp)(const void *, const void *))
 {
 	for (;;) {
 		size_t child = 2 * root + 1;
@@ -180,7 +179,7 @@ static tn_err subj_reserve(tn_roster *ro, size_t n)
 /* Append an accepted record (takes bytes). The decoded views are rebuilt
  * against the copy. */
 static tn_err store(tn_roster *ro, uint8_t *bytes, size_t len, const uint8_t id[TN_HASH],
-		    uint32_t prev_ix, uint32_t auth_ix)
+                    uint32_t prev_ix, uint32_t auth_ix)
 {
 	if (ro->nrecs == ro->caprecs) {
 		size_t cap = ro->caprecs ? ro->caprecs * 2 : 64;
@@ -229,8 +228,8 @@ static void held_free(tn_rheld *h)
 /* Keep a record back (takes bytes). Full: the oldest held record goes, so
  * a peer filling the hold with junk only delays records that anti-entropy
  * will offer again. */
-static tn_roster_reason hold(tn_roster *ro, uint8_t *bytes, size_t len,
-			     const uint8_t id[TN_HASH], tn_roster_reason why)
+static tn_roster_reason hold(tn_roster *ro, uint8_t *bytes, size_t len, const uint8_t id[TN_HASH],
+                             tn_roster_reason why)
 {
 	if (ro->cfg.max_held == 0) {
 		free(bytes);
@@ -270,7 +269,7 @@ static bool held_has(const tn_roster *ro, const uint8_t id[TN_HASH])
 /* ---- pins -------------------------------------------------------------- */
 
 static uint32_t pin_head_ix(const tn_roster *ro, const tn_roster_pin *pin,
-			    const uint8_t subject[TN_PUBKEY])
+                            const uint8_t subject[TN_PUBKEY])
 {
 	if (!pin->has_pin_head)
 		return RIX_NONE;
@@ -339,7 +338,7 @@ static bool is_revoker(const tn_roster *ro, const uint8_t pk[TN_PUBKEY])
  * fold can tell. Any other one can never count, and is held like any late
  * record, so a revoked thief cannot grow the set (or the settlement). */
 static tn_roster_reason pin_check(const tn_roster *ro, const tn_roster_rec *d,
-				  const uint8_t id[TN_HASH])
+                                  const uint8_t id[TN_HASH])
 {
 	if (!ro->folded)
 		return TN_ROSTER_ACCEPTED;
@@ -396,7 +395,8 @@ static bool full_for(const tn_roster *ro, const tn_roster_rec *d, size_t len)
 		return false;
 	/* Members ever admitted, founder included: the member table is
 	 * bounded by it, whatever the fold later decides. */
-	return subj_find(ro, d->body.add.subject) == RIX_NONE && ro->nsubj + 1 >= ro->cfg.max_members;
+	return subj_find(ro, d->body.add.subject) == RIX_NONE &&
+	       ro->nsubj + 1 >= ro->cfg.max_members;
 }
 
 /* Linkage, standing, bounds, pins; then store or hold. Takes bytes. */
@@ -541,7 +541,7 @@ static bool config_ok(const tn_roster_config *c)
 }
 
 tn_err tn_roster_new(tn_roster **out, const tn_roster_config *cfg, const uint8_t *genesis,
-		     size_t len)
+                     size_t len)
 {
 	if (!out)
 		return TN_ERR_INVAL;
@@ -783,7 +783,7 @@ tn_err tn_roster_role_of(tn_roster *ro, const tn_pubkey *pk, uint8_t *role)
 }
 
 tn_ssize tn_roster_endpoints(tn_roster *ro, const tn_pubkey *pk, uint64_t now_ms, tn_view *out,
-			     size_t max)
+                             size_t max)
 {
 	tn_err rc = tn_roster_update(ro);
 	if (rc)
@@ -824,7 +824,7 @@ tn_err tn_roster_current_epoch(tn_roster *ro, tn_roster_epoch *out)
 }
 
 tn_err tn_roster_previous_epoch(tn_roster *ro, uint64_t now_ms, uint64_t grace_ms,
-				tn_roster_epoch *out)
+                                tn_roster_epoch *out)
 {
 	memset(out, 0, sizeof *out);
 	tn_err rc = tn_roster_update(ro);
@@ -942,7 +942,7 @@ tn_err tn_roster_record_by_id(const tn_roster *ro, const uint8_t id[TN_HASH], tn
 }
 
 tn_err tn_roster_chain_head(const tn_roster *ro, const tn_pubkey *pk, uint64_t *iseq,
-			    uint8_t id[TN_HASH])
+                            uint8_t id[TN_HASH])
 {
 	uint32_t best = RIX_NONE;
 	for (size_t i = 0; i < ro->nrecs; i++) {
@@ -950,7 +950,8 @@ tn_err tn_roster_chain_head(const tn_roster *ro, const tn_pubkey *pk, uint64_t *
 		if (memcmp(r->d.issuer, pk->b, TN_PUBKEY) != 0)
 			continue;
 		if (best == RIX_NONE || r->d.iseq > ro->recs[best].d.iseq ||
-		    (r->d.iseq == ro->recs[best].d.iseq && memcmp(r->id, ro->recs[best].id, TN_HASH) < 0))
+		    (r->d.iseq == ro->recs[best].d.iseq &&
+		     memcmp(r->id, ro->recs[best].id, TN_HASH) < 0))
 			best = (uint32_t)i;
 	}
 	if (best == RIX_NONE)

@@ -38,7 +38,7 @@ typedef struct fold {
 	chain_key *chain; /* records by (issuer, iseq, id) */
 	tn_rpin *cand;    /* every revoke / demotion */
 	size_t ncand;
-	bool *cand_ok;    /* its record and auth path on resolved chains */
+	bool *cand_ok; /* its record and auth path on resolved chains */
 	bool *self_att;
 	bool *pin_valid;
 	bool *next_valid;
@@ -128,8 +128,9 @@ static void candidate(const fold *f, size_t c)
 	size_t steps = 0;
 	for (uint32_t x = r; x != RIX_NONE && steps <= f->n; x = ro->recs[x].auth_ix, steps++) {
 		ok = ok && ro->recs[x].fork_ok && (x == r || !cut_by_prev(f, x));
-		self = self || (x != r && memcmp(ro->recs[x].d.issuer, q->subject, TN_PUBKEY) == 0 &&
-		                tn_roster_after_pin(ro, q, x));
+		self = self ||
+		       (x != r && memcmp(ro->recs[x].d.issuer, q->subject, TN_PUBKEY) == 0 &&
+		        tn_roster_after_pin(ro, q, x));
 	}
 	f->cand_ok[c] = ok;
 	f->self_att[c] = self;
@@ -284,7 +285,8 @@ static tn_err settle_rounds(fold *f)
 			rc = settle(f);
 		if (rc)
 			return rc;
-		bool same = memcmp(f->pin_valid, f->next_valid, f->ncand * sizeof *f->pin_valid) == 0;
+		bool same =
+		        memcmp(f->pin_valid, f->next_valid, f->ncand * sizeof *f->pin_valid) == 0;
 		memcpy(f->pin_valid, f->next_valid, f->ncand * sizeof *f->pin_valid);
 		if (same)
 			break;
@@ -356,10 +358,10 @@ static tn_err validity(fold *f)
 		} else if (tn_roster_pinning(r)) {
 			while (f->cand[c].rec_ix != x)
 				c++;
-			st = !r->fork_ok                  ? TN_RS_VOID_FORK
-			     : !f->cand_ok[c]             ? TN_RS_VOID_AUTH
-			     : f->pin_valid[c]            ? TN_RS_VALID
-			                                  : TN_RS_VOID_SETTLED;
+			st = !r->fork_ok       ? TN_RS_VOID_FORK
+			     : !f->cand_ok[c]  ? TN_RS_VOID_AUTH
+			     : f->pin_valid[c] ? TN_RS_VALID
+			                       : TN_RS_VOID_SETTLED;
 		} else if (!r->fork_ok) {
 			st = TN_RS_VOID_FORK;
 		} else if ((st = cut_status(ro, x)) == TN_RS_VALID && !ro->recs[r->auth_ix].valid) {
@@ -403,7 +405,7 @@ static tn_rmember *mem_at(tn_roster *ro, const uint8_t *pk)
 }
 
 static void conflict(tn_roster *ro, uint8_t kind, const uint8_t *who, uint64_t iseq,
-		     const uint8_t *a, const uint8_t *b)
+                     const uint8_t *a, const uint8_t *b)
 {
 	if (ro->nconf == TN_ROSTER_CONFLICTS_MAX)
 		return;
@@ -441,7 +443,8 @@ static tn_err members(fold *f)
 	for (size_t i = 0; i < nk; i++) {
 		if (nm && memcmp(m[nm - 1].pk, k[i].pk, TN_PUBKEY) == 0) {
 			/* Admitted twice: the lowest id speaks; other link keys are a conflict. */
-			const tn_rrec *first = &ro->recs[m[nm - 1].admit_ix], *r = &ro->recs[k[i].ix];
+			const tn_rrec *first = &ro->recs[m[nm - 1].admit_ix],
+			              *r = &ro->recs[k[i].ix];
 			if (memcmp(first->d.body.add.subject_link_pk, r->d.body.add.subject_link_pk,
 			           TN_PUBKEY) != 0)
 				conflict(ro, TN_RC_LINK_KEYS, k[i].pk, 0, first->id, r->id);
@@ -513,7 +516,7 @@ static tn_err members(fold *f)
 /* ---- epochs ----------------------------------------------------------------- */
 
 typedef struct src_key {
-	int rank;            /* 0 rekey, 1 add, 2 genesis */
+	int rank;             /* 0 rekey, 1 add, 2 genesis */
 	const uint8_t *group; /* rekeys: lowest id among the issuer's parts for this epoch */
 	const uint8_t *id;
 	uint32_t ix;
@@ -549,7 +552,8 @@ static const uint8_t *rekey_group(const fold *f, const tn_rrec *r)
 		const tn_rrec *o = &f->ro->recs[i];
 		if (o->valid && o->d.type == TN_ROSTER_REKEY &&
 		    o->d.body.rekey.epoch == r->d.body.rekey.epoch &&
-		    memcmp(o->d.issuer, r->d.issuer, TN_PUBKEY) == 0 && memcmp(o->id, g, TN_HASH) < 0)
+		    memcmp(o->d.issuer, r->d.issuer, TN_PUBKEY) == 0 &&
+		    memcmp(o->id, g, TN_HASH) < 0)
 			g = o->id;
 	}
 	return g;
@@ -557,7 +561,7 @@ static const uint8_t *rekey_group(const fold *f, const tn_rrec *r)
 
 /* The sealed box r holds for pk, if any. */
 static bool sealed_for(const tn_rrec *r, const uint8_t pk[TN_PUBKEY], const tn_roster *ro,
-		       uint8_t sealed[TN_SEALED_SECRETS])
+                       uint8_t sealed[TN_SEALED_SECRETS])
 {
 	switch (r->d.type) {
 	case TN_ROSTER_GENESIS:

@@ -14,7 +14,7 @@
  * crypto_box_seal_open opens it: epk from a 32-byte seed, nonce =
  * BLAKE2b-192(epk || pk), crypto_box_easy(m) under (pk, esk). */
 static tn_err seal_to(const tn_rand *rand, const uint8_t pk[TN_PUBKEY], const tn_epoch_keys *k,
-		      uint8_t out[TN_SEALED_SECRETS])
+                      uint8_t out[TN_SEALED_SECRETS])
 {
 	uint8_t seed[crypto_box_SEEDBYTES], esk[crypto_box_SECRETKEYBYTES];
 	uint8_t epk[crypto_box_PUBLICKEYBYTES], nonce[crypto_box_NONCEBYTES];
@@ -45,7 +45,8 @@ static tn_ssize sign_encode(const tn_identity *id, tn_roster_rec *r, uint8_t *ou
 	if (!msg)
 		return TN_ERR_NOMEM;
 	memcpy(msg, TN_ROSTER_SIG_DOMAIN, TN_ROSTER_SIG_DOMAIN_LEN);
-	tn_ssize n = tn_roster_encode_signed(r, msg + TN_ROSTER_SIG_DOMAIN_LEN, TN_ROSTER_RECORD_MAX);
+	tn_ssize n =
+	        tn_roster_encode_signed(r, msg + TN_ROSTER_SIG_DOMAIN_LEN, TN_ROSTER_RECORD_MAX);
 	if (n >= 0) {
 		tn_sig sig;
 		tn_err rc = tn_identity_sign(id, msg, TN_ROSTER_SIG_DOMAIN_LEN + (size_t)n, &sig);
@@ -61,8 +62,8 @@ static tn_ssize sign_encode(const tn_identity *id, tn_roster_rec *r, uint8_t *ou
 }
 
 tn_ssize tn_roster_make_genesis(const tn_identity *founder, const tn_rand *rand,
-				tn_view network_name, tn_view founder_name, uint64_t created_ms,
-				uint8_t *out, size_t cap)
+                                tn_view network_name, tn_view founder_name, uint64_t created_ms,
+                                uint8_t *out, size_t cap)
 {
 	if (!founder || !rand || !rand->fn)
 		return TN_ERR_INVAL;
@@ -102,11 +103,12 @@ static uint32_t coord_grant(const tn_roster *ro, const uint8_t self[TN_PUBKEY])
 	uint32_t best = RIX_NONE;
 	for (uint32_t x = 1; x < ro->nrecs; x++) {
 		const tn_rrec *r = &ro->recs[x];
-		bool g = r->valid &&
-		         ((r->d.type == TN_ROSTER_ADD && r->d.body.add.role == TN_ROLE_COORDINATOR &&
-		           memcmp(r->d.body.add.subject, self, TN_PUBKEY) == 0) ||
-		          (r->d.type == TN_ROSTER_ROLE && r->d.body.role.role == TN_ROLE_COORDINATOR &&
-		           memcmp(r->d.body.role.subject, self, TN_PUBKEY) == 0));
+		bool g = r->valid && ((r->d.type == TN_ROSTER_ADD &&
+		                       r->d.body.add.role == TN_ROLE_COORDINATOR &&
+		                       memcmp(r->d.body.add.subject, self, TN_PUBKEY) == 0) ||
+		                      (r->d.type == TN_ROSTER_ROLE &&
+		                       r->d.body.role.role == TN_ROLE_COORDINATOR &&
+		                       memcmp(r->d.body.role.subject, self, TN_PUBKEY) == 0));
 		if (g && (best == RIX_NONE || memcmp(r->id, ro->recs[best].id, TN_HASH) < 0))
 			best = x;
 	}
@@ -163,7 +165,8 @@ static void pin_subject(const tn_roster *ro, const uint8_t subject[TN_PUBKEY], t
 		if (!o->fork_ok || memcmp(o->d.issuer, subject, TN_PUBKEY) != 0)
 			continue;
 		if (best == RIX_NONE || o->d.iseq > ro->recs[best].d.iseq ||
-		    (o->d.iseq == ro->recs[best].d.iseq && memcmp(o->id, ro->recs[best].id, TN_HASH) < 0))
+		    (o->d.iseq == ro->recs[best].d.iseq &&
+		     memcmp(o->id, ro->recs[best].id, TN_HASH) < 0))
 			best = x;
 	}
 	memset(pin, 0, sizeof *pin);
@@ -184,8 +187,8 @@ static const uint8_t *link_of(const tn_roster *ro, const tn_rmember *m)
 /* ---- the records ------------------------------------------------------------------- */
 
 tn_ssize tn_roster_make_add(tn_roster *ro, const tn_rand *rand, const tn_pubkey *subject,
-			    const tn_linkpub *link, tn_view name, uint8_t role, uint64_t created_ms,
-			    uint8_t *out, size_t cap)
+                            const tn_linkpub *link, tn_view name, uint8_t role, uint64_t created_ms,
+                            uint8_t *out, size_t cap)
 {
 	if (!rand || !rand->fn || !subject || !link || role > TN_ROLE_COORDINATOR)
 		return TN_ERR_INVAL;
@@ -215,7 +218,7 @@ tn_ssize tn_roster_make_add(tn_roster *ro, const tn_rand *rand, const tn_pubkey 
 }
 
 tn_ssize tn_roster_make_revoke(tn_roster *ro, const tn_pubkey *subject, tn_view reason,
-			       uint64_t created_ms, uint8_t *out, size_t cap)
+                               uint64_t created_ms, uint8_t *out, size_t cap)
 {
 	if (!subject)
 		return TN_ERR_INVAL;
@@ -231,7 +234,7 @@ tn_ssize tn_roster_make_revoke(tn_roster *ro, const tn_pubkey *subject, tn_view 
 }
 
 tn_ssize tn_roster_make_role(tn_roster *ro, const tn_pubkey *subject, uint8_t role,
-			     uint64_t created_ms, uint8_t *out, size_t cap)
+                             uint64_t created_ms, uint8_t *out, size_t cap)
 {
 	if (!subject || role > TN_ROLE_COORDINATOR)
 		return TN_ERR_INVAL;
@@ -251,7 +254,7 @@ tn_ssize tn_roster_make_role(tn_roster *ro, const tn_pubkey *subject, uint8_t ro
 }
 
 tn_ssize tn_roster_make_endpoint(tn_roster *ro, const tn_view *endpoints, size_t n,
-				 uint64_t expires_ms, uint64_t created_ms, uint8_t *out, size_t cap)
+                                 uint64_t expires_ms, uint64_t created_ms, uint8_t *out, size_t cap)
 {
 	if (!endpoints || n == 0 || n > TN_ENDPOINTS_MAX)
 		return TN_ERR_INVAL;
@@ -300,8 +303,8 @@ void tn_roster_rekey_plan_wipe(tn_roster_rekey_plan *plan)
 
 /* Seal keys to members[0..n) (indices into ro->mems) as one rekey part. */
 static tn_ssize rekey_part(tn_roster *ro, const tn_rand *rand, tn_roster_rec *r,
-			   const tn_epoch_keys *keys, const uint32_t *who, size_t n, uint8_t *out,
-			   size_t cap)
+                           const tn_epoch_keys *keys, const uint32_t *who, size_t n, uint8_t *out,
+                           size_t cap)
 {
 	tn_rekey_entry *e = malloc(n * sizeof *e);
 	if (!e)
@@ -322,8 +325,8 @@ static tn_ssize rekey_part(tn_roster *ro, const tn_rand *rand, tn_roster_rec *r,
 }
 
 tn_ssize tn_roster_make_rekey_part(tn_roster *ro, const tn_rand *rand,
-				   const tn_roster_rekey_plan *plan, uint16_t part,
-				   uint64_t created_ms, uint8_t *out, size_t cap)
+                                   const tn_roster_rekey_plan *plan, uint16_t part,
+                                   uint64_t created_ms, uint8_t *out, size_t cap)
 {
 	if (!plan || !rand || !rand->fn || part >= plan->parts)
 		return TN_ERR_INVAL;
@@ -349,7 +352,7 @@ tn_ssize tn_roster_make_rekey_part(tn_roster *ro, const tn_rand *rand,
 }
 
 tn_ssize tn_roster_make_supplement(tn_roster *ro, const tn_rand *rand, uint64_t created_ms,
-				   uint8_t *out, size_t cap)
+                                   uint8_t *out, size_t cap)
 {
 	if (!rand || !rand->fn)
 		return TN_ERR_INVAL;

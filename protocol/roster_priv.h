@@ -76,7 +76,7 @@ struct tn_roster {
 
 	/* Fold output; valid when !dirty. */
 	bool dirty;
-	bool folded; /* at least one fold has run (pins known) */
+	bool folded;   /* at least one fold has run (pins known) */
 	tn_rpin *pins; /* the valid pins */
 	size_t npins;
 	tn_rmember *mems;

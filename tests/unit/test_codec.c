@@ -1338,7 +1338,7 @@ static void roster_pins(void **state)
 
 	/* Revoke body [subject, reason, pin_seq, pin_head]. */
 	assert_int_equal(mutate(rv, P(8, 3), RAW(0xc0)), TN_ERR_DEC_TYPE);    /* seq 12, nil */
-	assert_int_equal(mutate(rv, P(8, 2), v_uint(0)), TN_ERR_DEC_TYPE);   /* seq 0, bin */
+	assert_int_equal(mutate(rv, P(8, 2), v_uint(0)), TN_ERR_DEC_TYPE);    /* seq 0, bin */
 	assert_int_equal(mutate(nopin, P(8, 3), v_bin(32)), TN_ERR_DEC_TYPE); /* seq 0, bin */
 	assert_int_equal(mutate(nopin, P(8, 2), v_uint(1)), TN_ERR_DEC_TYPE); /* seq 1, nil */
 	assert_int_equal(mutate(rv, P(8, 3), v_bin(31)), TN_ERR_DEC_BADLEN);

@@ -49,8 +49,8 @@ static tn_invite sample(uint8_t seed)
 	memset(link.b, 0x22, sizeof link.b);
 	tn_view eps[2] = {txt("tcp:203.0.113.5:7443"), txt("tcp:[2001:db8::1]:7443")};
 	tn_invite inv;
-	assert_int_equal(tn_invite_new(&inv, &rand, nid, &link, eps, 2, T0 + TN_INVITE_TTL_DEFAULT_MS,
-	                               TN_ROLE_MEMBER),
+	assert_int_equal(tn_invite_new(&inv, &rand, nid, &link, eps, 2,
+	                               T0 + TN_INVITE_TTL_DEFAULT_MS, TN_ROLE_MEMBER),
 	                 TN_OK);
 	return inv;
 }
@@ -307,19 +307,20 @@ static void encoder_bounds(void **state)
 	assert_int_equal(tn_invite_new(&big, &rand, inv.network_id, &inv.coordinator_link, eps,
 	                               TN_INVITE_ENDPOINTS_MAX + 1, T0, 0),
 	                 TN_ERR_INVAL);
-	assert_int_equal(tn_invite_new(&big, &rand, inv.network_id, &inv.coordinator_link, eps, 0,
-	                               T0, 0),
-	                 TN_ERR_INVAL);
+	assert_int_equal(
+	        tn_invite_new(&big, &rand, inv.network_id, &inv.coordinator_link, eps, 0, T0, 0),
+	        TN_ERR_INVAL);
 	tn_view bad = txt("http://x");
-	assert_int_equal(tn_invite_new(&big, &rand, inv.network_id, &inv.coordinator_link, &bad, 1,
-	                               T0, 0),
-	                 TN_ERR_INVAL);
-	assert_int_equal(tn_invite_new(&big, &rand, inv.network_id, &inv.coordinator_link, eps, 1,
-	                               T0, 2),
-	                 TN_ERR_INVAL);
+	assert_int_equal(
+	        tn_invite_new(&big, &rand, inv.network_id, &inv.coordinator_link, &bad, 1, T0, 0),
+	        TN_ERR_INVAL);
+	assert_int_equal(
+	        tn_invite_new(&big, &rand, inv.network_id, &inv.coordinator_link, eps, 1, T0, 2),
+	        TN_ERR_INVAL);
 	inv.role = 2;
 	assert_int_equal(tn_invite_encode(&inv, buf, sizeof buf), TN_ERR_INVAL);
-	assert_int_equal(tn_invite_decode(&back, buf, TN_INVITE_PAYLOAD_MAX + 1), TN_ERR_DEC_TOOBIG);
+	assert_int_equal(tn_invite_decode(&back, buf, TN_INVITE_PAYLOAD_MAX + 1),
+	                 TN_ERR_DEC_TOOBIG);
 	tn_invite_wipe(&big);
 }
 

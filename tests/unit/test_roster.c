@@ -51,8 +51,8 @@ static uint64_t xs(uint64_t *s)
 
 enum { NIDS = 14, MAXREC = 128, RECMAX = TN_ROSTER_RECORD_MAX };
 
-#define T0 UINT64_C(1718000000000)
-#define DAY_MS UINT64_C(86400000)
+#define T0       UINT64_C(1718000000000)
+#define DAY_MS   UINT64_C(86400000)
 #define GRACE_MS (30 * DAY_MS)
 
 typedef struct world {
@@ -145,8 +145,8 @@ static size_t add(world *w, int by, int who, uint8_t role)
 
 static size_t revoke(world *w, int by, int who)
 {
-	return publish(w, tn_roster_make_revoke(w->ro[by], pk(w, who), txt("device seized"),
-	                                        w->now, out, sizeof out));
+	return publish(w, tn_roster_make_revoke(w->ro[by], pk(w, who), txt("device seized"), w->now,
+	                                        out, sizeof out));
 }
 
 static size_t role(world *w, int by, int who, uint8_t r)
@@ -168,8 +168,8 @@ static size_t rekey(world *w, int by)
 static size_t endpoint(world *w, int who, const char *ep, uint64_t expires)
 {
 	tn_view v = txt(ep);
-	return publish(w, tn_roster_make_endpoint(w->ro[who], &v, 1, expires, w->now, out,
-	                                          sizeof out));
+	return publish(
+	        w, tn_roster_make_endpoint(w->ro[who], &v, 1, expires, w->now, out, sizeof out));
 }
 
 static void hash_of(tn_roster *ro, uint8_t h[TN_HASH])
@@ -272,7 +272,7 @@ static void scripted_state_is_right(void **state)
 	assert_int_equal(role_of(ro, pk(&w, 1)), TN_ROLE_COORDINATOR);
 	assert_int_equal(role_of(ro, pk(&w, 2)), 0xff); /* revoked */
 	assert_int_equal(role_of(ro, pk(&w, 3)), TN_ROLE_COORDINATOR);
-	assert_int_equal(role_of(ro, pk(&w, 4)), 0xff); /* revoked */
+	assert_int_equal(role_of(ro, pk(&w, 4)), 0xff);           /* revoked */
 	assert_int_equal(role_of(ro, pk(&w, 5)), TN_ROLE_MEMBER); /* demoted */
 	for (int i = 6; i <= 10; i++)
 		assert_int_equal(role_of(ro, pk(&w, i)), TN_ROLE_MEMBER);
@@ -370,7 +370,8 @@ static void any_order_same_state(void **state)
 			}
 		tn_roster *ro = view(&w, 7, w.rec[0], w.len[0]);
 		for (size_t i = 0; i < w.nrec - 1; i++) {
-			tn_roster_reason why = tn_roster_add_record(ro, w.rec[perm[i]], w.len[perm[i]]);
+			tn_roster_reason why =
+			        tn_roster_add_record(ro, w.rec[perm[i]], w.len[perm[i]]);
 			assert_true(why == TN_ROSTER_ACCEPTED || why == TN_ROSTER_HELD_PENDING);
 			/* Query now and then: the fold runs mid-stream too. */
 			if (i % 5 == 4)
@@ -474,9 +475,8 @@ static void rejects_forged_and_garbled(void **state)
 	script(&w, &h);
 	tn_roster *ro = w.ro[6];
 	/* A fresh valid add by F, never delivered, then tampered with. */
-	tn_ssize n = tn_roster_make_add(w.ro[0], &w.rand, pk(&w, 11),
-	                                tn_identity_linkpub(w.id[11]), txt("x"), 0, w.now, out,
-	                                sizeof out);
+	tn_ssize n = tn_roster_make_add(w.ro[0], &w.rand, pk(&w, 11), tn_identity_linkpub(w.id[11]),
+	                                txt("x"), 0, w.now, out, sizeof out);
 	assert_true(n > 0);
 	uint8_t rec[RECMAX];
 	memcpy(rec, out, (size_t)n);
@@ -548,8 +548,9 @@ static void rejects_non_coordinator(void **state)
 	                                    tn_identity_linkpub(w.id[11]), txt("x"), 0, w.now, out,
 	                                    sizeof out),
 	                 TN_ERR_STATE);
-	assert_int_equal(tn_roster_make_revoke(w.ro[8], pk(&w, 7), txt("x"), w.now, out, sizeof out),
-	                 TN_ERR_STATE);
+	assert_int_equal(
+	        tn_roster_make_revoke(w.ro[8], pk(&w, 7), txt("x"), w.now, out, sizeof out),
+	        TN_ERR_STATE);
 	/* ...and a hand-made add by member A7, authorised by her own (member)
 	 * admission, is refused by everyone. */
 	tn_roster_rec r;
@@ -643,7 +644,8 @@ static void rejects_revoked_coordinator_late(void **state)
 	for (size_t i = 0; i < tn_roster_audit_count(early); i++) {
 		tn_roster_audit a;
 		assert_int_equal(tn_roster_audit_at(early, i, &a), TN_OK);
-		if (a.type == TN_ROSTER_REVOKE && memcmp(a.subject.b, pk(&w, 8)->b, TN_PUBKEY) == 0) {
+		if (a.type == TN_ROSTER_REVOKE &&
+		    memcmp(a.subject.b, pk(&w, 8)->b, TN_PUBKEY) == 0) {
 			assert_memory_equal(a.issuer.b, pk(&w, 2)->b, TN_PUBKEY);
 			assert_int_equal(a.status, TN_RS_VOID_SETTLED);
 			seen = true;
@@ -757,8 +759,8 @@ static void voided_pin_releases_held_record(void **state)
 	script(&w, &h);
 	size_t snap = w.nrec;
 	/* F revokes A3, pinning her at her head now. */
-	tn_ssize nf = tn_roster_make_revoke(w.ro[0], pk(&w, 3), txt("stolen"), w.now, out,
-	                                    sizeof out);
+	tn_ssize nf =
+	        tn_roster_make_revoke(w.ro[0], pk(&w, 3), txt("stolen"), w.now, out, sizeof out);
 	assert_true(nf > 0);
 	uint8_t rf[RECMAX];
 	memcpy(rf, out, (size_t)nf);
@@ -820,8 +822,8 @@ static void self_defeating_revocation_is_void(void **state)
 	assert_int_equal(role_of(ro, pk(&w, 1)), TN_ROLE_COORDINATOR);
 	assert_int_equal(role_of(ro, pk(&w, 6)), TN_ROLE_MEMBER);
 	/* A self-revocation stands. */
-	tn_ssize n = tn_roster_make_revoke(w.ro[3], pk(&w, 3), txt("leaving"), w.now, out,
-	                                   sizeof out);
+	tn_ssize n =
+	        tn_roster_make_revoke(w.ro[3], pk(&w, 3), txt("leaving"), w.now, out, sizeof out);
 	assert_true(n > 0);
 	assert_int_equal(tn_roster_add_record(ro, out, (size_t)n), TN_ROSTER_ACCEPTED);
 	assert_int_equal(role_of(ro, pk(&w, 3)), 0xff);
@@ -862,8 +864,9 @@ static void demotion_cuts_coordinator_records_only(void **state)
 	tn_view v[1];
 	assert_int_equal(tn_roster_endpoints(ro, pk(&w, 5), T0, v, 1), 1);
 	/* And the API will not make coordinator records for her. */
-	assert_int_equal(tn_roster_make_revoke(w.ro[5], pk(&w, 6), txt("x"), w.now, out, sizeof out),
-	                 TN_ERR_STATE);
+	assert_int_equal(
+	        tn_roster_make_revoke(w.ro[5], pk(&w, 6), txt("x"), w.now, out, sizeof out),
+	        TN_ERR_STATE);
 	world_free(&w);
 }
 
@@ -878,9 +881,9 @@ static void rekey_omitting_member_is_detected_and_healed(void **state)
 	tn_roster *ro = w.ro[6];
 	assert_int_equal(tn_roster_missing_count(ro), 0);
 	/* F admits A11 (epoch 2) while A1, not seeing it, rekeys to epoch 3. */
-	tn_ssize na = tn_roster_make_add(w.ro[0], &w.rand, pk(&w, 11),
-	                                 tn_identity_linkpub(w.id[11]), txt("new"), 0, w.now, out,
-	                                 sizeof out);
+	tn_ssize na =
+	        tn_roster_make_add(w.ro[0], &w.rand, pk(&w, 11), tn_identity_linkpub(w.id[11]),
+	                           txt("new"), 0, w.now, out, sizeof out);
 	assert_true(na > 0);
 	uint8_t ra[RECMAX];
 	memcpy(ra, out, (size_t)na);
@@ -1027,8 +1030,9 @@ static void member_bound_small(void **state)
 	tn_roster *ro;
 	assert_int_equal(tn_roster_new(&ro, &cfg, w.rec[0], w.len[0]), TN_OK);
 	for (int i = 1; i <= 3; i++) {
-		tn_ssize n = tn_roster_make_add(ro, &w.rand, pk(&w, i), tn_identity_linkpub(w.id[i]),
-		                                txt("m"), 0, w.now, out, sizeof out);
+		tn_ssize n =
+		        tn_roster_make_add(ro, &w.rand, pk(&w, i), tn_identity_linkpub(w.id[i]),
+		                           txt("m"), 0, w.now, out, sizeof out);
 		assert_true(n > 0);
 		assert_int_equal(tn_roster_add_record(ro, out, (size_t)n), TN_ROSTER_ACCEPTED);
 	}

@@ -27,7 +27,7 @@
 #include "tocsin/limits.h"
 #include "tocsin/types.h"
 
-#define TN_INVITE_PSK_LABEL "tocsin/1 join psk"
+#define TN_INVITE_PSK_LABEL      "tocsin/1 join psk"
 #define TN_INVITE_TTL_DEFAULT_MS (UINT64_C(24) * 3600 * 1000)
 
 enum {
@@ -42,8 +42,8 @@ enum {
 	 * plus a dash between groups, plus the NUL: the output buffer that
 	 * always suffices. */
 	TN_INVITE_CODE_LETTERS_MAX = (8 * (TN_INVITE_PAYLOAD_MAX + TN_INVITE_CHECKSUM) + 4) / 5,
-	TN_INVITE_CODE_MAX = TN_INVITE_CODE_LETTERS_MAX +
-	                     (TN_INVITE_CODE_LETTERS_MAX - 1) / TN_INVITE_GROUP + 1,
+	TN_INVITE_CODE_MAX =
+	        TN_INVITE_CODE_LETTERS_MAX + (TN_INVITE_CODE_LETTERS_MAX - 1) / TN_INVITE_GROUP + 1,
 	/* Input accepted by tn_invite_from_code, separators included. */
 	TN_INVITE_INPUT_MAX = 4096,
 	TN_INVITE_BOOK_MAX = 64, /* outstanding invites one coordinator node tracks */
@@ -69,10 +69,10 @@ typedef enum tn_invite_reason {
 	TN_INVITE_R_CHECKSUM = 4, /* mistyped (or not an invite) */
 	TN_INVITE_R_PAYLOAD = 5,  /* checksum fine, content invalid (newer version?) */
 	TN_INVITE_R_EXPIRED = 6,
-	TN_INVITE_R_USED = 7,     /* redeemed before */
-	TN_INVITE_R_UNKNOWN = 8,  /* no outstanding invite with that secret */
-	TN_INVITE_R_FULL = 9,     /* the book is full */
-	TN_INVITE_R_EXISTS = 10,  /* already in the book */
+	TN_INVITE_R_USED = 7,    /* redeemed before */
+	TN_INVITE_R_UNKNOWN = 8, /* no outstanding invite with that secret */
+	TN_INVITE_R_FULL = 9,    /* the book is full */
+	TN_INVITE_R_EXISTS = 10, /* already in the book */
 	TN_INVITE_REASON_COUNT = 11,
 } tn_invite_reason;
 
@@ -82,9 +82,9 @@ const char *tn_invite_reason_str(int reason);
  * be what an endpoint record accepts: UTF-8, <= TN_ENDPOINT_STR_MAX,
  * "tcp:" or "onion:"). TN_OK or TN_ERR_INVAL (then *inv is zeroed). */
 TN_NODISCARD tn_err tn_invite_new(tn_invite *inv, const tn_rand *rand,
-				  const uint8_t network_id[TN_NETWORK_ID],
-				  const tn_linkpub *coordinator_link, const tn_view *endpoints,
-				  size_t n, uint64_t expires_ms, uint8_t role);
+                                  const uint8_t network_id[TN_NETWORK_ID],
+                                  const tn_linkpub *coordinator_link, const tn_view *endpoints,
+                                  size_t n, uint64_t expires_ms, uint8_t role);
 
 /* Wipe (the secret too). */
 void tn_invite_wipe(tn_invite *inv);
@@ -111,7 +111,7 @@ TN_NODISCARD tn_ssize tn_invite_to_code(const tn_invite *inv, char *out, size_t 
  *   TN_ERR_DEC_*            R_PAYLOAD (the payload decoder's code)
  * Expiry is not checked here (tn_invite_check). *inv zeroed on failure. */
 TN_NODISCARD tn_err tn_invite_from_code(tn_invite *inv, const char *code, size_t len,
-					tn_invite_reason *why);
+                                        tn_invite_reason *why);
 
 /* Expired at now_ms (wall clock)? TN_OK while now_ms < expires_ms, else
  * TN_ERR_STALE with R_EXPIRED. */
@@ -145,7 +145,7 @@ void tn_invite_book_free(tn_invite_book *b);
  * TN_ERR_EXISTS (R_EXISTS: same secret); TN_ERR_LIMIT (R_FULL);
  * TN_ERR_STALE (R_EXPIRED: already expired); TN_ERR_INVAL. */
 TN_NODISCARD tn_err tn_invite_book_add(tn_invite_book *b, const tn_invite *inv, uint64_t now_ms,
-				       tn_invite_reason *why);
+                                       tn_invite_reason *why);
 
 /* The PSKs of invites still redeemable at now_ms (not used, not expired),
  * for the responder's trial decryption of message 1: up to max written to
@@ -158,9 +158,8 @@ size_t tn_invite_book_psks(const tn_invite_book *b, uint64_t now_ms, tn_seckey *
  * (R_UNKNOWN: a forged or altered secret derives another PSK). A used
  * entry is kept until it expires, so a second redemption is refused as
  * used rather than unknown. */
-TN_NODISCARD tn_err tn_invite_book_redeem(tn_invite_book *b, const tn_seckey *psk,
-					  uint64_t now_ms, tn_invite_entry *out,
-					  tn_invite_reason *why);
+TN_NODISCARD tn_err tn_invite_book_redeem(tn_invite_book *b, const tn_seckey *psk, uint64_t now_ms,
+                                          tn_invite_entry *out, tn_invite_reason *why);
 
 /* Drop expired entries (wiping them). Returns how many. */
 size_t tn_invite_book_purge(tn_invite_book *b, uint64_t now_ms);

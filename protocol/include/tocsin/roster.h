@@ -98,7 +98,7 @@ const char *tn_roster_reason_str(int reason);
  * the protocol maxima, not a genesis); a TN_ERR_DEC_* code; TN_ERR_AUTH
  * (bad signature); TN_ERR_NOMEM. On error *out is NULL. */
 TN_NODISCARD tn_err tn_roster_new(tn_roster **out, const tn_roster_config *cfg,
-				  const uint8_t *genesis, size_t len);
+                                  const uint8_t *genesis, size_t len);
 
 /* Free everything, wiping held secrets. NULL is fine. */
 void tn_roster_del(tn_roster *ro);
@@ -135,9 +135,9 @@ TN_NODISCARD tn_err tn_roster_state_hash(tn_roster *ro, uint8_t out[TN_HASH]);
 typedef struct tn_roster_member {
 	tn_pubkey pk;
 	tn_linkpub link;
-	tn_view name;   /* UTF-8, from the admitting record; valid until tn_roster_del */
-	uint8_t role;   /* enum tn_role (member for a revoked one) */
-	bool active;    /* false: revoked (permanent) */
+	tn_view name;             /* UTF-8, from the admitting record; valid until tn_roster_del */
+	uint8_t role;             /* enum tn_role (member for a revoked one) */
+	bool active;              /* false: revoked (permanent) */
 	bool has_current_secrets; /* some valid record seals the current epoch to her */
 	uint8_t admitted_by[TN_HASH]; /* id of the admitting add (or genesis) */
 } tn_roster_member;
@@ -148,12 +148,11 @@ size_t tn_roster_member_count(tn_roster *ro);
 TN_NODISCARD tn_err tn_roster_member_at(tn_roster *ro, size_t i, tn_roster_member *m);
 /* Lookups for the link and alert layers. TN_OK, TN_ERR_NOTFOUND (never
  * admitted), TN_ERR_NOMEM. A revoked member is found, with active false. */
-TN_NODISCARD tn_err tn_roster_member_by_pk(tn_roster *ro, const tn_pubkey *pk,
-					   tn_roster_member *m);
+TN_NODISCARD tn_err tn_roster_member_by_pk(tn_roster *ro, const tn_pubkey *pk, tn_roster_member *m);
 /* By Noise static key; among several members claiming one link key (a
  * conflict), the active one with the smallest identity key. */
 TN_NODISCARD tn_err tn_roster_member_by_link(tn_roster *ro, const tn_linkpub *link,
-					     tn_roster_member *m);
+                                             tn_roster_member *m);
 /* Role of an ACTIVE member: TN_OK with *role, TN_ERR_NOTFOUND when pk is
  * not an active member (never admitted, or revoked), TN_ERR_NOMEM. */
 TN_NODISCARD tn_err tn_roster_role_of(tn_roster *ro, const tn_pubkey *pk, uint8_t *role);
@@ -163,7 +162,7 @@ TN_NODISCARD tn_err tn_roster_role_of(tn_roster *ro, const tn_pubkey *pk, uint8_
  * up to max views into out and returns how many (0: none, or expired),
  * TN_ERR_NOTFOUND (not an active member), TN_ERR_NOMEM. */
 TN_NODISCARD tn_ssize tn_roster_endpoints(tn_roster *ro, const tn_pubkey *pk, uint64_t now_ms,
-					  tn_view *out, size_t max);
+                                          tn_view *out, size_t max);
 
 /* ---- epochs ------------------------------------------------------------ */
 
@@ -194,7 +193,7 @@ TN_NODISCARD tn_err tn_roster_current_epoch(tn_roster *ro, tn_roster_epoch *out)
  * TN_ERR_NOTFOUND when there is none or the grace window has passed
  * (out->count is then 0); TN_ERR_NOMEM. */
 TN_NODISCARD tn_err tn_roster_previous_epoch(tn_roster *ro, uint64_t now_ms, uint64_t grace_ms,
-					     tn_roster_epoch *out);
+                                             tn_roster_epoch *out);
 
 /* Active members that no valid record seals the current epoch to (e.g. an
  * add concurrent with a rekey): a coordinator's node heals them with
@@ -207,11 +206,11 @@ TN_NODISCARD tn_err tn_roster_missing_at(tn_roster *ro, size_t i, tn_pubkey *pk)
 /* Why an accepted record does (not) count in the state. */
 typedef enum tn_roster_status {
 	TN_RS_VALID = 0,
-	TN_RS_VOID_FORK = 1,     /* in a forked part of its issuer's chain */
-	TN_RS_VOID_REVOKED = 2,  /* signed after its issuer's valid revocation pin */
-	TN_RS_VOID_DEMOTED = 3,  /* coordinator record after the issuer's demotion pin */
-	TN_RS_VOID_AUTH = 4,     /* its authority (auth path) is void */
-	TN_RS_VOID_SETTLED = 5,  /* a revocation/demotion void in the settlement */
+	TN_RS_VOID_FORK = 1,    /* in a forked part of its issuer's chain */
+	TN_RS_VOID_REVOKED = 2, /* signed after its issuer's valid revocation pin */
+	TN_RS_VOID_DEMOTED = 3, /* coordinator record after the issuer's demotion pin */
+	TN_RS_VOID_AUTH = 4,    /* its authority (auth path) is void */
+	TN_RS_VOID_SETTLED = 5, /* a revocation/demotion void in the settlement */
 } tn_roster_status;
 
 /* One accepted record, for the audit log: who signed what, and whether it
@@ -222,27 +221,27 @@ typedef struct tn_roster_audit {
 	tn_pubkey issuer;
 	uint64_t iseq;
 	uint64_t created_ms;
-	uint8_t status;          /* enum tn_roster_status */
-	bool has_subject;        /* add, revoke, role */
+	uint8_t status;   /* enum tn_roster_status */
+	bool has_subject; /* add, revoke, role */
 	tn_pubkey subject;
-	uint8_t role;            /* add, role */
-	uint32_t epoch;          /* add, rekey */
-	uint64_t pin_seq;        /* revoke, role */
+	uint8_t role;     /* add, role */
+	uint32_t epoch;   /* add, rekey */
+	uint64_t pin_seq; /* revoke, role */
 } tn_roster_audit;
 
 size_t tn_roster_audit_count(tn_roster *ro);
 TN_NODISCARD tn_err tn_roster_audit_at(tn_roster *ro, size_t i, tn_roster_audit *a);
 
 typedef enum tn_roster_conflict_kind {
-	TN_RC_FORK = 1,         /* two records by one issuer with one iseq: key in two hands */
-	TN_RC_LINK_KEYS = 2,    /* one identity admitted twice with different link keys */
+	TN_RC_FORK = 1,      /* two records by one issuer with one iseq: key in two hands */
+	TN_RC_LINK_KEYS = 2, /* one identity admitted twice with different link keys */
 } tn_roster_conflict_kind;
 
 typedef struct tn_roster_conflict {
 	uint8_t kind; /* enum tn_roster_conflict_kind */
 	tn_pubkey who;
-	uint64_t iseq;          /* FORK */
-	uint8_t a[TN_HASH];     /* the two record ids, a < b */
+	uint64_t iseq;      /* FORK */
+	uint8_t a[TN_HASH]; /* the two record ids, a < b */
 	uint8_t b[TN_HASH];
 } tn_roster_conflict;
 
@@ -258,11 +257,11 @@ TN_NODISCARD tn_err tn_roster_conflict_at(tn_roster *ro, size_t i, tn_roster_con
 size_t tn_roster_record_count(const tn_roster *ro);
 TN_NODISCARD tn_err tn_roster_record_at(const tn_roster *ro, size_t i, tn_view *bytes);
 TN_NODISCARD tn_err tn_roster_record_by_id(const tn_roster *ro, const uint8_t id[TN_HASH],
-					   tn_view *bytes);
+                                           tn_view *bytes);
 /* Highest iseq among pk's accepted records and that record's id (lowest id
  * on a tie): TN_OK or TN_ERR_NOTFOUND. */
-TN_NODISCARD tn_err tn_roster_chain_head(const tn_roster *ro, const tn_pubkey *pk,
-					 uint64_t *iseq, uint8_t id[TN_HASH]);
+TN_NODISCARD tn_err tn_roster_chain_head(const tn_roster *ro, const tn_pubkey *pk, uint64_t *iseq,
+                                         uint8_t id[TN_HASH]);
 
 /* ---- making records (as this node: cfg.self) ---------------------------
  *
@@ -277,24 +276,23 @@ TN_NODISCARD tn_err tn_roster_chain_head(const tn_roster *ro, const tn_pubkey *p
 /* The genesis of a new network (no roster yet): fresh epoch 0 secrets from
  * rand, sealed to the founder's own link key. */
 TN_NODISCARD tn_ssize tn_roster_make_genesis(const tn_identity *founder, const tn_rand *rand,
-					     tn_view network_name, tn_view founder_name,
-					     uint64_t created_ms, uint8_t *out, size_t cap);
+                                             tn_view network_name, tn_view founder_name,
+                                             uint64_t created_ms, uint8_t *out, size_t cap);
 /* Admit subject, sealing the current epoch's preferred keys to link. */
 TN_NODISCARD tn_ssize tn_roster_make_add(tn_roster *ro, const tn_rand *rand,
-					 const tn_pubkey *subject, const tn_linkpub *link,
-					 tn_view name, uint8_t role, uint64_t created_ms,
-					 uint8_t *out, size_t cap);
+                                         const tn_pubkey *subject, const tn_linkpub *link,
+                                         tn_view name, uint8_t role, uint64_t created_ms,
+                                         uint8_t *out, size_t cap);
 /* Revoke subject, pinning her at the head of her chain as seen here. */
-TN_NODISCARD tn_ssize tn_roster_make_revoke(tn_roster *ro, const tn_pubkey *subject,
-					    tn_view reason, uint64_t created_ms, uint8_t *out,
-					    size_t cap);
+TN_NODISCARD tn_ssize tn_roster_make_revoke(tn_roster *ro, const tn_pubkey *subject, tn_view reason,
+                                            uint64_t created_ms, uint8_t *out, size_t cap);
 /* Promote (no pin) or demote (pinned like a revoke). */
 TN_NODISCARD tn_ssize tn_roster_make_role(tn_roster *ro, const tn_pubkey *subject, uint8_t role,
-					  uint64_t created_ms, uint8_t *out, size_t cap);
+                                          uint64_t created_ms, uint8_t *out, size_t cap);
 /* Self's addresses (1..TN_ENDPOINTS_MAX strings "tcp:..." / "onion:..."). */
 TN_NODISCARD tn_ssize tn_roster_make_endpoint(tn_roster *ro, const tn_view *endpoints, size_t n,
-					      uint64_t expires_ms, uint64_t created_ms,
-					      uint8_t *out, size_t cap);
+                                              uint64_t expires_ms, uint64_t created_ms,
+                                              uint8_t *out, size_t cap);
 
 /* A rekey: epoch current + 1, fresh secrets, sealed to every active member
  * (self included) in parts of TN_REKEY_PER_PART. begin draws the secrets
@@ -309,17 +307,17 @@ typedef struct tn_roster_rekey_plan {
 } tn_roster_rekey_plan;
 
 TN_NODISCARD tn_err tn_roster_rekey_begin(tn_roster *ro, const tn_rand *rand,
-					  tn_roster_rekey_plan *plan);
+                                          tn_roster_rekey_plan *plan);
 TN_NODISCARD tn_ssize tn_roster_make_rekey_part(tn_roster *ro, const tn_rand *rand,
-						const tn_roster_rekey_plan *plan, uint16_t part,
-						uint64_t created_ms, uint8_t *out, size_t cap);
+                                                const tn_roster_rekey_plan *plan, uint16_t part,
+                                                uint64_t created_ms, uint8_t *out, size_t cap);
 void tn_roster_rekey_plan_wipe(tn_roster_rekey_plan *plan);
 
 /* A supplementary part (rekey of the CURRENT epoch, part 0 of 1) sealing
  * self's preferred current keys to up to TN_REKEY_PER_PART members of
  * tn_roster_missing_*. TN_ERR_NOTFOUND when nobody is missing. */
 TN_NODISCARD tn_ssize tn_roster_make_supplement(tn_roster *ro, const tn_rand *rand,
-						uint64_t created_ms, uint8_t *out, size_t cap);
+                                                uint64_t created_ms, uint8_t *out, size_t cap);
 
 /* Record id: BLAKE2b-256 of the record bytes. */
 void tn_roster_record_id(const uint8_t *rec, size_t len, uint8_t id[TN_HASH]);
