@@ -83,6 +83,30 @@ static uint8_t rec[TN_ROSTER_RECORD_MAX];
 static tn_rekey_entry entries[TN_REKEY_PER_PART];
 static tn_view eps[TN_ENDPOINTS_MAX];
 
+/* The last accepted record giving key k standing for a record of type t
+ * (0, genesis, if none: right for the founder, wrong for the others). */
+static size_t grant_for(const tn_roster *ro, int k, uint8_t t)
+{
+	const uint8_t *pk = tn_identity_pubkey(W.id[k])->b;
+	size_t best = 0;
+	for (size_t i = 1; i < tn_roster_record_count(ro); i++) {
+		tn_view v;
+		tn_roster_rec g;
+		if (tn_roster_record_at(ro, i, &v) != TN_OK ||
+		    tn_roster_decode(&g, v.p, v.len) != TN_OK)
+			continue;
+		bool add = g.type == TN_ROSTER_ADD &&
+		           memcmp(g.body.add.subject, pk, TN_PUBKEY) == 0 &&
+		           (t == TN_ROSTER_ENDPOINT || g.body.add.role == TN_ROLE_COORDINATOR);
+		bool promo = t != TN_ROSTER_ENDPOINT && g.type == TN_ROSTER_ROLE &&
+		             g.body.role.role == TN_ROLE_COORDINATOR &&
+		             memcmp(g.body.role.subject, pk, TN_PUBKEY) == 0;
+		if (add || promo)
+			best = i;
+	}
+	return best;
+}
+
 /* Rewrite a decoded record as one of ours and sign it; 0 if it cannot be. */
 static size_t resign(tn_roster *ro, tn_roster_rec *r)
 {
@@ -106,8 +130,11 @@ static size_t resign(tn_roster *ro, tn_roster_rec *r)
 	}
 	size_t n = tn_roster_record_count(ro);
 	tn_view v;
-	/* auth: genesis, or any accepted record (wrong ones exercise standing). */
-	if (tn_roster_record_at(ro, r->auth[0] < 0x40 ? 0 : r->auth[0] % n, &v) != TN_OK)
+	/* auth: mostly a record that really grants the signer standing (so
+	 * records get in and the fold has pins to settle), else any record
+	 * (wrong ones exercise the standing check). */
+	size_t a = r->auth[0] < 0xc0 ? grant_for(ro, k, r->type) : r->auth[0] % n;
+	if (tn_roster_record_at(ro, a, &v) != TN_OK)
 		return 0;
 	tn_roster_record_id(v.p, v.len, r->auth);
 	/* prev: mostly the signer's own head (a growing chain), sometimes any
@@ -165,7 +192,8 @@ static size_t resign(tn_roster *ro, tn_roster_rec *r)
 		r->body.endpoint.endpoints = eps;
 	}
 	memcpy(buf, TN_ROSTER_SIG_DOMAIN, TN_ROSTER_SIG_DOMAIN_LEN);
-	tn_ssize s = tn_roster_encode_signed(r, buf + TN_ROSTER_SIG_DOMAIN_LEN, TN_ROSTER_RECORD_MAX);
+	tn_ssize s =
+	        tn_roster_encode_signed(r, buf + TN_ROSTER_SIG_DOMAIN_LEN, TN_ROSTER_RECORD_MAX);
 	if (s < 0)
 		return 0;
 	tn_sig sig;
