@@ -5,7 +5,7 @@
 
 #include "codec_priv.h"
 
-enum { ROSTER_FIELDS = 7 };
+enum { ROSTER_FIELDS = 10 };
 
 _Static_assert(TN_SEALED_SECRETS == crypto_box_SEALBYTES + TN_EPOCH_SECRETS,
                "sealed epoch secrets size");
@@ -88,8 +88,16 @@ static bool endpoints_valid(const tn_roster_endpoint *e)
 	return true;
 }
 
+/* pin_seq 0 <=> no pin_head. */
+static bool pin_valid(const tn_roster_pin *p)
+{
+	return (p->pin_seq == 0) == !p->has_pin_head;
+}
+
 static bool roster_valid(const tn_roster_rec *r)
 {
+	if (r->iseq == 0 || (r->type == TN_ROSTER_GENESIS && r->iseq != 1))
+		return false;
 	switch (r->type) {
 	case TN_ROSTER_GENESIS:
 		return tn_codec_text_ok(&r->body.genesis.network_name, TN_NAME_MAX) &&
@@ -98,8 +106,12 @@ static bool roster_valid(const tn_roster_rec *r)
 		return tn_codec_text_ok(&r->body.add.name, TN_NAME_MAX) &&
 		       r->body.add.role <= TN_ROLE_COORDINATOR;
 	case TN_ROSTER_REVOKE:
-		return tn_codec_text_ok(&r->body.revoke.reason, TN_REVOKE_REASON_MAX);
-	case TN_ROSTER_ROLE: return r->body.role.role <= TN_ROLE_COORDINATOR;
+		return tn_codec_text_ok(&r->body.revoke.reason, TN_REVOKE_REASON_MAX) &&
+		       pin_valid(&r->body.revoke.pin);
+	case TN_ROSTER_ROLE:
+		/* A promotion pins nothing. */
+		return r->body.role.role <= TN_ROLE_COORDINATOR && pin_valid(&r->body.role.pin) &&
+		       (r->body.role.role == TN_ROLE_MEMBER || r->body.role.pin.pin_seq == 0);
 	case TN_ROSTER_REKEY: return rekey_valid(&r->body.rekey);
 	case TN_ROSTER_ENDPOINT: return endpoints_valid(&r->body.endpoint);
 	}
@@ -111,35 +123,49 @@ static void put_view_str(tn_mp_wr *w, const tn_view *v)
 	tn_mp_put_str(w, v->p, v->len);
 }
 
+static void put_pin(tn_mp_wr *w, const tn_roster_pin *p)
+{
+	tn_mp_put_uint(w, p->pin_seq);
+	if (p->has_pin_head)
+		tn_mp_put_bin(w, p->pin_head, TN_HASH);
+	else
+		tn_mp_put_nil(w);
+}
+
 static void put_body(tn_mp_wr *w, const tn_roster_rec *r)
 {
 	switch (r->type) {
 	case TN_ROSTER_GENESIS: {
 		const tn_roster_genesis *g = &r->body.genesis;
-		tn_mp_put_array(w, 3);
+		tn_mp_put_array(w, 4);
 		put_view_str(w, &g->network_name);
 		tn_mp_put_bin(w, g->founder_link_pk, sizeof g->founder_link_pk);
 		put_view_str(w, &g->founder_name);
+		tn_mp_put_bin(w, g->sealed, sizeof g->sealed);
 		break;
 	}
 	case TN_ROSTER_ADD: {
 		const tn_roster_add *a = &r->body.add;
-		tn_mp_put_array(w, 4);
+		tn_mp_put_array(w, 6);
 		tn_mp_put_bin(w, a->subject, sizeof a->subject);
 		tn_mp_put_bin(w, a->subject_link_pk, sizeof a->subject_link_pk);
 		put_view_str(w, &a->name);
 		tn_mp_put_uint(w, a->role);
+		tn_mp_put_uint(w, a->epoch);
+		tn_mp_put_bin(w, a->sealed, sizeof a->sealed);
 		break;
 	}
 	case TN_ROSTER_REVOKE:
-		tn_mp_put_array(w, 2);
+		tn_mp_put_array(w, 4);
 		tn_mp_put_bin(w, r->body.revoke.subject, TN_PUBKEY);
 		put_view_str(w, &r->body.revoke.reason);
+		put_pin(w, &r->body.revoke.pin);
 		break;
 	case TN_ROSTER_ROLE:
-		tn_mp_put_array(w, 2);
+		tn_mp_put_array(w, 4);
 		tn_mp_put_bin(w, r->body.role.subject, TN_PUBKEY);
 		tn_mp_put_uint(w, r->body.role.role);
+		put_pin(w, &r->body.role.pin);
 		break;
 	case TN_ROSTER_REKEY: {
 		const tn_roster_rekey *k = &r->body.rekey;
@@ -180,6 +206,15 @@ static void roster_put_signed(tn_mp_wr *w, const void *obj)
 	else
 		tn_mp_put_bin(w, r->network_id, sizeof r->network_id);
 	tn_mp_put_bin(w, r->issuer, sizeof r->issuer);
+	tn_mp_put_uint(w, r->iseq);
+	if (r->iseq == 1)
+		tn_mp_put_nil(w);
+	else
+		tn_mp_put_bin(w, r->prev, sizeof r->prev);
+	if (r->type == TN_ROSTER_GENESIS)
+		tn_mp_put_nil(w);
+	else
+		tn_mp_put_bin(w, r->auth, sizeof r->auth);
 	tn_mp_put_uint(w, r->created_ms);
 	put_body(w, r);
 }
@@ -220,42 +255,79 @@ static tn_err read_role(tn_mp_rd *r, uint8_t *role)
 	return rc;
 }
 
+/* nil when present is false, else bin of exactly n bytes into out. The
+ * wrong one of nil/bin is DEC_TYPE (as for network_id). */
+static tn_err read_opt_hash(tn_mp_rd *r, bool present, uint8_t *out, size_t n)
+{
+	tn_mp_obj o;
+	tn_err rc = tn_mp_next(r, &o);
+	if (rc)
+		return rc;
+	if (!present)
+		return o.kind == TN_MP_NIL ? TN_OK : TN_ERR_DEC_TYPE;
+	if (o.kind != TN_MP_BIN)
+		return TN_ERR_DEC_TYPE;
+	if (o.n != n)
+		return TN_ERR_DEC_BADLEN;
+	memcpy(out, o.p, n);
+	return TN_OK;
+}
+
+/* pin_seq u64, pin_head: nil iff pin_seq == 0, else bin32. */
+static tn_err read_pin(tn_mp_rd *r, tn_roster_pin *p)
+{
+	tn_err rc = tn_mp_read_uint(r, UINT64_MAX, &p->pin_seq);
+	if (rc)
+		return rc;
+	p->has_pin_head = p->pin_seq != 0;
+	return read_opt_hash(r, p->has_pin_head, p->pin_head, sizeof p->pin_head);
+}
+
 static tn_err genesis_body(tn_mp_rd *r, tn_roster_genesis *g)
 {
 	tn_err rc;
-	if ((rc = tn_mp_read_array_n(r, 3)) || (rc = read_text(r, TN_NAME_MAX, &g->network_name)) ||
-	    (rc = tn_mp_read_bin_fixed(r, g->founder_link_pk, sizeof g->founder_link_pk)))
+	if ((rc = tn_mp_read_array_n(r, 4)) || (rc = read_text(r, TN_NAME_MAX, &g->network_name)) ||
+	    (rc = tn_mp_read_bin_fixed(r, g->founder_link_pk, sizeof g->founder_link_pk)) ||
+	    (rc = read_text(r, TN_NAME_MAX, &g->founder_name)))
 		return rc;
-	return read_text(r, TN_NAME_MAX, &g->founder_name);
+	return tn_mp_read_bin_fixed(r, g->sealed, sizeof g->sealed);
 }
 
 static tn_err add_body(tn_mp_rd *r, tn_roster_add *a)
 {
+	uint64_t epoch;
 	tn_err rc;
-	if ((rc = tn_mp_read_array_n(r, 4)) ||
+	if ((rc = tn_mp_read_array_n(r, 6)) ||
 	    (rc = tn_mp_read_bin_fixed(r, a->subject, sizeof a->subject)) ||
 	    (rc = tn_mp_read_bin_fixed(r, a->subject_link_pk, sizeof a->subject_link_pk)) ||
-	    (rc = read_text(r, TN_NAME_MAX, &a->name)))
+	    (rc = read_text(r, TN_NAME_MAX, &a->name)) || (rc = read_role(r, &a->role)) ||
+	    (rc = tn_mp_read_uint(r, UINT32_MAX, &epoch)))
 		return rc;
-	return read_role(r, &a->role);
+	a->epoch = (uint32_t)epoch;
+	return tn_mp_read_bin_fixed(r, a->sealed, sizeof a->sealed);
 }
 
 static tn_err revoke_body(tn_mp_rd *r, tn_roster_revoke *v)
 {
 	tn_err rc;
-	if ((rc = tn_mp_read_array_n(r, 2)) ||
-	    (rc = tn_mp_read_bin_fixed(r, v->subject, sizeof v->subject)))
+	if ((rc = tn_mp_read_array_n(r, 4)) ||
+	    (rc = tn_mp_read_bin_fixed(r, v->subject, sizeof v->subject)) ||
+	    (rc = read_text(r, TN_REVOKE_REASON_MAX, &v->reason)))
 		return rc;
-	return read_text(r, TN_REVOKE_REASON_MAX, &v->reason);
+	return read_pin(r, &v->pin);
 }
 
 static tn_err role_body(tn_mp_rd *r, tn_roster_role *o)
 {
 	tn_err rc;
-	if ((rc = tn_mp_read_array_n(r, 2)) ||
-	    (rc = tn_mp_read_bin_fixed(r, o->subject, sizeof o->subject)))
+	if ((rc = tn_mp_read_array_n(r, 4)) ||
+	    (rc = tn_mp_read_bin_fixed(r, o->subject, sizeof o->subject)) ||
+	    (rc = read_role(r, &o->role)) || (rc = read_pin(r, &o->pin)))
 		return rc;
-	return read_role(r, &o->role);
+	/* A promotion pins nothing: one meaning, one encoding. */
+	if (o->role == TN_ROLE_COORDINATOR && o->pin.pin_seq != 0)
+		return TN_ERR_DEC_RANGE;
+	return TN_OK;
 }
 
 static tn_err rekey_body(tn_mp_rd *r, tn_roster_rekey *k)
@@ -302,23 +374,6 @@ static tn_err roster_body(tn_mp_rd *r, tn_roster_rec *rec)
 	return TN_ERR_DEC_RECTYPE;
 }
 
-/* nil for genesis, bin16 for every other type (DEC_TYPE when swapped). */
-static tn_err read_network_id(tn_mp_rd *r, tn_roster_rec *rec)
-{
-	tn_mp_obj o;
-	tn_err rc = tn_mp_next(r, &o);
-	if (rc)
-		return rc;
-	if (rec->type == TN_ROSTER_GENESIS)
-		return o.kind == TN_MP_NIL ? TN_OK : TN_ERR_DEC_TYPE;
-	if (o.kind != TN_MP_BIN)
-		return TN_ERR_DEC_TYPE;
-	if (o.n != sizeof rec->network_id)
-		return TN_ERR_DEC_BADLEN;
-	memcpy(rec->network_id, o.p, sizeof rec->network_id);
-	return TN_OK;
-}
-
 static tn_err roster_fields(tn_mp_rd *r, tn_roster_rec *rec)
 {
 	uint64_t type;
@@ -328,8 +383,17 @@ static tn_err roster_fields(tn_mp_rd *r, tn_roster_rec *rec)
 	if (type > TN_ROSTER_ENDPOINT)
 		return TN_ERR_DEC_RECTYPE;
 	rec->type = (uint8_t)type;
-	if ((rc = read_network_id(r, rec)) ||
+	/* The network id is a hash of genesis: nil there, bin16 elsewhere. */
+	if ((rc = read_opt_hash(r, rec->type != TN_ROSTER_GENESIS, rec->network_id,
+	                        sizeof rec->network_id)) ||
 	    (rc = tn_mp_read_bin_fixed(r, rec->issuer, sizeof rec->issuer)) ||
+	    (rc = tn_mp_read_uint(r, UINT64_MAX, &rec->iseq)))
+		return rc;
+	/* iseq >= 1; genesis is its founder's first record. */
+	if (rec->iseq == 0 || (rec->type == TN_ROSTER_GENESIS && rec->iseq != 1))
+		return TN_ERR_DEC_RANGE;
+	if ((rc = read_opt_hash(r, rec->iseq != 1, rec->prev, sizeof rec->prev)) ||
+	    (rc = read_opt_hash(r, rec->type != TN_ROSTER_GENESIS, rec->auth, sizeof rec->auth)) ||
 	    (rc = tn_mp_read_uint(r, UINT64_MAX, &rec->created_ms)) || (rc = roster_body(r, rec)))
 		return rc;
 	rec->signed_part.p = r->buf;

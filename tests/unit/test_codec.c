@@ -118,6 +118,13 @@ static tn_roster_rec sample_roster(uint8_t type)
 	if (type != TN_ROSTER_GENESIS)
 		fill(r.network_id, sizeof r.network_id, 30);
 	fill(r.issuer, sizeof r.issuer, 31);
+	/* Genesis is iseq 1 (prev nil, auth nil); the others sit further
+	 * down a chain, so prev and auth are both present. */
+	r.iseq = type == TN_ROSTER_GENESIS ? 1 : 300;
+	if (type != TN_ROSTER_GENESIS) {
+		fill(r.prev, sizeof r.prev, 38);
+		fill(r.auth, sizeof r.auth, 39);
+	}
 	r.created_ms = UINT64_C(1718000001000);
 	fill(r.signature, sizeof r.signature, 32);
 	switch (type) {
@@ -125,20 +132,29 @@ static tn_roster_rec sample_roster(uint8_t type)
 		r.body.genesis.network_name = text("شبكة الحماية");
 		fill(r.body.genesis.founder_link_pk, TN_PUBKEY, 33);
 		r.body.genesis.founder_name = text("Leyla");
+		fill(r.body.genesis.sealed, TN_SEALED_SECRETS, 43);
 		break;
 	case TN_ROSTER_ADD:
 		fill(r.body.add.subject, TN_PUBKEY, 34);
 		fill(r.body.add.subject_link_pk, TN_PUBKEY, 35);
 		r.body.add.name = text("ژیان");
 		r.body.add.role = TN_ROLE_COORDINATOR;
+		r.body.add.epoch = 70000;
+		fill(r.body.add.sealed, TN_SEALED_SECRETS, 44);
 		break;
 	case TN_ROSTER_REVOKE:
 		fill(r.body.revoke.subject, TN_PUBKEY, 36);
 		r.body.revoke.reason = text("device seized");
+		r.body.revoke.pin.pin_seq = 12;
+		r.body.revoke.pin.has_pin_head = true;
+		fill(r.body.revoke.pin.pin_head, TN_HASH, 45);
 		break;
 	case TN_ROSTER_ROLE:
 		fill(r.body.role.subject, TN_PUBKEY, 37);
 		r.body.role.role = TN_ROLE_MEMBER;
+		r.body.role.pin.pin_seq = 3;
+		r.body.role.pin.has_pin_head = true;
+		fill(r.body.role.pin.pin_head, TN_HASH, 46);
 		break;
 	case TN_ROSTER_REKEY:
 		r.body.rekey.epoch = 4;
@@ -250,7 +266,10 @@ enum {
 	K_RECEIPT,
 	K_DIGEST,
 	K_DIGEST_EMPTY,
-	K_ROSTER
+	K_ROSTER,
+	K_ROSTER_FIRST,   /* an issuer's first record: iseq 1, prev nil */
+	K_ROSTER_PROMOTE, /* a promotion: pin 0, nil */
+	K_ROSTER_NOPIN,   /* a revoke of a subject who signed nothing: pin 0, nil */
 };
 
 static const sample samples[] = {
@@ -276,6 +295,9 @@ static const sample samples[] = {
         {"roster-add", rt_roster, K_ROSTER, TN_ROSTER_ADD},
         {"roster-revoke", rt_roster, K_ROSTER, TN_ROSTER_REVOKE},
         {"roster-role", rt_roster, K_ROSTER, TN_ROSTER_ROLE},
+        {"roster-first", rt_roster, K_ROSTER_FIRST, TN_ROSTER_ENDPOINT},
+        {"roster-promote", rt_roster, K_ROSTER_PROMOTE, TN_ROSTER_ROLE},
+        {"roster-revoke-nopin", rt_roster, K_ROSTER_NOPIN, TN_ROSTER_REVOKE},
         {"roster-rekey", rt_roster, K_ROSTER, TN_ROSTER_REKEY},
         {"roster-endpoint", rt_roster, K_ROSTER, TN_ROSTER_ENDPOINT},
         /* Appended, not grouped with the other link messages: tests index
@@ -330,6 +352,19 @@ static tn_ssize encode_sample(const sample *s, uint8_t *out, size_t cap)
 	}
 	case K_ROSTER: {
 		tn_roster_rec r = sample_roster(s->type);
+		return tn_roster_encode(&r, out, cap);
+	}
+	case K_ROSTER_FIRST:
+	case K_ROSTER_PROMOTE:
+	case K_ROSTER_NOPIN: {
+		tn_roster_rec r = sample_roster(s->type);
+		if (s->kind == K_ROSTER_FIRST)
+			r.iseq = 1;
+		else if (s->kind == K_ROSTER_PROMOTE) {
+			r.body.role.role = TN_ROLE_COORDINATOR;
+			r.body.role.pin = (tn_roster_pin){0};
+		} else
+			r.body.revoke.pin = (tn_roster_pin){0};
 		return tn_roster_encode(&r, out, cap);
 	}
 	}
@@ -638,13 +673,13 @@ static void rejects_wrong_array_length(void **state)
 	tn_ssize body = tn_roster_encode(&r, buf2, BUF); /* body [subject, reason] */
 	assert_true(body > 0);
 	size_t boff, blen;
-	locate(buf2, (size_t)body, P(5), &boff, &blen);
+	locate(buf2, (size_t)body, P(8), &boff, &blen);
 	val v = v_raw(buf2 + boff, blen);
-	assert_int_equal(mutate(find("roster-add"), P(5), v), TN_ERR_DEC_ARRAYLEN);
+	assert_int_equal(mutate(find("roster-add"), P(8), v), TN_ERR_DEC_ARRAYLEN);
 	/* Empty list where at least one element is required. */
 	assert_int_equal(mutate(find("link-want"), P(1), RAW(0x90)), TN_ERR_DEC_ARRAYLEN);
-	assert_int_equal(mutate(find("roster-endpoint"), P(5, 1), RAW(0x90)), TN_ERR_DEC_ARRAYLEN);
-	assert_int_equal(mutate(find("roster-rekey"), P(5, 3), RAW(0x90)), TN_ERR_DEC_ARRAYLEN);
+	assert_int_equal(mutate(find("roster-endpoint"), P(8, 1), RAW(0x90)), TN_ERR_DEC_ARRAYLEN);
+	assert_int_equal(mutate(find("roster-rekey"), P(8, 3), RAW(0x90)), TN_ERR_DEC_ARRAYLEN);
 }
 
 static void rejects_wrong_type(void **state)
@@ -691,7 +726,7 @@ static void rejects_noncanonical_field(void **state)
 	assert_int_equal(rt_env(buf2, n + 2), TN_ERR_DEC_NONCANONICAL);
 	/* A short name as str8. */
 	uint8_t s8[2 + 5] = {0xd9, 5, 'L', 'e', 'y', 'l', 'a'};
-	assert_int_equal(mutate(find("roster-genesis"), P(5, 2), v_raw(s8, sizeof s8)),
+	assert_int_equal(mutate(find("roster-genesis"), P(8, 2), v_raw(s8, sizeof s8)),
 	                 TN_ERR_DEC_NONCANONICAL);
 	/* Negative latitude -1 as int8. */
 	assert_int_equal(mutate(find("plaintext"), P(9, 0), RAW(0xd0, 0xff)),
@@ -726,9 +761,9 @@ static void rejects_bad_fixed_length(void **state)
 	assert_int_equal(mutate(find("receipt"), P(5), v_bin(65)), TN_ERR_DEC_BADLEN);
 	assert_int_equal(mutate(find("digest"), P(3, 1, 0), v_bin(20)), TN_ERR_DEC_BADLEN);
 	/* Sealed secrets one byte short. */
-	assert_int_equal(mutate(find("roster-rekey"), P(5, 3, 0, 1), v_bin(TN_SEALED_SECRETS - 1)),
+	assert_int_equal(mutate(find("roster-rekey"), P(8, 3, 0, 1), v_bin(TN_SEALED_SECRETS - 1)),
 	                 TN_ERR_DEC_BADLEN);
-	assert_int_equal(mutate(find("roster-add"), P(5, 1), v_bin(32 + 1)), TN_ERR_DEC_BADLEN);
+	assert_int_equal(mutate(find("roster-add"), P(8, 1), v_bin(32 + 1)), TN_ERR_DEC_BADLEN);
 }
 
 static void rejects_out_of_range(void **state)
@@ -749,18 +784,18 @@ static void rejects_out_of_range(void **state)
 	/* WANT with from_seq 0, and from > to. */
 	assert_int_equal(mutate(find("link-want"), P(1, 0, 1), v_uint(0)), TN_ERR_DEC_RANGE);
 	assert_int_equal(mutate(find("link-want"), P(1, 1, 1), v_uint(301)), TN_ERR_DEC_RANGE);
-	assert_int_equal(mutate(find("roster-add"), P(5, 3), v_uint(2)), TN_ERR_DEC_RANGE);
-	assert_int_equal(mutate(find("roster-role"), P(5, 1), v_uint(7)), TN_ERR_DEC_RANGE);
+	assert_int_equal(mutate(find("roster-add"), P(8, 3), v_uint(2)), TN_ERR_DEC_RANGE);
+	assert_int_equal(mutate(find("roster-role"), P(8, 1), v_uint(7)), TN_ERR_DEC_RANGE);
 	/* Rekey part == parts, parts 0, parts beyond what 10 000 members need. */
 	const sample *rk = find("roster-rekey");
-	assert_int_equal(mutate(rk, P(5, 1), v_uint(3)), TN_ERR_DEC_RANGE);
-	assert_int_equal(mutate(rk, P(5, 2), v_uint(0)), TN_ERR_DEC_RANGE);
-	assert_int_equal(mutate(rk, P(5, 2), v_uint(TN_REKEY_PARTS_MAX + 1)), TN_ERR_DEC_RANGE);
-	assert_int_equal(mutate(rk, P(5, 0), v_uint(UINT64_C(1) << 32)), TN_ERR_DEC_RANGE);
+	assert_int_equal(mutate(rk, P(8, 1), v_uint(3)), TN_ERR_DEC_RANGE);
+	assert_int_equal(mutate(rk, P(8, 2), v_uint(0)), TN_ERR_DEC_RANGE);
+	assert_int_equal(mutate(rk, P(8, 2), v_uint(TN_REKEY_PARTS_MAX + 1)), TN_ERR_DEC_RANGE);
+	assert_int_equal(mutate(rk, P(8, 0), v_uint(UINT64_C(1) << 32)), TN_ERR_DEC_RANGE);
 	/* Endpoint with an unknown scheme. */
-	assert_int_equal(mutate(find("roster-endpoint"), P(5, 1, 0), v_str("http://x", 8)),
+	assert_int_equal(mutate(find("roster-endpoint"), P(8, 1, 0), v_str("http://x", 8)),
 	                 TN_ERR_DEC_RANGE);
-	assert_int_equal(mutate(find("roster-endpoint"), P(5, 1, 0), v_str("tcp", 3)),
+	assert_int_equal(mutate(find("roster-endpoint"), P(8, 1, 0), v_str("tcp", 3)),
 	                 TN_ERR_DEC_RANGE);
 }
 
@@ -773,17 +808,17 @@ static void rejects_too_big(void **state)
 	                 TN_ERR_DEC_TOOBIG);
 	assert_int_equal(mutate(find("envelope"), P(10), v_bin(TN_ALERT_CIPHERTEXT_MAX + 1)),
 	                 TN_ERR_DEC_TOOBIG);
-	assert_int_equal(mutate(find("roster-genesis"), P(5, 0), v_strn(TN_NAME_MAX + 1, 'n')),
+	assert_int_equal(mutate(find("roster-genesis"), P(8, 0), v_strn(TN_NAME_MAX + 1, 'n')),
 	                 TN_ERR_DEC_TOOBIG);
-	assert_int_equal(mutate(find("roster-add"), P(5, 2), v_strn(TN_NAME_MAX + 1, 'n')),
+	assert_int_equal(mutate(find("roster-add"), P(8, 2), v_strn(TN_NAME_MAX + 1, 'n')),
 	                 TN_ERR_DEC_TOOBIG);
 	assert_int_equal(
-	        mutate(find("roster-revoke"), P(5, 1), v_strn(TN_REVOKE_REASON_MAX + 1, 'r')),
+	        mutate(find("roster-revoke"), P(8, 1), v_strn(TN_REVOKE_REASON_MAX + 1, 'r')),
 	        TN_ERR_DEC_TOOBIG);
 	char ep[TN_ENDPOINT_STR_MAX + 1];
 	memset(ep, 'a', sizeof ep);
 	memcpy(ep, "tcp:", 4);
-	assert_int_equal(mutate(find("roster-endpoint"), P(5, 1, 0), v_str(ep, sizeof ep)),
+	assert_int_equal(mutate(find("roster-endpoint"), P(8, 1, 0), v_str(ep, sizeof ep)),
 	                 TN_ERR_DEC_TOOBIG);
 	/* Nine endpoints. */
 	val v;
@@ -794,7 +829,7 @@ static void rejects_too_big(void **state)
 		memcpy(v.b + v.n, e.b, e.n);
 		v.n += e.n;
 	}
-	assert_int_equal(mutate(find("roster-endpoint"), P(5, 1), v), TN_ERR_DEC_TOOBIG);
+	assert_int_equal(mutate(find("roster-endpoint"), P(8, 1), v), TN_ERR_DEC_TOOBIG);
 	/* Whole inputs over their bound are refused before any parsing. */
 	memset(buf, 0x90, BUF);
 	assert_int_equal(rt_pt(buf, TN_ALERT_PLAINTEXT_MAX + 1), TN_ERR_DEC_TOOBIG);
@@ -847,9 +882,9 @@ static void rejects_bad_utf8(void **state)
 		assert_int_equal(mutate(pt, P(5), v_str(bad[i], strlen(bad[i]))), TN_ERR_DEC_UTF8);
 		assert_int_equal(mutate(pt, P(7), v_str(bad[i], strlen(bad[i]))), TN_ERR_DEC_UTF8);
 	}
-	assert_int_equal(mutate(find("roster-add"), P(5, 2), v_str("\xed\xbf\xbf", 3)),
+	assert_int_equal(mutate(find("roster-add"), P(8, 2), v_str("\xed\xbf\xbf", 3)),
 	                 TN_ERR_DEC_UTF8);
-	assert_int_equal(mutate(find("roster-endpoint"), P(5, 1, 0), v_str("tcp:\xc1\x81", 6)),
+	assert_int_equal(mutate(find("roster-endpoint"), P(8, 1, 0), v_str("tcp:\xc1\x81", 6)),
 	                 TN_ERR_DEC_UTF8);
 }
 
@@ -893,8 +928,8 @@ static void rejects_keys_out_of_order(void **state)
 	/* Rekey members not ascending. */
 	size_t m = enc(find("roster-rekey"), buf);
 	size_t off0, len0, off1, len1;
-	locate(buf, m, P(5, 3, 0), &off0, &len0);
-	locate(buf, m, P(5, 3, 1), &off1, &len1);
+	locate(buf, m, P(8, 3, 0), &off0, &len0);
+	locate(buf, m, P(8, 3, 1), &off1, &len1);
 	assert_int_equal(len0, len1);
 	uint8_t tmp[200];
 	memcpy(tmp, buf + off0, len0);
@@ -1238,6 +1273,7 @@ static void full_rekey_part_fits_a_frame(void **state)
 		fill(rekey_entries[i].sealed, TN_SEALED_SECRETS, (uint8_t)i);
 	}
 	r.created_ms = UINT64_MAX;
+	r.iseq = UINT64_MAX;
 	r.body.rekey.epoch = UINT32_MAX;
 	r.body.rekey.parts = TN_REKEY_PARTS_MAX;
 	r.body.rekey.part = TN_REKEY_PARTS_MAX - 1;
@@ -1273,6 +1309,165 @@ static void largest_plaintext_fits(void **state)
 	tn_ssize n = tn_alert_pt_encode(&p, buf, BUF);
 	assert_true(n > 0 && n <= TN_ALERT_PLAINTEXT_MAX);
 	assert_int_equal(rt_pt(buf, (size_t)n), TN_OK);
+}
+
+/* ---- roster chain fields and pins (docs/wire.md §9) -------------------- */
+
+static void roster_chain_fields(void **state)
+{
+	(void)state;
+	const sample *add = find("roster-add"), *first = find("roster-first");
+	const sample *gen = find("roster-genesis");
+	/* Field positions: 4 iseq, 5 prev, 6 auth, 7 created_ms, 8 body. */
+	tn_roster_rec r;
+	size_t n = enc(add, buf);
+	assert_int_equal(tn_roster_decode(&r, buf, n), TN_OK);
+	assert_int_equal(r.iseq, 300);
+	tn_roster_rec want = sample_roster(TN_ROSTER_ADD);
+	assert_memory_equal(r.prev, want.prev, TN_HASH);
+	assert_memory_equal(r.auth, want.auth, TN_HASH);
+	assert_int_equal(r.body.add.epoch, 70000);
+	assert_memory_equal(r.body.add.sealed, want.body.add.sealed, TN_SEALED_SECRETS);
+	n = enc(first, buf);
+	assert_int_equal(tn_roster_decode(&r, buf, n), TN_OK);
+	assert_int_equal(r.iseq, 1);
+	static const uint8_t zero[TN_HASH];
+	assert_memory_equal(r.prev, zero, TN_HASH);
+	n = enc(gen, buf);
+	assert_int_equal(tn_roster_decode(&r, buf, n), TN_OK);
+	assert_memory_equal(r.auth, zero, TN_HASH);
+	want = sample_roster(TN_ROSTER_GENESIS);
+	assert_memory_equal(r.body.genesis.sealed, want.body.genesis.sealed, TN_SEALED_SECRETS);
+
+	/* iseq: >= 1, genesis exactly 1, unsigned. */
+	assert_int_equal(mutate(add, P(4), v_uint(0)), TN_ERR_DEC_RANGE);
+	assert_int_equal(mutate(gen, P(4), v_uint(2)), TN_ERR_DEC_RANGE);
+	assert_int_equal(mutate(add, P(4), v_int(-1)), TN_ERR_DEC_TYPE);
+	assert_int_equal(mutate(add, P(4), RAW(0xcd, 0x00, 0x05)), TN_ERR_DEC_NONCANONICAL);
+	/* prev: nil iff iseq == 1. */
+	assert_int_equal(mutate(add, P(5), RAW(0xc0)), TN_ERR_DEC_TYPE);
+	assert_int_equal(mutate(add, P(4), v_uint(1)), TN_ERR_DEC_TYPE); /* iseq 1, prev bin */
+	assert_int_equal(mutate(first, P(5), v_bin(32)), TN_ERR_DEC_TYPE);
+	assert_int_equal(mutate(add, P(5), v_bin(31)), TN_ERR_DEC_BADLEN);
+	assert_int_equal(mutate(add, P(5), v_strn(32, 'p')), TN_ERR_DEC_TYPE);
+	/* auth: nil iff genesis. */
+	assert_int_equal(mutate(add, P(6), RAW(0xc0)), TN_ERR_DEC_TYPE);
+	assert_int_equal(mutate(first, P(6), RAW(0xc0)), TN_ERR_DEC_TYPE); /* endpoint too */
+	assert_int_equal(mutate(gen, P(6), v_bin(32)), TN_ERR_DEC_TYPE);
+	assert_int_equal(mutate(add, P(6), v_bin(33)), TN_ERR_DEC_BADLEN);
+	/* add: epoch u32, sealed exactly 112. */
+	assert_int_equal(mutate(add, P(8, 4), v_uint(UINT64_C(1) << 32)), TN_ERR_DEC_RANGE);
+	assert_int_equal(mutate(add, P(8, 5), v_bin(TN_SEALED_SECRETS - 1)), TN_ERR_DEC_BADLEN);
+	assert_int_equal(mutate(add, P(8, 5), RAW(0xc0)), TN_ERR_DEC_TYPE);
+	/* genesis: sealed exactly 112; the old three-field body is refused. */
+	assert_int_equal(mutate(gen, P(8, 3), v_bin(TN_SEALED_SECRETS + 1)), TN_ERR_DEC_BADLEN);
+	n = enc(gen, buf);
+	size_t m = splice(buf, n, P(8, 3), NULL, 0, buf2);
+	size_t boff, blen;
+	locate(buf2, m, P(8), &boff, &blen);
+	buf2[boff] = 0x93;
+	assert_int_equal(rt_roster(buf2, m), TN_ERR_DEC_ARRAYLEN);
+}
+
+static void roster_pins(void **state)
+{
+	(void)state;
+	const sample *rv = find("roster-revoke"), *ro = find("roster-role");
+	const sample *nopin = find("roster-revoke-nopin"), *promo = find("roster-promote");
+	tn_roster_rec r, want = sample_roster(TN_ROSTER_REVOKE);
+	size_t n = enc(rv, buf);
+	assert_int_equal(tn_roster_decode(&r, buf, n), TN_OK);
+	assert_int_equal(r.body.revoke.pin.pin_seq, 12);
+	assert_true(r.body.revoke.pin.has_pin_head);
+	assert_memory_equal(r.body.revoke.pin.pin_head, want.body.revoke.pin.pin_head, TN_HASH);
+	n = enc(nopin, buf);
+	assert_int_equal(tn_roster_decode(&r, buf, n), TN_OK);
+	assert_int_equal(r.body.revoke.pin.pin_seq, 0);
+	assert_false(r.body.revoke.pin.has_pin_head);
+	n = enc(promo, buf);
+	assert_int_equal(tn_roster_decode(&r, buf, n), TN_OK);
+	assert_int_equal(r.body.role.role, TN_ROLE_COORDINATOR);
+	assert_int_equal(r.body.role.pin.pin_seq, 0);
+
+	/* Revoke body [subject, reason, pin_seq, pin_head]. */
+	assert_int_equal(mutate(rv, P(8, 3), RAW(0xc0)), TN_ERR_DEC_TYPE);    /* seq 12, nil */
+	assert_int_equal(mutate(rv, P(8, 2), v_uint(0)), TN_ERR_DEC_TYPE);    /* seq 0, bin */
+	assert_int_equal(mutate(nopin, P(8, 3), v_bin(32)), TN_ERR_DEC_TYPE); /* seq 0, bin */
+	assert_int_equal(mutate(nopin, P(8, 2), v_uint(1)), TN_ERR_DEC_TYPE); /* seq 1, nil */
+	assert_int_equal(mutate(rv, P(8, 3), v_bin(31)), TN_ERR_DEC_BADLEN);
+	assert_int_equal(mutate(rv, P(8, 2), v_int(-3)), TN_ERR_DEC_TYPE);
+	assert_int_equal(mutate(rv, P(8, 2), RAW(0xcc, 0x0c)), TN_ERR_DEC_NONCANONICAL);
+	/* Role body [subject, role, pin_seq, pin_head]: same pin rules... */
+	assert_int_equal(mutate(ro, P(8, 3), RAW(0xc0)), TN_ERR_DEC_TYPE);
+	assert_int_equal(mutate(ro, P(8, 3), v_bin(33)), TN_ERR_DEC_BADLEN);
+	/* ...and a promotion carries no pin. */
+	assert_int_equal(mutate(ro, P(8, 1), v_uint(TN_ROLE_COORDINATOR)), TN_ERR_DEC_RANGE);
+	assert_int_equal(mutate(promo, P(8, 3), v_bin(32)), TN_ERR_DEC_TYPE);
+	/* Old two-field bodies are refused. */
+	tn_mp_wr w;
+	tn_mp_wr_init(&w, buf2, BUF);
+	tn_mp_put_array(&w, 2);
+	tn_mp_put_bin(&w, want.body.revoke.subject, TN_PUBKEY);
+	tn_mp_put_str(&w, (const uint8_t *)"x", 1);
+	tn_ssize bl = tn_mp_wr_end(&w);
+	assert_true(bl > 0);
+	assert_int_equal(mutate(rv, P(8), v_raw(buf2, (size_t)bl)), TN_ERR_DEC_ARRAYLEN);
+
+	/* The encoder refuses what the decoder refuses. */
+	tn_roster_rec e = sample_roster(TN_ROSTER_REVOKE);
+	e.body.revoke.pin.has_pin_head = false;
+	assert_int_equal(tn_roster_encode(&e, buf, BUF), TN_ERR_INVAL);
+	e = sample_roster(TN_ROSTER_REVOKE);
+	e.body.revoke.pin.pin_seq = 0;
+	assert_int_equal(tn_roster_encode(&e, buf, BUF), TN_ERR_INVAL);
+	e = sample_roster(TN_ROSTER_ROLE);
+	e.body.role.role = TN_ROLE_COORDINATOR; /* promotion with a pin */
+	assert_int_equal(tn_roster_encode_signed(&e, buf, BUF), TN_ERR_INVAL);
+	e = sample_roster(TN_ROSTER_ADD);
+	e.iseq = 0;
+	assert_int_equal(tn_roster_encode(&e, buf, BUF), TN_ERR_INVAL);
+	e = sample_roster(TN_ROSTER_GENESIS);
+	e.iseq = 2;
+	assert_int_equal(tn_roster_encode(&e, buf, BUF), TN_ERR_INVAL);
+}
+
+/* The common header, frozen: 0x9a (10 fields) so a roster signature can
+ * never be read as an envelope's (0x9c) or a receipt's (0x96). */
+static void golden_roster_header(void **state)
+{
+	(void)state;
+	tn_roster_rec r = sample_roster(TN_ROSTER_ENDPOINT);
+	r.iseq = 2;
+	tn_ssize n = tn_roster_encode_signed(&r, buf, BUF);
+	assert_true(n > 0);
+	uint8_t hdr[3 + 18 + 34 + 1 + 34 + 34] = {0x9a, 0x01, 0x05, 0xc4, 0x10};
+	size_t o = 5;
+	memcpy(hdr + o, r.network_id, 16);
+	o += 16;
+	hdr[o++] = 0xc4;
+	hdr[o++] = 0x20;
+	memcpy(hdr + o, r.issuer, 32);
+	o += 32;
+	hdr[o++] = 0x02; /* iseq */
+	hdr[o++] = 0xc4;
+	hdr[o++] = 0x20;
+	memcpy(hdr + o, r.prev, 32);
+	o += 32;
+	hdr[o++] = 0xc4;
+	hdr[o++] = 0x20;
+	memcpy(hdr + o, r.auth, 32);
+	o += 32;
+	assert_int_equal(o, sizeof hdr);
+	assert_memory_equal(buf, hdr, sizeof hdr);
+	/* Genesis: nil network id, iseq 1, nil prev, nil auth. */
+	r = sample_roster(TN_ROSTER_GENESIS);
+	n = tn_roster_encode_signed(&r, buf, BUF);
+	assert_true(n > 0);
+	static const uint8_t g0[] = {0x9a, 0x01, 0x00, 0xc0, 0xc4, 0x20};
+	assert_memory_equal(buf, g0, sizeof g0);
+	assert_int_equal(buf[6 + 32], 0x01);
+	assert_int_equal(buf[6 + 33], 0xc0);
+	assert_int_equal(buf[6 + 34], 0xc0);
 }
 
 /* ---- corpus: write one seed per record (run by hand, see docs/wire.md) -- */
@@ -1386,6 +1581,9 @@ int main(int argc, char **argv)
 	        cmocka_unit_test(largest_receipt_is_receipt_max),
 	        cmocka_unit_test(full_rekey_part_fits_a_frame),
 	        cmocka_unit_test(largest_plaintext_fits),
+	        cmocka_unit_test(roster_chain_fields),
+	        cmocka_unit_test(roster_pins),
+	        cmocka_unit_test(golden_roster_header),
 	};
 	return cmocka_run_group_tests_name("codec", tests, NULL, NULL);
 }

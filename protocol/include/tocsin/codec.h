@@ -286,27 +286,48 @@ typedef struct tn_rekey_entry {
 	uint8_t sealed[TN_SEALED_SECRETS]; /* crypto_box_seal(group_key || link_psk) */
 } tn_rekey_entry;
 
+/* Genesis: the network's root. sealed = epoch 0's secrets (group_key ||
+ * link_psk) sealed to founder_link_pk, so the founder's node recovers them
+ * from the roster like every other member (docs/roster.md, Epochs). */
 typedef struct tn_roster_genesis {
 	tn_view network_name; /* UTF-8, <= TN_NAME_MAX */
 	uint8_t founder_link_pk[TN_PUBKEY];
 	tn_view founder_name; /* UTF-8, <= TN_NAME_MAX */
+	uint8_t sealed[TN_SEALED_SECRETS];
 } tn_roster_genesis;
 
+/* Admission. epoch and sealed carry the issuer's current epoch secrets
+ * sealed to subject_link_pk, so a newcomer needs no separate rekey. */
 typedef struct tn_roster_add {
 	uint8_t subject[TN_PUBKEY];
 	uint8_t subject_link_pk[TN_PUBKEY];
 	tn_view name; /* UTF-8, <= TN_NAME_MAX */
 	uint8_t role; /* enum tn_role */
+	uint32_t epoch;
+	uint8_t sealed[TN_SEALED_SECRETS];
 } tn_roster_add;
+
+/* A pin: the last record of the subject's chain the issuer accepts
+ * (docs/roster.md). pin_seq 0 <=> no pin_head (the issuer has seen nothing
+ * of hers); pin_seq >= 1 <=> pin_head is that record's id. */
+typedef struct tn_roster_pin {
+	uint64_t pin_seq;
+	bool has_pin_head;
+	uint8_t pin_head[TN_HASH];
+} tn_roster_pin;
 
 typedef struct tn_roster_revoke {
 	uint8_t subject[TN_PUBKEY];
 	tn_view reason; /* UTF-8, <= TN_REVOKE_REASON_MAX */
+	tn_roster_pin pin;
 } tn_roster_revoke;
 
+/* Role change. A demotion (role member) pins the subject like a revoke; a
+ * promotion (role coordinator) must carry pin_seq 0 and no pin_head. */
 typedef struct tn_roster_role {
 	uint8_t subject[TN_PUBKEY];
 	uint8_t role; /* enum tn_role */
+	tn_roster_pin pin;
 } tn_roster_role;
 
 /* One part of a rekey: parts >= 1, part < parts <= TN_REKEY_PARTS_MAX,
@@ -329,13 +350,18 @@ typedef struct tn_roster_endpoint {
 	tn_list list;             /* decode */
 } tn_roster_endpoint;
 
-/* [1, type, network_id (nil for genesis, bin16 otherwise), issuer,
- *  created_ms, body, signature]. */
+/* [1, type, network_id (nil for genesis, bin16 otherwise), issuer, iseq,
+ *  prev (nil iff iseq == 1, else bin32), auth (nil iff genesis, else
+ *  bin32), created_ms, body, signature]. iseq >= 1; genesis has iseq 1.
+ * iseq/prev/auth: the issuer's own hash chain (docs/roster.md). */
 typedef struct tn_roster_rec {
 	uint8_t type;                      /* enum tn_roster_type */
 	uint8_t network_id[TN_NETWORK_ID]; /* genesis: ignored on encode (always nil), zero after
 	                                      decode */
 	uint8_t issuer[TN_PUBKEY];
+	uint64_t iseq;            /* >= 1 */
+	uint8_t prev[TN_HASH];    /* id of the issuer's record iseq - 1; ignored when iseq == 1 */
+	uint8_t auth[TN_HASH];    /* id of the record granting standing; ignored for genesis */
 	uint64_t created_ms;
 	union {
 		tn_roster_genesis genesis;

@@ -41,9 +41,9 @@ enum {
 	TN_RECEIPTS_PER_MSG = 256,     /* receipts batched in one link message */
 	TN_WANT_PER_MSG = 512,         /* ranges asked for in one WANT (<= 27 KiB) */
 	/* Rekey entries in one rekey record. An entry encodes to at most 149
-	 * bytes, so a full part is <= 59 741 bytes as a record and <= 59 746 as
+	 * bytes, so a full part is <= 59 818 bytes as a record and <= 59 823 as
 	 * a ROSTER link message: it fits one frame (65 519 bytes of plaintext)
-	 * with ~5.7 KiB to spare. 10 000 members need 25 parts. codec_roster.c
+	 * with ~5.6 KiB to spare. 10 000 members need 25 parts. codec_roster.c
 	 * asserts the fit at compile time; test_codec encodes a full part and
 	 * checks its size is exactly TN_ROSTER_RECORD_MAX. */
 	TN_REKEY_PER_PART = 400,
@@ -51,7 +51,13 @@ enum {
 	/* Largest encodings, exact (docs/wire.md derives them). */
 	TN_ALERT_ENVELOPE_MAX = 4328,
 	TN_RECEIPT_MAX = 163,
-	TN_ROSTER_RECORD_MAX = 59741,
+	TN_ROSTER_RECORD_MAX = 59818,
+	/* The roster container (roster.h, docs/roster.md "Bounds"): records
+	 * kept, their total bytes, and records held back (waiting for their
+	 * prev/auth, or behind a pin) awaiting re-evaluation. */
+	TN_ROSTER_RECORDS_MAX = 131072,
+	TN_ROSTER_HELD_MAX = 512,
+	TN_ROSTER_BYTES_MAX = 256 * 1024 * 1024,
 
 	/* Handshake message 1 payload: timestamp + expected responder hash. */
 	TN_HS_RESPONDER_HASH = 32,
