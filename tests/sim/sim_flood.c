@@ -65,6 +65,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	sim_scn_print(stdout, &scn, &r);
+	fflush(stdout);
 	fprintf(stderr, "wall_s=%.3f events=%" PRIu64 " events_per_s=%.0f\n", wall, r.events,
 	        wall > 0 ? (double)r.events / wall : 0.0);
 	return 0;
