@@ -3,7 +3,10 @@
  *
  * A few nodes are wired in memory by a small pump that moves bytes between
  * paired links (tests/sim does this at scale). Time is a variable, the RNG
- * is seeded, nothing sleeps. */
+ * is seeded, nothing sleeps.
+ *
+ *   test_node                      run the tests
+ *   test_node --write-corpus DIR   write the fuzz_node seed corpus */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,6 +17,7 @@
 #include <cmocka.h>
 #include <sodium.h>
 
+#include "../../fuzz/node_fixture.h"
 #include "test_rng.h"
 #include "tocsin/node.h"
 #include "tocsin/static_membership.h"
@@ -929,10 +933,196 @@ static void config_and_arguments(void **state)
 	tn_node_del(NULL);
 }
 
-int main(void)
+/* ---- fuzz_node seeds (node_fixture.h) ------------------------------------ */
+
+static uint8_t seedbuf[BUFSZ];
+static size_t seedlen;
+
+static void rec(uint8_t op, const uint8_t *p, size_t len)
+{
+	seedbuf[seedlen++] = op;
+	seedbuf[seedlen++] = (uint8_t)(len >> 8);
+	seedbuf[seedlen++] = (uint8_t)len;
+	if (len)
+		memcpy(seedbuf + seedlen, p, len);
+	seedlen += len;
+}
+
+static void rec_msg(uint8_t op, const tn_link_msg *m)
+{
+	uint8_t b[TN_LINK_PLAINTEXT_MAX];
+	tn_ssize n = tn_link_encode(m, b, sizeof b);
+	if (n < 0)
+		abort();
+	rec(op, b, (size_t)n);
+}
+
+static size_t peer_alert(nf *f, int who, uint8_t kind, uint64_t seq, uint8_t *env)
+{
+	tn_alert_draft d;
+	memset(&d, 0, sizeof d);
+	memset(d.network_id, 0x55, TN_NETWORK_ID);
+	d.seq = seq;
+	d.kind = kind;
+	d.created_ms = NF_WALL;
+	d.expires_ms = NF_WALL + 3600 * 1000;
+	d.epoch = 1;
+	tn_alert_pt pt = nf_pt();
+	nf_rng r;
+	tn_rand rand = nf_rng_seed(&r, 0x33);
+	tn_ssize n = tn_alert_seal(f->id[who], &d, &f->sm.group_key, &pt, &rand, env,
+	                           TN_ALERT_ENVELOPE_MAX, NULL);
+	if (n < 0)
+		abort();
+	return (size_t)n;
+}
+
+static size_t signed_receipt(nf *f, int who, const uint8_t id[TN_ALERT_ID], uint8_t *out)
+{
+	tn_receipt c;
+	memset(&c, 0, sizeof c);
+	memset(c.network_id, 0x55, TN_NETWORK_ID);
+	memcpy(c.alert_id, id, TN_ALERT_ID);
+	memcpy(c.receiver, tn_identity_pubkey(f->id[who])->b, TN_PUBKEY);
+	c.stored_ms = NF_WALL;
+	uint8_t msg[TN_RECEIPT_SIG_CONTEXT_LEN + TN_RECEIPT_MAX];
+	memcpy(msg, TN_RECEIPT_SIG_CONTEXT, TN_RECEIPT_SIG_CONTEXT_LEN);
+	tn_ssize n = tn_receipt_encode_signed(&c, msg + TN_RECEIPT_SIG_CONTEXT_LEN, TN_RECEIPT_MAX);
+	tn_sig sig;
+	if (n < 0 ||
+	    tn_identity_sign(f->id[who], msg, TN_RECEIPT_SIG_CONTEXT_LEN + (size_t)n, &sig))
+		abort();
+	memcpy(c.signature, sig.b, TN_SIG);
+	n = tn_receipt_encode(&c, out, TN_RECEIPT_MAX);
+	if (n < 0)
+		abort();
+	return (size_t)n;
+}
+
+static int save(const char *dir, const char *name)
+{
+	char path[512];
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	FILE *fp = fopen(path, "wb");
+	if (!fp || fwrite(seedbuf, 1, seedlen, fp) != seedlen) {
+		if (fp)
+			fclose(fp);
+		return -1;
+	}
+	seedlen = 0;
+	return fclose(fp);
+}
+
+static int write_corpus(const char *dir)
+{
+	nf f;
+	if (nf_init(&f) != 0)
+		return 1;
+	uint8_t env[TN_ALERT_ENVELOPE_MAX], rc[TN_RECEIPT_MAX];
+	tn_link_msg m;
+	int err = 0;
+	/* a drill and a panic from the peer, then the same again (duplicates) */
+	memset(&m, 0, sizeof m);
+	m.type = TN_LINK_ALERT;
+	m.record = (tn_view){env, peer_alert(&f, NF_PEER, TN_KIND_DRILL, 1, env)};
+	rec_msg(0, &m);
+	rec_msg(0, &m);
+	err |= save(dir, "alert-drill-dup");
+	m.record = (tn_view){env, peer_alert(&f, NF_THIRD, TN_KIND_PANIC, 1, env)};
+	rec_msg(1, &m);
+	uint8_t ff[1] = {255};
+	rec(2, ff, 1);
+	err |= save(dir, "alert-panic-relayed-tick");
+	/* receipts for the victim's own panic: from the peer, and relayed */
+	memset(&m, 0, sizeof m);
+	m.type = TN_LINK_RECEIPTS;
+	tn_view vs[2];
+	uint8_t rc2[TN_RECEIPT_MAX];
+	vs[0] = (tn_view){rc, signed_receipt(&f, NF_PEER, f.own_id, rc)};
+	vs[1] = (tn_view){rc2, signed_receipt(&f, NF_THIRD, f.own_id, rc2)};
+	uint8_t hops[2] = {0, 3};
+	m.receipts = vs;
+	m.receipt_hops = hops;
+	m.count = 2;
+	rec_msg(0, &m);
+	rec_msg(0, &m);
+	err |= save(dir, "receipts-own");
+	/* a receipt for an alert the victim does not hold (fallback path) */
+	uint8_t other[TN_ALERT_ID];
+	memset(other, 0x77, sizeof other);
+	vs[0] = (tn_view){rc, signed_receipt(&f, NF_THIRD, other, rc)};
+	m.count = 1;
+	rec_msg(0, &m);
+	err |= save(dir, "receipt-unknown-alert");
+	/* a digest advertising ranges of both, and a want */
+	tn_digest_entry de[2];
+	memset(de, 0, sizeof de);
+	const tn_pubkey *a = tn_identity_pubkey(f.id[NF_VICTIM]),
+	                *b = tn_identity_pubkey(f.id[NF_PEER]);
+	bool ab = memcmp(a->b, b->b, 32) < 0;
+	memcpy(de[0].author, (ab ? a : b)->b, 32);
+	memcpy(de[1].author, (ab ? b : a)->b, 32);
+	de[0].nranges = 2;
+	de[0].ranges[0] = (tn_seq_range){1, 2};
+	de[0].ranges[1] = (tn_seq_range){5, 9};
+	de[1].nranges = 1;
+	de[1].ranges[0] = (tn_seq_range){1, 3};
+	tn_digest d;
+	memset(&d, 0, sizeof d);
+	memset(d.network_id, 0x55, TN_NETWORK_ID);
+	d.parts = 1;
+	d.entries = de;
+	d.count = 2;
+	uint8_t dbuf[4096];
+	tn_ssize dn = tn_digest_encode(&d, dbuf, sizeof dbuf);
+	if (dn < 0)
+		return 1;
+	memset(&m, 0, sizeof m);
+	m.type = TN_LINK_DIGEST;
+	m.record = (tn_view){dbuf, (size_t)dn};
+	rec_msg(0, &m);
+	tn_want w = {.from_seq = 1, .to_seq = 10};
+	memcpy(w.author, a->b, 32);
+	memset(&m, 0, sizeof m);
+	m.type = TN_LINK_WANT;
+	m.wants = &w;
+	m.count = 1;
+	rec_msg(0, &m);
+	err |= save(dir, "digest-want");
+	/* own alerts, a failed store, time passing, expiry */
+	uint8_t k[1] = {TN_KIND_DRILL};
+	rec(3, k, 1);
+	rec(4, NULL, 0);
+	k[0] = TN_KIND_SAFE;
+	rec(3, k, 1);
+	for (int i = 0; i < 20; i++)
+		rec(2, ff, 1);
+	err |= save(dir, "own-alerts-and-time");
+	/* roster, pong, have, close */
+	memset(&m, 0, sizeof m);
+	m.type = TN_LINK_ROSTER;
+	m.record = (tn_view){env, 10};
+	rec_msg(0, &m);
+	memset(&m, 0, sizeof m);
+	m.type = TN_LINK_PONG;
+	m.token = 7;
+	rec_msg(0, &m);
+	m.type = TN_LINK_HAVE;
+	rec_msg(0, &m);
+	m.type = TN_LINK_CLOSE;
+	m.reason = 0;
+	rec_msg(0, &m);
+	err |= save(dir, "misc-then-close");
+	nf_free(&f);
+	return err ? 1 : 0;
+}
+
+int main(int argc, char **argv)
 {
 	if (sodium_init() < 0)
 		return 1;
+	if (argc == 3 && strcmp(argv[1], "--write-corpus") == 0)
+		return write_corpus(argv[2]);
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(config_and_arguments),
 	        cmocka_unit_test_teardown(line_panic_reaches_all_with_receipts, teardown),
