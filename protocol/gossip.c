@@ -65,16 +65,12 @@ static void enqueue(tn_node *n, node_link *l, alert_entry *a)
 
 tn_err tn_node_send_msg(tn_node *n, node_link *l, const tn_link_msg *m, bool prio, tn_time now)
 {
-	static uint8_t dummy;
-	(void)dummy;
-	uint8_t *buf = malloc(TN_LINK_PLAINTEXT_MAX);
-	if (!buf)
-		return TN_ERR_NOMEM;
-	tn_ssize len = tn_link_encode(m, buf, TN_LINK_PLAINTEXT_MAX);
+	/* One scratch buffer per node: the link copies the bytes, and nothing
+	 * below sends again before this returns. */
+	tn_ssize len = tn_link_encode(m, n->scratch, TN_LINK_PLAINTEXT_MAX);
 	tn_err rc = len < 0 ? (tn_err)len
-	                    : tn_link_send(l->link, buf, (size_t)len,
+	                    : tn_link_send(l->link, n->scratch, (size_t)len,
 	                                   prio ? TN_LINK_SEND_PRIORITY : TN_LINK_SEND_NORMAL, now);
-	free(buf);
 	if (rc == TN_ERR_LIMIT || rc == TN_ERR_CLOSED)
 		tn_node_link_drain(n, l, now, n->last_wall);
 	return rc;

@@ -98,7 +98,8 @@ tn_err tn_node_new(tn_node **out, const tn_node_config *cfg)
 	n->peers = calloc(n->npeers_max, sizeof *n->peers);
 	n->evq = calloc(n->evcap, sizeof *n->evq);
 	n->pt_buf = malloc(TN_ALERT_PLAINTEXT_MAX);
-	if (!n->peers || !n->evq || !n->pt_buf)
+	n->scratch = malloc(TN_LINK_PLAINTEXT_MAX);
+	if (!n->peers || !n->evq || !n->pt_buf || !n->scratch)
 		goto fail;
 	if ((rc = tn_node_index_init(n)) || (rc = tn_replay_cache_new(&n->replay, 0)) ||
 	    (rc = tn_alert_limiter_new(&n->rl_push, &cfg->limits, &n->cfg.rand)) ||
@@ -133,6 +134,7 @@ void tn_node_del(tn_node *n)
 	if (n->pt_buf)
 		sodium_memzero(n->pt_buf, TN_ALERT_PLAINTEXT_MAX);
 	free(n->pt_buf);
+	free(n->scratch);
 	free(n->peers);
 	tn_node_index_free(n);
 	tn_ratelimit_del(n->rl_push);

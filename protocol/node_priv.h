@@ -173,6 +173,7 @@ struct tn_node {
 	size_t evcap, evhead, evn;
 	uint8_t *ev_blob; /* blob of the event last handed out */
 	uint8_t *pt_buf;  /* NOTIFY plaintext, wiped at the next call */
+	uint8_t *scratch; /* TN_LINK_PLAINTEXT_MAX: encoding a link message */
 	bool pt_live;
 
 	uint64_t ctr[TN_NODE_C_COUNT];
