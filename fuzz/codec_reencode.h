@@ -75,18 +75,23 @@ static tn_err rt_link(const uint8_t *in, size_t len)
 	tn_iter it;
 	size_t i = 0;
 	tn_view *rs = NULL;
+	uint8_t *hs = NULL;
 	tn_want *ws = NULL;
 	tn_iter_init(&it, &m.list);
 	if (m.type == TN_LINK_RECEIPTS) {
 		rs = calloc(m.count, sizeof *rs);
-		rt_require(rs != NULL);
+		hs = calloc(m.count, sizeof *hs);
+		rt_require(rs != NULL && hs != NULL);
 		tn_view v;
-		while ((rc = tn_link_receipt_next(&it, &v)) == TN_OK) {
+		uint8_t h;
+		while ((rc = tn_link_receipt_next(&it, &v, &h)) == TN_OK) {
 			rt_require(i < m.count);
+			hs[i] = h;
 			rs[i++] = v;
 		}
 		rt_require(rc == TN_ERR_NOTFOUND && i == m.count);
 		m.receipts = rs;
+		m.receipt_hops = hs;
 	} else if (m.type == TN_LINK_WANT) {
 		ws = calloc(m.count, sizeof *ws);
 		rt_require(ws != NULL);
@@ -100,6 +105,7 @@ static tn_err rt_link(const uint8_t *in, size_t len)
 	}
 	RT_CHECK(tn_link_encode, &m, in, len);
 	free(rs);
+	free(hs);
 	free(ws);
 	return TN_OK;
 }

@@ -336,9 +336,36 @@ tn_err tn_receipt_decode(tn_receipt *c, const uint8_t *in, size_t len)
 
 /* ---- digest ------------------------------------------------------------ */
 
-enum { DIGEST_FIELDS = 4 };
+enum { DIGEST_FIELDS = 6 };
 
-/* [author bin32, seq]; authors strictly ascending (bytewise), so a digest
+/* [from, to, from, to, ...]: 1..TN_DIGEST_RANGES_MAX ranges, 1 <= from <=
+ * to, each range starting at least two past the previous one's end (no
+ * overlap, no adjacency: one encoding per set of seqs). */
+static tn_err digest_ranges(tn_mp_rd *r, tn_digest_entry *e)
+{
+	uint32_t n;
+	tn_err rc = tn_mp_read_array(r, &n);
+	if (rc)
+		return rc;
+	if (n == 0 || n % 2)
+		return TN_ERR_DEC_ARRAYLEN;
+	if (n > 2 * TN_DIGEST_RANGES_MAX)
+		return TN_ERR_DEC_TOOBIG;
+	e->nranges = n / 2;
+	for (size_t i = 0; i < e->nranges; i++) {
+		tn_seq_range *g = &e->ranges[i];
+		if ((rc = tn_mp_read_uint(r, UINT64_MAX, &g->from)) ||
+		    (rc = tn_mp_read_uint(r, UINT64_MAX, &g->to)))
+			return rc;
+		if (g->from == 0 || g->to < g->from)
+			return TN_ERR_DEC_RANGE;
+		if (i && (e->ranges[i - 1].to == UINT64_MAX || g->from <= e->ranges[i - 1].to + 1))
+			return TN_ERR_DEC_KEYORDER;
+	}
+	return TN_OK;
+}
+
+/* [author bin32, ranges]; authors strictly ascending (bytewise), so a digest
  * has one encoding and no author twice. */
 static tn_err digest_elem(tn_mp_rd *r, void *out, const void *prev)
 {
@@ -348,7 +375,7 @@ static tn_err digest_elem(tn_mp_rd *r, void *out, const void *prev)
 	memset(e, 0, sizeof *e);
 	if ((rc = tn_mp_read_array_n(r, 2)) ||
 	    (rc = tn_mp_read_bin_fixed(r, e->author, sizeof e->author)) ||
-	    (rc = tn_mp_read_uint(r, UINT64_MAX, &e->seq)))
+	    (rc = digest_ranges(r, e)))
 		return rc;
 	if (p && memcmp(p->author, e->author, sizeof e->author) >= 0)
 		return TN_ERR_DEC_KEYORDER;
@@ -361,13 +388,32 @@ tn_err tn_digest_next(tn_iter *it, tn_digest_entry *e)
 	return tn_codec_iter_next(it, digest_elem, e);
 }
 
+static bool ranges_valid(const tn_digest_entry *e)
+{
+	if (e->nranges == 0 || e->nranges > TN_DIGEST_RANGES_MAX)
+		return false;
+	for (size_t i = 0; i < e->nranges; i++) {
+		const tn_seq_range *g = &e->ranges[i];
+		if (g->from == 0 || g->to < g->from)
+			return false;
+		if (i && (e->ranges[i - 1].to == UINT64_MAX || g->from <= e->ranges[i - 1].to + 1))
+			return false;
+	}
+	return true;
+}
+
 static bool digest_valid(const tn_digest *d)
 {
 	if (d->count > TN_ROSTER_MAX || (d->count && !d->entries))
 		return false;
-	for (size_t i = 1; i < d->count; i++)
-		if (memcmp(d->entries[i - 1].author, d->entries[i].author, TN_PUBKEY) >= 0)
+	if (d->parts == 0 || d->parts > TN_DIGEST_PARTS_MAX || d->part >= d->parts)
+		return false;
+	for (size_t i = 0; i < d->count; i++) {
+		if (!ranges_valid(&d->entries[i]))
 			return false;
+		if (i && memcmp(d->entries[i - 1].author, d->entries[i].author, TN_PUBKEY) >= 0)
+			return false;
+	}
 	return true;
 }
 
@@ -378,11 +424,18 @@ static void digest_put(tn_mp_wr *w, const void *obj)
 	tn_mp_put_uint(w, TN_RECORD_VERSION);
 	tn_mp_put_bin(w, d->network_id, sizeof d->network_id);
 	tn_mp_put_bin(w, d->roster_digest, sizeof d->roster_digest);
+	tn_mp_put_uint(w, d->part);
+	tn_mp_put_uint(w, d->parts);
 	tn_mp_put_array(w, d->count);
 	for (size_t i = 0; i < d->count; i++) {
+		const tn_digest_entry *e = &d->entries[i];
 		tn_mp_put_array(w, 2);
-		tn_mp_put_bin(w, d->entries[i].author, TN_PUBKEY);
-		tn_mp_put_uint(w, d->entries[i].seq);
+		tn_mp_put_bin(w, e->author, TN_PUBKEY);
+		tn_mp_put_array(w, 2 * e->nranges);
+		for (size_t j = 0; j < e->nranges; j++) {
+			tn_mp_put_uint(w, e->ranges[j].from);
+			tn_mp_put_uint(w, e->ranges[j].to);
+		}
 	}
 }
 
@@ -395,11 +448,19 @@ tn_ssize tn_digest_encode(const tn_digest *d, uint8_t *out, size_t cap)
 
 static tn_err digest_fields(tn_mp_rd *r, tn_digest *d)
 {
+	uint64_t part, parts;
 	tn_err rc;
 	if ((rc = tn_codec_open(r, DIGEST_FIELDS)) ||
 	    (rc = tn_mp_read_bin_fixed(r, d->network_id, sizeof d->network_id)) ||
 	    (rc = tn_mp_read_bin_fixed(r, d->roster_digest, sizeof d->roster_digest)) ||
-	    (rc = tn_codec_list(r, 0, TN_ROSTER_MAX, digest_elem, sizeof(tn_digest_entry),
+	    (rc = tn_mp_read_uint(r, TN_DIGEST_PARTS_MAX - 1, &part)) ||
+	    (rc = tn_mp_read_uint(r, TN_DIGEST_PARTS_MAX, &parts)))
+		return rc;
+	if (parts == 0 || part >= parts)
+		return TN_ERR_DEC_RANGE;
+	d->part = (uint16_t)part;
+	d->parts = (uint16_t)parts;
+	if ((rc = tn_codec_list(r, 0, TN_ROSTER_MAX, digest_elem, sizeof(tn_digest_entry),
 	                        &d->list)))
 		return rc;
 	d->count = d->list.count;

@@ -32,6 +32,7 @@ typedef union elem_buf {
 	tn_rekey_entry rekey;
 	tn_want want;
 	tn_view view;
+	tn_link_receipt receipt;
 } elem_buf;
 
 tn_err tn_codec_list(tn_mp_rd *r, size_t min, size_t max, tn_elem_fn elem, size_t elem_size,

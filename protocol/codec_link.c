@@ -76,17 +76,34 @@ static tn_err want_elem(tn_mp_rd *r, void *out, const void *prev)
 	return TN_OK;
 }
 
+/* [hops u8 (<= TN_RECEIPT_HOPS_MAX), receipt bin]. */
 static tn_err receipt_elem(tn_mp_rd *r, void *out, const void *prev)
 {
-	tn_view *v = out;
+	tn_link_receipt *c = out;
+	uint64_t hops;
+	tn_err rc;
 	(void)prev;
-	return tn_mp_read_bin(r, 1, TN_RECEIPT_MAX, &v->p, &v->len);
+	memset(c, 0, sizeof *c);
+	if ((rc = tn_mp_read_array_n(r, 2)) ||
+	    (rc = tn_mp_read_uint(r, TN_RECEIPT_HOPS_MAX, &hops)))
+		return rc;
+	c->hops = (uint8_t)hops;
+	return tn_mp_read_bin(r, 1, TN_RECEIPT_MAX, &c->v.p, &c->v.len);
 }
 
-tn_err tn_link_receipt_next(tn_iter *it, tn_view *receipt)
+tn_err tn_link_receipt_next(tn_iter *it, tn_view *receipt, uint8_t *hops)
 {
+	tn_link_receipt c;
 	memset(receipt, 0, sizeof *receipt);
-	return tn_codec_iter_next(it, receipt_elem, receipt);
+	if (hops)
+		*hops = 0;
+	tn_err rc = tn_codec_iter_next(it, receipt_elem, &c);
+	if (rc == TN_OK) {
+		*receipt = c.v;
+		if (hops)
+			*hops = c.hops;
+	}
+	return rc;
 }
 
 tn_err tn_link_want_next(tn_iter *it, tn_want *w)
@@ -122,7 +139,8 @@ static bool link_valid(const tn_link_msg *m)
 			return false;
 		for (size_t i = 0; i < m->count; i++)
 			if (m->receipts[i].len == 0 || m->receipts[i].len > TN_RECEIPT_MAX ||
-			    !m->receipts[i].p)
+			    !m->receipts[i].p ||
+			    (m->receipt_hops && m->receipt_hops[i] > TN_RECEIPT_HOPS_MAX))
 				return false;
 		return true;
 	case TN_LINK_WANT:
@@ -151,8 +169,11 @@ static void put_link(tn_mp_wr *w, const void *obj)
 	case TN_LINK_ROSTER: tn_mp_put_bin(w, m->record.p, m->record.len); break;
 	case TN_LINK_RECEIPTS:
 		tn_mp_put_array(w, m->count);
-		for (size_t i = 0; i < m->count; i++)
+		for (size_t i = 0; i < m->count; i++) {
+			tn_mp_put_array(w, 2);
+			tn_mp_put_uint(w, m->receipt_hops ? m->receipt_hops[i] : 0);
 			tn_mp_put_bin(w, m->receipts[i].p, m->receipts[i].len);
+		}
 		break;
 	case TN_LINK_WANT:
 		tn_mp_put_array(w, m->count);
@@ -193,7 +214,7 @@ static tn_err link_body(tn_mp_rd *r, tn_link_msg *m)
 	case TN_LINK_ROSTER:
 		return tn_mp_read_bin(r, 1, record_max(m->type), &m->record.p, &m->record.len);
 	case TN_LINK_RECEIPTS:
-		if ((rc = tn_codec_list(r, 1, TN_RECEIPTS_PER_MSG, receipt_elem, sizeof(tn_view),
+		if ((rc = tn_codec_list(r, 1, TN_RECEIPTS_PER_MSG, receipt_elem, sizeof(tn_link_receipt),
 		                        &m->list)))
 			return rc;
 		m->count = m->list.count;

@@ -5,6 +5,12 @@
 #include "tocsin/mp.h"
 #include "tocsin/codec.h"
 
+/* One element of a RECEIPTS message (codec_link.c). */
+typedef struct tn_link_receipt {
+	tn_view v;
+	uint8_t hops;
+} tn_link_receipt;
+
 /* Open a record: an array whose first element is the version. Errors:
  * DEC_TYPE (not an array), DEC_ARRAYLEN (empty, or not n elements once the
  * version is known), DEC_VERSION (not TN_RECORD_VERSION). The version is

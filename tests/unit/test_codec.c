@@ -98,10 +98,20 @@ static tn_digest sample_digest(void)
 	memset(&d, 0, sizeof d);
 	fill(d.network_id, sizeof d.network_id, 20);
 	fill(d.roster_digest, sizeof d.roster_digest, 21);
+	d.part = 1;
+	d.parts = 2;
 	for (size_t i = 0; i < 3; i++) {
+		memset(&dig_entries[i], 0, sizeof dig_entries[i]);
 		memset(dig_entries[i].author, (int)(0x10 * (i + 1)), TN_PUBKEY);
-		dig_entries[i].seq = i * 1000;
+		/* i ranges: {1..1000}, {1..1, 3..70000}, {5..5, 7..9, 300..2^64-1} */
+		dig_entries[i].nranges = i + 1;
 	}
+	dig_entries[0].ranges[0] = (tn_seq_range){1, 1000};
+	dig_entries[1].ranges[0] = (tn_seq_range){1, 1};
+	dig_entries[1].ranges[1] = (tn_seq_range){3, 70000};
+	dig_entries[2].ranges[0] = (tn_seq_range){5, 5};
+	dig_entries[2].ranges[1] = (tn_seq_range){7, 9};
+	dig_entries[2].ranges[2] = (tn_seq_range){300, UINT64_MAX};
 	d.entries = dig_entries;
 	d.count = 3;
 	return d;
@@ -180,6 +190,7 @@ static tn_roster_rec sample_roster(uint8_t type)
 }
 
 static tn_view receipt_views[2];
+static const uint8_t receipt_hops[2] = {0, TN_RECEIPT_HOPS_MAX};
 static tn_want wants[2];
 static uint8_t inner[BUF];
 
@@ -228,6 +239,7 @@ static tn_link_msg sample_link(uint8_t type)
 		receipt_views[1].p = inner + n;
 		receipt_views[1].len = (size_t)n2;
 		m.receipts = receipt_views;
+		m.receipt_hops = receipt_hops;
 		m.count = 2;
 		break;
 	}
@@ -759,7 +771,7 @@ static void rejects_bad_fixed_length(void **state)
 	assert_int_equal(mutate(find("hs1"), P(2), v_bin(64)), TN_ERR_DEC_BADLEN);
 	assert_int_equal(mutate(find("link-have"), P(1), v_bin(0)), TN_ERR_DEC_BADLEN);
 	assert_int_equal(mutate(find("receipt"), P(5), v_bin(65)), TN_ERR_DEC_BADLEN);
-	assert_int_equal(mutate(find("digest"), P(3, 1, 0), v_bin(20)), TN_ERR_DEC_BADLEN);
+	assert_int_equal(mutate(find("digest"), P(5, 1, 0), v_bin(20)), TN_ERR_DEC_BADLEN);
 	/* Sealed secrets one byte short. */
 	assert_int_equal(mutate(find("roster-rekey"), P(8, 3, 0, 1), v_bin(TN_SEALED_SECRETS - 1)),
 	                 TN_ERR_DEC_BADLEN);
@@ -841,8 +853,11 @@ static void rejects_too_big(void **state)
 	assert_int_equal(mutate(find("link-alert"), P(1), v_bin(TN_ALERT_ENVELOPE_MAX + 1)),
 	                 TN_ERR_DEC_TOOBIG);
 	/* A receipt in a RECEIPTS batch larger than any receipt. */
-	assert_int_equal(mutate(find("link-receipts"), P(1, 0), v_bin(TN_RECEIPT_MAX + 1)),
+	assert_int_equal(mutate(find("link-receipts"), P(1, 0, 1), v_bin(TN_RECEIPT_MAX + 1)),
 	                 TN_ERR_DEC_TOOBIG);
+	/* A hop count above TN_RECEIPT_HOPS_MAX. */
+	assert_int_equal(mutate(find("link-receipts"), P(1, 1, 0), v_uint(TN_RECEIPT_HOPS_MAX + 1)),
+	                 TN_ERR_DEC_RANGE);
 }
 
 static void rejects_too_many_receipts(void **state)
@@ -857,6 +872,8 @@ static void rejects_too_many_receipts(void **state)
 	in[n++] = 0x01;
 	in[n++] = 0x01; /* 257 */
 	for (int i = 0; i < TN_RECEIPTS_PER_MSG + 1; i++) {
+		in[n++] = 0x92; /* [hops, receipt] */
+		in[n++] = 0;
 		in[n++] = 0xc4;
 		in[n++] = 1;
 		in[n++] = 0;
@@ -864,7 +881,65 @@ static void rejects_too_many_receipts(void **state)
 	assert_int_equal(rt_link(in, n), TN_ERR_DEC_TOOBIG);
 	/* 256 is fine. */
 	in[4] = 0x00;
-	assert_int_equal(rt_link(in, n - 3), TN_OK);
+	assert_int_equal(rt_link(in, n - 5), TN_OK);
+}
+
+/* Digest ranges (docs/wire.md §8): even count of 2..2*TN_DIGEST_RANGES_MAX
+ * seqs, 1 <= from <= to, ranges strictly ascending and never adjacent;
+ * part < parts <= TN_DIGEST_PARTS_MAX. */
+static void digest_ranges_and_parts(void **state)
+{
+	(void)state;
+	const sample *d = find("digest");
+	/* author 0x10: [1, 1000] */
+	assert_int_equal(mutate(d, P(5, 0, 1), RAW(0x90)), TN_ERR_DEC_ARRAYLEN);
+	assert_int_equal(mutate(d, P(5, 0, 1), RAW(0x91, 0x01)), TN_ERR_DEC_ARRAYLEN);
+	assert_int_equal(mutate(d, P(5, 0, 1, 0), v_uint(0)), TN_ERR_DEC_RANGE);
+	assert_int_equal(mutate(d, P(5, 0, 1, 0), v_uint(1001)), TN_ERR_DEC_RANGE);
+	/* author 0x20: [1, 1, 3, 70000]; 2 would make them adjacent, 1 overlap. */
+	assert_int_equal(mutate(d, P(5, 1, 1, 2), v_uint(2)), TN_ERR_DEC_KEYORDER);
+	assert_int_equal(mutate(d, P(5, 1, 1, 2), v_uint(1)), TN_ERR_DEC_KEYORDER);
+	assert_int_equal(mutate(d, P(5, 1, 1, 2), v_uint(4)), TN_OK);
+	/* author 0x30 ends at 2^64-1: nothing may follow. */
+	assert_int_equal(mutate(d, P(5, 2, 1), RAW(0x96, 0x05, 0x05, 0x07, 0x09, 0x0b, 0x0c)),
+	                 TN_OK);
+	/* parts */
+	assert_int_equal(mutate(d, P(4), v_uint(0)), TN_ERR_DEC_RANGE);
+	assert_int_equal(mutate(d, P(4), v_uint(1)), TN_ERR_DEC_RANGE); /* part 1 of 1 */
+	assert_int_equal(mutate(d, P(4), v_uint(TN_DIGEST_PARTS_MAX + 1)), TN_ERR_DEC_RANGE);
+	assert_int_equal(mutate(d, P(3), v_uint(TN_DIGEST_PARTS_MAX)), TN_ERR_DEC_RANGE);
+	/* Too many ranges: 17 pairs. */
+	uint8_t many[2 + 2 * 17 * 3];
+	size_t n = 0;
+	many[n++] = 0xdc;
+	many[n++] = 0;
+	many[n++] = 34;
+	for (uint8_t i = 0; i < 17; i++) {
+		many[n++] = (uint8_t)(1 + 3 * i);
+		many[n++] = (uint8_t)(1 + 3 * i);
+	}
+	assert_int_equal(mutate(d, P(5, 0, 1), v_raw(many, n)), TN_ERR_DEC_TOOBIG);
+	/* The encoder refuses what the decoder would. */
+	tn_digest dg = sample_digest();
+	tn_digest_entry e[3];
+	memcpy(e, dig_entries, sizeof e);
+	dg.entries = e;
+	e[1].ranges[1].from = 2;
+	assert_int_equal(tn_digest_encode(&dg, buf, BUF), TN_ERR_INVAL);
+	memcpy(e, dig_entries, sizeof e);
+	e[0].nranges = 0;
+	assert_int_equal(tn_digest_encode(&dg, buf, BUF), TN_ERR_INVAL);
+	memcpy(e, dig_entries, sizeof e);
+	e[0].nranges = TN_DIGEST_RANGES_MAX + 1;
+	assert_int_equal(tn_digest_encode(&dg, buf, BUF), TN_ERR_INVAL);
+	memcpy(e, dig_entries, sizeof e);
+	dg.part = 2;
+	assert_int_equal(tn_digest_encode(&dg, buf, BUF), TN_ERR_INVAL);
+	dg.part = 0;
+	dg.parts = 0;
+	assert_int_equal(tn_digest_encode(&dg, buf, BUF), TN_ERR_INVAL);
+	dg.parts = 1;
+	assert_true(tn_digest_encode(&dg, buf, BUF) > 0);
 }
 
 static void rejects_bad_utf8(void **state)
@@ -907,15 +982,19 @@ static void rejects_keys_out_of_order(void **state)
 	/* Build by hand: the encoder would refuse. */
 	tn_mp_wr w;
 	tn_mp_wr_init(&w, buf, BUF);
-	tn_mp_put_array(&w, 4);
+	tn_mp_put_array(&w, 6);
 	tn_mp_put_uint(&w, 1);
 	tn_mp_put_bin(&w, d.network_id, 16);
 	tn_mp_put_bin(&w, d.roster_digest, 32);
+	tn_mp_put_uint(&w, 0);
+	tn_mp_put_uint(&w, 1);
 	tn_mp_put_array(&w, 3);
 	for (int i = 0; i < 3; i++) {
 		tn_mp_put_array(&w, 2);
 		tn_mp_put_bin(&w, e[i].author, 32);
-		tn_mp_put_uint(&w, e[i].seq);
+		tn_mp_put_array(&w, 2);
+		tn_mp_put_uint(&w, 1);
+		tn_mp_put_uint(&w, 2);
 	}
 	tn_ssize n = tn_mp_wr_end(&w);
 	assert_true(n > 0);
@@ -1181,7 +1260,11 @@ static void iterators_return_every_element(void **state)
 	for (size_t i = 0; i < 3; i++) {
 		assert_int_equal(tn_digest_next(&it, &e), TN_OK);
 		assert_memory_equal(e.author, dig_entries[i].author, TN_PUBKEY);
-		assert_int_equal(e.seq, dig_entries[i].seq);
+		assert_int_equal(e.nranges, dig_entries[i].nranges);
+		for (size_t j = 0; j < e.nranges; j++) {
+			assert_true(e.ranges[j].from == dig_entries[i].ranges[j].from);
+			assert_true(e.ranges[j].to == dig_entries[i].ranges[j].to);
+		}
 	}
 	assert_int_equal(tn_digest_next(&it, &e), TN_ERR_NOTFOUND);
 	assert_int_equal(tn_digest_next(&it, &e), TN_ERR_NOTFOUND);
@@ -1214,11 +1297,13 @@ static void iterators_return_every_element(void **state)
 	assert_int_equal(tn_link_decode(&md, buf, (size_t)n), TN_OK);
 	tn_iter_init(&it, &md.list);
 	for (size_t i = 0; i < 2; i++) {
-		assert_int_equal(tn_link_receipt_next(&it, &v), TN_OK);
+		uint8_t hops = 99;
+		assert_int_equal(tn_link_receipt_next(&it, &v, &hops), TN_OK);
+		assert_int_equal(hops, receipt_hops[i]);
 		tn_receipt c;
 		assert_int_equal(tn_receipt_decode(&c, v.p, v.len), TN_OK);
 	}
-	assert_int_equal(tn_link_receipt_next(&it, &v), TN_ERR_NOTFOUND);
+	assert_int_equal(tn_link_receipt_next(&it, &v, NULL), TN_ERR_NOTFOUND);
 }
 
 /* ---- size bounds the limits header promises ----------------------------- */
@@ -1564,6 +1649,7 @@ int main(int argc, char **argv)
 	        cmocka_unit_test(rejects_out_of_range),
 	        cmocka_unit_test(rejects_too_big),
 	        cmocka_unit_test(rejects_too_many_receipts),
+	        cmocka_unit_test(digest_ranges_and_parts),
 	        cmocka_unit_test(rejects_bad_utf8),
 	        cmocka_unit_test(rejects_keys_out_of_order),
 	        cmocka_unit_test(rejects_unknown_key),

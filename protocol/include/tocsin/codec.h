@@ -90,7 +90,7 @@ enum tn_link_type {
 	TN_LINK_PONG = 1,     /* [1, token u64] */
 	TN_LINK_CLOSE = 2,    /* [2, reason u8] */
 	TN_LINK_ALERT = 3,    /* [3, envelope bin] */
-	TN_LINK_RECEIPTS = 4, /* [4, [receipt bin, ...] (1..TN_RECEIPTS_PER_MSG)] */
+	TN_LINK_RECEIPTS = 4, /* [4, [[hops u8, receipt bin], ...] (1..TN_RECEIPTS_PER_MSG)] */
 	TN_LINK_DIGEST = 5,   /* [5, digest bin] */
 	TN_LINK_WANT = 6,     /* [6, [[author, from_seq, to_seq], ...] (1..TN_WANT_PER_MSG)] */
 	TN_LINK_ROSTER = 7,   /* [7, roster record bin] */
@@ -126,6 +126,8 @@ typedef struct tn_link_msg {
 	                                  (<= TN_DIGEST_MAX), ROSTER (<= TN_ROSTER_RECORD_MAX) */
 	uint8_t alert_id[TN_ALERT_ID]; /* HAVE */
 	const tn_view *receipts;       /* RECEIPTS, encode (each <= TN_RECEIPT_MAX) */
+	const uint8_t *receipt_hops;   /* RECEIPTS, encode: hop count of each receipt
+	                                  (<= TN_RECEIPT_HOPS_MAX), NULL for all 0 */
 	const tn_want *wants;          /* WANT, encode */
 	size_t count;                  /* RECEIPTS, WANT: elements (encode and decode) */
 	tn_list list;                  /* RECEIPTS, WANT: decoded elements */
@@ -136,7 +138,10 @@ typedef struct tn_link_msg {
  * TN_ERR_DEC_RECTYPE. */
 TN_NODISCARD tn_ssize tn_link_encode(const tn_link_msg *m, uint8_t *out, size_t cap);
 TN_NODISCARD tn_err tn_link_decode(tn_link_msg *m, const uint8_t *in, size_t len);
-TN_NODISCARD tn_err tn_link_receipt_next(tn_iter *it, tn_view *receipt);
+/* The next receipt of a decoded RECEIPTS message and its hop count: how
+ * many links it has crossed (0 from its signer), outside the signature so
+ * relays can bound fallback flooding (docs/node.md). hops may be NULL. */
+TN_NODISCARD tn_err tn_link_receipt_next(tn_iter *it, tn_view *receipt, uint8_t *hops);
 TN_NODISCARD tn_err tn_link_want_next(tn_iter *it, tn_want *w);
 
 /* ---- Alert envelope (DESIGN §6) ---------------------------------------- */
@@ -243,19 +248,39 @@ TN_NODISCARD tn_ssize tn_receipt_encode(const tn_receipt *r, uint8_t *out, size_
 TN_NODISCARD tn_ssize tn_receipt_encode_signed(const tn_receipt *r, uint8_t *out, size_t cap);
 TN_NODISCARD tn_err tn_receipt_decode(tn_receipt *r, const uint8_t *in, size_t len);
 
-/* ---- Anti-entropy digest (DESIGN §7) ----------------------------------- */
+/* ---- Anti-entropy digest (DESIGN §7, docs/wire.md §8) -------------------
+ *
+ * One part of a digest round: for each author with unexpired alerts, the
+ * seq ranges held. Ranges, not the highest contiguous seq, so a seq that was
+ * committed but never sealed (a crash between the two) leaves a gap that
+ * costs nothing: neither side asks for what neither holds. A round that
+ * does not fit one link message is split in parts, each a valid digest on
+ * its own (part < parts <= TN_DIGEST_PARTS_MAX). */
 
+typedef struct tn_seq_range {
+	uint64_t from; /* >= 1 */
+	uint64_t to;   /* >= from */
+} tn_seq_range;
+
+/* Ranges strictly ascending and separated by at least one missing seq
+ * (adjacent ranges must be merged: one encoding per set), 1..
+ * TN_DIGEST_RANGES_MAX of them. A node holding more ranges for one author
+ * merges the closest ones, claiming a few seqs it lacks: the peer then asks
+ * for them and gets nothing, which is harmless (docs/node.md). */
 typedef struct tn_digest_entry {
 	uint8_t author[TN_PUBKEY];
-	uint64_t seq; /* highest contiguous seq held from this author */
+	size_t nranges;
+	tn_seq_range ranges[TN_DIGEST_RANGES_MAX];
 } tn_digest_entry;
 
 /* Entries strictly ascending by author (bytewise), at most TN_ROSTER_MAX,
  * whole encoding at most TN_DIGEST_MAX bytes (and, to travel, it must fit a
- * link message: see docs/wire.md). */
+ * link message: a node fills parts up to TN_DIGEST_PART_TARGET). */
 typedef struct tn_digest {
 	uint8_t network_id[TN_NETWORK_ID];
 	uint8_t roster_digest[TN_HASH];
+	uint16_t part;                  /* 0..parts-1 */
+	uint16_t parts;                 /* 1..TN_DIGEST_PARTS_MAX */
 	const tn_digest_entry *entries; /* encode */
 	size_t count;                   /* encode and decode */
 	tn_list list;                   /* decode */

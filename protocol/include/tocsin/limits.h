@@ -23,7 +23,12 @@ enum {
 	TN_ROSTER_MAX = 10000,         /* members in one network */
 	TN_ENDPOINTS_MAX = 8,          /* addresses in one endpoint record */
 	TN_ENDPOINT_STR_MAX = 300,     /* "tcp:host:port" or a future "onion:..." */
-	TN_DIGEST_MAX = 65536,         /* anti-entropy digest, bytes */
+	TN_DIGEST_MAX = 65536,         /* anti-entropy digest part, bytes */
+	TN_DIGEST_RANGES_MAX = 16,     /* held seq ranges per author in a digest */
+	TN_DIGEST_PARTS_MAX = 64,      /* parts of one digest round (docs/wire.md §8) */
+	/* A node fills a digest part up to this many bytes, so that it travels
+	 * in one link message (TN_LINK_PLAINTEXT_MAX) with room to spare. */
+	TN_DIGEST_PART_TARGET = 60000,
 	TN_REKEY_SEALED_MAX = TN_ROSTER_MAX, /* sealed secrets in one rekey record */
 	TN_MP_DEPTH_MAX = 8,           /* msgpack nesting depth of any record */
 
@@ -39,6 +44,7 @@ enum {
 	TN_SEALED_SECRETS = 48 + TN_EPOCH_SECRETS, /* crypto_box_SEALBYTES + secrets */
 	TN_REVOKE_REASON_MAX = 200,    /* bytes of UTF-8 */
 	TN_RECEIPTS_PER_MSG = 256,     /* receipts batched in one link message */
+	TN_RECEIPT_HOPS_MAX = 16,      /* hop count carried beside a receipt (not signed) */
 	TN_WANT_PER_MSG = 512,         /* ranges asked for in one WANT (<= 27 KiB) */
 	/* Rekey entries in one rekey record. An entry encodes to at most 149
 	 * bytes, so a full part is <= 59 818 bytes as a record and <= 59 823 as

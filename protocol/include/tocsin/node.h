@@ -1,0 +1,389 @@
+/* Tocsin protocol library: one member's protocol state, sans I/O
+ * (DESIGN §2, §4, §6, §7; docs/node.md is the contract and the reasons).
+ *
+ * A tn_node owns the links (tn_link), the alert index, the gossip state
+ * (push, anti-entropy digests, wants) and the receipts. It never reads a
+ * clock, a socket, a file or the random device. The caller (the daemon, or
+ * tests/sim) feeds it bytes, time and commands and carries out what it
+ * asks:
+ *
+ *     tn_node_new(&node, &cfg);
+ *     replay the store: tn_node_load_alert(...), tn_node_load_receipt(...)
+ *     loop:
+ *       bytes in:   tn_node_link_recv(node, link_id, p, n, now, wall_ms)
+ *       bytes out:  while ((n = tn_node_poll_write(node, &id, buf, cap, now)) > 0)
+ *                       write(id, buf, n);
+ *       events:     while (tn_node_poll_event(node, &ev)) handle(&ev);
+ *       timer:      at tn_node_next_deadline(node): tn_node_tick(node, now, wall_ms)
+ *
+ * Two clocks come in: `now` (tn_time, monotonic ns) for every timer, and
+ * `wall_ms` (ms since the Unix epoch) where formats need wall time (alert
+ * windows and expiry, receipts, handshake timestamps). A sleep/wake or a
+ * clock jump is reported with tn_node_wake.
+ *
+ * Pointers handed out in events are valid until the next call on the node.
+ * Nothing calls back into the caller except the membership ops, the
+ * tn_rand and the log sink from the config. Not thread-safe. */
+#ifndef TOCSIN_NODE_H
+#define TOCSIN_NODE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tocsin/alert.h"
+#include "tocsin/codec.h"
+#include "tocsin/err.h"
+#include "tocsin/identity.h"
+#include "tocsin/limits.h"
+#include "tocsin/link.h"
+#include "tocsin/noise.h"
+#include "tocsin/types.h"
+
+enum {
+	/* Links (any state) one node holds at once: degree + max_inbound +
+	 * dials in progress must fit. Also the width of the per-alert link
+	 * bitmaps. */
+	TN_NODE_LINKS_MAX = 64,
+	TN_NODE_DEGREE_DEFAULT = 5,
+	TN_NODE_MAX_INBOUND_DEFAULT = 12,
+	TN_NODE_PASSIVE_DEFAULT = 30,
+	TN_NODE_ALERTS_DEFAULT = 4096,
+	TN_NODE_ALERTS_MAX = 1 << 20,
+	TN_NODE_RECEIPT_HOPS_DEFAULT = 6,
+};
+
+#define TN_NODE_ANTI_ENTROPY_DEFAULT  (4 * TN_MIN)
+#define TN_NODE_RECEIPT_DELAY_DEFAULT (20 * TN_MSEC)
+#define TN_NODE_BACKOFF_MIN_DEFAULT   (1 * TN_SEC)
+#define TN_NODE_BACKOFF_MAX_DEFAULT   (5 * TN_MIN)
+
+/* ---- Membership: the node's view of the roster --------------------------
+ *
+ * Until the roster module (docs/roster.md) lands, membership comes through
+ * these ops; tocsin/static_membership.h is a fixed in-memory one for tests
+ * and the simulator. Answers must reflect the current roster state; the
+ * node asks again whenever it needs to (it caches nothing but the pieces
+ * it copies into a link's configuration). */
+
+typedef struct tn_node_member {
+	tn_pubkey identity;
+	tn_linkpub link_pk;
+	tn_view name; /* display name (UTF-8), may be empty */
+	size_t nendpoints;
+	tn_view endpoints[TN_ENDPOINTS_MAX]; /* "tcp:host:port", later "onion:..." */
+} tn_node_member;
+
+typedef struct tn_node_membership_ops {
+	/* Role of an identity (reuses the alert module's enum). Required. */
+	tn_alert_author (*role)(void *ud, const tn_pubkey *identity);
+	/* The identity certified for a link static key, if any. Required. */
+	bool (*by_link)(void *ud, const tn_linkpub *link_pk, tn_pubkey *identity);
+	/* Current epoch number (the one new alerts are sealed under). */
+	uint32_t (*epoch)(void *ud);
+	/* Group key of an epoch, or NULL when this device has none. Valid
+	 * until the next membership call. */
+	const tn_seckey *(*group_key)(void *ud, uint32_t epoch);
+	/* Link PSK: previous == false for the current epoch's; true for the
+	 * previous epoch's, only while the grace window lasts (false after). */
+	bool (*link_psk)(void *ud, bool previous, tn_noise_psk *out);
+	/* Active members (revoked ones excluded), this device included, and
+	 * the i-th of them (0 <= i < count; any stable order). Views in *out
+	 * are valid until the next membership call. */
+	size_t (*count)(void *ud);
+	bool (*member)(void *ud, size_t i, tn_node_member *out);
+	/* Roster digest for anti-entropy (optional: zeros when NULL). */
+	void (*roster_digest)(void *ud, uint8_t out[TN_HASH]);
+} tn_node_membership_ops;
+
+/* ---- Configuration ------------------------------------------------------ */
+
+typedef struct tn_node_config {
+	const tn_identity *identity; /* required; not owned, must outlive the node */
+	uint8_t network_id[TN_NETWORK_ID];
+	tn_node_membership_ops membership; /* required (see above) */
+	void *membership_ud;
+	tn_rand rand;  /* required */
+	tn_log_fn log; /* optional */
+	void *log_ud;
+	size_t degree;          /* outbound links to keep (default 5) */
+	size_t max_inbound;     /* inbound links accepted (default 12) */
+	size_t passive_max;     /* candidates remembered for repair (default 30) */
+	size_t alerts_max;      /* alerts held at once (default 4096) */
+	tn_time keepalive;      /* link keepalive (0: TN_KEEPALIVE_DEFAULT) */
+	tn_time anti_entropy;   /* mean digest interval, jittered +-25% (default 4 min) */
+	tn_time receipt_delay;  /* receipt batch flush delay (default 20 ms) */
+	tn_time backoff_min;    /* reconnect backoff (default 1 s) ... */
+	tn_time backoff_max;    /* ... doubling up to (default 5 min) */
+	uint8_t receipt_hops;   /* fallback flooding hop limit (default 6, <= 16) */
+	tn_alert_limits limits; /* per-author budgets (docs/node.md: rate limits) */
+} tn_node_config;
+
+/* Zero *cfg and set every default (identity, membership and rand are left
+ * for the caller). */
+void tn_node_config_default(tn_node_config *cfg);
+
+/* ---- Lifetime ----------------------------------------------------------- */
+
+typedef struct tn_node tn_node; /* opaque */
+
+/* Create a node from *cfg (copied). Allocates the index (alerts_max
+ * entries, about 250 bytes each plus the envelope bytes of what is held),
+ * two rate-limit tables, the replay cache and small per-link state.
+ * Returns TN_OK, TN_ERR_INVAL (NULL or missing required field, degree 0 or
+ * degree + max_inbound >= TN_NODE_LINKS_MAX, alerts_max out of 1..
+ * TN_NODE_ALERTS_MAX, receipt_hops > TN_RECEIPT_HOPS_MAX), TN_ERR_NOMEM.
+ * On error *out is NULL. */
+TN_NODISCARD tn_err tn_node_new(tn_node **out, const tn_node_config *cfg);
+
+/* Close nothing (the caller owns the sockets), wipe and free everything.
+ * NULL is fine. */
+void tn_node_del(tn_node *node);
+
+/* ---- Start-up replay ------------------------------------------------------ */
+
+typedef enum tn_node_load_flags {
+	TN_NODE_LOAD_NOTIFIED = 1,  /* already shown: no NOTIFY */
+	TN_NODE_LOAD_RECEIPTED = 2, /* our receipt already sent: none again */
+} tn_node_load_flags;
+
+/* Put an alert the store holds back into the index, as accepted and
+ * stored (no checks but a strict decode and the network id: it passed
+ * them before it was stored). Not NOTIFIED: a NOTIFY is queued. Not
+ * RECEIPTED (and not our own): a receipt is sent on the next link up
+ * (reverse path unknown after a restart: hop-limited fallback), then a
+ * RECEIPTED event. Own alerts (author = our identity) are recognised.
+ * Returns TN_OK, TN_ERR_STALE (expired at wall_ms: delete it from the
+ * store), TN_ERR_EXISTS (already held), TN_ERR_PROTO (not a strict
+ * envelope of this network), TN_ERR_LIMIT (index full), TN_ERR_NOMEM. */
+TN_NODISCARD tn_err tn_node_load_alert(tn_node *node, const uint8_t *env, size_t len,
+                                       unsigned flags, tn_time now, uint64_t wall_ms);
+
+/* A receipt the store holds for one of our own alerts (RECEIPT events
+ * the daemon recorded), so delivered k / N survives a restart.
+ * Returns TN_OK, TN_ERR_NOTFOUND (no such own alert held), TN_ERR_EXISTS
+ * (already counted), TN_ERR_NOMEM. */
+TN_NODISCARD tn_err tn_node_load_receipt(tn_node *node, const uint8_t alert_id[TN_ALERT_ID],
+                                         const tn_pubkey *receiver);
+
+/* ---- Links ----------------------------------------------------------------- */
+
+/* A TCP connection is up: the daemon accepted one (TN_NOISE_RESPONDER,
+ * member NULL) or connected one the node asked for with a DIAL event
+ * (TN_NOISE_INITIATOR, member = the DIAL's member). The node creates the
+ * tn_link and starts its handshake; *link_id names it from now on (never
+ * 0, never reused).
+ * Returns TN_OK, TN_ERR_INVAL (bad role, initiator without member),
+ * TN_ERR_NOTFOUND (initiator: member unknown, revoked or without link
+ * key), TN_ERR_STATE (no link PSK), TN_ERR_LIMIT (TN_NODE_LINKS_MAX links
+ * held: close the socket, after a random delay for a responder),
+ * TN_ERR_NOMEM. */
+TN_NODISCARD tn_err tn_node_link_open(tn_node *node, tn_noise_role role, const tn_pubkey *member,
+                                      tn_time now, uint64_t wall_ms, uint64_t *link_id);
+
+/* TCP bytes arrived on a link. Consumes them all (a link past CLOSE
+ * ignores them). Returns TN_OK, TN_ERR_NOTFOUND (no such link: drop the
+ * bytes), TN_ERR_INVAL, or TN_ERR_NOMEM / TN_ERR_INTERNAL (fatal). */
+TN_NODISCARD tn_err tn_node_link_recv(tn_node *node, uint64_t link_id, const uint8_t *in,
+                                      size_t len, tn_time now, uint64_t wall_ms);
+
+/* The TCP connection is gone: closed by us after a CLOSE_LINK event, or
+ * failed/closed by the peer. The link is forgotten (LINK_DOWN if it was
+ * up; no CLOSE_LINK for it). Unknown ids are ignored. */
+void tn_node_link_closed(tn_node *node, uint64_t link_id, tn_time now);
+
+/* The DIAL for member could not connect (refused, unreachable, timeout).
+ * Counts a failure for its backoff. */
+void tn_node_dial_failed(tn_node *node, const tn_pubkey *member, tn_time now);
+
+/* ---- Output ----------------------------------------------------------------- */
+
+/* Bytes to write on one link (0 when none). Moves queued alerts, receipts
+ * and digest parts into the link as its buffer drains (panic and safe
+ * first), then encrypts. Returns bytes written, TN_ERR_NOTFOUND,
+ * TN_ERR_INVAL, TN_ERR_INTERNAL (fatal). */
+TN_NODISCARD tn_ssize tn_node_link_out(tn_node *node, uint64_t link_id, uint8_t *out, size_t cap,
+                                       tn_time now);
+
+/* The same over every link, round robin: sets *link_id and returns bytes
+ * for it, 0 when no link has anything. */
+TN_NODISCARD tn_ssize tn_node_poll_write(tn_node *node, uint64_t *link_id, uint8_t *out, size_t cap,
+                                         tn_time now);
+
+/* ---- Time ------------------------------------------------------------------- */
+
+/* The earliest of every link's timers, receipt batch flushes, the next
+ * anti-entropy round, the next reconnect or dial timeout, and the next
+ * expiry. TN_TIME_NEVER when nothing is scheduled. An idle node with its
+ * links up wakes only for keepalives and anti-entropy (and expiries of
+ * held alerts). */
+tn_time tn_node_next_deadline(const tn_node *node);
+
+/* Run whatever is due at now: link timers, receipt flushes, expiry GC,
+ * anti-entropy, reconnects. Calling it early does no harm. */
+void tn_node_tick(tn_node *node, tn_time now, uint64_t wall_ms);
+
+/* The host woke from sleep or the clock jumped: reconnect now (backoffs
+ * reset), and send a digest on every link (refreshes catch-up and makes
+ * dead TCP connections fail fast). Then runs tn_node_tick. */
+void tn_node_wake(tn_node *node, tn_time now, uint64_t wall_ms);
+
+/* ---- Alerts ------------------------------------------------------------------ */
+
+typedef struct tn_node_alert_req {
+	uint64_t seq; /* ALREADY COMMITTED by the caller (DESIGN §3) */
+	uint8_t kind; /* enum tn_alert_kind */
+	bool has_refers_to;
+	uint8_t refers_to[TN_ALERT_ID];
+	uint64_t lifetime_ms; /* 1 .. TN_ALERT_LIFETIME_MS */
+	tn_alert_pt pt;
+} tn_node_alert_req;
+
+/* Seal and sign a new alert of ours (epoch and group key from the
+ * membership), index it and queue STORE_ALERT. Nothing leaves before
+ * tn_node_stored(id, true). id_out (optional) receives the alert id.
+ * Returns TN_OK, TN_ERR_INVAL (a draft every relay would refuse; the seq
+ * is not consumed: retry with the same one), TN_ERR_EXISTS (seq already
+ * used in the index), TN_ERR_STATE (no group key for the current epoch),
+ * TN_ERR_LIMIT (index full), TN_ERR_NOMEM / TN_ERR_INTERNAL. */
+TN_NODISCARD tn_err tn_node_alert_create(tn_node *node, const tn_node_alert_req *req, tn_time now,
+                                         uint64_t wall_ms, uint8_t id_out[TN_ALERT_ID]);
+
+/* The caller committed (ok) or failed to commit (!ok) an alert a
+ * STORE_ALERT asked for. ok: forward at once on every link but the one it
+ * came from (priority for panic/safe), send our receipt toward its author,
+ * queue NOTIFY. !ok: forget it (not forwarded, receipted or shown; it may
+ * arrive again). Returns TN_OK, TN_ERR_NOTFOUND (not pending). */
+TN_NODISCARD tn_err tn_node_stored(tn_node *node, const uint8_t alert_id[TN_ALERT_ID], bool ok,
+                                   tn_time now, uint64_t wall_ms);
+
+/* Delivery of one of our own alerts: k members' devices have receipted
+ * it, out of n = active members other than us. */
+typedef struct tn_node_alert_status {
+	size_t delivered;
+	size_t members;
+} tn_node_alert_status;
+
+/* Returns TN_OK, TN_ERR_NOTFOUND (not an own alert held). */
+TN_NODISCARD tn_err tn_node_alert_status_get(const tn_node *node,
+                                             const uint8_t alert_id[TN_ALERT_ID],
+                                             tn_node_alert_status *st);
+
+/* The i-th receiver (0 <= i < delivered) of an own alert, in arrival
+ * order. Returns TN_OK, TN_ERR_NOTFOUND. */
+TN_NODISCARD tn_err tn_node_alert_receiver(const tn_node *node, const uint8_t alert_id[TN_ALERT_ID],
+                                           size_t i, tn_pubkey *receiver);
+
+/* Alerts in the index (pending and stored). */
+size_t tn_node_alert_count(const tn_node *node);
+
+/* ---- Events -------------------------------------------------------------------- */
+
+typedef enum tn_node_event_type {
+	TN_NODE_EV_NONE = 0,
+	TN_NODE_EV_DIAL,        /* connect to member at endpoint, then tn_node_link_open */
+	TN_NODE_EV_CLOSE_LINK,  /* close link_id's socket at close_at, then tn_node_link_closed */
+	TN_NODE_EV_STORE_ALERT, /* commit envelope, then tn_node_stored */
+	TN_NODE_EV_NOTIFY,      /* show it, then mark it notified in the store */
+	TN_NODE_EV_RECEIPT,     /* receiver stored our alert: record it (k / N) */
+	TN_NODE_EV_RECEIPTED,   /* our receipt for alert_id left: mark it in the store */
+	TN_NODE_EV_CONFLICT,    /* equivocation: keep the evidence, show coordinators */
+	TN_NODE_EV_LINK_UP,     /* link_id to member is established */
+	TN_NODE_EV_LINK_DOWN,   /* link_id to member is gone */
+} tn_node_event_type;
+
+typedef struct tn_node_event {
+	tn_node_event_type type;
+	uint64_t link_id;              /* CLOSE_LINK, LINK_UP, LINK_DOWN */
+	tn_time close_at;              /* CLOSE_LINK: not before (silent rejections wait) */
+	tn_pubkey member;              /* DIAL, LINK_UP, LINK_DOWN: peer; NOTIFY, CONFLICT,
+	                                  STORE_ALERT: author; RECEIPT: receiver */
+	tn_view endpoint;              /* DIAL */
+	uint8_t alert_id[TN_ALERT_ID]; /* STORE_ALERT, NOTIFY, RECEIPT, RECEIPTED;
+	                                  CONFLICT: the one held */
+	uint8_t other_id[TN_ALERT_ID]; /* CONFLICT: the newcomer */
+	tn_view envelope;              /* STORE_ALERT: to commit; CONFLICT: newcomer's bytes */
+	bool own;                      /* STORE_ALERT: authored here */
+	uint8_t kind;                  /* STORE_ALERT, NOTIFY, CONFLICT */
+	uint64_t seq;                  /* STORE_ALERT, NOTIFY, CONFLICT */
+	uint64_t expires_ms;           /* STORE_ALERT, NOTIFY */
+	/* NOTIFY: opened true with pt (views into node memory, wiped at the
+	 * next call); false when it cannot be read (reason says why: show
+	 * kind and author anyway, a panic is a panic). */
+	bool opened;
+	tn_alert_reason reason;
+	tn_alert_pt pt;
+	uint64_t stored_ms; /* RECEIPT */
+	size_t delivered;   /* RECEIPT: k including this one */
+} tn_node_event;
+
+/* Pop the next event. Returns false (ev->type NONE) when there is none. */
+bool tn_node_poll_event(tn_node *node, tn_node_event *ev);
+
+/* ---- Counters ------------------------------------------------------------------ */
+
+/* Every drop and every notable action has a counter (status output). */
+typedef enum tn_node_counter {
+	TN_NODE_C_LINK_OPENED = 0,
+	TN_NODE_C_LINK_SLOTS_FULL, /* link_open refused: TN_NODE_LINKS_MAX */
+	TN_NODE_C_LINK_UP,
+	TN_NODE_C_LINK_NOT_MEMBER,   /* peer static key not an active member: closed */
+	TN_NODE_C_LINK_DUPLICATE,    /* second link to one member: closed */
+	TN_NODE_C_LINK_INBOUND_FULL, /* over max_inbound: closed */
+	TN_NODE_C_LINK_PROTO,        /* peer sent a bad digest/want: closed */
+	TN_NODE_C_DIAL,
+	TN_NODE_C_DIAL_FAILED,
+	TN_NODE_C_ALERT_RX,        /* ALERT messages received */
+	TN_NODE_C_ALERT_RX_PULLED, /* ... of which answers to our WANT */
+	TN_NODE_C_ALERT_TX,        /* ALERT messages sent */
+	TN_NODE_C_ALERT_TX_PRIO,   /* ... of which with priority */
+	TN_NODE_C_STORE_FAILED,
+	TN_NODE_C_INDEX_FULL, /* accepted alert dropped: index full */
+	TN_NODE_C_EXPIRED,    /* alerts removed at expiry */
+	TN_NODE_C_CONFLICT,
+	TN_NODE_C_NOTIFY_UNREADABLE, /* NOTIFY without plaintext */
+	TN_NODE_C_DIGEST_TX,
+	TN_NODE_C_DIGEST_RX,
+	TN_NODE_C_DIGEST_MERGED,  /* ranges merged to fit TN_DIGEST_RANGES_MAX */
+	TN_NODE_C_WANT_TX,        /* ranges asked for */
+	TN_NODE_C_WANT_RX,        /* ranges asked of us */
+	TN_NODE_C_WANT_SERVED,    /* alerts queued in answer */
+	TN_NODE_C_ROSTER_IGNORED, /* ROSTER messages: not handled yet */
+	TN_NODE_C_EVENTS_DROPPED, /* event queue full: alert dropped before store */
+	TN_NODE_C_COUNT
+} tn_node_counter;
+
+/* Receipt outcomes, one counter each. */
+typedef enum tn_receipt_reason {
+	TN_RECEIPT_SENT = 0,  /* we signed one for an alert we stored */
+	TN_RECEIPT_ACCEPTED,  /* for our own alert, new receiver: RECEIPT event */
+	TN_RECEIPT_FORWARDED, /* relayed along our reverse path */
+	TN_RECEIPT_FALLBACK,  /* reverse link gone or unknown: sent on other links */
+	TN_RECEIPT_DUPLICATE, /* (alert, receiver) seen already */
+	TN_RECEIPT_MALFORMED, /* not a strict receipt */
+	TN_RECEIPT_WRONG_NETWORK,
+	TN_RECEIPT_UNKNOWN_RECEIVER, /* receiver not an active member */
+	TN_RECEIPT_BAD_SIGNATURE,
+	TN_RECEIPT_HOPS_EXCEEDED, /* nowhere left to send it within the hop limit */
+	TN_RECEIPT_REASON_COUNT
+} tn_receipt_reason;
+
+typedef struct tn_node_stats {
+	uint64_t node[TN_NODE_C_COUNT];
+	uint64_t alert[TN_ALERT_REASON_COUNT]; /* alert module reasons, pushed + pulled */
+	uint64_t receipt[TN_RECEIPT_REASON_COUNT];
+	tn_link_stats link;
+	size_t links_up;
+	size_t alerts_held;
+} tn_node_stats;
+
+void tn_node_stats_get(const tn_node *node, tn_node_stats *st);
+const char *tn_node_counter_name(tn_node_counter c);
+const char *tn_receipt_reason_name(tn_receipt_reason r);
+
+/* Receipt signatures: Ed25519 by the receiver over this context followed by
+ * the receipt's signed range (docs/node.md). */
+#define TN_RECEIPT_SIG_CONTEXT "tocsin/1 receipt"
+enum { TN_RECEIPT_SIG_CONTEXT_LEN = sizeof TN_RECEIPT_SIG_CONTEXT - 1 };
+
+#endif

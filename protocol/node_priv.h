@@ -1,0 +1,243 @@
+/* tn_node internals shared by node*.c, gossip.c and receipt.c (private). */
+#ifndef TOCSIN_NODE_PRIV_H
+#define TOCSIN_NODE_PRIV_H
+
+#include "tocsin/node.h"
+#include "tocsin/ratelimit.h"
+
+enum {
+	/* Node-level bytes kept in a link's own queue: the node moves more
+	 * in only as it drains, so queued alerts stay in the index (no copy
+	 * per link) and a panic queued later overtakes everything not yet
+	 * handed to the link. */
+	NODE_LINK_WATERMARK = 64 * 1024,
+	NODE_WANTS_KEPT = 1024,  /* outstanding want ranges remembered per link */
+	NODE_EVENTS_MAX = 65536, /* queued events; beyond, new alerts are dropped */
+	NODE_RSEEN_WAYS = 4,
+	NODE_RSEEN_SETS = 4096, /* receipt dedupe: 16 384 (alert, receiver) pairs */
+};
+
+typedef enum alert_state {
+	AS_FREE = 0,
+	AS_PENDING, /* STORE_ALERT emitted, waiting for tn_node_stored */
+	AS_STORED,
+} alert_state;
+
+enum alert_flags {
+	AF_OWN = 1,
+	AF_NOTIFIED = 2,
+	AF_RECEIPTED = 4,
+	AF_RECEIPT_OWED = 8, /* loaded without RECEIPTED: send on next link up */
+	AF_NEVER_SENT = 16,  /* stored while no link was up */
+};
+
+typedef struct alert_entry {
+	uint8_t state; /* alert_state */
+	uint8_t flags; /* alert_flags */
+	uint8_t kind;
+	uint32_t gen; /* bumped at free: stale queue references see it */
+	uint8_t id[TN_ALERT_ID];
+	tn_pubkey author;
+	uint64_t seq;
+	uint64_t created_ms, expires_ms;
+	uint8_t *env;
+	size_t len;
+	uint64_t src_link; /* link it first came in on (0: own or loaded) */
+	uint64_t known;    /* link slots known to hold it (sent or received) */
+	uint64_t queued;   /* link slots with it in their node queue */
+	tn_pubkey *rcv;    /* own alerts: receivers, arrival order */
+	size_t nrcv, rcvcap;
+} alert_entry;
+
+/* Open addressing over entry indices (+1; 0 is empty), SipHash-keyed. */
+typedef struct idx_table {
+	uint32_t *t;
+	size_t mask;
+} idx_table;
+
+typedef struct qref {
+	uint32_t slot, gen;
+} qref;
+
+typedef struct qring {
+	qref *q;
+	size_t cap, head, n;
+} qring;
+
+typedef enum nl_state {
+	NL_FREE = 0,
+	NL_HANDSHAKE,
+	NL_UP,
+	NL_CLOSING, /* CLOSE seen; waiting for tn_node_link_closed */
+} nl_state;
+
+typedef struct node_link {
+	uint8_t state; /* nl_state */
+	tn_noise_role role;
+	uint64_t id;
+	tn_link *link;
+	bool has_member;
+	tn_pubkey member;
+	tn_linkpub remote;
+	bool initiator_lower; /* dedupe: initiator's link pk < responder's */
+	tn_time up_at;
+	/* node-level output */
+	qring prio, normal;
+	/* receipts batch */
+	uint8_t *rbuf; /* TN_RECEIPTS_PER_MSG * TN_RECEIPT_MAX */
+	size_t rlen[TN_RECEIPTS_PER_MSG];
+	uint8_t rhops[TN_RECEIPTS_PER_MSG];
+	size_t nr;
+	tn_time rflush_at;
+	/* digest round going out: next author (exclusive), part numbering */
+	bool dg_active;
+	bool dg_started;
+	uint8_t dg_after[TN_PUBKEY];
+	uint16_t dg_part, dg_parts;
+	tn_time dg_sent_at; /* last round started to this peer (TN_TIME_NEVER: none) */
+	/* wants outstanding (ring) */
+	tn_want *wants;
+	size_t wn, whead;
+} node_link;
+
+typedef struct peer_state {
+	bool used;
+	bool dialing;
+	bool use_prev_psk; /* retry under the other epoch's PSK (DESIGN §5) */
+	tn_pubkey id;
+	tn_time backoff;
+	tn_time next_at;
+	tn_time dial_deadline;
+	unsigned ep_idx;
+} peer_state;
+
+typedef struct ev_item {
+	uint8_t type;
+	uint64_t link_id;
+	tn_time close_at;
+	tn_pubkey member;
+	uint8_t alert_id[TN_ALERT_ID];
+	uint8_t other_id[TN_ALERT_ID];
+	uint8_t *blob; /* DIAL endpoint, CONFLICT evidence: owned */
+	size_t bloblen;
+	uint8_t kind;
+	uint64_t seq;
+	uint64_t stored_ms;
+	size_t delivered;
+	uint32_t slot, gen; /* STORE_ALERT, NOTIFY */
+} ev_item;
+
+struct tn_node {
+	tn_node_config cfg;
+	const tn_pubkey *self;
+	const tn_linkpub *self_link;
+	uint8_t hashkey[16]; /* SipHash key for the tables */
+
+	/* alert index */
+	alert_entry *alerts;
+	size_t nalerts;
+	uint32_t *freelist;
+	size_t nfree;
+	idx_table by_id, by_seq;
+	uint32_t *sorted; /* entries by (author, seq); rebuilt when dirty */
+	size_t nsorted;
+	bool sorted_dirty;
+
+	/* checking */
+	tn_ratelimit *rl_push, *rl_pull;
+	tn_alert_ctx ctx;
+
+	/* links */
+	node_link links[TN_NODE_LINKS_MAX];
+	uint64_t next_link_id;
+	size_t rr; /* poll_write round robin */
+	tn_replay_cache *replay;
+	tn_link_stats lstats;
+
+	/* overlay */
+	peer_state *peers;
+	size_t npeers_max;
+
+	/* timers */
+	tn_time ae_at;
+	bool maint_due; /* overlay maintenance wanted at the next tick */
+	tn_time last_now;
+	uint64_t last_wall;
+
+	/* receipts dedupe */
+	uint64_t rseen[NODE_RSEEN_SETS][NODE_RSEEN_WAYS];
+	uint8_t rseen_next[NODE_RSEEN_SETS];
+
+	/* events */
+	ev_item *evq;
+	size_t evcap, evhead, evn;
+	uint8_t *ev_blob; /* blob of the event last handed out */
+	uint8_t *pt_buf;  /* NOTIFY plaintext, wiped at the next call */
+	uint8_t *scratch; /* TN_LINK_PLAINTEXT_MAX: encoding a link message */
+	bool pt_live;
+
+	uint64_t ctr[TN_NODE_C_COUNT];
+	uint64_t rctr[TN_RECEIPT_REASON_COUNT];
+};
+
+/* node.c */
+void tn_node_log(const tn_node *n, int level, const char *msg, const char *tail);
+uint64_t tn_node_rand_u64(tn_node *n);
+tn_time tn_node_jitter(tn_node *n, tn_time base, unsigned pct_lo, unsigned pct_hi);
+bool tn_node_ev_push(tn_node *n, const ev_item *it);
+void tn_node_clock(tn_node *n, tn_time now, uint64_t wall_ms);
+/* Own alerts: add a receiver; false when already there or no memory. */
+bool tn_node_add_receiver(alert_entry *a, const tn_pubkey *r);
+
+/* node_index.c */
+tn_err tn_node_index_init(tn_node *n);
+void tn_node_index_free(tn_node *n);
+alert_entry *tn_node_index_find(const tn_node *n, const uint8_t id[TN_ALERT_ID]);
+alert_entry *tn_node_index_find_seq(const tn_node *n, const tn_pubkey *author, uint64_t seq);
+/* Insert a copy of env; NULL when full (TN_ERR_LIMIT) or out of memory. */
+tn_err tn_node_index_add(tn_node *n, const uint8_t *env, size_t len, const tn_alert_env *e,
+                         const uint8_t id[TN_ALERT_ID], alert_entry **out);
+void tn_node_index_remove(tn_node *n, alert_entry *a);
+uint32_t tn_node_index_slot(const tn_node *n, const alert_entry *a);
+alert_entry *tn_node_index_ref(const tn_node *n, qref r);
+/* Entries sorted by (author, seq), all states. */
+void tn_node_index_sort(tn_node *n);
+/* First position in sorted with (author, seq) >= (a, s). */
+size_t tn_node_index_lower(const tn_node *n, const uint8_t a[TN_PUBKEY], uint64_t s);
+void tn_node_index_gc(tn_node *n, uint64_t wall_ms);
+uint64_t tn_node_index_next_expiry(const tn_node *n);
+void tn_node_index_forget_link(tn_node *n, size_t slot);
+tn_alert_ops tn_node_alert_ops(void);
+
+/* node_link.c */
+node_link *tn_node_link_find(tn_node *n, uint64_t id);
+size_t tn_node_link_slot(const tn_node *n, const node_link *l);
+void tn_node_links_maintain(tn_node *n, tn_time now);
+tn_time tn_node_links_deadline(const tn_node *n);
+void tn_node_link_drain(tn_node *n, node_link *l, tn_time now, uint64_t wall_ms);
+void tn_node_link_kill(tn_node *n, node_link *l, uint8_t reason, tn_time now, uint64_t wall_ms);
+void tn_node_link_tick(tn_node *n, tn_time now, uint64_t wall_ms);
+void tn_node_peers_wake(tn_node *n, tn_time now);
+
+/* gossip.c */
+void tn_node_gossip_message(tn_node *n, node_link *l, const uint8_t *msg, size_t len, tn_time now,
+                            uint64_t wall_ms);
+void tn_node_gossip_link_up(tn_node *n, node_link *l, tn_time now);
+void tn_node_gossip_stored(tn_node *n, alert_entry *a, tn_time now);
+void tn_node_pump(tn_node *n, node_link *l, tn_time now);
+void tn_node_digest_start(tn_node *n, node_link *l, tn_time now);
+void tn_node_qring_free(qring *q);
+void tn_node_anti_entropy(tn_node *n, tn_time now);
+
+/* receipt.c */
+void tn_node_receipt_own(tn_node *n, alert_entry *a, uint64_t wall_ms, tn_time now,
+                         node_link *only);
+void tn_node_receipts_message(tn_node *n, node_link *l, const tn_link_msg *m, tn_time now,
+                              uint64_t wall_ms);
+void tn_node_receipts_flush(tn_node *n, node_link *l, tn_time now);
+tn_time tn_node_receipts_deadline(const tn_node *n);
+
+/* node send helper: encode a link message and queue it (normal). */
+tn_err tn_node_send_msg(tn_node *n, node_link *l, const tn_link_msg *m, bool prio, tn_time now);
+
+#endif

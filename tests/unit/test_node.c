@@ -1,0 +1,1144 @@
+/* Node: links, flooding, the store round trip, receipts, anti-entropy,
+ * rate limits vs catch-up, restart, expiry, idle cost (docs/node.md).
+ *
+ * A few nodes are wired in memory by a small pump that moves bytes between
+ * paired links (tests/sim does this at scale). Time is a variable, the RNG
+ * is seeded, nothing sleeps.
+ *
+ *   test_node                      run the tests
+ *   test_node --write-corpus DIR   write the fuzz_node seed corpus */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <sodium.h>
+
+#include "../../fuzz/node_fixture.h"
+#include "test_rng.h"
+#include "tocsin/node.h"
+#include "tocsin/static_membership.h"
+
+enum {
+	NMAX = 6,
+	PIPES = 64,
+	DISK = 700,
+	NOTES = 700,
+	BUFSZ = 70000,
+};
+
+static const uint64_t WALL0 = UINT64_C(1718000000000);
+static const tn_time T0 = 1000 * TN_SEC;
+
+typedef struct disk_rec {
+	uint8_t id[TN_ALERT_ID];
+	uint8_t env[TN_ALERT_ENVELOPE_MAX];
+	size_t len;
+	bool notified, receipted;
+} disk_rec;
+
+typedef struct tnode {
+	tn_node *n;
+	tn_identity *id;
+	test_rng rng;
+	bool up;
+	bool defer_store; /* leave STORE_ALERT pending */
+	size_t npend;
+	uint8_t pend[16][TN_ALERT_ID];
+	disk_rec disk[DISK];
+	size_t ndisk;
+	uint8_t notes[NOTES][TN_ALERT_ID]; /* NOTIFY order */
+	uint8_t note_kind[NOTES];
+	size_t nnotes;
+	size_t receipts, links_up, stores, conflicts;
+	size_t ticks;
+} tnode;
+
+typedef struct pipe_ {
+	bool used;
+	int a, b;
+	uint64_t la, lb;
+} pipe_;
+
+typedef struct net {
+	tnode nd[NMAX];
+	size_t n;
+	pipe_ p[PIPES];
+	bool adj[NMAX][NMAX];
+	tn_static_membership sm;
+	tn_time now;
+	tn_node_config base;
+} net;
+
+static net NET;
+static uint8_t xbuf[BUFSZ];
+
+static uint64_t wall(const net *w)
+{
+	return WALL0 + (w->now - T0) / TN_MSEC;
+}
+
+/* ---- setup -------------------------------------------------------------- */
+
+static void make_identity(tnode *t, uint8_t seed)
+{
+	test_rng r;
+	tn_rand rand = test_rng_seed(&r, seed);
+	assert_int_equal(tn_identity_new(&t->id, &rand), TN_OK);
+}
+
+static void start_node(net *w, int i)
+{
+	tnode *t = &w->nd[i];
+	tn_node_config c = w->base;
+	c.identity = t->id;
+	c.rand = test_rng_seed(&t->rng, (uint8_t)(0x80 + i));
+	assert_int_equal(tn_node_new(&t->n, &c), TN_OK);
+	t->up = true;
+}
+
+static void net_init(net *w, size_t n)
+{
+	memset(w, 0, sizeof *w);
+	w->n = n;
+	w->now = T0;
+	assert_int_equal(tn_static_membership_init(&w->sm, 16), TN_OK);
+	memset(w->sm.group_key.b, 0x42, 32);
+	memset(w->sm.psk.b, 0x43, 32);
+	tn_node_config_default(&w->base);
+	memset(w->base.network_id, 0x55, TN_NETWORK_ID);
+	w->base.membership = tn_static_membership_ops();
+	w->base.membership_ud = &w->sm;
+	w->base.degree = 2;
+	for (size_t i = 0; i < n; i++) {
+		make_identity(&w->nd[i], (uint8_t)(i + 1));
+		char name[32], ep[48];
+		snprintf(name, sizeof name, "m%zu", i);
+		snprintf(ep, sizeof ep, "tcp:node%zu:7443", i);
+		assert_int_equal(tn_static_membership_add(&w->sm, tn_identity_pubkey(w->nd[i].id),
+		                                          tn_identity_linkpub(w->nd[i].id),
+		                                          TN_ALERT_AUTHOR_MEMBER, name, ep),
+		                 TN_OK);
+	}
+}
+
+static void start_all(net *w)
+{
+	for (size_t i = 0; i < w->n; i++)
+		start_node(w, (int)i);
+}
+
+static void net_free(net *w)
+{
+	for (size_t i = 0; i < w->n; i++) {
+		tn_node_del(w->nd[i].n);
+		tn_identity_del(w->nd[i].id);
+	}
+	tn_static_membership_free(&w->sm);
+}
+
+static void link_ab(net *w, int a, int b)
+{
+	w->adj[a][b] = w->adj[b][a] = true;
+}
+
+static void line(net *w)
+{
+	for (size_t i = 0; i + 1 < w->n; i++)
+		link_ab(w, (int)i, (int)i + 1);
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	net_free(&NET);
+	return 0;
+}
+
+/* ---- the pump ------------------------------------------------------------ */
+
+static pipe_ *pipe_of(net *w, int node, uint64_t lid)
+{
+	for (size_t i = 0; i < PIPES; i++) {
+		pipe_ *p = &w->p[i];
+		if (p->used && ((p->a == node && p->la == lid) || (p->b == node && p->lb == lid)))
+			return p;
+	}
+	return NULL;
+}
+
+static bool move(net *w, int from, uint64_t lf, int to, uint64_t lt)
+{
+	bool moved = false;
+	for (;;) {
+		tn_ssize r = tn_node_link_out(w->nd[from].n, lf, xbuf, sizeof xbuf, w->now);
+		if (r <= 0)
+			return moved;
+		moved = true;
+		if (to >= 0 && w->nd[to].up)
+			assert_int_equal(tn_node_link_recv(w->nd[to].n, lt, xbuf, (size_t)r, w->now,
+			                                   wall(w)),
+			                 TN_OK);
+	}
+}
+
+static void pipe_close(net *w, pipe_ *p)
+{
+	if (!p->used)
+		return;
+	p->used = false;
+	if (w->nd[p->a].up)
+		tn_node_link_closed(w->nd[p->a].n, p->la, w->now);
+	if (w->nd[p->b].up)
+		tn_node_link_closed(w->nd[p->b].n, p->lb, w->now);
+}
+
+static void connect_pair(net *w, int a, int b)
+{
+	pipe_ *p = NULL;
+	for (size_t i = 0; i < PIPES && !p; i++)
+		if (!w->p[i].used)
+			p = &w->p[i];
+	assert_non_null(p);
+	p->used = true;
+	p->a = a;
+	p->b = b;
+	assert_int_equal(tn_node_link_open(w->nd[a].n, TN_NOISE_INITIATOR,
+	                                   tn_identity_pubkey(w->nd[b].id), w->now, wall(w),
+	                                   &p->la),
+	                 TN_OK);
+	assert_int_equal(
+	        tn_node_link_open(w->nd[b].n, TN_NOISE_RESPONDER, NULL, w->now, wall(w), &p->lb),
+	        TN_OK);
+}
+
+static int node_of(const net *w, const tn_pubkey *pk)
+{
+	for (size_t i = 0; i < w->n; i++)
+		if (tn_pubkey_eq(tn_identity_pubkey(w->nd[i].id), pk))
+			return (int)i;
+	return -1;
+}
+
+static bool disk_has(const tnode *t, const uint8_t id[TN_ALERT_ID])
+{
+	for (size_t i = 0; i < t->ndisk; i++)
+		if (memcmp(t->disk[i].id, id, TN_ALERT_ID) == 0)
+			return true;
+	return false;
+}
+
+static void on_event(net *w, int i, const tn_node_event *ev)
+{
+	tnode *t = &w->nd[i];
+	switch (ev->type) {
+	case TN_NODE_EV_DIAL: {
+		int b = node_of(w, &ev->member);
+		assert_true(b >= 0);
+		if (w->adj[i][b] && w->nd[b].up)
+			connect_pair(w, i, b);
+		else
+			tn_node_dial_failed(t->n, &ev->member, w->now);
+		break;
+	}
+	case TN_NODE_EV_CLOSE_LINK: {
+		pipe_ *p = pipe_of(w, i, ev->link_id);
+		if (p) {
+			/* deliver what is left (the CLOSE frame), then hang up */
+			if (p->a == i)
+				move(w, p->a, p->la, p->b, p->lb);
+			else
+				move(w, p->b, p->lb, p->a, p->la);
+			pipe_close(w, p);
+		}
+		break;
+	}
+	case TN_NODE_EV_STORE_ALERT:
+		t->stores++;
+		if (t->defer_store) {
+			assert_true(t->npend < 16);
+			memcpy(t->pend[t->npend++], ev->alert_id, TN_ALERT_ID);
+			break;
+		}
+		assert_false(disk_has(t, ev->alert_id));
+		assert_true(t->ndisk < DISK);
+		memcpy(t->disk[t->ndisk].id, ev->alert_id, TN_ALERT_ID);
+		memcpy(t->disk[t->ndisk].env, ev->envelope.p, ev->envelope.len);
+		t->disk[t->ndisk].len = ev->envelope.len;
+		t->ndisk++;
+		assert_int_equal(tn_node_stored(t->n, ev->alert_id, true, w->now, wall(w)), TN_OK);
+		break;
+	case TN_NODE_EV_NOTIFY:
+		assert_true(t->nnotes < NOTES);
+		assert_true(ev->opened);
+		memcpy(t->notes[t->nnotes], ev->alert_id, TN_ALERT_ID);
+		t->note_kind[t->nnotes++] = ev->kind;
+		for (size_t k = 0; k < t->ndisk; k++)
+			if (memcmp(t->disk[k].id, ev->alert_id, TN_ALERT_ID) == 0)
+				t->disk[k].notified = true;
+		break;
+	case TN_NODE_EV_RECEIPTED:
+		for (size_t k = 0; k < t->ndisk; k++)
+			if (memcmp(t->disk[k].id, ev->alert_id, TN_ALERT_ID) == 0)
+				t->disk[k].receipted = true;
+		break;
+	case TN_NODE_EV_RECEIPT: t->receipts++; break;
+	case TN_NODE_EV_LINK_UP: t->links_up++; break;
+	case TN_NODE_EV_CONFLICT: t->conflicts++; break;
+	default: break;
+	}
+}
+
+static bool events(net *w, int i)
+{
+	bool any = false;
+	tn_node_event ev;
+	while (w->nd[i].up && tn_node_poll_event(w->nd[i].n, &ev)) {
+		any = true;
+		on_event(w, i, &ev);
+	}
+	return any;
+}
+
+/* Until nothing moves: events, then bytes both ways on every pipe. */
+static void pump(net *w)
+{
+	for (int rounds = 0; rounds < 100000; rounds++) {
+		bool any = false;
+		for (size_t i = 0; i < w->n; i++)
+			any |= events(w, (int)i);
+		for (size_t k = 0; k < PIPES; k++) {
+			pipe_ *p = &w->p[k];
+			if (!p->used)
+				continue;
+			if (w->nd[p->a].up)
+				any |= move(w, p->a, p->la, p->b, p->lb);
+			if (p->used && w->nd[p->b].up)
+				any |= move(w, p->b, p->lb, p->a, p->la);
+		}
+		if (!any)
+			return;
+	}
+	fail_msg("pump does not settle");
+}
+
+/* Advance virtual time to `until`, running every deadline on the way. */
+static void run_until(net *w, tn_time until)
+{
+	pump(w);
+	for (int guard = 0; guard < 1000000; guard++) {
+		tn_time next = TN_TIME_NEVER;
+		for (size_t i = 0; i < w->n; i++)
+			if (w->nd[i].up) {
+				tn_time d = tn_node_next_deadline(w->nd[i].n);
+				if (d < next)
+					next = d;
+			}
+		if (next > until)
+			break;
+		if (next > w->now)
+			w->now = next;
+		for (size_t i = 0; i < w->n; i++)
+			if (w->nd[i].up && tn_node_next_deadline(w->nd[i].n) <= w->now) {
+				w->nd[i].ticks++;
+				tn_node_tick(w->nd[i].n, w->now, wall(w));
+			}
+		pump(w);
+	}
+	if (until > w->now)
+		w->now = until;
+	pump(w);
+}
+
+static void run_for(net *w, tn_time d)
+{
+	run_until(w, w->now + d);
+}
+
+/* Cut the link between a and b (both directions) and forbid redialing. */
+static void cut(net *w, int a, int b)
+{
+	w->adj[a][b] = w->adj[b][a] = false;
+	for (size_t k = 0; k < PIPES; k++) {
+		pipe_ *p = &w->p[k];
+		if (p->used && ((p->a == a && p->b == b) || (p->a == b && p->b == a)))
+			pipe_close(w, p);
+	}
+}
+
+static void node_down(net *w, int i)
+{
+	for (size_t k = 0; k < PIPES; k++) {
+		pipe_ *p = &w->p[k];
+		if (p->used && (p->a == i || p->b == i))
+			pipe_close(w, p);
+	}
+	w->nd[i].up = false;
+	tn_node_del(w->nd[i].n);
+	w->nd[i].n = NULL;
+}
+
+static tn_alert_pt pt_text(const char *s)
+{
+	tn_alert_pt p;
+	memset(&p, 0, sizeof p);
+	p.severity = TN_SEV_CRITICAL;
+	p.violation = TN_VIOL_DETENTION;
+	p.has_text = true;
+	p.text = (tn_view){(const uint8_t *)s, strlen(s)};
+	return p;
+}
+
+static void create(net *w, int i, uint64_t seq, uint8_t kind, uint64_t life_ms,
+                   uint8_t id[TN_ALERT_ID])
+{
+	tn_node_alert_req r;
+	memset(&r, 0, sizeof r);
+	r.seq = seq;
+	r.kind = kind;
+	r.lifetime_ms = life_ms;
+	r.pt = pt_text("النجدة");
+	assert_int_equal(tn_node_alert_create(w->nd[i].n, &r, w->now, wall(w), id), TN_OK);
+}
+
+static size_t notified(const tnode *t, const uint8_t id[TN_ALERT_ID])
+{
+	size_t k = 0;
+	for (size_t i = 0; i < t->nnotes; i++)
+		k += memcmp(t->notes[i], id, TN_ALERT_ID) == 0;
+	return k;
+}
+
+static uint64_t ctr(const tnode *t, tn_node_counter c)
+{
+	tn_node_stats st;
+	tn_node_stats_get(t->n, &st);
+	return st.node[c];
+}
+
+static uint64_t actr(const tnode *t, tn_alert_reason r)
+{
+	tn_node_stats st;
+	tn_node_stats_get(t->n, &st);
+	return st.alert[r];
+}
+
+static uint64_t rctr(const tnode *t, tn_receipt_reason r)
+{
+	tn_node_stats st;
+	tn_node_stats_get(t->n, &st);
+	return st.receipt[r];
+}
+
+static size_t links_up(const tnode *t)
+{
+	tn_node_stats st;
+	tn_node_stats_get(t->n, &st);
+	return st.links_up;
+}
+
+static const uint64_t HOUR_MS = 3600 * 1000;
+
+/* Everyone but the author notified exactly once; the author has receipts
+ * from everyone, by name. */
+static void assert_everyone(net *w, int author, const uint8_t id[TN_ALERT_ID])
+{
+	for (size_t i = 0; i < w->n; i++)
+		assert_int_equal(notified(&w->nd[i], id), (int)i == author ? 0 : 1);
+	tn_node_alert_status st;
+	assert_int_equal(tn_node_alert_status_get(w->nd[author].n, id, &st), TN_OK);
+	assert_int_equal(st.members, w->n - 1);
+	assert_int_equal(st.delivered, w->n - 1);
+	bool seen[NMAX] = {0};
+	for (size_t k = 0; k < st.delivered; k++) {
+		tn_pubkey pk;
+		assert_int_equal(tn_node_alert_receiver(w->nd[author].n, id, k, &pk), TN_OK);
+		int who = node_of(w, &pk);
+		assert_true(who >= 0 && who != author && !seen[who]);
+		seen[who] = true;
+	}
+	assert_int_equal(w->nd[author].receipts, w->n - 1);
+}
+
+/* ---- tests ---------------------------------------------------------------- */
+
+static void line_panic_reaches_all_with_receipts(void **state)
+{
+	(void)state;
+	net *w = &NET;
+	net_init(w, 5);
+	line(w);
+	start_all(w);
+	run_for(w, 30 * TN_SEC);
+	for (size_t i = 0; i < w->n; i++)
+		assert_int_equal(links_up(&w->nd[i]), i == 0 || i == w->n - 1 ? 1 : 2);
+	uint8_t id[TN_ALERT_ID];
+	create(w, 0, 1, TN_KIND_PANIC, HOUR_MS, id);
+	run_for(w, 1 * TN_SEC);
+	assert_everyone(w, 0, id);
+	/* Flooding: at most degree copies per node; here exactly one per link
+	 * direction that did not have it (a line: n - 1 transmissions). */
+	uint64_t tx = 0;
+	for (size_t i = 0; i < w->n; i++)
+		tx += ctr(&w->nd[i], TN_NODE_C_ALERT_TX);
+	assert_int_equal(tx, w->n - 1);
+	/* Receipts went along the reverse path, no fallback. */
+	for (size_t i = 0; i < w->n; i++)
+		assert_int_equal(rctr(&w->nd[i], TN_RECEIPT_FALLBACK), 0);
+}
+
+static void ring_panic_reaches_all_once(void **state)
+{
+	(void)state;
+	net *w = &NET;
+	net_init(w, 5);
+	line(w);
+	link_ab(w, 4, 0);
+	start_all(w);
+	run_for(w, 30 * TN_SEC);
+	uint8_t id[TN_ALERT_ID];
+	create(w, 2, 1, TN_KIND_PANIC, HOUR_MS, id);
+	run_for(w, 1 * TN_SEC);
+	assert_everyone(w, 2, id);
+	for (size_t i = 0; i < w->n; i++)
+		assert_int_equal(w->nd[i].conflicts, 0);
+}
+
+static void panic_overtakes_500_drills(void **state)
+{
+	(void)state;
+	net *w = &NET;
+	net_init(w, 2);
+	w->base.limits.chatter.burst = 1000;
+	line(w);
+	start_all(w);
+	run_for(w, 10 * TN_SEC);
+	uint8_t id[TN_ALERT_ID], pid[TN_ALERT_ID];
+	for (uint64_t s = 1; s <= 500; s++) {
+		create(w, 0, s, TN_KIND_DRILL, HOUR_MS, id);
+		events(w, 0); /* stored: queued on the link, nothing moved yet */
+	}
+	create(w, 0, 501, TN_KIND_PANIC, HOUR_MS, pid);
+	events(w, 0);
+	pump(w);
+	assert_int_equal(w->nd[1].nnotes, 501);
+	assert_memory_equal(w->nd[1].notes[0], pid, TN_ALERT_ID);
+	assert_int_equal(w->nd[1].note_kind[0], TN_KIND_PANIC);
+	assert_int_equal(ctr(&w->nd[0], TN_NODE_C_ALERT_TX_PRIO), 1);
+}
+
+static void restart_is_not_renotified(void **state)
+{
+	(void)state;
+	net *w = &NET;
+	net_init(w, 3);
+	line(w);
+	start_all(w);
+	run_for(w, 10 * TN_SEC);
+	uint8_t id[TN_ALERT_ID];
+	create(w, 0, 1, TN_KIND_PANIC, HOUR_MS, id);
+	run_for(w, 1 * TN_SEC);
+	assert_int_equal(notified(&w->nd[2], id), 1);
+	assert_true(w->nd[2].disk[0].notified && w->nd[2].disk[0].receipted);
+	/* kill -9 node 2, start a new node from its "store" */
+	node_down(w, 2);
+	w->nd[2].nnotes = 0;
+	w->nd[2].stores = 0;
+	start_node(w, 2);
+	for (size_t k = 0; k < w->nd[2].ndisk; k++) {
+		disk_rec *d = &w->nd[2].disk[k];
+		unsigned f = (d->notified ? TN_NODE_LOAD_NOTIFIED : 0) |
+		             (d->receipted ? TN_NODE_LOAD_RECEIPTED : 0);
+		assert_int_equal(tn_node_load_alert(w->nd[2].n, d->env, d->len, f, w->now, wall(w)),
+		                 TN_OK);
+	}
+	assert_int_equal(tn_node_load_alert(w->nd[2].n, w->nd[2].disk[0].env, w->nd[2].disk[0].len,
+	                                    0, w->now, wall(w)),
+	                 TN_ERR_EXISTS);
+	run_for(w, 10 * TN_MIN); /* reconnects, anti-entropy rounds */
+	assert_int_equal(links_up(&w->nd[2]), 1);
+	assert_int_equal(w->nd[2].nnotes, 0);
+	assert_int_equal(w->nd[2].stores, 0);
+	assert_int_equal(ctr(&w->nd[2], TN_NODE_C_ALERT_RX), 0);
+	/* The author's count is unchanged: no second receipt. */
+	tn_node_alert_status st;
+	assert_int_equal(tn_node_alert_status_get(w->nd[0].n, id, &st), TN_OK);
+	assert_int_equal(st.delivered, 2);
+}
+
+static void catch_up_exactly_the_missing(void **state)
+{
+	(void)state;
+	net *w = &NET;
+	net_init(w, 3);
+	line(w);
+	start_all(w);
+	run_for(w, 10 * TN_SEC);
+	uint8_t id[TN_ALERT_ID];
+	create(w, 0, 1, TN_KIND_DRILL, HOUR_MS, id);
+	run_for(w, 1 * TN_SEC);
+	cut(w, 1, 2);
+	for (uint64_t s = 2; s <= 11; s++)
+		create(w, 0, s, TN_KIND_DRILL, HOUR_MS, id);
+	run_for(w, 1 * TN_SEC);
+	assert_int_equal(w->nd[1].nnotes, 11);
+	assert_int_equal(w->nd[2].nnotes, 1);
+	uint64_t tx1 = ctr(&w->nd[1], TN_NODE_C_ALERT_TX);
+	link_ab(w, 1, 2);
+	run_for(w, 10 * TN_MIN); /* reconnect (backoff) and digest exchange */
+	assert_int_equal(w->nd[2].nnotes, 11);
+	/* Exactly the 10 missing crossed the link, no duplicates anywhere. */
+	assert_int_equal(ctr(&w->nd[1], TN_NODE_C_ALERT_TX) - tx1, 10);
+	assert_int_equal(ctr(&w->nd[2], TN_NODE_C_ALERT_RX), 11);
+	assert_int_equal(ctr(&w->nd[2], TN_NODE_C_ALERT_RX_PULLED), 10);
+	for (size_t i = 0; i < w->n; i++)
+		assert_int_equal(actr(&w->nd[i], TN_ALERT_DUPLICATE), 0);
+	tn_node_alert_status st;
+	assert_int_equal(tn_node_alert_status_get(w->nd[0].n, id, &st), TN_OK);
+	assert_int_equal(st.delivered, 2);
+}
+
+static void permanent_seq_gap_costs_nothing(void **state)
+{
+	(void)state;
+	net *w = &NET;
+	net_init(w, 2);
+	line(w);
+	start_all(w);
+	run_for(w, 10 * TN_SEC);
+	uint8_t id[TN_ALERT_ID];
+	/* seq 3 was committed and never sealed (crash): a permanent gap */
+	create(w, 0, 1, TN_KIND_DRILL, 6 * HOUR_MS, id);
+	create(w, 0, 2, TN_KIND_DRILL, 6 * HOUR_MS, id);
+	create(w, 0, 4, TN_KIND_DRILL, 6 * HOUR_MS, id);
+	create(w, 0, 5, TN_KIND_DRILL, 6 * HOUR_MS, id);
+	run_for(w, 1 * TN_SEC);
+	assert_int_equal(w->nd[1].nnotes, 4);
+	uint64_t tx = ctr(&w->nd[0], TN_NODE_C_ALERT_TX) + ctr(&w->nd[1], TN_NODE_C_ALERT_TX);
+	uint64_t dg = ctr(&w->nd[0], TN_NODE_C_DIGEST_TX) + ctr(&w->nd[1], TN_NODE_C_DIGEST_TX);
+	run_for(w, 60 * TN_MIN);
+	uint64_t dg2 = ctr(&w->nd[0], TN_NODE_C_DIGEST_TX) + ctr(&w->nd[1], TN_NODE_C_DIGEST_TX);
+	assert_true(dg2 >= dg + 10); /* rounds happened: ~every 4 min, both ways */
+	assert_int_equal(ctr(&w->nd[0], TN_NODE_C_ALERT_TX) + ctr(&w->nd[1], TN_NODE_C_ALERT_TX),
+	                 tx);
+	assert_int_equal(ctr(&w->nd[0], TN_NODE_C_WANT_TX) + ctr(&w->nd[1], TN_NODE_C_WANT_TX), 0);
+	/* A newcomer gets exactly the four, once. */
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(actr(&w->nd[i], TN_ALERT_DUPLICATE), 0);
+}
+
+static void non_member_closed_after_handshake(void **state)
+{
+	(void)state;
+	net *w = &NET;
+	net_init(w, 3);
+	start_all(w);
+	/* Node 2 is revoked from the shared roster, but dials anyway with a
+	 * roster of its own that says it is a member. */
+	tn_static_membership own;
+	assert_int_equal(tn_static_membership_init(&own, 4), TN_OK);
+	own.group_key = w->sm.group_key;
+	own.psk = w->sm.psk;
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(tn_static_membership_add(&own, tn_identity_pubkey(w->nd[i].id),
+		                                          tn_identity_linkpub(w->nd[i].id),
+		                                          TN_ALERT_AUTHOR_MEMBER, "x", "tcp:x:1"),
+		                 TN_OK);
+	tn_node_del(w->nd[2].n);
+	tn_node_config c = w->base;
+	c.identity = w->nd[2].id;
+	c.membership_ud = &own;
+	c.rand = test_rng_seed(&w->nd[2].rng, 0x99);
+	assert_int_equal(tn_node_new(&w->nd[2].n, &c), TN_OK);
+	assert_int_equal(tn_static_membership_set_role(&w->sm, tn_identity_pubkey(w->nd[2].id),
+	                                               TN_ALERT_AUTHOR_REVOKED),
+	                 TN_OK);
+	connect_pair(w, 2, 0);
+	pump(w);
+	assert_int_equal(ctr(&w->nd[0], TN_NODE_C_LINK_NOT_MEMBER), 1);
+	assert_int_equal(w->nd[0].links_up, 0);
+	assert_int_equal(links_up(&w->nd[0]), 0);
+	/* Its alerts are refused too. */
+	tn_node_del(w->nd[2].n);
+	w->nd[2].n = NULL;
+	w->nd[2].up = false;
+	tn_static_membership_free(&own);
+}
+
+static void store_round_trip_and_failed_store(void **state)
+{
+	(void)state;
+	net *w = &NET;
+	net_init(w, 3);
+	line(w);
+	start_all(w);
+	run_for(w, 10 * TN_SEC);
+	w->nd[1].defer_store = true;
+	uint8_t id[TN_ALERT_ID];
+	create(w, 0, 1, TN_KIND_PANIC, HOUR_MS, id);
+	run_for(w, 1 * TN_SEC);
+	/* Node 1 was asked to store and has not answered: nothing forwarded,
+	 * nothing receipted, nothing shown. */
+	assert_int_equal(w->nd[1].npend, 1);
+	assert_int_equal(ctr(&w->nd[2], TN_NODE_C_ALERT_RX), 0);
+	assert_int_equal(w->nd[1].nnotes, 0);
+	assert_int_equal(rctr(&w->nd[1], TN_RECEIPT_SENT), 0);
+	assert_int_equal(w->nd[0].receipts, 0);
+	/* Confirm: it flows on. */
+	assert_int_equal(tn_node_stored(w->nd[1].n, w->nd[1].pend[0], true, w->now, wall(w)),
+	                 TN_OK);
+	w->nd[1].npend = 0;
+	run_for(w, 1 * TN_SEC);
+	assert_int_equal(notified(&w->nd[2], id), 1);
+	assert_int_equal(notified(&w->nd[1], id), 1);
+	assert_int_equal(w->nd[0].receipts, 2);
+	/* A failed store: not forwarded, not receipted, not notified. */
+	create(w, 0, 2, TN_KIND_PANIC, HOUR_MS, id);
+	run_for(w, 1 * TN_SEC);
+	assert_int_equal(w->nd[1].npend, 1);
+	assert_int_equal(tn_node_stored(w->nd[1].n, w->nd[1].pend[0], false, w->now, wall(w)),
+	                 TN_OK);
+	assert_int_equal(tn_node_stored(w->nd[1].n, w->nd[1].pend[0], true, w->now, wall(w)),
+	                 TN_ERR_NOTFOUND);
+	w->nd[1].npend = 0;
+	w->nd[1].defer_store = false;
+	run_for(w, 1 * TN_SEC);
+	assert_int_equal(notified(&w->nd[1], id), 0);
+	assert_int_equal(notified(&w->nd[2], id), 0);
+	assert_int_equal(w->nd[0].receipts, 2);
+	assert_int_equal(ctr(&w->nd[1], TN_NODE_C_STORE_FAILED), 1);
+	/* Anti-entropy brings it again; this time the store works. */
+	run_for(w, 10 * TN_MIN);
+	assert_int_equal(notified(&w->nd[1], id), 1);
+	assert_int_equal(notified(&w->nd[2], id), 1);
+	assert_int_equal(w->nd[0].receipts, 4);
+}
+
+static void expired_alerts_gc_and_not_offered(void **state)
+{
+	(void)state;
+	net *w = &NET;
+	net_init(w, 3);
+	line(w);
+	start_all(w);
+	run_for(w, 10 * TN_SEC);
+	cut(w, 1, 2);
+	uint8_t id[TN_ALERT_ID];
+	create(w, 0, 1, TN_KIND_DRILL, 60 * 1000, id);
+	run_for(w, 59 * TN_SEC);
+	assert_int_equal(tn_node_alert_count(w->nd[0].n), 1);
+	assert_int_equal(tn_node_alert_count(w->nd[1].n), 1);
+	run_for(w, 2 * TN_SEC);
+	assert_int_equal(tn_node_alert_count(w->nd[0].n), 0);
+	assert_int_equal(tn_node_alert_count(w->nd[1].n), 0);
+	assert_int_equal(ctr(&w->nd[1], TN_NODE_C_EXPIRED), 1);
+	/* Node 2 comes back: nothing is offered, nothing wanted. */
+	link_ab(w, 1, 2);
+	run_for(w, 10 * TN_MIN);
+	assert_int_equal(links_up(&w->nd[2]), 1);
+	assert_int_equal(ctr(&w->nd[2], TN_NODE_C_WANT_TX), 0);
+	assert_int_equal(ctr(&w->nd[2], TN_NODE_C_ALERT_RX), 0);
+	assert_int_equal(tn_node_next_deadline(w->nd[0].n) > w->now, true);
+}
+
+/* Catch-up is judged on the alerts' own timeline; pushes on arrival. */
+static void rate_limit_push_vs_catch_up(void **state)
+{
+	(void)state;
+	net *w = &NET;
+	net_init(w, 2);
+	line(w);
+	start_all(w);
+	run_for(w, 10 * TN_SEC);
+	cut(w, 0, 1);
+	/* 60 drills over 6 hours (within budget as written), node 1 offline */
+	uint8_t id[TN_ALERT_ID];
+	for (uint64_t s = 1; s <= 60; s++) {
+		create(w, 0, s, TN_KIND_DRILL, 24 * HOUR_MS, id);
+		run_for(w, 6 * TN_MIN);
+	}
+	link_ab(w, 0, 1);
+	run_for(w, 10 * TN_MIN);
+	/* All 60 accepted at once: an arrival-time limiter would have taken 20 */
+	assert_int_equal(w->nd[1].nnotes, 60);
+	assert_int_equal(actr(&w->nd[1], TN_ALERT_RATE_LIMITED), 0);
+	assert_int_equal(ctr(&w->nd[1], TN_NODE_C_ALERT_RX_PULLED), 60);
+	/* A live flood of pushed drills is cut at the burst (20)... */
+	for (uint64_t s = 61; s <= 100; s++)
+		create(w, 0, s, TN_KIND_DRILL, 24 * HOUR_MS, id);
+	run_for(w, 1 * TN_SEC);
+	assert_int_equal(w->nd[1].nnotes, 80);
+	assert_int_equal(actr(&w->nd[1], TN_ALERT_RATE_LIMITED), 20);
+	/* ... and her panic still goes through at once (own budget). */
+	uint8_t pid[TN_ALERT_ID];
+	create(w, 0, 101, TN_KIND_PANIC, HOUR_MS, pid);
+	run_for(w, 1 * TN_SEC);
+	assert_int_equal(notified(&w->nd[1], pid), 1);
+}
+
+static void receipt_falls_back_when_reverse_link_down(void **state)
+{
+	(void)state;
+	net *w = &NET;
+	net_init(w, 4);
+	/* ring 0-1-2-3-0; node 3 holds its store back so that node 2 first
+	 * hears the panic from node 1: its reverse path is the link to 1. */
+	line(w);
+	link_ab(w, 3, 0);
+	start_all(w);
+	run_for(w, 30 * TN_SEC);
+	for (size_t i = 0; i < w->n; i++)
+		assert_int_equal(links_up(&w->nd[i]), 2);
+	w->nd[2].defer_store = true;
+	w->nd[3].defer_store = true;
+	uint8_t id[TN_ALERT_ID];
+	create(w, 0, 1, TN_KIND_PANIC, HOUR_MS, id);
+	run_for(w, 100 * TN_MSEC);
+	assert_int_equal(w->nd[2].npend, 1);
+	assert_int_equal(w->nd[3].npend, 1);
+	/* The reverse link dies before node 2 has stored it. */
+	cut(w, 1, 2);
+	for (int i = 2; i <= 3; i++) {
+		w->nd[i].defer_store = false;
+		assert_int_equal(
+		        tn_node_stored(w->nd[i].n, w->nd[i].pend[0], true, w->now, wall(w)), TN_OK);
+		w->nd[i].npend = 0;
+	}
+	run_for(w, 1 * TN_SEC);
+	/* Node 2 sent its receipt on its other link (to 3), which relayed it
+	 * along its own reverse path to the author. */
+	assert_int_equal(rctr(&w->nd[2], TN_RECEIPT_FALLBACK), 1);
+	assert_true(rctr(&w->nd[3], TN_RECEIPT_FORWARDED) >= 1);
+	assert_everyone(w, 0, id);
+}
+
+static void idle_wakes_only_for_keepalive_and_anti_entropy(void **state)
+{
+	(void)state;
+	net *w = &NET;
+	net_init(w, 3);
+	line(w);
+	link_ab(w, 2, 0);
+	start_all(w);
+	run_for(w, 30 * TN_SEC);
+	for (size_t i = 0; i < w->n; i++) {
+		assert_int_equal(links_up(&w->nd[i]), 2);
+		w->nd[i].ticks = 0;
+	}
+	for (size_t i = 0; i < w->n; i++) {
+		tn_time d = tn_node_next_deadline(w->nd[i].n);
+		assert_true(d != TN_TIME_NEVER);
+		/* The soonest timer is a keepalive or the anti-entropy round. */
+		assert_true(d >= w->now + 60 * TN_SEC);
+	}
+	run_for(w, 30 * TN_MIN);
+	for (size_t i = 0; i < w->n; i++) {
+		/* 2 links x (keepalive every 120 s) + ~8 anti-entropy rounds in
+		 * 30 min: about 38 wakeups, 0.02/s; never a fast tick. */
+		assert_true(w->nd[i].ticks <= 45);
+		assert_int_equal(links_up(&w->nd[i]), 2);
+	}
+	/* No links, nothing held: never. */
+	tn_node *lonely;
+	tn_node_config c = w->base;
+	c.identity = w->nd[0].id;
+	test_rng r;
+	c.rand = test_rng_seed(&r, 7);
+	tn_static_membership solo;
+	assert_int_equal(tn_static_membership_init(&solo, 2), TN_OK);
+	assert_int_equal(tn_static_membership_add(&solo, tn_identity_pubkey(w->nd[0].id),
+	                                          tn_identity_linkpub(w->nd[0].id),
+	                                          TN_ALERT_AUTHOR_MEMBER, "me", NULL),
+	                 TN_OK);
+	c.membership_ud = &solo;
+	assert_int_equal(tn_node_new(&lonely, &c), TN_OK);
+	tn_node_tick(lonely, w->now, wall(w));
+	assert_true(tn_node_next_deadline(lonely) == TN_TIME_NEVER);
+	tn_node_del(lonely);
+	tn_static_membership_free(&solo);
+}
+
+static void wake_reconnects_at_once(void **state)
+{
+	(void)state;
+	net *w = &NET;
+	net_init(w, 2);
+	line(w);
+	start_all(w);
+	run_for(w, 10 * TN_SEC);
+	cut(w, 0, 1);
+	run_for(w, 60 * TN_MIN); /* backoff grows to its 5-minute cap */
+	link_ab(w, 0, 1);
+	/* Without a wake, the next attempt can be minutes away. With one: now. */
+	tn_node_wake(w->nd[0].n, w->now, wall(w));
+	pump(w);
+	assert_int_equal(links_up(&w->nd[0]), 1);
+}
+
+static void equivocation_is_a_conflict(void **state)
+{
+	(void)state;
+	net *w = &NET;
+	net_init(w, 2);
+	line(w);
+	start_all(w);
+	run_for(w, 10 * TN_SEC);
+	uint8_t a[TN_ALERT_ID], b[TN_ALERT_ID];
+	create(w, 0, 1, TN_KIND_DRILL, HOUR_MS, a);
+	run_for(w, 1 * TN_SEC);
+	/* Node 0 comes back with an empty store (a restored backup, a stolen
+	 * key) and signs seq 1 again with other content before it has a link;
+	 * a panic made offline is pushed on the first link up. */
+	node_down(w, 0);
+	w->nd[0].ndisk = 0;
+	start_node(w, 0);
+	tn_node_alert_req q;
+	memset(&q, 0, sizeof q);
+	q.seq = 1;
+	q.kind = TN_KIND_PANIC;
+	q.lifetime_ms = HOUR_MS;
+	q.pt = pt_text("other");
+	assert_int_equal(tn_node_alert_create(w->nd[0].n, &q, w->now, wall(w), b), TN_OK);
+	events(w, 0);
+	assert_int_equal(links_up(&w->nd[0]), 0);
+	run_for(w, 1 * TN_SEC);
+	assert_int_equal(w->nd[1].conflicts, 1);
+	assert_int_equal(actr(&w->nd[1], TN_ALERT_EQUIVOCATION), 1);
+	assert_int_equal(ctr(&w->nd[1], TN_NODE_C_CONFLICT), 1);
+	assert_int_equal(notified(&w->nd[1], b), 0);
+	assert_int_equal(links_up(&w->nd[0]), 1);
+	/* Digests compare seqs, not content: two nodes holding different
+	 * versions of (author, seq) never exchange them (docs/node.md). */
+}
+
+static void config_and_arguments(void **state)
+{
+	(void)state;
+	tn_node_config c;
+	tn_node_config_default(&c);
+	tn_node *n = (tn_node *)1;
+	assert_int_equal(tn_node_new(&n, &c), TN_ERR_INVAL);
+	assert_null(n);
+	assert_int_equal(tn_node_new(NULL, &c), TN_ERR_INVAL);
+	assert_string_equal(tn_node_counter_name(TN_NODE_C_EVENTS_DROPPED), "events_dropped");
+	assert_string_equal(tn_node_counter_name(TN_NODE_C_COUNT), "unknown");
+	assert_string_equal(tn_receipt_reason_name(TN_RECEIPT_HOPS_EXCEEDED), "hops_exceeded");
+	for (int i = 0; i < TN_NODE_C_COUNT; i++)
+		assert_string_not_equal(tn_node_counter_name((tn_node_counter)i), "unknown");
+	for (int i = 0; i < TN_RECEIPT_REASON_COUNT; i++)
+		assert_string_not_equal(tn_receipt_reason_name((tn_receipt_reason)i), "unknown");
+	tn_node_del(NULL);
+}
+
+/* ---- fuzz_node seeds (node_fixture.h) ------------------------------------ */
+
+static uint8_t seedbuf[BUFSZ];
+static size_t seedlen;
+
+static void rec(uint8_t op, const uint8_t *p, size_t len)
+{
+	seedbuf[seedlen++] = op;
+	seedbuf[seedlen++] = (uint8_t)(len >> 8);
+	seedbuf[seedlen++] = (uint8_t)len;
+	if (len)
+		memcpy(seedbuf + seedlen, p, len);
+	seedlen += len;
+}
+
+static void rec_msg(uint8_t op, const tn_link_msg *m)
+{
+	uint8_t b[TN_LINK_PLAINTEXT_MAX];
+	tn_ssize n = tn_link_encode(m, b, sizeof b);
+	if (n < 0)
+		abort();
+	rec(op, b, (size_t)n);
+}
+
+static size_t peer_alert(nf *f, int who, uint8_t kind, uint64_t seq, uint8_t *env)
+{
+	tn_alert_draft d;
+	memset(&d, 0, sizeof d);
+	memset(d.network_id, 0x55, TN_NETWORK_ID);
+	d.seq = seq;
+	d.kind = kind;
+	d.created_ms = NF_WALL;
+	d.expires_ms = NF_WALL + 3600 * 1000;
+	d.epoch = 1;
+	tn_alert_pt pt = nf_pt();
+	nf_rng r;
+	tn_rand rand = nf_rng_seed(&r, 0x33);
+	tn_ssize n = tn_alert_seal(f->id[who], &d, &f->sm.group_key, &pt, &rand, env,
+	                           TN_ALERT_ENVELOPE_MAX, NULL);
+	if (n < 0)
+		abort();
+	return (size_t)n;
+}
+
+static size_t signed_receipt(nf *f, int who, const uint8_t id[TN_ALERT_ID], uint8_t *out)
+{
+	tn_receipt c;
+	memset(&c, 0, sizeof c);
+	memset(c.network_id, 0x55, TN_NETWORK_ID);
+	memcpy(c.alert_id, id, TN_ALERT_ID);
+	memcpy(c.receiver, tn_identity_pubkey(f->id[who])->b, TN_PUBKEY);
+	c.stored_ms = NF_WALL;
+	uint8_t msg[TN_RECEIPT_SIG_CONTEXT_LEN + TN_RECEIPT_MAX];
+	memcpy(msg, TN_RECEIPT_SIG_CONTEXT, TN_RECEIPT_SIG_CONTEXT_LEN);
+	tn_ssize n = tn_receipt_encode_signed(&c, msg + TN_RECEIPT_SIG_CONTEXT_LEN, TN_RECEIPT_MAX);
+	tn_sig sig;
+	if (n < 0 ||
+	    tn_identity_sign(f->id[who], msg, TN_RECEIPT_SIG_CONTEXT_LEN + (size_t)n, &sig))
+		abort();
+	memcpy(c.signature, sig.b, TN_SIG);
+	n = tn_receipt_encode(&c, out, TN_RECEIPT_MAX);
+	if (n < 0)
+		abort();
+	return (size_t)n;
+}
+
+static int save(const char *dir, const char *name)
+{
+	char path[512];
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	FILE *fp = fopen(path, "wb");
+	if (!fp || fwrite(seedbuf, 1, seedlen, fp) != seedlen) {
+		if (fp)
+			fclose(fp);
+		return -1;
+	}
+	seedlen = 0;
+	return fclose(fp);
+}
+
+static int write_corpus(const char *dir)
+{
+	nf f;
+	if (nf_init(&f) != 0)
+		return 1;
+	uint8_t env[TN_ALERT_ENVELOPE_MAX], rc[TN_RECEIPT_MAX];
+	tn_link_msg m;
+	int err = 0;
+	/* a drill and a panic from the peer, then the same again (duplicates) */
+	memset(&m, 0, sizeof m);
+	m.type = TN_LINK_ALERT;
+	m.record = (tn_view){env, peer_alert(&f, NF_PEER, TN_KIND_DRILL, 1, env)};
+	rec_msg(0, &m);
+	rec_msg(0, &m);
+	err |= save(dir, "alert-drill-dup");
+	m.record = (tn_view){env, peer_alert(&f, NF_THIRD, TN_KIND_PANIC, 1, env)};
+	rec_msg(1, &m);
+	uint8_t ff[1] = {255};
+	rec(2, ff, 1);
+	err |= save(dir, "alert-panic-relayed-tick");
+	/* receipts for the victim's own panic: from the peer, and relayed */
+	memset(&m, 0, sizeof m);
+	m.type = TN_LINK_RECEIPTS;
+	tn_view vs[2];
+	uint8_t rc2[TN_RECEIPT_MAX];
+	vs[0] = (tn_view){rc, signed_receipt(&f, NF_PEER, f.own_id, rc)};
+	vs[1] = (tn_view){rc2, signed_receipt(&f, NF_THIRD, f.own_id, rc2)};
+	uint8_t hops[2] = {0, 3};
+	m.receipts = vs;
+	m.receipt_hops = hops;
+	m.count = 2;
+	rec_msg(0, &m);
+	rec_msg(0, &m);
+	err |= save(dir, "receipts-own");
+	/* a receipt for an alert the victim does not hold (fallback path) */
+	uint8_t other[TN_ALERT_ID];
+	memset(other, 0x77, sizeof other);
+	vs[0] = (tn_view){rc, signed_receipt(&f, NF_THIRD, other, rc)};
+	m.count = 1;
+	rec_msg(0, &m);
+	err |= save(dir, "receipt-unknown-alert");
+	/* a digest advertising ranges of both, and a want */
+	tn_digest_entry de[2];
+	memset(de, 0, sizeof de);
+	const tn_pubkey *a = tn_identity_pubkey(f.id[NF_VICTIM]),
+	                *b = tn_identity_pubkey(f.id[NF_PEER]);
+	bool ab = memcmp(a->b, b->b, 32) < 0;
+	memcpy(de[0].author, (ab ? a : b)->b, 32);
+	memcpy(de[1].author, (ab ? b : a)->b, 32);
+	de[0].nranges = 2;
+	de[0].ranges[0] = (tn_seq_range){1, 2};
+	de[0].ranges[1] = (tn_seq_range){5, 9};
+	de[1].nranges = 1;
+	de[1].ranges[0] = (tn_seq_range){1, 3};
+	tn_digest d;
+	memset(&d, 0, sizeof d);
+	memset(d.network_id, 0x55, TN_NETWORK_ID);
+	d.parts = 1;
+	d.entries = de;
+	d.count = 2;
+	uint8_t dbuf[4096];
+	tn_ssize dn = tn_digest_encode(&d, dbuf, sizeof dbuf);
+	if (dn < 0)
+		return 1;
+	memset(&m, 0, sizeof m);
+	m.type = TN_LINK_DIGEST;
+	m.record = (tn_view){dbuf, (size_t)dn};
+	rec_msg(0, &m);
+	tn_want w = {.from_seq = 1, .to_seq = 10};
+	memcpy(w.author, a->b, 32);
+	memset(&m, 0, sizeof m);
+	m.type = TN_LINK_WANT;
+	m.wants = &w;
+	m.count = 1;
+	rec_msg(0, &m);
+	err |= save(dir, "digest-want");
+	/* own alerts, a failed store, time passing, expiry */
+	uint8_t k[1] = {TN_KIND_DRILL};
+	rec(3, k, 1);
+	rec(4, NULL, 0);
+	k[0] = TN_KIND_SAFE;
+	rec(3, k, 1);
+	for (int i = 0; i < 20; i++)
+		rec(2, ff, 1);
+	err |= save(dir, "own-alerts-and-time");
+	/* roster, pong, have, close */
+	memset(&m, 0, sizeof m);
+	m.type = TN_LINK_ROSTER;
+	m.record = (tn_view){env, 10};
+	rec_msg(0, &m);
+	memset(&m, 0, sizeof m);
+	m.type = TN_LINK_PONG;
+	m.token = 7;
+	rec_msg(0, &m);
+	m.type = TN_LINK_HAVE;
+	rec_msg(0, &m);
+	m.type = TN_LINK_CLOSE;
+	m.reason = 0;
+	rec_msg(0, &m);
+	err |= save(dir, "misc-then-close");
+	nf_free(&f);
+	return err ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (sodium_init() < 0)
+		return 1;
+	if (argc == 3 && strcmp(argv[1], "--write-corpus") == 0)
+		return write_corpus(argv[2]);
+	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test(config_and_arguments),
+	        cmocka_unit_test_teardown(line_panic_reaches_all_with_receipts, teardown),
+	        cmocka_unit_test_teardown(ring_panic_reaches_all_once, teardown),
+	        cmocka_unit_test_teardown(panic_overtakes_500_drills, teardown),
+	        cmocka_unit_test_teardown(restart_is_not_renotified, teardown),
+	        cmocka_unit_test_teardown(catch_up_exactly_the_missing, teardown),
+	        cmocka_unit_test_teardown(permanent_seq_gap_costs_nothing, teardown),
+	        cmocka_unit_test_teardown(non_member_closed_after_handshake, teardown),
+	        cmocka_unit_test_teardown(store_round_trip_and_failed_store, teardown),
+	        cmocka_unit_test_teardown(expired_alerts_gc_and_not_offered, teardown),
+	        cmocka_unit_test_teardown(rate_limit_push_vs_catch_up, teardown),
+	        cmocka_unit_test_teardown(receipt_falls_back_when_reverse_link_down, teardown),
+	        cmocka_unit_test_teardown(idle_wakes_only_for_keepalive_and_anti_entropy, teardown),
+	        cmocka_unit_test_teardown(wake_reconnects_at_once, teardown),
+	        cmocka_unit_test_teardown(equivocation_is_a_conflict, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
