@@ -35,6 +35,8 @@ typedef struct disk {
 	disk_alert a[NH_DISK_MAX];
 	size_t na;
 	uint8_t notify[NH_ITEMS_MAX];
+	tn_time stored_at[NH_ITEMS_MAX]; /* diagnostics (nh_dump_missing) */
+	tn_time receipted_at[NH_ITEMS_MAX];
 } disk;
 
 /* A host's view of the shared membership (its candidates). */
@@ -366,6 +368,7 @@ static void on_store(host *h, const tn_node_event *ev, tn_time now)
 	item *it = ok ? item_of(c, ev->alert_id) : NULL;
 	if (it && h->self != it->origin && !it->stored[h->self]) {
 		it->stored[h->self] = 1;
+		d->stored_at[it - c->items] = now;
 		it->nstored++;
 	}
 	tn_err rc = tn_node_stored(h->n, ev->alert_id, ok, now, wall(now));
@@ -404,6 +407,9 @@ static void on_event(host *h, const tn_node_event *ev, tn_time now)
 		disk_alert *a = disk_find(d, ev->alert_id);
 		if (a)
 			a->flags |= TN_NODE_LOAD_RECEIPTED;
+		item *it = item_of(c, ev->alert_id);
+		if (it)
+			d->receipted_at[it - c->items] = now;
 		break;
 	}
 	case TN_NODE_EV_RECEIPT: {
@@ -814,5 +820,21 @@ void nh_report_get(const nh *c, nh_report *r)
 			continue;
 		r->notified += c->disks[h].notify[0] > 0;
 		r->notified_multi += c->disks[h].notify[0] > 1;
+	}
+}
+
+void nh_dump_missing(const nh *c, FILE *f)
+{
+	if (c->nitems == 0)
+		return;
+	const item *it = &c->items[0];
+	for (uint32_t h = 0; h < c->n; h++) {
+		const disk *d = &c->disks[h];
+		if (!it->stored[h] || it->rcv[h])
+			continue;
+		fprintf(f,
+		        "missing_receipt host=%" PRIu32 " boots=%" PRIu32 " stored_ms=%.1f"
+		        " receipted_ms=%.1f\n",
+		        h, d->boots, (double)d->stored_at[0] / 1e6, (double)d->receipted_at[0] / 1e6);
 	}
 }

@@ -20,6 +20,8 @@
 #ifndef TOCSIN_SIM_NODE_HOST_H
 #define TOCSIN_SIM_NODE_HOST_H
 
+#include <stdio.h>
+
 #include "overlay.h"
 #include "sim.h"
 
@@ -70,5 +72,9 @@ typedef struct nh_report {
 /* Valid at any time; counters of halted nodes are included, so after
  * sim_del it covers the whole run. */
 void nh_report_get(const nh *c, nh_report *r);
+
+/* Diagnostics on f: each host that stored item 0 but whose receipt the
+ * author did not count, with its boots and store / receipt-sent times. */
+void nh_dump_missing(const nh *c, FILE *f);
 
 #endif

@@ -13,6 +13,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <time.h>
 
 #include "node_host.h"
@@ -46,6 +47,8 @@ static void teardown(void *ud)
 {
 	node_class *k = ud;
 	nh_report_get(k->c, &k->rep);
+	if (getenv("TOCSIN_SIM_MISSING"))
+		nh_dump_missing(k->c, stderr);
 	nh_del(k->c);
 	k->c = NULL;
 }
