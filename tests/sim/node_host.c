@@ -49,9 +49,9 @@ typedef struct view {
 typedef struct conn {
 	bool used;
 	sim_conn_id conn;
-	uint64_t link;  /* 0 while our dial is in flight */
-	uint32_t peer;  /* dialed host (initiator) */
-	bool closing;   /* CLOSE_LINK with a later close_at */
+	uint64_t link; /* 0 while our dial is in flight */
+	uint32_t peer; /* dialed host (initiator) */
+	bool closing;  /* CLOSE_LINK with a later close_at */
 	tn_time close_at;
 	uint8_t hdr_have; /* frame counter over the outgoing stream */
 	uint8_t hdr0;
@@ -381,15 +381,9 @@ static void on_event(host *h, const tn_node_event *ev, tn_time now)
 	nh *c = h->c;
 	disk *d = &c->disks[h->self];
 	switch (ev->type) {
-	case TN_NODE_EV_DIAL:
-		on_dial(h, ev, now);
-		break;
-	case TN_NODE_EV_CLOSE_LINK:
-		on_close_link(h, ev, now);
-		break;
-	case TN_NODE_EV_STORE_ALERT:
-		on_store(h, ev, now);
-		break;
+	case TN_NODE_EV_DIAL: on_dial(h, ev, now); break;
+	case TN_NODE_EV_CLOSE_LINK: on_close_link(h, ev, now); break;
+	case TN_NODE_EV_STORE_ALERT: on_store(h, ev, now); break;
 	case TN_NODE_EV_NOTIFY: {
 		disk_alert *a = disk_find(d, ev->alert_id);
 		if (a)
@@ -421,8 +415,7 @@ static void on_event(host *h, const tn_node_event *ev, tn_time now)
 		}
 		break;
 	}
-	default:
-		break;
+	default: break;
 	}
 }
 
@@ -530,7 +523,8 @@ static void *h_boot(void *cls, sim *s, sim_host_id self, sim_boot how, tn_time n
 				continue;
 			for (uint32_t r = 0; r < c->n; r++)
 				if (it->rcv[r] &&
-				    tn_node_load_receipt(h->n, it->id, tn_identity_pubkey(c->disks[r].id)) !=
+				    tn_node_load_receipt(h->n, it->id,
+				                         tn_identity_pubkey(c->disks[r].id)) !=
 				            TN_OK)
 					fail(c, TN_ERR_INTERNAL);
 		}
@@ -733,8 +727,8 @@ tn_err nh_add_hosts(nh *c)
 		snprintf(name, sizeof name, "h%" PRIu32, i);
 		snprintf(ep, sizeof ep, "sim:%" PRIu32, i);
 		rc = tn_static_membership_add(&c->sm, tn_identity_pubkey(c->disks[i].id),
-		                              tn_identity_linkpub(c->disks[i].id), TN_ALERT_AUTHOR_MEMBER,
-		                              name, ep);
+		                              tn_identity_linkpub(c->disks[i].id),
+		                              TN_ALERT_AUTHOR_MEMBER, name, ep);
 		if (rc != TN_OK)
 			return rc;
 		/* The views name members by index: check index i is host i. */
@@ -835,6 +829,7 @@ void nh_dump_missing(const nh *c, FILE *f)
 		fprintf(f,
 		        "missing_receipt host=%" PRIu32 " boots=%" PRIu32 " stored_ms=%.1f"
 		        " receipted_ms=%.1f\n",
-		        h, d->boots, (double)d->stored_at[0] / 1e6, (double)d->receipted_at[0] / 1e6);
+		        h, d->boots, (double)d->stored_at[0] / 1e6,
+		        (double)d->receipted_at[0] / 1e6);
 	}
 }

@@ -57,16 +57,16 @@ TN_NODISCARD tn_err nh_inject(nh *c, sim_host_id origin, tn_time expiry, sim_ite
 
 typedef struct nh_report {
 	uint32_t hosts;
-	sim_host_id origin;  /* of the first item */
-	uint32_t stored;     /* hosts but the origin that stored item 0 */
-	uint32_t receipts;   /* distinct receivers of item 0 counted at its author */
-	uint32_t notified;   /* hosts but the origin notified of item 0 */
+	sim_host_id origin;      /* of the first item */
+	uint32_t stored;         /* hosts but the origin that stored item 0 */
+	uint32_t receipts;       /* distinct receivers of item 0 counted at its author */
+	uint32_t notified;       /* hosts but the origin notified of item 0 */
 	uint32_t notified_multi; /* ... of which more than once (restarts included) */
-	uint64_t alert_tx;   /* ALERT messages sent, every host, whole run */
-	uint64_t alert_rx;   /* ALERT messages received */
+	uint64_t alert_tx;       /* ALERT messages sent, every host, whole run */
+	uint64_t alert_rx;       /* ALERT messages received */
 	uint64_t receipt_sent, receipt_fallback, receipt_forwarded, receipt_hops_exceeded;
 	uint64_t link_up, dial, dial_failed;
-	tn_err err;          /* first fatal error inside a callback, TN_OK */
+	tn_err err; /* first fatal error inside a callback, TN_OK */
 } nh_report;
 
 /* Valid at any time; counters of halted nodes are included, so after

@@ -82,8 +82,8 @@ int main(int argc, char **argv)
 	sim_scn_print(stdout, &scn, &r);
 	const nh_report *e = &k.rep;
 	uint32_t others = e->hosts - 1;
-	printf("receipts=%" PRIu32 "/%" PRIu32 " stored=%" PRIu32 "/%" PRIu32
-	       " notified=%" PRIu32 " notified_multi=%" PRIu32 " alert_msgs_per_node=%.2f"
+	printf("receipts=%" PRIu32 "/%" PRIu32 " stored=%" PRIu32 "/%" PRIu32 " notified=%" PRIu32
+	       " notified_multi=%" PRIu32 " alert_msgs_per_node=%.2f"
 	       " receipts_sent=%" PRIu64 " forwarded=%" PRIu64 " fallback=%" PRIu64
 	       " hops_exceeded=%" PRIu64 " links_up=%" PRIu64 " dials=%" PRIu64
 	       " dials_failed=%" PRIu64 "\n",
