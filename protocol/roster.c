@@ -329,23 +329,33 @@ static bool is_revoker(const tn_roster *ro, const uint8_t pk[TN_PUBKEY])
 	return false;
 }
 
-/* Pins known from the last fold, against a record not stored yet. The
- * head is looked up afresh: it may have arrived since.
- *
- * A revocation or demotion signed after its issuer's pin is not held when
- * its subject has herself revoked or demoted someone: it may attack that
- * record and so stand in the settlement (mutual revocation), which only the
- * fold can tell. Any other one can never count, and is held like any late
- * record, so a revoked thief cannot grow the set (or the settlement). */
-static tn_roster_reason pin_check(const tn_roster *ro, const tn_roster_rec *d,
-                                  const uint8_t id[TN_HASH])
+/* A revocation or demotion that may stand in a conflict even when signed
+ * after its issuer's pin: its subject has herself revoked or demoted
+ * someone, so it may attack that record (mutual revocation), which only
+ * the fold can tell. */
+static bool may_conflict(const tn_roster *ro, const tn_roster_rec *d)
 {
-	if (!ro->folded)
-		return TN_ROSTER_ACCEPTED;
 	const uint8_t *subject = d->type == TN_ROSTER_REVOKE ? d->body.revoke.subject
 	                         : d->type == TN_ROSTER_ROLE && d->body.role.role == TN_ROLE_MEMBER
 	                                 ? d->body.role.subject
 	                                 : NULL;
+	return subject && is_revoker(ro, subject);
+}
+
+/* Pins known from the last fold, against a record not stored yet. The
+ * head is looked up afresh: it may have arrived since.
+ *
+ * A record signed after its issuer's pin is held, so a revoked thief
+ * cannot grow the set, except where only the fold can tell whether it
+ * counts: a revocation that may conflict (may_conflict), and, when below
+ * is set, the records at or below one (release_chains: they are its prev
+ * chain, and a fork among them voids it). Records let in this way after
+ * a pin are still void in the fold unless they win the settlement. */
+static tn_roster_reason pin_check(const tn_roster *ro, const tn_roster_rec *d,
+                                  const uint8_t id[TN_HASH], bool below)
+{
+	if (!ro->folded)
+		return TN_ROSTER_ACCEPTED;
 	for (size_t i = 0; i < ro->npins; i++) {
 		const tn_rpin *p = &ro->pins[i];
 		if (memcmp(p->subject, d->issuer, TN_PUBKEY) != 0)
@@ -355,7 +365,7 @@ static tn_roster_reason pin_check(const tn_roster *ro, const tn_roster_rec *d,
 		tn_rpin q = *p;
 		tn_roster_pin_of(ro, p->rec_ix, &q);
 		if (d->iseq > q.seq) {
-			if (subject && is_revoker(ro, subject))
+			if (below || may_conflict(ro, d))
 				continue;
 			return q.demote ? TN_ROSTER_HELD_DEMOTED : TN_ROSTER_HELD_REVOKED;
 		}
@@ -399,8 +409,11 @@ static bool full_for(const tn_roster *ro, const tn_roster_rec *d, size_t len)
 	       ro->nsubj + 1 >= ro->cfg.max_members;
 }
 
-/* Linkage, standing, bounds, pins; then store or hold. Takes bytes. */
-static tn_roster_reason admit(tn_roster *ro, uint8_t *bytes, size_t len, const uint8_t id[TN_HASH])
+/* Linkage, standing, bounds, pins; then store or hold. Takes bytes.
+ * below: the record lies at or below a revocation by its issuer that may
+ * conflict (release_chains). */
+static tn_roster_reason admit(tn_roster *ro, uint8_t *bytes, size_t len, const uint8_t id[TN_HASH],
+                              bool below)
 {
 	tn_roster_rec d;
 	if (tn_roster_decode(&d, bytes, len) != TN_OK) {
@@ -428,7 +441,7 @@ static tn_roster_reason admit(tn_roster *ro, uint8_t *bytes, size_t len, const u
 		why = TN_ROSTER_R_FULL;
 		goto drop;
 	}
-	why = pin_check(ro, &d, id);
+	why = pin_check(ro, &d, id, below);
 	if (why != TN_ROSTER_ACCEPTED)
 		return hold(ro, bytes, len, id, why);
 	if (store(ro, bytes, len, id, prev_ix, auth_ix) != TN_OK) {
@@ -460,11 +473,67 @@ static tn_roster_reason release_pending(tn_roster *ro)
 			tn_rheld t = *h;
 			memmove(h, h + 1, (ro->nheld - i - 1) * sizeof *h);
 			ro->nheld--;
-			tn_roster_reason why = admit(ro, t.bytes, t.len, t.id);
+			tn_roster_reason why = admit(ro, t.bytes, t.len, t.id, false);
 			if (why == TN_ROSTER_R_NOMEM)
 				return why;
 			progress = true;
 			break;
+		}
+	}
+	return TN_ROSTER_ACCEPTED;
+}
+
+/* Has y a revocation or demotion that may conflict (may_conflict) at
+ * iseq n or above, accepted or held? */
+static bool conflict_above(const tn_roster *ro, const uint8_t y[TN_PUBKEY], uint64_t n)
+{
+	for (size_t i = 0; i < ro->nheld; i++) {
+		const tn_roster_rec *d = &ro->held[i].d;
+		if (d->iseq >= n && memcmp(d->issuer, y, TN_PUBKEY) == 0 && may_conflict(ro, d))
+			return true;
+	}
+	for (size_t i = 0; i < ro->nrecs; i++) {
+		const tn_roster_rec *d = &ro->recs[i].d;
+		if (d->iseq >= n && memcmp(d->issuer, y, TN_PUBKEY) == 0 && may_conflict(ro, d))
+			return true;
+	}
+	return false;
+}
+
+/* A revocation that may conflict is admitted even after its issuer's pin
+ * (pin_check): the settlement decides whether it stands. But it is only
+ * admitted once its prev is, and a node that folded the pin before the
+ * revoker's later records arrived holds those records (HELD_REVOKED), so
+ * its revocation would wait for its prev for ever: that node would never
+ * see the conflict that a node which received them earlier folds, and
+ * the two would disagree for good (the thief revoked on one, active on
+ * the other). So each held record of the same issuer at or below such a
+ * revocation (forks included, fork evidence in a pinned prefix excepted:
+ * that stays HELD_BACKDATED) is admitted bottom-up as its prev and auth
+ * arrive, and the fold, which voids the records after the pin, decides.
+ * The hold bounds how much of a chain comes in per release. */
+static tn_roster_reason release_chains(tn_roster *ro)
+{
+	bool progress = true;
+	while (progress) {
+		progress = false;
+		for (size_t i = 0; i < ro->nheld && !progress;) {
+			const tn_rheld *h = &ro->held[i++];
+			if (h->reason != TN_ROSTER_HELD_REVOKED &&
+			    h->reason != TN_ROSTER_HELD_DEMOTED)
+				continue;
+			if ((h->d.iseq > 1 && tn_roster_find(ro, h->d.prev) == RIX_NONE) ||
+			    tn_roster_find(ro, h->d.auth) == RIX_NONE ||
+			    !conflict_above(ro, h->d.issuer, h->d.iseq))
+				continue;
+			tn_rheld t = *h;
+			i--; /* the next one moves into this slot */
+			memmove(&ro->held[i], &ro->held[i + 1], (ro->nheld - i - 1) * sizeof t);
+			ro->nheld--;
+			tn_roster_reason why = admit(ro, t.bytes, t.len, t.id, true);
+			if (why == TN_ROSTER_R_NOMEM || release_pending(ro) == TN_ROSTER_R_NOMEM)
+				return TN_ROSTER_R_NOMEM;
+			progress = why == TN_ROSTER_ACCEPTED;
 		}
 	}
 	return TN_ROSTER_ACCEPTED;
@@ -510,8 +579,16 @@ static tn_roster_reason check(tn_roster *ro, const uint8_t *rec, size_t len)
 	if (!copy)
 		return TN_ROSTER_R_NOMEM;
 	memcpy(copy, rec, len);
-	tn_roster_reason why = admit(ro, copy, len, id);
+	tn_roster_reason why = admit(ro, copy, len, id, false);
+	if (why == TN_ROSTER_R_NOMEM)
+		return why;
 	if (why == TN_ROSTER_ACCEPTED && release_pending(ro) == TN_ROSTER_R_NOMEM)
+		return TN_ROSTER_R_NOMEM;
+	/* Only a change to the set or the hold can free a chain. */
+	bool changed = why == TN_ROSTER_ACCEPTED || why == TN_ROSTER_HELD_PENDING ||
+	               why == TN_ROSTER_HELD_REVOKED || why == TN_ROSTER_HELD_DEMOTED ||
+	               why == TN_ROSTER_HELD_BACKDATED;
+	if (changed && release_chains(ro) == TN_ROSTER_R_NOMEM)
 		return TN_ROSTER_R_NOMEM;
 	return why;
 }
@@ -616,17 +693,21 @@ static tn_err recheck_pinned(tn_roster *ro, bool *released)
 		tn_rheld *h = &ro->held[i];
 		if (h->reason == TN_ROSTER_HELD_PENDING)
 			continue;
-		if (pin_check(ro, &h->d, h->id) != TN_ROSTER_ACCEPTED)
+		if (pin_check(ro, &h->d, h->id, false) != TN_ROSTER_ACCEPTED)
 			continue;
 		tn_rheld t = *h;
 		memmove(h, h + 1, (ro->nheld - i - 1) * sizeof *h);
 		ro->nheld--;
-		if (admit(ro, t.bytes, t.len, t.id) == TN_ROSTER_R_NOMEM ||
+		if (admit(ro, t.bytes, t.len, t.id, false) == TN_ROSTER_R_NOMEM ||
 		    release_pending(ro) == TN_ROSTER_R_NOMEM)
 			return TN_ERR_NOMEM;
 		*released = true;
 		i = (size_t)-1; /* the hold changed under us: rescan */
 	}
+	size_t before = ro->nrecs;
+	if (release_chains(ro) == TN_ROSTER_R_NOMEM)
+		return TN_ERR_NOMEM;
+	*released = *released || ro->nrecs != before;
 	return TN_OK;
 }
 

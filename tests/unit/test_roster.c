@@ -1016,6 +1016,418 @@ static void pending_until_prev_arrives(void **state)
 	world_free(&w);
 }
 
+/* ---- counter-revocation (docs/roster.md, "Counter-revocation: what we chose
+ * and why") ------------------------------------------------------------------ */
+
+/* Deliver a record made outside the API to every view (which may hold it:
+ * the fold decides) and keep it. */
+static size_t spread(world *w, const uint8_t *rec, size_t n)
+{
+	for (int i = 0; i < NIDS; i++) {
+		tn_roster_reason why = tn_roster_add_record(w->ro[i], rec, n);
+		if (why != TN_ROSTER_ACCEPTED && why != TN_ROSTER_HELD_PENDING &&
+		    why != TN_ROSTER_HELD_REVOKED && why != TN_ROSTER_HELD_DEMOTED)
+			fail_msg("view %d: %s", i, tn_roster_reason_str((int)why));
+	}
+	keep(w, rec, n);
+	w->now += 1000;
+	return w->nrec - 1;
+}
+
+/* A revocation of who by signer, forged: auth is the signer's grant, the
+ * chain continues after record after_ix (a record of the signer's in
+ * w->rec), the pin is pin_ix (a record of who's) or 0. */
+static size_t forge_revoke(world *w, int signer, size_t auth_ix, size_t after_ix, int who,
+                           size_t pin_ix)
+{
+	tn_roster_rec r, p;
+	chain_from(w, w->ro[13], signer, auth_ix, TN_ROSTER_REVOKE, &r);
+	assert_int_equal(tn_roster_decode(&p, w->rec[after_ix], w->len[after_ix]), TN_OK);
+	assert_memory_equal(p.issuer, pk(w, signer)->b, TN_PUBKEY);
+	r.iseq = p.iseq + 1;
+	id_of(w, after_ix, r.prev);
+	tn_roster_pin pin = {0, false, {0}};
+	if (pin_ix) {
+		assert_int_equal(tn_roster_decode(&p, w->rec[pin_ix], w->len[pin_ix]), TN_OK);
+		assert_memory_equal(p.issuer, pk(w, who)->b, TN_PUBKEY);
+		pin.pin_seq = p.iseq;
+		pin.has_pin_head = true;
+		id_of(w, pin_ix, pin.pin_head);
+	}
+	memcpy(r.body.revoke.subject, pk(w, who)->b, TN_PUBKEY);
+	r.body.revoke.reason = txt("x");
+	r.body.revoke.pin = pin;
+	uint8_t rec[RECMAX];
+	size_t m = forge(w->id[signer], &r, rec);
+	return spread(w, rec, m);
+}
+
+/* An add of who by signer, forged after record after_ix of the signer. */
+static size_t forge_add(world *w, int signer, size_t auth_ix, size_t after_ix, int who,
+                        uint8_t role)
+{
+	tn_roster_rec r, p;
+	chain_from(w, w->ro[13], signer, auth_ix, TN_ROSTER_ADD, &r);
+	assert_int_equal(tn_roster_decode(&p, w->rec[after_ix], w->len[after_ix]), TN_OK);
+	r.iseq = p.iseq + 1;
+	id_of(w, after_ix, r.prev);
+	memcpy(r.body.add.subject, pk(w, who)->b, TN_PUBKEY);
+	memcpy(r.body.add.subject_link_pk, tn_identity_linkpub(w->id[who])->b, TN_PUBKEY);
+	r.body.add.name = txt("sock puppet");
+	r.body.add.role = role;
+	uint8_t rec[RECMAX];
+	size_t m = forge(w->id[signer], &r, rec);
+	return spread(w, rec, m);
+}
+
+/* The records w->rec[1..n) into a fresh view in rounds seeded orders
+ * (round 0: as made), querying (so folding) every third record; every
+ * order must end in want. */
+static void shuffled_same(world *w, size_t n, int rounds, uint64_t seed,
+                          const uint8_t want[TN_HASH])
+{
+	size_t perm[MAXREC];
+	uint8_t got[TN_HASH];
+	for (int round = 0; round < rounds; round++) {
+		for (size_t i = 0; i + 1 < n; i++)
+			perm[i] = i + 1;
+		if (round > 0)
+			for (size_t i = n - 2; i > 0; i--) {
+				size_t j = (size_t)(xs(&seed) % (i + 1));
+				size_t t = perm[i];
+				perm[i] = perm[j];
+				perm[j] = t;
+			}
+		tn_roster *ro = view(w, 13, w->rec[0], w->len[0]);
+		for (size_t i = 0; i + 1 < n; i++) {
+			tn_roster_reason why =
+			        tn_roster_add_record(ro, w->rec[perm[i]], w->len[perm[i]]);
+			assert_true(why == TN_ROSTER_ACCEPTED || why == TN_ROSTER_HELD_PENDING ||
+			            why == TN_ROSTER_HELD_REVOKED || why == TN_ROSTER_HELD_DEMOTED);
+			if (i % 3 == 2)
+				hash_of(ro, got);
+		}
+		hash_of(ro, got);
+		if (memcmp(got, want, TN_HASH) != 0)
+			fail_msg("round %d: another state", round);
+		tn_roster_del(ro);
+	}
+}
+
+static uint8_t status_of(tn_roster *ro, const uint8_t id[TN_HASH])
+{
+	for (size_t i = 0; i < tn_roster_audit_count(ro); i++) {
+		tn_roster_audit a;
+		assert_int_equal(tn_roster_audit_at(ro, i, &a), TN_OK);
+		if (memcmp(a.id, id, TN_HASH) == 0)
+			return a.status;
+	}
+	fail_msg("no such record");
+	return 0xff;
+}
+
+static uint8_t status_at(world *w, tn_roster *ro, size_t ix)
+{
+	uint8_t id[TN_HASH];
+	id_of(w, ix, id);
+	return status_of(ro, id);
+}
+
+static bool is_member(world *w, tn_roster *ro, int who)
+{
+	tn_roster_member m;
+	return tn_roster_member_by_pk(ro, pk(w, who), &m) == TN_OK;
+}
+
+/* F=0 founds and admits the coordinators X=1, T=2 (the stolen key) and
+ * W=7; X admits M1..M3 (3, 4, 5), T admits M6 (6), W admits M9 (9). */
+enum { F = 0, X = 1, T = 2, W = 7, S = 8 };
+
+typedef struct cworld {
+	size_t add_x, add_t, add_w, add_m[3], add_m6, add_m9;
+} cworld;
+
+static void conflict_world(world *w, cworld *c, uint8_t seed)
+{
+	world_init(w, seed);
+	c->add_x = add(w, F, X, TN_ROLE_COORDINATOR);
+	c->add_t = add(w, F, T, TN_ROLE_COORDINATOR);
+	c->add_w = add(w, F, W, TN_ROLE_COORDINATOR);
+	for (int i = 0; i < 3; i++)
+		c->add_m[i] = add(w, X, 3 + i, TN_ROLE_MEMBER);
+	c->add_m6 = add(w, T, 6, TN_ROLE_MEMBER);
+	c->add_m9 = add(w, W, 9, TN_ROLE_MEMBER);
+}
+
+/* X revokes T, pinned at T's head (her add of M6). The thief, holding T's
+ * key, then signs after X's pin: a sock-puppet coordinator S, a pin-0
+ * revocation of the third coordinator W, and a pin-0 counter-revocation
+ * of X. */
+typedef struct counter {
+	size_t rev_x, add_s, rev_w, rev_t;
+} counter;
+
+static void counter_revocation(world *w, const cworld *c, counter *k)
+{
+	k->rev_x = revoke(w, X, T);
+	k->add_s = forge_add(w, T, c->add_t, c->add_m6, S, TN_ROLE_COORDINATOR);
+	k->rev_w = forge_revoke(w, T, c->add_t, k->add_s, W, 0);
+	k->rev_t = forge_revoke(w, T, c->add_t, k->rev_w, X, 0);
+}
+
+/* The plain case: X admits M1..M3 and revokes T (pinned at T's add of
+ * M6); T's thief revokes X back at pin 0. Both revocations stand with
+ * their pins as issued (main's rule: no conflict floor), so X's adds after
+ * pin 0 are void. Same state hash in 120 seeded arrival orders. */
+static void counter_revocation_pin0_same_in_any_order(void **state)
+{
+	(void)state;
+	world w;
+	cworld c;
+	conflict_world(&w, &c, 20);
+	size_t rev_x = revoke(&w, X, T);
+	size_t rev_t = forge_revoke(&w, T, c.add_t, c.add_m6, X, 0);
+	uint8_t want[TN_HASH];
+	hash_of(w.ro[13], want);
+	for (int v = 0; v < NIDS; v++) {
+		tn_roster *ro = w.ro[v];
+		uint8_t h[TN_HASH];
+		hash_of(ro, h);
+		assert_memory_equal(h, want, TN_HASH);
+		assert_int_equal(status_at(&w, ro, rev_x), TN_RS_VALID);
+		assert_int_equal(status_at(&w, ro, rev_t), TN_RS_VALID);
+		assert_int_equal(role_of(ro, pk(&w, T)), 0xff);
+		assert_int_equal(role_of(ro, pk(&w, X)), 0xff);
+		for (int i = 0; i < 3; i++) {
+			assert_int_equal(status_at(&w, ro, c.add_m[i]), TN_RS_VOID_REVOKED);
+			assert_false(is_member(&w, ro, 3 + i));
+		}
+		assert_int_equal(role_of(ro, pk(&w, 6)), TN_ROLE_MEMBER);
+		assert_int_equal(role_of(ro, pk(&w, W)), TN_ROLE_COORDINATOR);
+	}
+	shuffled_same(&w, w.nrec, 120, 0x3f84d5b5b5470917, want);
+	world_free(&w);
+}
+
+/* Main's rule, no conflict floor: both revocations stand with the pins as
+ * issued. X loses everything she signed after pin 0 (her admissions of
+ * M1..M3); T loses everything after X's pin except the counter-revocation
+ * that won the conflict: S is no coordinator, W is untouched. Every node
+ * reaches that state in any arrival order: a node that folded the thief's
+ * pin-0 revocation first holds X's adds, and must still admit them (the
+ * prev chain of X's revocation of T) to see the conflict at all. */
+static void counter_revocation_same_in_any_order(void **state)
+{
+	(void)state;
+	world w;
+	cworld c;
+	counter k;
+	conflict_world(&w, &c, 21);
+	counter_revocation(&w, &c, &k);
+	uint8_t want[TN_HASH];
+	hash_of(w.ro[13], want);
+	for (int v = 0; v < NIDS; v++) {
+		tn_roster *ro = w.ro[v];
+		uint8_t h[TN_HASH];
+		hash_of(ro, h);
+		assert_memory_equal(h, want, TN_HASH);
+		assert_int_equal(tn_roster_held_count(ro), 0);
+		assert_int_equal(status_at(&w, ro, k.rev_x), TN_RS_VALID);
+		assert_int_equal(status_at(&w, ro, k.rev_t), TN_RS_VALID);
+		assert_int_equal(role_of(ro, pk(&w, T)), 0xff);
+		assert_int_equal(role_of(ro, pk(&w, X)), 0xff);
+		assert_int_equal(role_of(ro, pk(&w, F)), TN_ROLE_COORDINATOR);
+		/* X's adds after pin 0 are void: M1..M3 are not members. */
+		for (int i = 0; i < 3; i++) {
+			assert_int_equal(status_at(&w, ro, c.add_m[i]), TN_RS_VOID_REVOKED);
+			assert_false(is_member(&w, ro, 3 + i));
+		}
+		/* T's records after X's pin are void; before it they stand. */
+		assert_int_equal(status_at(&w, ro, k.add_s), TN_RS_VOID_REVOKED);
+		assert_false(is_member(&w, ro, S));
+		assert_int_equal(status_at(&w, ro, k.rev_w), TN_RS_VOID_SETTLED);
+		assert_int_equal(role_of(ro, pk(&w, W)), TN_ROLE_COORDINATOR);
+		assert_int_equal(status_at(&w, ro, c.add_m9), TN_RS_VALID);
+		assert_int_equal(role_of(ro, pk(&w, 9)), TN_ROLE_MEMBER);
+		assert_int_equal(status_at(&w, ro, c.add_m6), TN_RS_VALID);
+		assert_int_equal(role_of(ro, pk(&w, 6)), TN_ROLE_MEMBER);
+	}
+	shuffled_same(&w, w.nrec, 150, 0x243f6a8885a308d3, want);
+	world_free(&w);
+}
+
+/* The node that folds the thief's pin 0 first, step by step: X's add
+ * arrives behind the pin and is held; X's revocation of T (which may
+ * conflict) then releases it from the hold, and the state matches the
+ * node that got X's records first. */
+static void held_chain_released_below_conflict(void **state)
+{
+	(void)state;
+	world w;
+	cworld c;
+	conflict_world(&w, &c, 22);
+	size_t rev_x = revoke(&w, X, T);
+	size_t rev_t = forge_revoke(&w, T, c.add_t, c.add_m6, X, 0);
+	uint8_t want[TN_HASH], got[TN_HASH];
+	hash_of(w.ro[13], want);
+	tn_roster *late = view(&w, 12, w.rec[0], w.len[0]);
+	for (size_t i = 1; i < w.nrec; i++) {
+		if (i == c.add_m[0] || i == c.add_m[1] || i == c.add_m[2] || i == rev_x)
+			continue;
+		assert_int_equal(tn_roster_add_record(late, w.rec[i], w.len[i]),
+		                 TN_ROSTER_ACCEPTED);
+	}
+	assert_int_equal(role_of(late, pk(&w, X)), 0xff); /* folds the pin 0 */
+	/* X's first add is behind the pin, the next two behind it. */
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(tn_roster_add_record(late, w.rec[c.add_m[i]], w.len[c.add_m[i]]),
+		                 i == 0 ? TN_ROSTER_HELD_REVOKED : TN_ROSTER_HELD_PENDING);
+	assert_int_equal(tn_roster_held_count(late), 3);
+	/* Held on arrival (its prev is held), then the chain below it is
+	 * released and it comes in with it. */
+	assert_int_equal(tn_roster_add_record(late, w.rec[rev_x], w.len[rev_x]),
+	                 TN_ROSTER_HELD_PENDING);
+	assert_int_equal(tn_roster_held_count(late), 0);
+	hash_of(late, got);
+	assert_memory_equal(got, want, TN_HASH);
+	assert_int_equal(status_at(&w, late, rev_x), TN_RS_VALID);
+	assert_int_equal(status_at(&w, late, rev_t), TN_RS_VALID);
+	assert_int_equal(role_of(late, pk(&w, T)), 0xff);
+	tn_roster_del(late);
+	world_free(&w);
+}
+
+/* What coordinators do after a counter-revocation: another coordinator
+ * (here the founder) admits M1..M3 again, and they are active members on
+ * every node, in any order. */
+static void readmit_after_counter_revocation(void **state)
+{
+	(void)state;
+	world w;
+	cworld c;
+	counter k;
+	conflict_world(&w, &c, 23);
+	counter_revocation(&w, &c, &k);
+	size_t again[3];
+	for (int i = 0; i < 3; i++)
+		again[i] = add(&w, F, 3 + i, TN_ROLE_MEMBER);
+	uint8_t want[TN_HASH];
+	hash_of(w.ro[13], want);
+	for (int v = 0; v < NIDS; v++) {
+		tn_roster *ro = w.ro[v];
+		for (int i = 0; i < 3; i++) {
+			assert_int_equal(status_at(&w, ro, c.add_m[i]), TN_RS_VOID_REVOKED);
+			assert_int_equal(status_at(&w, ro, again[i]), TN_RS_VALID);
+			assert_int_equal(role_of(ro, pk(&w, 3 + i)), TN_ROLE_MEMBER);
+			tn_roster_member m;
+			assert_int_equal(tn_roster_member_by_pk(ro, pk(&w, 3 + i), &m), TN_OK);
+			assert_true(m.active);
+			uint8_t id[TN_HASH];
+			id_of(&w, again[i], id);
+			assert_memory_equal(m.admitted_by, id, TN_HASH);
+		}
+		assert_int_equal(role_of(ro, pk(&w, X)), 0xff);
+		assert_int_equal(role_of(ro, pk(&w, T)), 0xff);
+	}
+	shuffled_same(&w, w.nrec, 100, 0x13198a2e03707344, want);
+	world_free(&w);
+}
+
+/* The other half of the repair: X's revocations after the thief's pin
+ * and outside the conflict are void too, so the member X had revoked is
+ * back; another coordinator revokes her again. */
+static void counter_revocation_voids_earlier_revocations(void **state)
+{
+	(void)state;
+	world w;
+	cworld c;
+	conflict_world(&w, &c, 25);
+	size_t rev_9 = revoke(&w, X, 9);
+	assert_int_equal(role_of(w.ro[13], pk(&w, 9)), 0xff);
+	revoke(&w, X, T);
+	forge_revoke(&w, T, c.add_t, c.add_m6, X, 0);
+	tn_roster *ro = w.ro[13];
+	assert_int_equal(status_at(&w, ro, rev_9), TN_RS_VOID_SETTLED);
+	assert_int_equal(role_of(ro, pk(&w, 9)), TN_ROLE_MEMBER);
+	size_t again = revoke(&w, F, 9);
+	uint8_t want[TN_HASH];
+	hash_of(ro, want);
+	for (int v = 0; v < NIDS; v++) {
+		assert_int_equal(status_at(&w, w.ro[v], again), TN_RS_VALID);
+		assert_int_equal(role_of(w.ro[v], pk(&w, 9)), 0xff);
+	}
+	shuffled_same(&w, w.nrec, 100, 0x082efa98ec4e6c89, want);
+	world_free(&w);
+}
+
+/* Outside a conflict a pin stays as issued: F revokes X at pin 0 (X never
+ * revoked F): everything X signed is void, her admissions included. */
+static void revocation_outside_conflict_keeps_its_pin(void **state)
+{
+	(void)state;
+	world w;
+	cworld c;
+	conflict_world(&w, &c, 24);
+	size_t rev = forge_revoke(&w, F, 0, c.add_w, X, 0);
+	tn_roster *ro = w.ro[13];
+	assert_int_equal(status_at(&w, ro, rev), TN_RS_VALID);
+	assert_int_equal(role_of(ro, pk(&w, X)), 0xff);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(status_at(&w, ro, c.add_m[i]), TN_RS_VOID_REVOKED);
+		assert_false(is_member(&w, ro, 3 + i));
+	}
+	assert_int_equal(role_of(ro, pk(&w, T)), TN_ROLE_COORDINATOR);
+	uint8_t want[TN_HASH];
+	hash_of(ro, want);
+	shuffled_same(&w, w.nrec, 20, 0xa4093822299f31d0, want);
+	world_free(&w);
+}
+
+/* A cycle of three: F revokes X at pin 0, X revokes W at pin 0, W revokes
+ * F pinned at F's add of W (lower would void W's own grant:
+ * self-defeating). Each is attacked by the one before: one component, all
+ * three stand with their pins as issued. Each loses what she signed after
+ * her pin: X's and W's admissions, F's add of M11 after her add of W. T,
+ * outside the cycle, keeps her role and M6. */
+static void three_way_cycle(void **state)
+{
+	(void)state;
+	world w;
+	cworld c;
+	conflict_world(&w, &c, 26);
+	size_t f_add = add(&w, F, 11, TN_ROLE_MEMBER); /* F's, after her add of W */
+	size_t fx = forge_revoke(&w, F, 0, f_add, X, 0);
+	size_t xw = forge_revoke(&w, X, c.add_x, c.add_m[2], W, 0);
+	size_t wf = forge_revoke(&w, W, c.add_w, c.add_m9, F, c.add_w);
+	tn_roster *ro = w.ro[13];
+	assert_int_equal(status_at(&w, ro, fx), TN_RS_VALID);
+	assert_int_equal(status_at(&w, ro, xw), TN_RS_VALID);
+	assert_int_equal(status_at(&w, ro, wf), TN_RS_VALID);
+	assert_int_equal(role_of(ro, pk(&w, F)), 0xff);
+	assert_int_equal(role_of(ro, pk(&w, X)), 0xff);
+	assert_int_equal(role_of(ro, pk(&w, W)), 0xff);
+	assert_int_equal(role_of(ro, pk(&w, T)), TN_ROLE_COORDINATOR);
+	assert_int_equal(role_of(ro, pk(&w, 6)), TN_ROLE_MEMBER);
+	assert_int_equal(status_at(&w, ro, c.add_t), TN_RS_VALID);
+	assert_int_equal(status_at(&w, ro, c.add_w), TN_RS_VALID);
+	assert_int_equal(status_at(&w, ro, f_add), TN_RS_VOID_REVOKED);
+	assert_int_equal(status_at(&w, ro, c.add_m9), TN_RS_VOID_REVOKED);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(status_at(&w, ro, c.add_m[i]), TN_RS_VOID_REVOKED);
+	int gone[] = {3, 4, 5, 9, 11};
+	for (size_t i = 0; i < sizeof gone / sizeof gone[0]; i++)
+		assert_false(is_member(&w, ro, gone[i]));
+	uint8_t want[TN_HASH];
+	hash_of(ro, want);
+	for (int v = 0; v < NIDS; v++) {
+		uint8_t h[TN_HASH];
+		hash_of(w.ro[v], h);
+		assert_memory_equal(h, want, TN_HASH);
+	}
+	shuffled_same(&w, w.nrec, 100, 0xbe5466cf34e90c6c, want);
+	world_free(&w);
+}
+
 /* ---- bounds ------------------------------------------------------------------ */
 
 static void member_bound_small(void **state)
@@ -1177,6 +1589,15 @@ static void write_corpus(const char *dir)
 	write_seed(dir, "resign-revokes", 1, &w, h.rev_a4, w.nrec);
 	write_seed(dir, "raw-genesis", 0, &w, 0, 1);
 	world_free(&w);
+	/* A pin-0 counter-revocation with thief records after the revoker's
+	 * pin below it (held-chain release, settlement). */
+	cworld c;
+	counter k;
+	conflict_world(&w, &c, 21);
+	counter_revocation(&w, &c, &k);
+	write_seed(dir, "resign-counter-revocation", 1, &w, 1, w.nrec);
+	write_seed(dir, "raw-counter-revocation", 0, &w, 1, w.nrec);
+	world_free(&w);
 }
 
 int main(int argc, char **argv)
@@ -1200,6 +1621,13 @@ int main(int argc, char **argv)
 	        cmocka_unit_test(voided_pin_releases_held_record),
 	        cmocka_unit_test(self_defeating_revocation_is_void),
 	        cmocka_unit_test(demotion_cuts_coordinator_records_only),
+	        cmocka_unit_test(counter_revocation_pin0_same_in_any_order),
+	        cmocka_unit_test(counter_revocation_same_in_any_order),
+	        cmocka_unit_test(held_chain_released_below_conflict),
+	        cmocka_unit_test(readmit_after_counter_revocation),
+	        cmocka_unit_test(counter_revocation_voids_earlier_revocations),
+	        cmocka_unit_test(revocation_outside_conflict_keeps_its_pin),
+	        cmocka_unit_test(three_way_cycle),
 	        cmocka_unit_test(rekey_omitting_member_is_detected_and_healed),
 	        cmocka_unit_test(concurrent_rekeys_keep_both_keys),
 	        cmocka_unit_test(expired_endpoint_ignored),
