@@ -28,6 +28,10 @@ echo "== build (warnings are errors)"
 setup build
 meson compile -C build >/dev/null
 
+echo "== build-clang (a second compiler's warnings, also errors)"
+CC=clang setup build-clang
+meson compile -C build-clang >/dev/null
+
 echo "== build-asan (AddressSanitizer + UndefinedBehaviorSanitizer)"
 setup build-asan -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug
 meson compile -C build-asan >/dev/null

@@ -232,7 +232,7 @@ static void dispatch(sim *s, const sim_ev *ev)
 	case EV_CLOSE_AT: sim_close(s, ev->a, ev->b); break;
 	case EV_CALL: s->calls[ev->a].fn(s, s->calls[ev->a].arg, s->now); break;
 	case EV_CHURN: sim_on_churn(s, ev->a); break;
-	default: assert(!"unknown event");
+	default: assert(0 && "unknown event");
 	}
 }
 

@@ -496,7 +496,7 @@ static void reject_case(const uint8_t *bytes, size_t n, size_t counter_off, tn_e
 		uint8_t b[256];
 		assert_int_equal(tn_link_out(s.l, b, sizeof b, p.now), 0);
 		assert_int_equal(before, 0);
-		assert_silent(&p, &s, (const uint64_t *)((const uint8_t *)&s.stats + counter_off),
+		assert_silent(&p, &s, (const uint64_t *)(const void *)((const uint8_t *)&s.stats + counter_off),
 		              err);
 		tn_link_del(s.l);
 		pair_teardown(&p);
