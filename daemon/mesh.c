@@ -752,11 +752,13 @@ static bool arg_str(const td_ctl_req *req, const char *key, tn_view *v)
 	return true;
 }
 
-static tn_err add_and_store(td_mesh *m, const uint8_t *rec, size_t len)
+/* Accept a record we made into the roster (not the genesis: the roster was
+ * created from it), then commit it. */
+static tn_err add_and_store(td_mesh *m, const uint8_t *rec, size_t len, bool add)
 {
 	uint8_t rid[TN_HASH];
 	tn_roster_record_id(rec, len, rid);
-	if (m->ro) {
+	if (add) {
 		tn_roster_reason r = tn_roster_add_record(m->ro, rec, len);
 		if (r != TN_ROSTER_ACCEPTED)
 			return TN_ERR_INVAL;
@@ -783,7 +785,7 @@ static td_ctl_code op_network_create(td_mesh *m, const td_ctl_req *req, td_ctl_m
 	rc.self = m->id;
 	tn_err err = tn_roster_new(&m->ro, &rc, rec, (size_t)n);
 	if (err == TN_OK)
-		err = add_and_store(m, rec, (size_t)n);
+		err = add_and_store(m, rec, (size_t)n, false);
 	if (err != TN_OK) {
 		tn_roster_del(m->ro);
 		m->ro = NULL;
@@ -798,7 +800,8 @@ static td_ctl_code op_network_create(td_mesh *m, const td_ctl_req *req, td_ctl_m
 		n = tn_roster_make_endpoint(m->ro, &v, 1, now + 365ull * 24 * 3600 * 1000, now, rec,
 		                            sizeof rec);
 		if (n > 0)
-			(void)add_and_store(m, rec, (size_t)n);
+			if (add_and_store(m, rec, (size_t)n, true) != TN_OK)
+				td_warn(m->log, "endpoint_record_failed addr=%s", m->listen);
 	}
 	if ((err = start_node(m)) != TN_OK)
 		FAIL(TD_CTL_E_INTERNAL, "network created but the node did not start: %s",

@@ -84,7 +84,19 @@ sys.exit(1)' "$ID"
 }
 th_poll 10 delivered || th_fail "author did not see delivered 4 / 4"
 t2=$(th_now_us)
-th_log "panic to delivered 4/4 at the author: $(((t2 - t0) / 1000)) ms"
+th_log "panic to delivered 4/4 at the author (polled): $(((t2 - t0) / 1000)) ms"
+# The daemons' own clocks: alert_sent on n2 to the last NOTIFY elsewhere.
+python3 - "$TH_DIR" "${ID:0:16}" <<'PY' >&2
+import datetime, re, sys
+d, short = sys.argv[1], sys.argv[2]
+def ts(line):
+    return datetime.datetime.strptime(line.split()[0], "%Y-%m-%dT%H:%M:%S.%fZ")
+sent = [ts(l) for l in open(f"{d}/n2.log") if f"alert_sent id={short}" in l][0]
+last = max(ts(l) for i in (1, 3, 4, 5) for l in open(f"{d}/n{i}.log") if f"alert id={short}" in l)
+rc = [ts(l) for l in open(f"{d}/n2.log") if f"receipt id={short}" in l and "delivered=4" in l][0]
+print(f"# daemon logs: panic stored on n2 -> shown on all 4 others: {(last - sent).total_seconds() * 1000:.1f} ms;"
+      f" -> 4/4 receipts at n2: {(rc - sent).total_seconds() * 1000:.1f} ms")
+PY
 out=$(timeout 5 "$TOCSIN" --home "$TH_DIR/n2" alerts) || th_fail "alerts (human) failed"
 printf '%s' "$out" | grep -q 'delivered 4 / 4' || th_fail "human alerts without delivered 4 / 4: $out"
 th_pass "the author sees delivered 4 / 4 (N = the other active members)"
@@ -131,6 +143,9 @@ for k in 1 2 3; do
 done
 sleep 1
 kill -CONT "${TH_PID[n5]}"
+N5FP=$(awk -v h="$TH_DIR/n5" '$1 == h {print $2}' "$TH_DIR/mkmesh.out")
+grep -q "link_down .*peer=$N5FP" "$TH_DIR/n1.log" ||
+	th_fail "n1 never dropped the link to the stopped n5 (keepalive not exercised)"
 t0=$(th_now_us)
 caught_up() { local a; for a in "${ids[@]}"; do has_alert n5 "$a" || return 1; done; }
 th_poll 30 caught_up || th_fail "n5 did not catch up after SIGCONT"
