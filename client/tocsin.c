@@ -790,7 +790,8 @@ static int list_cmd(cli *c, td_ctl_op op, void (*human)(json_t *), const char *e
 	const char *items = f_str(&m, "items", &n);
 	json_error_t jerr;
 	json_t *arr = json_loadb(items, (size_t)n, 0, &jerr);
-	ctl_close(&conn);
+	bool more = f_bool(&m, "more");
+	ctl_close(&conn); /* m's views die here */
 	if (!json_is_array(arr)) {
 		json_decref(arr);
 		fprintf(stderr, _("tocsin: tocsind sent a malformed list\n"));
@@ -806,7 +807,7 @@ static int list_cmd(cli *c, td_ctl_op op, void (*human)(json_t *), const char *e
 		json_array_foreach(arr, i, o) human(o);
 		if (json_array_size(arr) == 0)
 			printf("%s\n", empty);
-		if (f_bool(&m, "more"))
+		if (more)
 			printf(_("(older entries left out: use --since)\n"));
 		rc = EXIT_OK;
 	}
