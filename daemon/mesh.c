@@ -234,11 +234,16 @@ static void env_add(char **envp, size_t *n, char *buf, size_t cap, const char *k
 	envp[(*n)++] = buf;
 }
 
+static void free_handle(uv_handle_t *h)
+{
+	free(h);
+}
+
 static void on_exit_cb(uv_process_t *p, int64_t status, int sig)
 {
 	(void)status;
 	(void)sig;
-	uv_close((uv_handle_t *)p, (uv_close_cb)free);
+	uv_close((uv_handle_t *)p, free_handle);
 }
 
 /* [notify] on_alert: run without a shell, the alert in its environment. */
@@ -288,7 +293,7 @@ static void run_on_alert(td_mesh *m, const tn_node_event *ev, const char *idh, c
 		sodium_memzero(bufs[i], VAL);
 	if (rc != 0) {
 		td_warn(m->log, "on_alert_failed cmd=%s error=%s", m->cfg->on_alert, uv_err_name(rc));
-		uv_close((uv_handle_t *)p, (uv_close_cb)free);
+		uv_close((uv_handle_t *)p, free_handle);
 	}
 }
 
