@@ -23,6 +23,7 @@ enum {
 	LIST_MAX = 500,                /* rows one alerts reply considers */
 	JUMP_MS = 5000,                /* wall vs monotonic drift that is a clock jump */
 	ID_HEX = TN_ALERT_ID * 2 + 1,
+	CREATED_CACHE = 64,
 };
 
 struct td_mesh {
@@ -47,6 +48,13 @@ struct td_mesh {
 	uint8_t last_panic[TN_ALERT_ID];
 	bool has_last_panic;
 	char listen[TD_ADDRSTR_MAX];
+	/* created_ms of recently stored or replayed alerts, for the NOTIFY
+	 * that follows (the event does not carry it). */
+	struct {
+		uint8_t id[TN_ALERT_ID];
+		uint64_t created_ms;
+	} created[CREATED_CACHE];
+	size_t created_next;
 	td_ratelimit rl;
 	char *reply_str; /* the str a list reply carries, until the next op */
 	uint8_t out[OUT_BUF];
@@ -108,6 +116,23 @@ static void member_name(td_mesh *m, const tn_pubkey *pk, char *out, size_t cap)
 		out[n] = '\0';
 		td_ctl_utf8_clean(out, cap, out);
 	}
+}
+
+static void created_put(td_mesh *m, const uint8_t id[TN_ALERT_ID], uint64_t created_ms)
+{
+	size_t i = m->created_next++ % CREATED_CACHE;
+	memcpy(m->created[i].id, id, TN_ALERT_ID);
+	m->created[i].created_ms = created_ms;
+}
+
+static bool created_get(const td_mesh *m, const uint8_t id[TN_ALERT_ID], uint64_t *created_ms)
+{
+	for (size_t i = 0; i < CREATED_CACHE; i++)
+		if (m->created[i].created_ms && memcmp(m->created[i].id, id, TN_ALERT_ID) == 0) {
+			*created_ms = m->created[i].created_ms;
+			return true;
+		}
+	return false;
 }
 
 /* ---- the pump ---------------------------------------------------------------- */
@@ -205,6 +230,7 @@ static void store_alert(td_mesh *m, const tn_node_event *ev)
 		row.envelope = ev->envelope.p;
 		row.envelope_len = ev->envelope.len;
 		rc = td_store_alert_insert(m->store, &row, &res);
+		created_put(m, ev->alert_id, env.created_ms);
 	}
 	ok = rc == TN_OK && res != TD_CONFLICT;
 	char idh[ID_HEX];
@@ -329,8 +355,9 @@ static void notify(td_mesh *m, const tn_node_event *ev)
 			if (ev->pt.has_location)
 				td_ctl_add_strn(&e, "location", ev->pt.location.p, ev->pt.location.len);
 		}
-		/* created: the envelope's wall time is not in the event; the
-		 * stored row has it (alerts op). */
+		uint64_t created = 0;
+		if (created_get(m, ev->alert_id, &created))
+			td_ctl_add_uint(&e, "created_ms", created);
 		td_control_emit(m->ctl, &e);
 	}
 	run_on_alert(m, ev, idh, author, name);
@@ -592,9 +619,11 @@ static void replay_alert(void *ud, const td_alert_row *row)
 	                 (row->receipted ? TN_NODE_LOAD_RECEIPTED : 0);
 	tn_err rc = tn_node_load_alert(r->m->node, row->envelope, row->envelope_len, flags,
 	                               uv_hrtime(), wall_ms());
-	if (rc == TN_OK)
+	if (rc == TN_OK) {
 		r->loaded++;
-	else if (rc == TN_ERR_STALE)
+		if (!row->notified)
+			created_put(r->m, row->id, (uint64_t)row->created_ms);
+	} else if (rc == TN_ERR_STALE)
 		r->stale++;
 	else
 		r->failed++;

@@ -103,7 +103,15 @@ th_pass "the author sees delivered 4 / 4 (N = the other active members)"
 
 grep -q "^$ID panic\$" "$TH_DIR/n3.notified" || th_fail "on_alert did not run on n3"
 [ "$(cat "$TH_DIR/n3.lasttext")" = "$TEXT" ] || th_fail "on_alert TEXT is not byte-exact"
-grep -q '"event":"alert".*"kind":"panic"' "${TH_LOG[w3]}" || th_fail "no alert event on n3's subscriber"
+python3 - "${TH_LOG[w3]}" "$ID" "$TEXT" <<'PY' || th_fail "n3's subscriber: no complete alert event"
+import json, sys
+evs = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
+a = [e for e in evs if e.get("event") == "alert" and e.get("alert") == sys.argv[2]]
+assert len(a) == 1, a
+e = a[0]
+assert e["kind"] == "panic" and e["author_name"] == "m2" and e["text"] == sys.argv[3], e
+assert e["severity"] == "critical" and e["violation"] == "other" and e["created_ms"] > 0, e
+PY
 grep -q "$TEXT" "$TH_DIR/n3.log" && th_fail "the alert text is in n3's log at info level"
 th_pass "NOTIFY: subscriber event, on_alert with the text in its environment, no text in the log"
 
