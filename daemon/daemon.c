@@ -123,6 +123,10 @@ static void reload(td_daemon *d)
 	if (strcmp(next.listen_str, d->cfg.listen_str) != 0)
 		td_warn(&d->log, "reload_listen_ignored configured=%s active=%s reason=restart_required",
 			next.listen_str, d->cfg.listen_str);
+	/* The node's link settings are fixed when it is created. */
+	if (next.degree != d->cfg.degree || next.max_inbound != d->cfg.max_inbound ||
+	    next.keepalive_s != d->cfg.keepalive_s)
+		td_warn(&d->log, "reload_links_ignored reason=restart_required");
 	next.listen = d->cfg.listen;
 	memcpy(next.listen_str, d->cfg.listen_str, sizeof next.listen_str);
 	d->cfg = next;

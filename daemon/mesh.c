@@ -205,10 +205,12 @@ static void close_link(td_mesh *m, const tn_node_event *ev)
 		return;
 	}
 	tn_time now = uv_hrtime();
-	if (ev->close_at <= now)
+	if (ev->close_at <= now) {
 		td_conn_close(c, "node");
-	else
+	} else {
+		c->silenced = true; /* nothing more is written on it */
 		td_conn_close_after(c, (ev->close_at - now + TN_MSEC - 1) / TN_MSEC);
+	}
 }
 
 static void store_alert(td_mesh *m, const tn_node_event *ev)
