@@ -9,6 +9,10 @@
  * 3 the daemon could not be reached (or went away mid-request). */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
+#include <signal.h>
+#include <stddef.h>
+#include <time.h>
+#include <unistd.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,11 +41,17 @@ enum {
 	TIMEOUT_INIT_MS = 120 * 1000,
 };
 
+enum { ARGS_MAX = 4 };
+
 typedef struct cli {
 	const char *home;     /* --home */
 	const char *passfile; /* init --passphrase-file */
+	const char *violation, *location, *since; /* alert and list options */
 	bool json;
 	bool help;
+	bool watch;
+	int nargs;
+	const char *args[ARGS_MAX]; /* positional arguments after the command */
 	td_paths paths;
 } cli;
 
@@ -51,6 +61,7 @@ typedef struct command {
 	const char *usage; /* after "tocsin " */
 	const char *summary;
 	bool takes_passfile;
+	int max_args; /* positional arguments after the command */
 } command;
 
 static int cmd_version(cli *c);
@@ -58,6 +69,15 @@ static int cmd_status(cli *c);
 static int cmd_init(cli *c);
 static int cmd_id(cli *c);
 static int cmd_watch(cli *c);
+static int cmd_network(cli *c);
+static int cmd_panic(cli *c);
+static int cmd_safe(cli *c);
+static int cmd_drill(cli *c);
+static int cmd_notice(cli *c);
+static int cmd_respond(cli *c);
+static int cmd_alerts(cli *c);
+static int cmd_members(cli *c);
+static int cmd_peers(cli *c);
 
 static const command commands[] = {
         {"version", cmd_version, "version [--json]", "print the client's and the daemon's versions",
@@ -70,6 +90,22 @@ static const command commands[] = {
          false},
         {"watch", cmd_watch, "watch [--json]",
          "print the daemon's events until Ctrl-C or the daemon stops", false},
+        {"network", cmd_network, "network create NAME [--json]",
+         "found a new network with this device as its first coordinator", false, 2},
+        {"panic", cmd_panic,
+         "panic [TEXT] [--violation TYPE] [--location PLACE] [--watch] [--json]",
+         "send a panic alert to every member now (no prompt)", false, 1},
+        {"safe", cmd_safe, "safe [TEXT] [--json]", "say you are safe (ends your last panic)",
+         false, 1},
+        {"drill", cmd_drill, "drill [TEXT] [--json]", "send a practice alert", false, 1},
+        {"notice", cmd_notice, "notice TEXT [--json]",
+         "send a notice to every member (coordinators only)", false, 1},
+        {"respond", cmd_respond, "respond ALERT_ID_PREFIX [TEXT] [--json]",
+         "tell the network you are responding to an alert", false, 2},
+        {"alerts", cmd_alerts, "alerts [--since T] [--json]",
+         "list stored alerts (T: 30m, 2h, 1d, or Unix ms)", false},
+        {"members", cmd_members, "members [--json]", "list the network's members", false},
+        {"peers", cmd_peers, "peers [--json]", "list the daemon's connections to peers", false},
 };
 enum { NCOMMANDS = sizeof commands / sizeof commands[0] };
 
@@ -489,45 +525,375 @@ static int cmd_watch(cli *c)
 	return rc;
 }
 
+/* ---- network ops ------------------------------------------------------------ */
+
+/* One request with args, reply in *m on an open conn (or an exit status). */
+static int net_call(cli *c, ctl_conn *conn, td_ctl_req *req, td_ctl_msg *m)
+{
+	req->id = 1;
+	int rc = call(c, conn, req, m, TIMEOUT_MS);
+	if (rc >= 0)
+		return rc;
+	if (!f_bool(m, "ok")) {
+		rc = refused(c, m);
+		ctl_close(conn);
+		return rc;
+	}
+	return -1;
+}
+
+static int cmd_network(cli *c)
+{
+	if (c->nargs != 2 || strcmp(c->args[0], "create") != 0) {
+		fprintf(stderr, _("usage: tocsin network create NAME\n"));
+		return EXIT_USAGE;
+	}
+	ctl_conn conn;
+	td_ctl_msg m;
+	td_ctl_req req;
+	memset(&req, 0, sizeof req);
+	req.op = TD_CTL_OP_NETWORK_CREATE;
+	td_ctl_add_str(&req.args, "name", c->args[1]);
+	int rc = net_call(c, &conn, &req, &m);
+	if (rc >= 0)
+		return rc;
+	if (c->json) {
+		rc = print_json(&m, true, NULL) == 0 ? EXIT_OK : EXIT_REPLY;
+	} else {
+		int n, in;
+		const char *name = f_str(&m, "name", &n), *nid = f_str(&m, "network_id", &in);
+		printf(_("network \"%.*s\" created (id %.*s); you are its coordinator\n"), n, name,
+		       in, nid);
+		rc = EXIT_OK;
+	}
+	ctl_close(&conn);
+	return rc;
+}
+
+static volatile sig_atomic_t interrupted;
+static void on_sigint(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+}
+
+/* Delivered k / N of an own alert, printed on every change until Ctrl-C. */
+static int watch_delivery(cli *c, const char *alert)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_sigint;
+	sigaction(SIGINT, &sa, NULL);
+	long long last_k = -1, last_n = -1;
+	while (!interrupted) {
+		ctl_conn conn;
+		td_ctl_msg m;
+		td_ctl_req req;
+		memset(&req, 0, sizeof req);
+		req.op = TD_CTL_OP_ALERT_STATUS;
+		td_ctl_add_str(&req.args, "alert", alert);
+		int rc = net_call(c, &conn, &req, &m);
+		if (rc >= 0)
+			return rc;
+		long long k = (long long)f_uint(&m, "delivered"), n = (long long)f_uint(&m, "members");
+		if (k != last_k || n != last_n) {
+			if (c->json) {
+				(void)print_json(&m, true, NULL);
+			} else {
+				printf(_("delivered %lld / %lld\n"), k, n);
+				fflush(stdout);
+			}
+			last_k = k;
+			last_n = n;
+		}
+		ctl_close(&conn);
+		struct timespec ts = {0, 200 * 1000 * 1000};
+		nanosleep(&ts, NULL);
+	}
+	return EXIT_OK;
+}
+
+static int send_alert(cli *c, const char *kind, const char *text, const char *refers)
+{
+	ctl_conn conn;
+	td_ctl_msg m;
+	td_ctl_req req;
+	memset(&req, 0, sizeof req);
+	req.op = TD_CTL_OP_ALERT;
+	td_ctl_add_str(&req.args, "kind", kind);
+	if (text)
+		td_ctl_add_str(&req.args, "text", text);
+	if (c->violation)
+		td_ctl_add_str(&req.args, "violation", c->violation);
+	if (c->location)
+		td_ctl_add_str(&req.args, "location", c->location);
+	if (refers)
+		td_ctl_add_str(&req.args, "refers", refers);
+	int rc = net_call(c, &conn, &req, &m);
+	if (rc >= 0)
+		return rc;
+	int an;
+	const char *alert = f_str(&m, "alert", &an);
+	char id[80];
+	snprintf(id, sizeof id, "%.*s", an, alert);
+	unsigned long long links = f_uint(&m, "links"), members = f_uint(&m, "members");
+	if (c->json) {
+		rc = print_json(&m, true, NULL) == 0 ? EXIT_OK : EXIT_REPLY;
+	} else {
+		if (links > 0)
+			printf(_("stored; sent to %llu link%s (%llu other member%s) - alert %.16s\n"),
+			       links, links == 1 ? "" : "s", members, members == 1 ? "" : "s", id);
+		else
+			printf(_("stored; no peer reachable yet - it will leave as soon as one is "
+			         "(alert %.16s)\n"),
+			       id);
+		rc = EXIT_OK;
+	}
+	fflush(stdout);
+	ctl_close(&conn);
+	if (rc == EXIT_OK && c->watch)
+		return watch_delivery(c, id);
+	return rc;
+}
+
+static int cmd_panic(cli *c)
+{
+	return send_alert(c, "panic", c->nargs ? c->args[0] : NULL, NULL);
+}
+
+static int cmd_safe(cli *c)
+{
+	return send_alert(c, "safe", c->nargs ? c->args[0] : NULL, NULL);
+}
+
+static int cmd_drill(cli *c)
+{
+	return send_alert(c, "drill", c->nargs ? c->args[0] : NULL, NULL);
+}
+
+static int cmd_notice(cli *c)
+{
+	if (c->nargs != 1) {
+		fprintf(stderr, _("usage: tocsin notice TEXT\n"));
+		return EXIT_USAGE;
+	}
+	return send_alert(c, "notice", c->args[0], NULL);
+}
+
+static int cmd_respond(cli *c)
+{
+	if (c->nargs < 1) {
+		fprintf(stderr, _("usage: tocsin respond ALERT_ID_PREFIX [TEXT]\n"));
+		return EXIT_USAGE;
+	}
+	return send_alert(c, "responding", c->nargs > 1 ? c->args[1] : NULL, c->args[0]);
+}
+
+/* "30m", "2h", "1d", "45s" ago, or a Unix time in ms. */
+static bool parse_since(const char *s, uint64_t *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || end == s)
+		return false;
+	uint64_t unit = 0;
+	if (*end == '\0') {
+		*out = v;
+		return true;
+	}
+	if (end[1] != '\0')
+		return false;
+	switch (*end) {
+	case 's': unit = 1000; break;
+	case 'm': unit = 60 * 1000; break;
+	case 'h': unit = 3600 * 1000; break;
+	case 'd': unit = 24 * 3600 * 1000; break;
+	default: return false;
+	}
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	uint64_t now = (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+	uint64_t ago = v * unit;
+	*out = ago < now ? now - ago : 0;
+	return true;
+}
+
+static const char *jstr(json_t *o, const char *k)
+{
+	const char *s = json_string_value(json_object_get(o, k));
+	return s ? s : "";
+}
+
+static void human_alert(json_t *o)
+{
+	time_t t = (time_t)(json_integer_value(json_object_get(o, "created_ms")) / 1000);
+	struct tm tm;
+	char when[32] = "?";
+	if (localtime_r(&t, &tm))
+		strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", &tm);
+	const char *name = jstr(o, "author_name");
+	printf("%s  %-10s %.12s  %s (%s)", when, jstr(o, "kind"), jstr(o, "id"),
+	       jstr(o, "author"), name[0] ? name : "?");
+	if (json_is_true(json_object_get(o, "own")) && json_object_get(o, "delivered"))
+		printf(_("  delivered %lld / %lld"),
+		       (long long)json_integer_value(json_object_get(o, "delivered")),
+		       (long long)json_integer_value(json_object_get(o, "members")));
+	printf("\n");
+	if (!json_is_true(json_object_get(o, "opened"))) {
+		printf(_("    (cannot be read on this device)\n"));
+		return;
+	}
+	printf("    %s, %s", jstr(o, "severity"), jstr(o, "violation"));
+	if (json_object_get(o, "location"))
+		printf(_(", at %s"), jstr(o, "location"));
+	printf("\n");
+	if (json_object_get(o, "text"))
+		printf("    %s\n", jstr(o, "text"));
+}
+
+static void human_member(json_t *o)
+{
+	printf("%-16s %-20s %-11s%s%s%s\n", jstr(o, "id"), jstr(o, "name"), jstr(o, "role"),
+	       json_is_true(json_object_get(o, "self")) ? _(" (this device)") : "",
+	       json_is_true(json_object_get(o, "linked")) ? _(" linked") : "",
+	       json_is_true(json_object_get(o, "active")) ? "" : _(" REVOKED"));
+}
+
+static void human_peer(json_t *o)
+{
+	printf("link %-4lld %-3s %-10s %s %s\n",
+	       (long long)json_integer_value(json_object_get(o, "link")), jstr(o, "direction"),
+	       jstr(o, "state"), jstr(o, "member"), jstr(o, "name"));
+}
+
+/* A list op: "items" is a JSON array. --json prints it as one array. */
+static int list_cmd(cli *c, td_ctl_op op, void (*human)(json_t *), const char *empty)
+{
+	ctl_conn conn;
+	td_ctl_msg m;
+	td_ctl_req req;
+	memset(&req, 0, sizeof req);
+	req.op = op;
+	if (op == TD_CTL_OP_ALERTS && c->since) {
+		uint64_t since;
+		if (!parse_since(c->since, &since)) {
+			fprintf(stderr, _("tocsin: --since takes 30m, 2h, 1d, 45s or Unix ms\n"));
+			return EXIT_USAGE;
+		}
+		td_ctl_add_uint(&req.args, "since", since);
+	}
+	int rc = net_call(c, &conn, &req, &m);
+	if (rc >= 0)
+		return rc;
+	int n;
+	const char *items = f_str(&m, "items", &n);
+	json_error_t jerr;
+	json_t *arr = json_loadb(items, (size_t)n, 0, &jerr);
+	bool more = f_bool(&m, "more");
+	ctl_close(&conn); /* m's views die here */
+	if (!json_is_array(arr)) {
+		json_decref(arr);
+		fprintf(stderr, _("tocsin: tocsind sent a malformed list\n"));
+		return EXIT_REPLY;
+	}
+	if (c->json) {
+		rc = json_dumpf(arr, stdout, JSON_COMPACT) == 0 && fputc('\n', stdout) != EOF
+		             ? EXIT_OK
+		             : EXIT_REPLY;
+	} else {
+		size_t i;
+		json_t *o;
+		json_array_foreach(arr, i, o) human(o);
+		if (json_array_size(arr) == 0)
+			printf("%s\n", empty);
+		if (more)
+			printf(_("(older entries left out: use --since)\n"));
+		rc = EXIT_OK;
+	}
+	json_decref(arr);
+	return rc;
+}
+
+static int cmd_alerts(cli *c)
+{
+	return list_cmd(c, TD_CTL_OP_ALERTS, human_alert, _("no alerts"));
+}
+
+static int cmd_members(cli *c)
+{
+	return list_cmd(c, TD_CTL_OP_MEMBERS, human_member, _("no members"));
+}
+
+static int cmd_peers(cli *c)
+{
+	return list_cmd(c, TD_CTL_OP_PEERS, human_peer, _("no connections"));
+}
+
 /* ---- command line ---------------------------------------------------------- */
 
 /* Options may come before or after the command. Returns -1 to go on, or an
  * exit status. */
 static int parse(int argc, char **argv, cli *c, const command **cmd, bool *help_cmd)
 {
-	const char *name = NULL, *arg = NULL;
+	static const struct {
+		const char *name;
+		size_t off;
+	} valued[] = {
+	        {"--home", offsetof(cli, home)},
+	        {"--passphrase-file", offsetof(cli, passfile)},
+	        {"--violation", offsetof(cli, violation)},
+	        {"--location", offsetof(cli, location)},
+	        {"--since", offsetof(cli, since)},
+	};
+	const char *name = NULL;
+	bool dashdash = false;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
-		if (strcmp(a, "--home") == 0 || strcmp(a, "--passphrase-file") == 0) {
-			if (i + 1 >= argc) {
-				fprintf(stderr, _("tocsin: %s needs an argument\n"), a);
+		bool matched = false;
+		for (size_t k = 0; !dashdash && k < sizeof valued / sizeof valued[0]; k++) {
+			size_t n = strlen(valued[k].name);
+			const char **slot = (const char **)(void *)((char *)c + valued[k].off);
+			if (strcmp(a, valued[k].name) == 0) {
+				if (i + 1 >= argc) {
+					fprintf(stderr, _("tocsin: %s needs an argument\n"), a);
+					return EXIT_USAGE;
+				}
+				*slot = argv[++i];
+				matched = true;
+			} else if (strncmp(a, valued[k].name, n) == 0 && a[n] == '=') {
+				*slot = a + n + 1;
+				matched = true;
+			}
+		}
+		if (matched)
+			continue;
+		if (dashdash || a[0] != '-' || a[1] == '\0') {
+			if (!name) {
+				name = a;
+			} else if (c->nargs < ARGS_MAX) {
+				c->args[c->nargs++] = a;
+			} else {
+				fprintf(stderr, _("tocsin: unexpected argument '%s'\n"), a);
 				return EXIT_USAGE;
 			}
-			*(a[2] == 'h' ? &c->home : &c->passfile) = argv[++i];
-		} else if (strncmp(a, "--home=", 7) == 0) {
-			c->home = a + 7;
-		} else if (strncmp(a, "--passphrase-file=", 18) == 0) {
-			c->passfile = a + 18;
+		} else if (strcmp(a, "--") == 0) {
+			dashdash = true;
 		} else if (strcmp(a, "--json") == 0) {
 			c->json = true;
+		} else if (strcmp(a, "--watch") == 0) {
+			c->watch = true;
 		} else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
 			c->help = true;
-		} else if (a[0] == '-' && a[1] != '\0') {
-			fprintf(stderr, _("tocsin: unknown option '%s'\n"), a);
-			return EXIT_USAGE;
-		} else if (!name) {
-			name = a;
-		} else if (!arg) {
-			arg = a;
 		} else {
-			fprintf(stderr, _("tocsin: unexpected argument '%s'\n"), a);
+			fprintf(stderr, _("tocsin: unknown option '%s'\n"), a);
 			return EXIT_USAGE;
 		}
 	}
 	*help_cmd = name && strcmp(name, "help") == 0;
 	if (*help_cmd) {
-		name = arg;
-		arg = NULL;
+		name = c->nargs ? c->args[0] : NULL;
+		c->nargs = 0;
 		c->help = true;
 	}
 	if (!name)
@@ -535,10 +901,6 @@ static int parse(int argc, char **argv, cli *c, const command **cmd, bool *help_
 	*cmd = find_command(name);
 	if (!*cmd) {
 		fprintf(stderr, _("tocsin: unknown command '%s'\n"), name);
-		return EXIT_USAGE;
-	}
-	if (arg) {
-		fprintf(stderr, _("tocsin: unexpected argument '%s'\n"), arg);
 		return EXIT_USAGE;
 	}
 	if (c->passfile && !(*cmd)->takes_passfile) {
@@ -569,6 +931,16 @@ int main(int argc, char **argv)
 	if (c.help) {
 		command_usage(stdout, cmd);
 		return EXIT_OK;
+	}
+	if (c.nargs > cmd->max_args) {
+		fprintf(stderr, _("tocsin: unexpected argument '%s'\n"), c.args[cmd->max_args]);
+		command_usage(stderr, cmd);
+		return EXIT_USAGE;
+	}
+	if ((c.violation || c.location) && cmd->run != cmd_panic && cmd->run != cmd_safe &&
+	    cmd->run != cmd_drill && cmd->run != cmd_notice && cmd->run != cmd_respond) {
+		fprintf(stderr, _("tocsin: --violation and --location are for alerts\n"));
+		return EXIT_USAGE;
 	}
 	if (sodium_init() < 0) {
 		fprintf(stderr, "tocsin: libsodium failed to initialise\n");

@@ -6,7 +6,8 @@
  *                                       means "any free port" (logged when bound)
  *   [links]    degree = 1..32           target active links (default 5)
  *              max_inbound = 0..256     (default 12)
- *              keepalive = 10..3600     seconds of silence before a ping (120)
+ *              keepalive = 2..3600      seconds of silence before a ping (120);
+ *                                       a peer silent 2.5 x this long is dead
  *   [notify]   on_alert = /abs/cmd      run without a shell; "" = none (default)
  *              desktop = true|false     (default true)
  *   [log]      level = err|warn|info|debug   (default info)

@@ -1,9 +1,8 @@
-/* tocsind: accepted connections and the seam to the link layer (see conn.h). */
+/* tocsind: the TCP transport under the links (see conn.h). */
 #define _POSIX_C_SOURCE 200809L
 #include "conn.h"
 
 #include <inttypes.h>
-#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,25 +10,22 @@
 
 #include "daemon_limits.h"
 
-struct td_conn {
-	uv_tcp_t tcp;
-	uv_timer_t silent_close; /* random delay, DESIGN §4 */
-	td_conns *set;
-	td_conn *prev, *next;
-	uint64_t id;
-	unsigned open_handles; /* freed when both handles are closed */
-	bool linked;           /* in set->head list (counted) */
-	bool closing;
+typedef struct conn_write {
+	uv_write_t req;
+	td_conn *c;
 	size_t len;
-	uint8_t buf[TD_PREAUTH_BUF];
-};
+	uint8_t data[];
+} conn_write;
 
-void td_conns_init(td_conns *cs, uv_loop_t *loop, td_log *log, unsigned max)
+void td_conns_init(td_conns *cs, uv_loop_t *loop, td_log *log, unsigned max_inbound,
+                   const td_conn_ops *ops, void *ud)
 {
 	memset(cs, 0, sizeof *cs);
 	cs->loop = loop;
 	cs->log = log;
-	cs->max = max;
+	cs->max_inbound = max_inbound;
+	cs->ops = *ops;
+	cs->ud = ud;
 	td_ratelimit_init(&cs->rl, 10, 10 * TN_SEC);
 }
 
@@ -40,131 +36,204 @@ static void on_handle_closed(uv_handle_t *h)
 		free(c);
 }
 
-static void conn_close(td_conn *c, const char *reason)
+void td_conn_close(td_conn *c, const char *reason)
 {
 	if (c->closing)
 		return;
 	c->closing = true;
 	td_conns *cs = c->set;
-	if (c->linked) {
-		if (c->prev)
-			c->prev->next = c->next;
-		else
-			cs->head = c->next;
-		if (c->next)
-			c->next->prev = c->prev;
-		cs->count--;
-		c->linked = false;
-	}
-	td_log_limited(cs->log, &cs->rl, TN_LOG_DEBUG, "conn_closed id=%" PRIu64 " reason=%s bytes=%zu",
-		       c->id, reason, c->len);
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		cs->head = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	cs->count--;
+	if (!c->outbound)
+		cs->inbound--;
+	td_log_limited(cs->log, &cs->rl, TN_LOG_DEBUG,
+	               "conn_closed id=%" PRIu64 " link=%" PRIu64 " reason=%s", c->id, c->link_id,
+	               reason);
 	uv_close((uv_handle_t *)&c->tcp, on_handle_closed);
-	uv_close((uv_handle_t *)&c->silent_close, on_handle_closed);
-}
-
-/* SEAM: the link layer plugs in here. It will hand these bytes, with
- * uv_hrtime(), to the protocol node (tn_node_recv), write what
- * tn_node_send produces, re-arm the node's single deadline timer and, once
- * message 1 is valid, cancel silent_close and lift the pre-auth buffer cap.
- * Until it exists every peer is a non-member: keep at most TD_PREAUTH_BUF
- * bytes, answer nothing, stop reading when full (the sender stalls; we
- * spend nothing), and let silent_close end it. */
-static void conn_feed(td_conn *c, size_t n)
-{
-	c->len += n;
-	if (c->len < sizeof c->buf)
-		return;
-	uv_read_stop((uv_stream_t *)&c->tcp);
-	td_log_limited(c->set->log, &c->set->rl, TN_LOG_DEBUG,
-		       "conn_stalled id=%" PRIu64 " reason=preauth_buffer_full bytes=%zu", c->id,
-		       c->len);
+	uv_close((uv_handle_t *)&c->timer, on_handle_closed);
+	cs->ops.closed(cs->ud, c, reason);
 }
 
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
 	(void)suggested;
 	td_conn *c = h->data;
-	*buf = uv_buf_init((char *)c->buf + c->len, (unsigned)(sizeof c->buf - c->len));
+	*buf = uv_buf_init((char *)c->set->rbuf, (unsigned)sizeof c->set->rbuf);
 }
 
 static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 {
-	(void)buf;
 	td_conn *c = s->data;
 	if (nread > 0)
-		conn_feed(c, (size_t)nread);
+		c->set->ops.data(c->set->ud, c, (const uint8_t *)buf->base, (size_t)nread);
 	else if (nread == UV_EOF)
-		conn_close(c, "eof");
+		td_conn_close(c, "eof");
 	else if (nread < 0)
-		conn_close(c, uv_err_name((int)nread));
+		td_conn_close(c, uv_err_name((int)nread));
 }
 
-static void on_silent_close(uv_timer_t *t)
+void td_conn_read(td_conn *c)
 {
-	conn_close(t->data, "silent_timeout");
+	if (c->closing || c->reading)
+		return;
+	int rc = uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
+	if (rc != 0) {
+		td_conn_close(c, uv_err_name(rc));
+		return;
+	}
+	c->reading = true;
 }
 
-static uint64_t silent_delay_ms(void)
+static void on_written(uv_write_t *req, int status)
+{
+	conn_write *w = req->data;
+	td_conn *c = w->c;
+	c->out_pending -= w->len;
+	free(w);
+	if (c->closing)
+		return;
+	if (status < 0) {
+		td_conn_close(c, uv_err_name(status));
+		return;
+	}
+	c->set->ops.drained(c->set->ud, c);
+}
+
+bool td_conn_write(td_conn *c, const uint8_t *p, size_t n)
+{
+	if (c->closing || c->out_pending + n > TD_CONN_OUT_MAX)
+		return false;
+	conn_write *w = malloc(sizeof *w + n);
+	if (!w) {
+		td_conn_close(c, "nomem");
+		return false;
+	}
+	w->c = c;
+	w->len = n;
+	memcpy(w->data, p, n);
+	w->req.data = w;
+	uv_buf_t b = uv_buf_init((char *)w->data, (unsigned)n);
+	int rc = uv_write(&w->req, (uv_stream_t *)&c->tcp, &b, 1, on_written);
+	if (rc != 0) {
+		free(w);
+		td_conn_close(c, uv_err_name(rc));
+		return false;
+	}
+	c->out_pending += n;
+	return true;
+}
+
+static void on_timer(uv_timer_t *t)
+{
+	td_conn_close(t->data, "delayed_close");
+}
+
+void td_conn_close_after(td_conn *c, uint64_t delay_ms)
+{
+	if (c->closing)
+		return;
+	if (c->reading) {
+		uv_read_stop((uv_stream_t *)&c->tcp);
+		c->reading = false;
+	}
+	uv_timer_start(&c->timer, on_timer, delay_ms, 0);
+}
+
+void td_conn_silent(td_conn *c)
 {
 	uint32_t span = TD_SILENT_CLOSE_MAX_MS - TD_SILENT_CLOSE_MIN_MS + 1;
-	return TD_SILENT_CLOSE_MIN_MS + randombytes_uniform(span);
+	td_conn_close_after(c, TD_SILENT_CLOSE_MIN_MS + randombytes_uniform(span));
 }
 
-static void conn_start(td_conns *cs, td_conn *c)
+static td_conn *conn_new(td_conns *cs)
 {
-	c->linked = true;
+	td_conn *c = calloc(1, sizeof *c);
+	if (!c)
+		return NULL;
+	c->set = cs;
+	c->id = ++cs->next_id;
+	if (uv_tcp_init(cs->loop, &c->tcp) != 0) {
+		free(c);
+		return NULL;
+	}
+	uv_timer_init(cs->loop, &c->timer); /* cannot fail */
+	c->tcp.data = c;
+	c->timer.data = c;
+	c->open_handles = 2;
 	c->next = cs->head;
 	if (cs->head)
 		cs->head->prev = c;
 	cs->head = c;
 	cs->count++;
-	uv_timer_start(&c->silent_close, on_silent_close, silent_delay_ms(), 0);
-	int rc = uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
-	if (rc != 0) {
-		conn_close(c, uv_err_name(rc));
-		return;
-	}
-	td_log_limited(cs->log, &cs->rl, TN_LOG_DEBUG, "conn_accepted id=%" PRIu64 " open=%u",
-		       c->id, cs->count);
+	return c;
 }
 
-void td_conns_accept(td_conns *cs, uv_stream_t *server)
+td_conn *td_conns_accept(td_conns *cs, uv_stream_t *server)
 {
-	td_conn *c = calloc(1, sizeof *c);
+	td_conn *c = conn_new(cs);
 	if (!c) {
 		td_log_limited(cs->log, &cs->rl, TN_LOG_ERR, "conn_error reason=nomem");
-		return;
+		return NULL;
 	}
-	c->set = cs;
-	c->id = ++cs->next_id;
-	if (uv_tcp_init(cs->loop, &c->tcp) != 0) {
-		free(c);
-		return;
-	}
-	uv_timer_init(cs->loop, &c->silent_close); /* cannot fail */
-	c->tcp.data = c;
-	c->silent_close.data = c;
-	c->open_handles = 2;
+	cs->inbound++; /* td_conn_close counts it down */
 	int rc = uv_accept(server, (uv_stream_t *)&c->tcp);
 	if (rc != 0) {
-		conn_close(c, uv_err_name(rc));
-		return;
+		td_conn_close(c, uv_err_name(rc));
+		return NULL;
 	}
-	if (cs->count >= cs->max) {
+	if (cs->inbound > cs->max_inbound) {
 		/* Closing at once differs from the silent close, but holding more
 		 * sockets would let a flood exhaust our descriptors and memory. */
 		cs->refused++;
 		td_log_limited(cs->log, &cs->rl, TN_LOG_DEBUG,
-			       "conn_refused reason=limit open=%u refused_total=%" PRIu64, cs->count,
-			       cs->refused);
-		conn_close(c, "limit");
-		return;
+		               "conn_refused reason=limit open=%u refused_total=%" PRIu64,
+		               cs->inbound, cs->refused);
+		td_conn_close(c, "limit");
+		return NULL;
 	}
-	conn_start(cs, c);
+	uv_tcp_nodelay(&c->tcp, 1);
+	td_log_limited(cs->log, &cs->rl, TN_LOG_DEBUG, "conn_accepted id=%" PRIu64 " open=%u",
+	               c->id, cs->count);
+	return c;
+}
+
+static void on_connect(uv_connect_t *req, int status)
+{
+	td_conn *c = req->data;
+	c->connecting = false;
+	if (c->closing)
+		return;
+	if (status == 0)
+		uv_tcp_nodelay(&c->tcp, 1);
+	c->set->ops.connected(c->set->ud, c, status);
+	if (status != 0)
+		td_conn_close(c, uv_err_name(status));
+}
+
+td_conn *td_conns_dial(td_conns *cs, const struct sockaddr *addr, const tn_pubkey *member)
+{
+	td_conn *c = conn_new(cs);
+	if (!c)
+		return NULL;
+	c->outbound = true;
+	c->member = *member;
+	c->connect.data = c;
+	int rc = uv_tcp_connect(&c->connect, &c->tcp, addr, on_connect);
+	if (rc != 0) {
+		td_conn_close(c, uv_err_name(rc));
+		return NULL;
+	}
+	c->connecting = true;
+	return c;
 }
 
 void td_conns_close_all(td_conns *cs)
 {
 	while (cs->head)
-		conn_close(cs->head, "shutdown");
+		td_conn_close(cs->head, "shutdown");
 }

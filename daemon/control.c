@@ -216,19 +216,27 @@ static void send_error_and_close(ctl_client *cl, td_ctl_code code, const char *m
 static void handle_request(ctl_client *cl, uint8_t *body, size_t len)
 {
 	td_control *c = cl->ctl;
-	uint8_t buf[TD_CTL_SMALL_REPLY];
+	uint8_t *buf = malloc(TD_CTL_REPLY_BUF);
+	if (!buf) {
+		sodium_memzero(body, len);
+		client_close(cl, "nomem");
+		return;
+	}
 	td_ctl_action act;
-	tn_ssize n = td_ctl_dispatch(c->host, c->subscribers, body, len, buf, sizeof buf, &act);
+	tn_ssize n = td_ctl_dispatch(c->host, c->subscribers, body, len, buf, TD_CTL_REPLY_BUF, &act);
 	sodium_memzero(body, len); /* an init request carries the passphrase */
 	if (n < 0) {
 		td_err(c->log, "control_reply_error error=%s", tn_strerror((int)n));
-		n = td_ctl_error_frame(0, TD_CTL_E_INTERNAL, "reply too large", buf, sizeof buf);
+		n = td_ctl_error_frame(0, TD_CTL_E_INTERNAL, "reply too large", buf, TD_CTL_REPLY_BUF);
 		if (n < 0) {
+			free(buf);
 			client_close(cl, "internal");
 			return;
 		}
 	}
-	if (!client_send(cl, buf, (size_t)n))
+	bool sent = client_send(cl, buf, (size_t)n);
+	free(buf);
+	if (!sent)
 		return;
 	uv_timer_again(&cl->idle);
 	if (act == TD_CTL_ACT_SUBSCRIBE) {

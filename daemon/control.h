@@ -44,6 +44,9 @@ enum {
 	/* Replies built on the stack of the dispatcher are at most this big
 	 * today; the limit for the wire is TD_CTL_REPLY_MAX. */
 	TD_CTL_SMALL_REPLY = 8 * 1024,
+	/* Reply buffer of one request: the list ops (alerts, members, peers)
+	 * carry one str of up to TD_CTL_STR_MAX bytes plus a few fields. */
+	TD_CTL_REPLY_BUF = TD_CTL_STR_MAX + TD_CTL_SMALL_REPLY,
 };
 
 /* What status reports; filled by the host. Strings are borrowed for the
@@ -57,6 +60,7 @@ typedef struct td_ctl_info {
 	const char *data_dir;
 	const char *control_socket;
 	const char *listen; /* bound address, "127.0.0.1:7450" */
+	const char *mesh;   /* one line: the network and its links, or "no network" */
 } td_ctl_info;
 
 /* What the dispatcher needs from the daemon. */
@@ -69,6 +73,14 @@ typedef struct td_ctl_host {
 	 * TN_OK; TN_ERR_EXISTS (already initialised); TN_ERR_INVAL (passphrase
 	 * refused); anything else with a human line in msg. */
 	tn_err (*init)(void *ud, const uint8_t *pass, size_t passlen, char *msg, size_t msglen);
+	/* The network ops (network_create, alert, alerts, alert_status,
+	 * members, peers; docs/control.md), called only once initialised. On
+	 * TD_CTL_OK the host has added the result fields to *m (begun with
+	 * td_ctl_reply_begin); str values it adds stay valid until the next
+	 * call. Otherwise the code and a human line in msg are the error
+	 * reply. NULL: those ops answer "internal" (tests without a mesh). */
+	td_ctl_code (*net)(void *ud, const td_ctl_req *req, td_ctl_msg *m, char *msg,
+	                   size_t msglen);
 } td_ctl_host;
 
 typedef enum td_ctl_action {

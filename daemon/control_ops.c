@@ -81,9 +81,9 @@ static tn_ssize op_status(reply_ctx *c)
 	td_ctl_add_uint(&m, "uptime_s", info.uptime_s);
 	td_ctl_add_uint(&m, "links", info.links);
 	td_ctl_add_uint(&m, "subscribers", c->subscribers);
-	/* Say plainly that the daemon does not gossip yet: status must never
-	 * let a defender believe her panic would reach anyone. */
-	td_ctl_add_str(&m, "mesh", "not implemented yet");
+	/* Say plainly whether there is a network: status must never let a
+	 * defender believe her panic would reach anyone when it cannot. */
+	td_ctl_add_str(&m, "mesh", info.mesh ? info.mesh : "no network layer");
 	td_ctl_add_bool(&m, "initialised", id != NULL);
 	if (id) {
 		fingerprints(id, b.fp, b.shortfp);
@@ -147,6 +147,22 @@ static tn_ssize op_subscribe(reply_ctx *c, td_ctl_action *act)
 	return n;
 }
 
+static tn_ssize op_net(reply_ctx *c)
+{
+	if (!c->host->identity(c->host->ud))
+		return send_error(c, TD_CTL_E_NOT_INITIALISED, "this device has no identity yet");
+	if (!c->host->net)
+		return send_error(c, TD_CTL_E_INTERNAL, "no network layer in this build");
+	char msg[TD_CTL_MESSAGE_MAX];
+	msg[0] = '\0';
+	td_ctl_msg m;
+	td_ctl_reply_begin(&m, c->req->id, true);
+	td_ctl_code code = c->host->net(c->host->ud, c->req, &m, msg, sizeof msg);
+	if (code != TD_CTL_OK)
+		return send_error(c, code, msg[0] ? msg : td_ctl_code_str(code));
+	return send_msg(c, &m);
+}
+
 /* A one-line reason for a refused request, naming the decoder's verdict. */
 static void bad_request_message(char *buf, size_t len, tn_err rc)
 {
@@ -176,7 +192,8 @@ tn_ssize td_ctl_dispatch(const td_ctl_host *host, uint64_t subscribers, const ui
 		char msg[160];
 		if (code == TD_CTL_E_UNKNOWN_OP)
 			snprintf(msg, sizeof msg,
-			         "unknown op; known: version status init id subscribe");
+			         "unknown op; known: version status init id subscribe network_create "
+			         "alert alerts alert_status members peers");
 		else
 			bad_request_message(msg, sizeof msg, rc);
 		if (!req.has_id)
@@ -189,6 +206,12 @@ tn_ssize td_ctl_dispatch(const td_ctl_host *host, uint64_t subscribers, const ui
 	case TD_CTL_OP_INIT: return op_init(&c);
 	case TD_CTL_OP_ID: return op_id(&c);
 	case TD_CTL_OP_SUBSCRIBE: return op_subscribe(&c, act);
+	case TD_CTL_OP_NETWORK_CREATE:
+	case TD_CTL_OP_ALERT:
+	case TD_CTL_OP_ALERTS:
+	case TD_CTL_OP_ALERT_STATUS:
+	case TD_CTL_OP_MEMBERS:
+	case TD_CTL_OP_PEERS: return op_net(&c);
 	case TD_CTL_OP_NONE: break;
 	}
 	return send_error(&c, TD_CTL_E_INTERNAL, "unhandled op");

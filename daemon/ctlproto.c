@@ -381,7 +381,10 @@ size_t td_ctl_utf8_clean(char *dst, size_t cap, const char *src)
 static const char *const op_names[] = {
         [TD_CTL_OP_VERSION] = "version",     [TD_CTL_OP_STATUS] = "status",
         [TD_CTL_OP_INIT] = "init",           [TD_CTL_OP_ID] = "id",
-        [TD_CTL_OP_SUBSCRIBE] = "subscribe",
+        [TD_CTL_OP_SUBSCRIBE] = "subscribe", [TD_CTL_OP_NETWORK_CREATE] = "network_create",
+        [TD_CTL_OP_ALERT] = "alert",         [TD_CTL_OP_ALERTS] = "alerts",
+        [TD_CTL_OP_ALERT_STATUS] = "alert_status", [TD_CTL_OP_MEMBERS] = "members",
+        [TD_CTL_OP_PEERS] = "peers",
 };
 enum { OP_COUNT = sizeof op_names / sizeof op_names[0] };
 
@@ -411,7 +414,40 @@ static const char *const code_names[] = {
         [TD_CTL_E_KEYSTORE] = "keystore",
         [TD_CTL_E_INTERNAL] = "internal",
         [TD_CTL_E_SUBSCRIBED] = "subscribed",
+        [TD_CTL_E_NO_NETWORK] = "no_network",
+        [TD_CTL_E_IN_NETWORK] = "in_network",
+        [TD_CTL_E_NOT_COORDINATOR] = "not_coordinator",
+        [TD_CTL_E_INVALID] = "invalid",
+        [TD_CTL_E_NOT_FOUND] = "not_found",
+        [TD_CTL_E_STORE] = "store",
 };
+
+/* Arguments each op takes (besides id, op, and init's passphrase): name
+ * and type. */
+typedef struct arg_spec {
+	td_ctl_op op;
+	const char *key;
+	td_ctl_type type;
+} arg_spec;
+
+static const arg_spec arg_specs[] = {
+        {TD_CTL_OP_NETWORK_CREATE, "name", TD_CTL_STR},
+        {TD_CTL_OP_ALERT, "kind", TD_CTL_STR},
+        {TD_CTL_OP_ALERT, "text", TD_CTL_STR},
+        {TD_CTL_OP_ALERT, "violation", TD_CTL_STR},
+        {TD_CTL_OP_ALERT, "location", TD_CTL_STR},
+        {TD_CTL_OP_ALERT, "refers", TD_CTL_STR},
+        {TD_CTL_OP_ALERTS, "since", TD_CTL_UINT},
+        {TD_CTL_OP_ALERT_STATUS, "alert", TD_CTL_STR},
+};
+
+static const arg_spec *arg_find(td_ctl_op op, const td_ctl_field *f)
+{
+	for (size_t i = 0; i < sizeof arg_specs / sizeof arg_specs[0]; i++)
+		if (arg_specs[i].op == op && key_is(f, arg_specs[i].key))
+			return &arg_specs[i];
+	return NULL;
+}
 
 const char *td_ctl_code_str(td_ctl_code c)
 {
@@ -438,7 +474,12 @@ static tn_err check_args(td_ctl_req *r, const td_ctl_msg *m)
 			r->passlen = f->v.n;
 			continue;
 		}
-		return TN_ERR_DEC_UNKNOWNKEY;
+		const arg_spec *a = arg_find(r->op, f);
+		if (!a)
+			return TN_ERR_DEC_UNKNOWNKEY;
+		if (f->v.type != a->type)
+			return TN_ERR_DEC_TYPE;
+		r->args.f[r->args.n++] = *f;
 	}
 	return TN_OK;
 }
@@ -486,6 +527,11 @@ tn_ssize td_ctl_req_frame(const td_ctl_req *r, uint8_t *out, size_t cap)
 	td_ctl_add_str(&m, "op", name);
 	if (r->pass)
 		td_ctl_add_bin(&m, "passphrase", r->pass, r->passlen);
+	for (size_t i = 0; i < r->args.n && i < TD_CTL_FIELDS_MAX; i++) {
+		if (m.n >= TD_CTL_FIELDS_MAX)
+			return TN_ERR_INVAL;
+		m.f[m.n++] = r->args.f[i];
+	}
 	tn_ssize n = td_ctl_msg_frame(&m, TD_CTL_REQ_MAX, out, cap);
 	/* m held a view of the passphrase only: nothing to wipe here. */
 	return n;
@@ -578,6 +624,18 @@ tn_err td_ctl_reply_check(const td_ctl_msg *m, td_ctl_op op)
 		return NEED(m, TD_CTL_STR, "fingerprint", "short_fingerprint");
 	case TD_CTL_OP_ID: return NEED(m, TD_CTL_STR, "fingerprint", "short_fingerprint");
 	case TD_CTL_OP_SUBSCRIBE: return TN_OK;
+	case TD_CTL_OP_NETWORK_CREATE: return NEED(m, TD_CTL_STR, "network_id", "name");
+	case TD_CTL_OP_ALERT:
+		if ((rc = NEED(m, TD_CTL_STR, "alert", "kind")))
+			return rc;
+		return NEED(m, TD_CTL_UINT, "links", "members");
+	case TD_CTL_OP_ALERTS:
+	case TD_CTL_OP_MEMBERS:
+	case TD_CTL_OP_PEERS:
+		if ((rc = NEED(m, TD_CTL_STR, "items")))
+			return rc;
+		return NEED(m, TD_CTL_UINT, "count");
+	case TD_CTL_OP_ALERT_STATUS: return NEED(m, TD_CTL_UINT, "delivered", "members");
 	case TD_CTL_OP_NONE: break;
 	}
 	return TN_ERR_INVAL;

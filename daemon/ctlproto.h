@@ -138,6 +138,12 @@ typedef enum td_ctl_op {
 	TD_CTL_OP_INIT,
 	TD_CTL_OP_ID,
 	TD_CTL_OP_SUBSCRIBE,
+	TD_CTL_OP_NETWORK_CREATE, /* "network_create" {name} */
+	TD_CTL_OP_ALERT,          /* "alert" {kind, text?, violation?, location?, refers?} */
+	TD_CTL_OP_ALERTS,         /* "alerts" {since?} */
+	TD_CTL_OP_ALERT_STATUS,   /* "alert_status" {alert} */
+	TD_CTL_OP_MEMBERS,        /* "members" */
+	TD_CTL_OP_PEERS,          /* "peers" */
 } td_ctl_op;
 
 /* "version", ... ; NULL for TD_CTL_OP_NONE or an unknown value. */
@@ -155,6 +161,12 @@ typedef enum td_ctl_code {
 	TD_CTL_E_KEYSTORE,        /* "keystore": the keystore could not be written */
 	TD_CTL_E_INTERNAL,        /* "internal": out of memory, a bug */
 	TD_CTL_E_SUBSCRIBED,      /* "subscribed": a request on an event stream; closed */
+	TD_CTL_E_NO_NETWORK,      /* "no_network": not a member of a network yet */
+	TD_CTL_E_IN_NETWORK,      /* "in_network": already a member of a network */
+	TD_CTL_E_NOT_COORDINATOR, /* "not_coordinator": the op needs a coordinator */
+	TD_CTL_E_INVALID,         /* "invalid": an argument the op refuses */
+	TD_CTL_E_NOT_FOUND,       /* "not_found": no such alert */
+	TD_CTL_E_STORE,           /* "store": the database refused the write */
 } td_ctl_code;
 
 const char *td_ctl_code_str(td_ctl_code c);
@@ -166,6 +178,10 @@ typedef struct td_ctl_req {
 	bool has_id;         /* decode: "id" was read, so an error reply can echo it */
 	const uint8_t *pass; /* init: "passphrase" (bin), NULL when absent */
 	size_t passlen;
+	/* The op's other arguments (every field but id, op and passphrase),
+	 * type-checked against the op's table in ctlproto.c. Views into the
+	 * body. Encoding: added to the frame as they are. */
+	td_ctl_msg args;
 } td_ctl_req;
 
 /* Decode a request body:

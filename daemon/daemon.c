@@ -21,6 +21,7 @@
 #include "keystore_file.h"
 #include "lock.h"
 #include "log.h"
+#include "mesh.h"
 #include "passfile.h"
 #include "paths.h"
 #include "store.h"
@@ -40,12 +41,14 @@ typedef struct td_daemon {
 	td_config cfg;
 	td_store *store;
 	td_lock lock;
-	td_conns conns;
+	td_mesh *mesh;
+	char mesh_line[256];
 	td_control *ctl;
 	td_ctl_host host;
 	tn_identity *identity; /* NULL until tocsin init */
 	tn_time started;
 	char bound[TD_ADDRSTR_MAX];
+	td_ratelimit accept_rl;
 	bool listener_open;
 	bool stopping;
 } td_daemon;
@@ -120,6 +123,10 @@ static void reload(td_daemon *d)
 	if (strcmp(next.listen_str, d->cfg.listen_str) != 0)
 		td_warn(&d->log, "reload_listen_ignored configured=%s active=%s reason=restart_required",
 			next.listen_str, d->cfg.listen_str);
+	/* The node's link settings are fixed when it is created. */
+	if (next.degree != d->cfg.degree || next.max_inbound != d->cfg.max_inbound ||
+	    next.keepalive_s != d->cfg.keepalive_s)
+		td_warn(&d->log, "reload_links_ignored reason=restart_required");
 	next.listen = d->cfg.listen;
 	memcpy(next.listen_str, d->cfg.listen_str, sizeof next.listen_str);
 	d->cfg = next;
@@ -154,10 +161,10 @@ static void shutdown_loop(td_daemon *d, const char *why)
 		return;
 	d->stopping = true;
 	notify("STOPPING=1");
-	td_info(&d->log, "shutdown reason=%s open_conns=%u subscribers=%u", why, d->conns.count,
-		td_control_subscribers(d->ctl));
+	td_info(&d->log, "shutdown reason=%s links=%zu subscribers=%u", why,
+		d->mesh ? td_mesh_links(d->mesh) : 0, td_control_subscribers(d->ctl));
 	td_control_stop(d->ctl, why);
-	td_conns_close_all(&d->conns);
+	td_mesh_stop(d->mesh);
 	if (d->listener_open)
 		close_handle((uv_handle_t *)&d->listener);
 	close_handle((uv_handle_t *)&d->sig_term);
@@ -197,12 +204,12 @@ static void on_connection(uv_stream_t *server, int status)
 	td_daemon *d = server->data;
 	if (status < 0) {
 		/* EMFILE and friends: libuv keeps the listener alive. */
-		td_log_limited(&d->log, &d->conns.rl, TN_LOG_WARN, "accept_error error=%s",
+		td_log_limited(&d->log, &d->accept_rl, TN_LOG_WARN, "accept_error error=%s",
 			       uv_err_name(status));
 		return;
 	}
 	if (!d->stopping)
-		td_conns_accept(&d->conns, server);
+		td_mesh_accept(d->mesh, server);
 }
 
 /* The bound address, with the real port when the config asked for 0. */
@@ -357,7 +364,9 @@ static void host_info(void *ud, td_ctl_info *o)
 	td_daemon *d = ud;
 	o->pid = (uint64_t)getpid();
 	o->uptime_s = (uv_hrtime() - d->started) / TN_SEC;
-	o->links = 0; /* no link layer yet: pending TCP connections are not links */
+	o->links = td_mesh_links(d->mesh);
+	td_mesh_describe(d->mesh, d->mesh_line, sizeof d->mesh_line);
+	o->mesh = d->mesh_line;
 	o->version = TD_VERSION;
 	o->home = d->paths.home;
 	o->data_dir = d->paths.data_dir;
@@ -394,15 +403,23 @@ static tn_err host_init(void *ud, const uint8_t *pass, size_t passlen, char *msg
 		return rc;
 	}
 	d->identity = id;
+	(void)td_mesh_set_identity(d->mesh, id);
 	td_info(&d->log, "identity status=created id=%s passphrase=%s",
 		tn_shortfp_pubkey(tn_identity_pubkey(id)).s, pass ? "yes" : "no");
 	return TN_OK;
 }
 
+static td_ctl_code host_net(void *ud, const td_ctl_req *req, td_ctl_msg *m, char *msg,
+			    size_t msglen)
+{
+	td_daemon *d = ud;
+	return td_mesh_ctl(d->mesh, req, m, msg, msglen);
+}
+
 static tn_err start_control(td_daemon *d)
 {
 	char err[TD_PATH_MAX + 256];
-	d->host = (td_ctl_host){d, host_info, host_identity, host_init};
+	d->host = (td_ctl_host){d, host_info, host_identity, host_init, host_net};
 	tn_err rc = td_control_start(&d->ctl, &d->loop, &d->log, d->paths.control_socket, &d->host,
 				     err, sizeof err);
 	if (rc != TN_OK)
@@ -412,10 +429,14 @@ static tn_err start_control(td_daemon *d)
 
 static int prepare_loop(td_daemon *d)
 {
-	td_conns_init(&d->conns, &d->loop, &d->log, TD_PENDING_CONN_MAX);
-	if (start_signals(d) != TN_OK || start_listener(d, d->bound, sizeof d->bound) != TN_OK ||
+	td_ratelimit_init(&d->accept_rl, 10, 10 * TN_SEC);
+	if (start_signals(d) != TN_OK || start_listener(d, d->bound, sizeof d->bound) != TN_OK)
+		return TD_EXIT_RUNTIME;
+	if (td_mesh_new(&d->mesh, &d->loop, &d->log, d->store, &d->cfg, d->identity) != TN_OK ||
 	    start_control(d) != TN_OK)
 		return TD_EXIT_RUNTIME;
+	td_mesh_set_listen(d->mesh, d->bound);
+	td_mesh_set_control(d->mesh, d->ctl);
 	td_info(&d->log, "ready listen=%s control=%s initialised=%s", d->bound,
 		d->paths.control_socket, d->identity ? "yes" : "no");
 	notify("READY=1");
@@ -465,10 +486,11 @@ out:
 	if (loop_up)
 		drain_loop(d);
 	td_control_del(d->ctl);
+	td_mesh_del(d->mesh);
 	tn_identity_del(d->identity);
 	td_store_close(d->store);
 	td_lock_release(&d->lock);
-	td_log_flush_limited(&d->log, &d->conns.rl, TN_LOG_INFO, "conn");
+	td_log_flush_limited(&d->log, &d->accept_rl, TN_LOG_INFO, "accept");
 	td_info(&d->log, "stopped status=%d", status);
 	free(d);
 	return status;

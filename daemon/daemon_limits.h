@@ -19,7 +19,7 @@ enum {
 	TD_DEGREE_DEFAULT = 5,
 	TD_INBOUND_MAX = 256,
 	TD_INBOUND_DEFAULT = 12,
-	TD_KEEPALIVE_MIN_S = 10,
+	TD_KEEPALIVE_MIN_S = 2, /* small values are for tests; dead peer after 2.5 x */
 	TD_KEEPALIVE_MAX_S = 3600,
 	TD_KEEPALIVE_DEFAULT_S = 120,
 	TD_PORT_DEFAULT = 7450,

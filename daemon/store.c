@@ -61,6 +61,9 @@ static const char *const migrations[] = {
 	"CREATE TABLE peers(link_pk BLOB PRIMARY KEY CHECK(length(link_pk) = 32),"
 	" endpoint TEXT NOT NULL, last_seen INTEGER, failures INTEGER NOT NULL DEFAULT 0);"
 	"PRAGMA application_id = 1413698353;", /* APPLICATION_ID */
+	/* 2: our receipt for an alert has left (RECEIPTED), so a restart does
+	 * not send it again. */
+	"ALTER TABLE alerts ADD COLUMN receipted INTEGER NOT NULL DEFAULT 0;",
 };
 enum { SCHEMA_LATEST = sizeof migrations / sizeof migrations[0] };
 
@@ -80,6 +83,11 @@ enum stmt_id {
 	ST_PURGE_RECEIPTS,
 	ST_PURGE_ALERTS,
 	ST_PEER_UPSERT,
+	ST_MARK_RECEIPTED,
+	ST_RECEIPT_INSERT,
+	ST_RECEIPT_LIST,
+	ST_ROSTER_INSERT,
+	ST_ROSTER_LIST,
 	ST_COUNT
 };
 
@@ -97,7 +105,7 @@ static const char *const stmt_sql[ST_COUNT] = {
 			       " envelope_b) VALUES(?1, ?2, ?3, ?4)",
 	[ST_MARK_NOTIFIED] = "UPDATE alerts SET notified = 1 WHERE id = ?1",
 	[ST_LIST] = "SELECT id, author, seq, kind, created_ms, expires_ms, received_at,"
-		    " envelope, notified FROM alerts WHERE received_at >= ?1"
+		    " envelope, notified, receipted FROM alerts WHERE received_at >= ?1"
 		    " ORDER BY received_at, id LIMIT ?2",
 	[ST_PURGE_RECEIPTS] = "DELETE FROM receipts WHERE alert_id IN"
 			      " (SELECT id FROM alerts WHERE expires_ms <= ?1)",
@@ -106,6 +114,13 @@ static const char *const stmt_sql[ST_COUNT] = {
 			   " VALUES(?1, ?2, ?3, ?4) ON CONFLICT(link_pk) DO UPDATE SET"
 			   " endpoint = excluded.endpoint, last_seen = excluded.last_seen,"
 			   " failures = excluded.failures",
+	[ST_MARK_RECEIPTED] = "UPDATE alerts SET receipted = 1 WHERE id = ?1",
+	[ST_RECEIPT_INSERT] = "INSERT OR IGNORE INTO receipts(alert_id, receiver, bytes)"
+			      " VALUES(?1, ?2, ?3)",
+	[ST_RECEIPT_LIST] = "SELECT alert_id, receiver FROM receipts ORDER BY rowid",
+	[ST_ROSTER_INSERT] = "INSERT OR IGNORE INTO roster_records(id, bytes, accepted_at)"
+			     " VALUES(?1, ?2, ?3)",
+	[ST_ROSTER_LIST] = "SELECT bytes FROM roster_records ORDER BY rowid",
 };
 
 struct td_store {
@@ -479,6 +494,7 @@ static void read_alert(sqlite3_stmt *st, td_alert_row *r)
 	r->envelope = sqlite3_column_blob(st, 7);
 	r->envelope_len = (size_t)sqlite3_column_bytes(st, 7);
 	r->notified = sqlite3_column_int(st, 8) != 0;
+	r->receipted = sqlite3_column_int(st, 9) != 0;
 }
 
 tn_ssize td_store_alert_list(td_store *s, int64_t since_ms, size_t max, td_alert_fn fn, void *ud)
@@ -530,4 +546,69 @@ tn_err td_store_peer_upsert(td_store *s, const td_peer_row *p)
 	sqlite3_bind_int64(st, 4, p->failures);
 	int rc = run(st);
 	return rc == SQLITE_DONE ? TN_OK : fail(s, rc, "peer_upsert");
+}
+
+/* ---- receipts and roster records ------------------------------------------ */
+
+tn_err td_store_alert_mark_receipted(td_store *s, const uint8_t id[TN_ALERT_ID])
+{
+	sqlite3_stmt *st = s->st[ST_MARK_RECEIPTED];
+	sqlite3_bind_blob(st, 1, id, TN_ALERT_ID, SQLITE_STATIC);
+	int rc = run(st);
+	if (rc != SQLITE_DONE)
+		return fail(s, rc, "mark_receipted");
+	return sqlite3_changes(s->db) > 0 ? TN_OK : TN_ERR_NOTFOUND;
+}
+
+tn_err td_store_receipt_insert(td_store *s, const uint8_t alert_id[TN_ALERT_ID],
+			       const uint8_t receiver[TD_AUTHOR_LEN])
+{
+	sqlite3_stmt *st = s->st[ST_RECEIPT_INSERT];
+	sqlite3_bind_blob(st, 1, alert_id, TN_ALERT_ID, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 2, receiver, TD_AUTHOR_LEN, SQLITE_STATIC);
+	sqlite3_bind_zeroblob(st, 3, 0);
+	int rc = run(st);
+	return rc == SQLITE_DONE ? TN_OK : fail(s, rc, "receipt_insert");
+}
+
+tn_ssize td_store_receipt_list(td_store *s, td_receipt_fn fn, void *ud)
+{
+	sqlite3_stmt *st = s->st[ST_RECEIPT_LIST];
+	tn_ssize n = 0;
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		uint8_t id[TN_ALERT_ID], rx[TD_AUTHOR_LEN];
+		copy_blob(id, sizeof id, st, 0);
+		copy_blob(rx, sizeof rx, st, 1);
+		fn(ud, id, rx);
+		n++;
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? n : fail(s, rc, "receipt_list");
+}
+
+tn_err td_store_roster_insert(td_store *s, const uint8_t id[TN_HASH], const uint8_t *bytes,
+			      size_t len, int64_t accepted_ms)
+{
+	if (!bytes || len == 0 || len > TN_ROSTER_RECORD_MAX)
+		return TN_ERR_INVAL;
+	sqlite3_stmt *st = s->st[ST_ROSTER_INSERT];
+	sqlite3_bind_blob(st, 1, id, TN_HASH, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 2, bytes, (int)len, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, accepted_ms);
+	int rc = run(st);
+	return rc == SQLITE_DONE ? TN_OK : fail(s, rc, "roster_insert");
+}
+
+tn_ssize td_store_roster_list(td_store *s, td_record_fn fn, void *ud)
+{
+	sqlite3_stmt *st = s->st[ST_ROSTER_LIST];
+	tn_ssize n = 0;
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		fn(ud, sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0));
+		n++;
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? n : fail(s, rc, "roster_list");
 }

@@ -49,6 +49,7 @@ typedef struct td_alert_row {
 	const uint8_t *envelope;
 	size_t envelope_len;            /* 1 .. TN_FRAME_MAX */
 	bool notified;
+	bool receipted; /* our receipt for it has left (list only; insert: false) */
 } td_alert_row;
 
 typedef enum td_insert_result {
@@ -115,5 +116,27 @@ TN_NODISCARD tn_ssize td_store_purge_expired(td_store *s, int64_t now_ms);
 
 /* Insert or update a known peer. */
 TN_NODISCARD tn_err td_store_peer_upsert(td_store *s, const td_peer_row *p);
+
+/* Record that our receipt for alert id has left (RECEIPTED event), so a
+ * restart does not send it again. TN_ERR_NOTFOUND if no such alert. */
+TN_NODISCARD tn_err td_store_alert_mark_receipted(td_store *s, const uint8_t id[TN_ALERT_ID]);
+
+/* A receiver stored one of our alerts (RECEIPT event): delivered k / N
+ * survives a restart. A repeat is TN_OK (kept once). The signed receipt
+ * bytes are not kept (the node does not hand them out). */
+TN_NODISCARD tn_err td_store_receipt_insert(td_store *s, const uint8_t alert_id[TN_ALERT_ID],
+					    const uint8_t receiver[TD_AUTHOR_LEN]);
+typedef void (*td_receipt_fn)(void *ud, const uint8_t alert_id[TN_ALERT_ID],
+			      const uint8_t receiver[TD_AUTHOR_LEN]);
+/* Every stored receipt, in insertion order. Returns the count or an error. */
+TN_NODISCARD tn_ssize td_store_receipt_list(td_store *s, td_receipt_fn fn, void *ud);
+
+/* An accepted roster record (id = tn_roster_record_id). A repeat is TN_OK. */
+TN_NODISCARD tn_err td_store_roster_insert(td_store *s, const uint8_t id[TN_HASH],
+					   const uint8_t *bytes, size_t len, int64_t accepted_ms);
+typedef void (*td_record_fn)(void *ud, const uint8_t *bytes, size_t len);
+/* Every roster record in insertion (= acceptance) order, so replaying them
+ * into a new tn_roster re-accepts all. Returns the count or an error. */
+TN_NODISCARD tn_ssize td_store_roster_list(td_store *s, td_record_fn fn, void *ud);
 
 #endif

@@ -104,7 +104,8 @@ th_init() {
 th_spawn() {
 	local name=$1; shift
 	TH_LOG[$name]=$TH_DIR/$name.log
-	"$@" >"${TH_LOG[$name]}" 2>&1 &
+	: >"${TH_LOG[$name]}" # exists before the background job opens it: no grep race
+	"$@" >>"${TH_LOG[$name]}" 2>&1 &
 	TH_PID[$name]=$!
 	TH_PIDS+=("$!")
 }
@@ -173,3 +174,35 @@ th_wait_log() {
 
 # th_mode PATH: octal permission bits ("700").
 th_mode() { stat -c %a "$1"; }
+
+# th_free_ports N: N distinct free TCP ports on 127.0.0.1, one per line,
+# asked of the kernel (bind to port 0 while holding all N, then release).
+# For tests that must know a port before the daemon starts (mkmesh writes
+# it into the roster): another process could take one in between; on
+# loopback in a test run that is unlikely, and a daemon that cannot bind
+# fails loudly (th_wait_ready), never silently.
+th_free_ports() {
+	python3 - "$1" <<'PY'
+import socket, sys
+socks = []
+for _ in range(int(sys.argv[1])):
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    socks.append(s)
+for s in socks:
+    print(s.getsockname()[1])
+PY
+}
+
+# th_start_at NAME PORT [TOCSIND ARGS...]: a daemon with home
+# $TH_DIR/NAME (kept if it exists: restarts) listening on a given port.
+th_start_at() {
+	local name=$1 port=$2; shift 2
+	TH_HOME[$name]=$TH_DIR/$name
+	if [ -f "${TH_LOG[$name]:-/nonexistent}" ]; then
+		cat "${TH_LOG[$name]}" >>"$TH_DIR/$name.oldlogs"
+	fi
+	th_spawn "$name" "$TOCSIND" --home "${TH_HOME[$name]}" --listen "127.0.0.1:$port" \
+		--foreground "$@"
+	th_wait_ready "$name"
+}

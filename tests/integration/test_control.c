@@ -133,7 +133,7 @@ static void status_before_and_after_init(void **state)
 	assert_false(init);
 	assert_null(td_ctl_get(&m, "fingerprint"));
 	assert_true(td_ctl_str_is(&m, "home", "/h?")); /* not UTF-8: cleaned */
-	assert_true(td_ctl_str_is(&m, "mesh", "not implemented yet"));
+	assert_true(td_ctl_str_is(&m, "mesh", "no network layer")); /* the fake host has no mesh */
 	uint64_t u;
 	assert_int_equal(td_ctl_get_uint(&m, "links", &u), TN_OK);
 	assert_int_equal(u, 0);

@@ -63,10 +63,10 @@ tc st1 --home "$home" status
 [ "$TC" = 0 ] || th_fail "status: exit $TC: $(err st1)"
 grep -qx "home: $home" "$TH_DIR/st1.out" || th_fail "status has no home line: $(out st1)"
 grep -q "^initialised: no" "$TH_DIR/st1.out" || th_fail "status: not 'initialised: no'"
-grep -q "^mesh: not implemented yet" "$TH_DIR/st1.out" || th_fail "status: mesh line"
+grep -q "^mesh: no network" "$TH_DIR/st1.out" || th_fail "status: mesh line"
 TOCSIN_HOME=$home tc st1env status
 [ "$TC" = 0 ] && grep -qx "home: $home" "$TH_DIR/st1env.out" || th_fail "TOCSIN_HOME not used"
-th_pass "status: home, initialised: no, mesh not implemented (flag and TOCSIN_HOME)"
+th_pass "status: home, initialised: no, mesh: no network (flag and TOCSIN_HOME)"
 
 tc id0 --home "$home" id
 [ "$TC" = 1 ] || th_fail "id before init: exit $TC"

@@ -89,6 +89,59 @@ static void every_request_round_trips(void **state)
 	}
 }
 
+/* The network ops' arguments: round trip, and each op takes only its own
+ * keys with their types. */
+static void network_op_args(void **state)
+{
+	(void)state;
+	td_ctl_req q;
+	memset(&q, 0, sizeof q);
+	q.op = TD_CTL_OP_ALERT;
+	q.id = 9;
+	td_ctl_add_str(&q.args, "kind", "panic");
+	td_ctl_add_str(&q.args, "text", "\xd8\xa7\xd9\x84\xd9\x86\xd8\xac\xd8\xaf\xd8\xa9");
+	td_ctl_add_str(&q.args, "violation", "raid");
+	size_t n = req_body(&q);
+	td_ctl_req r;
+	decode_ok(frame + TD_CTL_HDR, n, &r);
+	assert_int_equal(r.op, TD_CTL_OP_ALERT);
+	assert_int_equal(r.args.n, 3);
+	assert_true(td_ctl_str_is(&r.args, "kind", "panic"));
+	assert_true(td_ctl_str_is(&r.args, "violation", "raid"));
+
+	memset(&q, 0, sizeof q);
+	q.op = TD_CTL_OP_ALERTS;
+	td_ctl_add_uint(&q.args, "since", 12345);
+	n = req_body(&q);
+	decode_ok(frame + TD_CTL_HDR, n, &r);
+	uint64_t since = 0;
+	assert_int_equal(td_ctl_get_uint(&r.args, "since", &since), TN_OK);
+	assert_true(since == 12345);
+
+	td_ctl_code code;
+	/* since as a str: wrong type */
+	memset(&q, 0, sizeof q);
+	q.op = TD_CTL_OP_ALERTS;
+	td_ctl_add_str(&q.args, "since", "1h");
+	n = req_body(&q);
+	assert_int_equal(td_ctl_req_decode(&r, frame + TD_CTL_HDR, n, &code), TN_ERR_DEC_TYPE);
+	assert_int_equal(code, TD_CTL_E_BAD_REQUEST);
+	/* text on members: not its key */
+	memset(&q, 0, sizeof q);
+	q.op = TD_CTL_OP_MEMBERS;
+	td_ctl_add_str(&q.args, "text", "x");
+	n = req_body(&q);
+	assert_int_equal(td_ctl_req_decode(&r, frame + TD_CTL_HDR, n, &code),
+	                 TN_ERR_DEC_UNKNOWNKEY);
+	/* name on alert: another op's key */
+	memset(&q, 0, sizeof q);
+	q.op = TD_CTL_OP_ALERT;
+	td_ctl_add_str(&q.args, "name", "x");
+	n = req_body(&q);
+	assert_int_equal(td_ctl_req_decode(&r, frame + TD_CTL_HDR, n, &code),
+	                 TN_ERR_DEC_UNKNOWNKEY);
+}
+
 static void every_truncation_rejected(void **state)
 {
 	(void)state;
@@ -567,6 +620,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(golden_status_request),
 		cmocka_unit_test(every_request_round_trips),
+		cmocka_unit_test(network_op_args),
 		cmocka_unit_test(every_truncation_rejected),
 		cmocka_unit_test(oversized_length_rejected_before_reading),
 		cmocka_unit_test(unknown_op_keeps_the_id),

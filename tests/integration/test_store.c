@@ -435,6 +435,129 @@ static void db_file_is_private(void **state)
 	assert_int_equal(st.st_mode & 077, 0);
 }
 
+static void collect_receipted(void *ud, const td_alert_row *row)
+{
+	int *n = ud;
+	*n += row->receipted ? 1 : 0;
+}
+
+typedef struct rx_seen {
+	int n;
+	uint8_t first_id, first_rx;
+} rx_seen;
+
+static void collect_receipt(void *ud, const uint8_t id[TN_ALERT_ID], const uint8_t rx[TD_AUTHOR_LEN])
+{
+	rx_seen *r = ud;
+	if (r->n++ == 0) {
+		r->first_id = id[0];
+		r->first_rx = rx[0];
+	}
+}
+
+typedef struct rec_seen {
+	int n;
+	char bytes[4][16];
+} rec_seen;
+
+static void collect_record(void *ud, const uint8_t *b, size_t len)
+{
+	rec_seen *r = ud;
+	if (r->n < 4)
+		snprintf(r->bytes[r->n], sizeof r->bytes[0], "%.*s", (int)len, (const char *)b);
+	r->n++;
+}
+
+/* Migration 2 (alerts.receipted), receipts and roster records survive a
+ * reopen, in insertion order, repeats kept once. */
+static void receipts_receipted_and_roster_records(void **state)
+{
+	fixture *f = *state;
+	td_store *s = open_store(f, 0);
+	assert_int_equal(td_store_schema_version(s), 2);
+	td_insert_result r;
+	test_alert a;
+	make_alert(&a, 7, 1, 1, 99999, "x");
+	assert_int_equal(td_store_alert_insert(s, &a.row, &r), TN_OK);
+	assert_int_equal(td_store_alert_mark_receipted(s, a.row.id), TN_OK);
+	uint8_t other[TN_ALERT_ID];
+	memset(other, 9, sizeof other);
+	assert_int_equal(td_store_alert_mark_receipted(s, other), TN_ERR_NOTFOUND);
+	uint8_t rx[TD_AUTHOR_LEN];
+	memset(rx, 5, sizeof rx);
+	assert_int_equal(td_store_receipt_insert(s, a.row.id, rx), TN_OK);
+	assert_int_equal(td_store_receipt_insert(s, a.row.id, rx), TN_OK); /* repeat: once */
+	const char *recs[] = {"genesis", "add", "endpoint"};
+	for (int i = 0; i < 3; i++) {
+		uint8_t id[TN_HASH];
+		memset(id, i + 1, sizeof id);
+		assert_int_equal(td_store_roster_insert(s, id, (const uint8_t *)recs[i],
+		                                        strlen(recs[i]), 1000),
+		                 TN_OK);
+		if (i == 1) /* a repeat keeps the first position */
+			assert_int_equal(td_store_roster_insert(s, id, (const uint8_t *)recs[i],
+			                                        strlen(recs[i]), 1000),
+			                 TN_OK);
+	}
+	uint8_t id0[TN_HASH] = {0};
+	assert_int_equal(td_store_roster_insert(s, id0, NULL, 0, 0), TN_ERR_INVAL);
+	td_store_close(s);
+
+	s = open_store(f, 0);
+	int receipted = 0;
+	assert_int_equal(td_store_alert_list(s, 0, 10, collect_receipted, &receipted), 1);
+	assert_int_equal(receipted, 1);
+	rx_seen rs = {0, 0, 0};
+	assert_int_equal(td_store_receipt_list(s, collect_receipt, &rs), 1);
+	assert_int_equal(rs.first_id, 7);
+	assert_int_equal(rs.first_rx, 5);
+	rec_seen rr;
+	memset(&rr, 0, sizeof rr);
+	assert_int_equal(td_store_roster_list(s, collect_record, &rr), 3);
+	assert_string_equal(rr.bytes[0], "genesis");
+	assert_string_equal(rr.bytes[1], "add");
+	assert_string_equal(rr.bytes[2], "endpoint");
+	td_store_close(s);
+}
+
+/* A schema-1 database (as shipped before migration 2) is brought to 2 with
+ * its alerts kept and receipted = 0. */
+static void migration_2_from_schema_1(void **state)
+{
+	fixture *f = *state;
+	sqlite3 *db;
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(
+	        sqlite3_exec(db,
+	                     "CREATE TABLE alerts(id BLOB PRIMARY KEY, author BLOB NOT NULL,"
+	                     " seq INTEGER NOT NULL, kind INTEGER NOT NULL, created_ms INTEGER NOT NULL,"
+	                     " expires_ms INTEGER NOT NULL, envelope BLOB NOT NULL,"
+	                     " received_at INTEGER NOT NULL, notified INTEGER NOT NULL DEFAULT 0,"
+	                     " UNIQUE(author, seq));"
+	                     "CREATE TABLE meta(key TEXT PRIMARY KEY, value BLOB);"
+	                     "CREATE TABLE roster_records(id BLOB PRIMARY KEY, bytes BLOB NOT NULL,"
+	                     " accepted_at INTEGER NOT NULL);"
+	                     "CREATE TABLE conflicts(author BLOB NOT NULL, seq INTEGER NOT NULL,"
+	                     " envelope_a BLOB NOT NULL, envelope_b BLOB NOT NULL, UNIQUE(author, seq));"
+	                     "CREATE TABLE receipts(alert_id BLOB NOT NULL, receiver BLOB NOT NULL,"
+	                     " bytes BLOB NOT NULL, UNIQUE(alert_id, receiver));"
+	                     "CREATE TABLE own_seq(author BLOB PRIMARY KEY, next_seq INTEGER NOT NULL);"
+	                     "CREATE TABLE peers(link_pk BLOB PRIMARY KEY, endpoint TEXT NOT NULL,"
+	                     " last_seen INTEGER, failures INTEGER NOT NULL DEFAULT 0);"
+	                     "INSERT INTO alerts VALUES(zeroblob(32), zeroblob(32), 1, 0, 1, 99999,"
+	                     " x'01', 5, 1);"
+	                     "PRAGMA application_id = 1413698353; PRAGMA user_version = 1;",
+	                     NULL, NULL, NULL),
+	        SQLITE_OK);
+	sqlite3_close(db);
+	td_store *s = open_store(f, 0);
+	assert_int_equal(td_store_schema_version(s), 2);
+	int receipted = 0;
+	assert_int_equal(td_store_alert_list(s, 0, 10, collect_receipted, &receipted), 1);
+	assert_int_equal(receipted, 0);
+	td_store_close(s);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -452,6 +575,8 @@ int main(void)
 		T(busy_write_lock_is_an_error_not_a_crash),
 		T(peers_upsert),
 		T(db_file_is_private),
+		T(receipts_receipted_and_roster_records),
+		T(migration_2_from_schema_1),
 	};
 	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
 }

@@ -1,0 +1,1242 @@
+/* tocsind: the protocol node over TCP (see mesh.h). */
+#define _POSIX_C_SOURCE 200809L
+#include "mesh.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+#include <sodium.h>
+
+#include "conn.h"
+#include "daemon_limits.h"
+#include "tocsin/alert.h"
+#include "tocsin/node.h"
+#include "tocsin/node_roster.h"
+#include "tocsin/roster.h"
+
+enum {
+	OUT_BUF = TN_FRAME_MAX + 1024, /* one tn_node_link_out call */
+	LIST_MAX = 500,                /* rows one alerts reply considers */
+	JUMP_MS = 5000,                /* wall vs monotonic drift that is a clock jump */
+	ID_HEX = TN_ALERT_ID * 2 + 1,
+	CREATED_CACHE = 64,
+};
+
+struct td_mesh {
+	uv_loop_t *loop;
+	td_log *log;
+	td_store *store;
+	const td_config *cfg;
+	const tn_identity *id;
+	td_control *ctl;
+	td_conns conns;
+	uv_timer_t timer;
+	tn_roster *ro;
+	tn_node_roster nr;
+	bool nr_ok;
+	tn_node *node;
+	tn_time last_mono;
+	uint64_t last_wall;
+	bool pumping, again, stopping;
+	/* The last own alert create: its STORE_ALERT outcome. */
+	uint8_t want_id[TN_ALERT_ID];
+	bool want_active, want_ok;
+	uint8_t last_panic[TN_ALERT_ID];
+	bool has_last_panic;
+	char listen[TD_ADDRSTR_MAX];
+	/* created_ms of recently stored or replayed alerts, for the NOTIFY
+	 * that follows (the event does not carry it). */
+	struct {
+		uint8_t id[TN_ALERT_ID];
+		uint64_t created_ms;
+	} created[CREATED_CACHE];
+	size_t created_next;
+	td_ratelimit rl;
+	char *reply_str; /* the str a list reply carries, until the next op */
+	uint8_t out[OUT_BUF];
+};
+
+/* ---- clocks --------------------------------------------------------------- */
+
+static uint64_t wall_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static void rand_bytes(void *ud, uint8_t *buf, size_t len)
+{
+	(void)ud;
+	randombytes_buf(buf, len);
+}
+
+static const tn_rand mesh_rand = {rand_bytes, NULL};
+
+static void hex(const uint8_t *p, size_t n, char *out, size_t cap)
+{
+	sodium_bin2hex(out, cap, p, n);
+}
+
+/* ---- names ------------------------------------------------------------------ */
+
+static const char *kind_name(unsigned k)
+{
+	static const char *const n[] = {"panic", "safe", "responding", "notice", "drill", "test"};
+	return k < sizeof n / sizeof n[0] ? n[k] : "unknown";
+}
+
+static const char *const violation_names[] = {"threat",  "surveillance", "detention",
+                                              "kidnapping", "assault", "raid",
+                                              "digital_attack", "other"};
+
+static const char *violation_name(unsigned v)
+{
+	return v < 8 ? violation_names[v] : "unknown";
+}
+
+static const char *severity_name(unsigned s)
+{
+	static const char *const n[] = {"low", "medium", "high", "critical"};
+	return s < 4 ? n[s] : "unknown";
+}
+
+/* The display name of an identity from the roster ("" when unknown). */
+static void member_name(td_mesh *m, const tn_pubkey *pk, char *out, size_t cap)
+{
+	tn_roster_member rm;
+	out[0] = '\0';
+	if (m->ro && tn_roster_member_by_pk(m->ro, pk, &rm) == TN_OK) {
+		size_t n = rm.name.len < cap - 1 ? rm.name.len : cap - 1;
+		memcpy(out, rm.name.p, n);
+		out[n] = '\0';
+		td_ctl_utf8_clean(out, cap, out);
+	}
+}
+
+static void created_put(td_mesh *m, const uint8_t id[TN_ALERT_ID], uint64_t created_ms)
+{
+	size_t i = m->created_next++ % CREATED_CACHE;
+	memcpy(m->created[i].id, id, TN_ALERT_ID);
+	m->created[i].created_ms = created_ms;
+}
+
+static bool created_get(const td_mesh *m, const uint8_t id[TN_ALERT_ID], uint64_t *created_ms)
+{
+	for (size_t i = 0; i < CREATED_CACHE; i++)
+		if (m->created[i].created_ms && memcmp(m->created[i].id, id, TN_ALERT_ID) == 0) {
+			*created_ms = m->created[i].created_ms;
+			return true;
+		}
+	return false;
+}
+
+/* ---- the pump ---------------------------------------------------------------- */
+
+static void pump(td_mesh *m);
+
+static td_conn *conn_by_link(td_mesh *m, uint64_t link_id)
+{
+	for (td_conn *c = m->conns.head; c; c = c->next)
+		if (c->link_id == link_id)
+			return c;
+	return NULL;
+}
+
+static void on_timer(uv_timer_t *t)
+{
+	td_mesh *m = t->data;
+	if (m->node) {
+		tn_node_roster_set_time(&m->nr, wall_ms());
+		tn_node_tick(m->node, uv_hrtime(), wall_ms());
+	}
+	pump(m);
+}
+
+/* A wakeup: compare how far each clock moved since the last one. */
+static void check_jump(td_mesh *m)
+{
+	tn_time now = uv_hrtime();
+	uint64_t w = wall_ms();
+	if (m->last_mono && m->node) {
+		int64_t dm = (int64_t)((now - m->last_mono) / TN_MSEC);
+		int64_t dw = (int64_t)(w - m->last_wall);
+		int64_t drift = dw - dm;
+		if (drift > JUMP_MS || drift < -JUMP_MS) {
+			td_info(m->log, "clock_jump drift_ms=%" PRId64 " action=wake", drift);
+			tn_node_roster_set_time(&m->nr, w);
+			tn_node_wake(m->node, now, w);
+		}
+	}
+	m->last_mono = now;
+	m->last_wall = w;
+}
+
+static void dial(td_mesh *m, const tn_node_event *ev)
+{
+	char ep[TN_ENDPOINT_STR_MAX + 1];
+	size_t n = ev->endpoint.len < TN_ENDPOINT_STR_MAX ? ev->endpoint.len : TN_ENDPOINT_STR_MAX;
+	memcpy(ep, ev->endpoint.p, n);
+	ep[n] = '\0';
+	struct sockaddr_storage ss;
+	char canon[TD_ADDRSTR_MAX], err[128];
+	if (strncmp(ep, "tcp:", 4) != 0 ||
+	    td_parse_hostport(ep + 4, &ss, canon, sizeof canon, err, sizeof err) != TN_OK) {
+		td_log_limited(m->log, &m->rl, TN_LOG_DEBUG, "dial_skipped peer=%s reason=endpoint",
+		               tn_shortfp_pubkey(&ev->member).s);
+		tn_node_dial_failed(m->node, &ev->member, uv_hrtime());
+		return;
+	}
+	td_log_limited(m->log, &m->rl, TN_LOG_DEBUG, "dial peer=%s addr=%s",
+	               tn_shortfp_pubkey(&ev->member).s, canon);
+	if (!td_conns_dial(&m->conns, (const struct sockaddr *)&ss, &ev->member))
+		tn_node_dial_failed(m->node, &ev->member, uv_hrtime());
+}
+
+static void close_link(td_mesh *m, const tn_node_event *ev)
+{
+	td_conn *c = conn_by_link(m, ev->link_id);
+	if (!c) {
+		tn_node_link_closed(m->node, ev->link_id, uv_hrtime());
+		return;
+	}
+	tn_time now = uv_hrtime();
+	if (ev->close_at <= now) {
+		td_conn_close(c, "node");
+	} else {
+		c->silenced = true; /* nothing more is written on it */
+		td_conn_close_after(c, (ev->close_at - now + TN_MSEC - 1) / TN_MSEC);
+	}
+}
+
+static void store_alert(td_mesh *m, const tn_node_event *ev)
+{
+	tn_alert_env env;
+	td_alert_row row;
+	memset(&row, 0, sizeof row);
+	bool ok = tn_alert_env_decode(&env, ev->envelope.p, ev->envelope.len) == TN_OK;
+	tn_err rc = TN_ERR_INVAL;
+	td_insert_result res = TD_INSERTED;
+	if (ok) {
+		memcpy(row.id, ev->alert_id, TN_ALERT_ID);
+		memcpy(row.author, ev->member.b, TD_AUTHOR_LEN);
+		row.seq = ev->seq;
+		row.kind = ev->kind;
+		row.created_ms = (int64_t)env.created_ms;
+		row.expires_ms = (int64_t)env.expires_ms;
+		row.received_ms = (int64_t)wall_ms();
+		row.envelope = ev->envelope.p;
+		row.envelope_len = ev->envelope.len;
+		rc = td_store_alert_insert(m->store, &row, &res);
+		created_put(m, ev->alert_id, env.created_ms);
+	}
+	ok = rc == TN_OK && res != TD_CONFLICT;
+	char idh[ID_HEX];
+	hex(ev->alert_id, TN_ALERT_ID, idh, sizeof idh);
+	td_log_limited(m->log, &m->rl, ok ? TN_LOG_DEBUG : TN_LOG_WARN,
+	               "alert_stored id=%.16s kind=%s own=%s result=%s", idh, kind_name(ev->kind),
+	               ev->own ? "yes" : "no",
+	               rc != TN_OK ? tn_strerror(rc)
+	                           : (res == TD_INSERTED ? "new"
+	                                                 : res == TD_DUPLICATE ? "duplicate" : "conflict"));
+	if (m->want_active && memcmp(m->want_id, ev->alert_id, TN_ALERT_ID) == 0) {
+		m->want_ok = ok;
+		m->want_active = false;
+	}
+	if (tn_node_stored(m->node, ev->alert_id, ok, uv_hrtime(), wall_ms()) != TN_OK)
+		td_log_limited(m->log, &m->rl, TN_LOG_DEBUG, "stored_unknown id=%.16s", idh);
+}
+
+static void env_add(char **envp, size_t *n, char *buf, size_t cap, const char *k,
+                    const uint8_t *v, size_t vlen)
+{
+	int w = snprintf(buf, cap, "%s=", k);
+	if (w < 0 || (size_t)w + vlen + 1 > cap)
+		return;
+	memcpy(buf + w, v, vlen);
+	buf[(size_t)w + vlen] = '\0';
+	envp[(*n)++] = buf;
+}
+
+static void free_handle(uv_handle_t *h)
+{
+	free(h);
+}
+
+static void on_exit_cb(uv_process_t *p, int64_t status, int sig)
+{
+	(void)status;
+	(void)sig;
+	uv_close((uv_handle_t *)p, free_handle);
+}
+
+/* [notify] on_alert: run without a shell, the alert in its environment. */
+static void run_on_alert(td_mesh *m, const tn_node_event *ev, const char *idh, const char *author,
+                         const char *name)
+{
+	if (!m->cfg->on_alert[0])
+		return;
+	enum { NENV = 12, VAL = TN_ALERT_TEXT_MAX + 64 };
+	static char bufs[NENV][VAL];
+	char *envp[NENV + 1];
+	size_t n = 0;
+	char num[32];
+	const char *k = kind_name(ev->kind);
+	env_add(envp, &n, bufs[n], VAL, "TOCSIN_ALERT_ID", (const uint8_t *)idh, strlen(idh));
+	env_add(envp, &n, bufs[n], VAL, "TOCSIN_ALERT_KIND", (const uint8_t *)k, strlen(k));
+	env_add(envp, &n, bufs[n], VAL, "TOCSIN_ALERT_AUTHOR", (const uint8_t *)author,
+	        strlen(author));
+	env_add(envp, &n, bufs[n], VAL, "TOCSIN_ALERT_AUTHOR_NAME", (const uint8_t *)name,
+	        strlen(name));
+	snprintf(num, sizeof num, "%" PRIu64, ev->seq);
+	env_add(envp, &n, bufs[n], VAL, "TOCSIN_ALERT_SEQ", (const uint8_t *)num, strlen(num));
+	env_add(envp, &n, bufs[n], VAL, "TOCSIN_ALERT_OPENED", (const uint8_t *)(ev->opened ? "1" : "0"), 1);
+	if (ev->opened) {
+		const char *s = severity_name(ev->pt.severity), *v = violation_name(ev->pt.violation);
+		env_add(envp, &n, bufs[n], VAL, "TOCSIN_ALERT_SEVERITY", (const uint8_t *)s, strlen(s));
+		env_add(envp, &n, bufs[n], VAL, "TOCSIN_ALERT_VIOLATION", (const uint8_t *)v, strlen(v));
+		if (ev->pt.has_text)
+			env_add(envp, &n, bufs[n], VAL, "TOCSIN_ALERT_TEXT", ev->pt.text.p, ev->pt.text.len);
+		if (ev->pt.has_location)
+			env_add(envp, &n, bufs[n], VAL, "TOCSIN_ALERT_LOCATION", ev->pt.location.p,
+			        ev->pt.location.len);
+	}
+	envp[n] = NULL;
+	uv_process_t *p = calloc(1, sizeof *p);
+	if (!p)
+		return;
+	char *args[] = {(char *)m->cfg->on_alert, NULL};
+	uv_process_options_t o;
+	memset(&o, 0, sizeof o);
+	o.file = m->cfg->on_alert;
+	o.args = args;
+	o.env = envp;
+	o.exit_cb = on_exit_cb;
+	int rc = uv_spawn(m->loop, p, &o);
+	for (size_t i = 0; i < n; i++)
+		sodium_memzero(bufs[i], VAL);
+	if (rc != 0) {
+		td_warn(m->log, "on_alert_failed cmd=%s error=%s", m->cfg->on_alert, uv_err_name(rc));
+		uv_close((uv_handle_t *)p, free_handle);
+	}
+}
+
+static void notify(td_mesh *m, const tn_node_event *ev)
+{
+	char idh[ID_HEX], name[TN_NAME_MAX + 1];
+	hex(ev->alert_id, TN_ALERT_ID, idh, sizeof idh);
+	const char *author = tn_shortfp_pubkey(&ev->member).s;
+	member_name(m, &ev->member, name, sizeof name);
+	bool own = tn_pubkey_eq(&ev->member, tn_identity_pubkey(m->id));
+	td_info(m->log, "alert id=%.16s kind=%s author=%s own=%s opened=%s%s%s", idh,
+	        kind_name(ev->kind), author, own ? "yes" : "no", ev->opened ? "yes" : "no",
+	        ev->opened ? "" : " reason=", ev->opened ? "" : tn_alert_reason_name(ev->reason));
+	if (ev->opened && ev->pt.has_text)
+		td_debug(m->log, "alert_text id=%.16s text=\"%.*s\"", idh, (int)ev->pt.text.len,
+		         (const char *)ev->pt.text.p);
+	if (m->ctl) {
+		td_ctl_msg e;
+		td_ctl_msg_init(&e);
+		td_ctl_add_str(&e, "event", "alert");
+		td_ctl_add_str(&e, "alert", idh);
+		td_ctl_add_str(&e, "kind", kind_name(ev->kind));
+		td_ctl_add_str(&e, "author", author);
+		td_ctl_add_str(&e, "author_name", name);
+		td_ctl_add_bool(&e, "own", own);
+		td_ctl_add_uint(&e, "seq_no", ev->seq);
+		td_ctl_add_bool(&e, "opened", ev->opened);
+		if (ev->opened) {
+			td_ctl_add_str(&e, "severity", severity_name(ev->pt.severity));
+			td_ctl_add_str(&e, "violation", violation_name(ev->pt.violation));
+			if (ev->pt.has_text)
+				td_ctl_add_strn(&e, "text", ev->pt.text.p, ev->pt.text.len);
+			if (ev->pt.has_location)
+				td_ctl_add_strn(&e, "location", ev->pt.location.p, ev->pt.location.len);
+		}
+		uint64_t created = 0;
+		if (created_get(m, ev->alert_id, &created))
+			td_ctl_add_uint(&e, "created_ms", created);
+		td_control_emit(m->ctl, &e);
+	}
+	run_on_alert(m, ev, idh, author, name);
+	tn_err rc = td_store_alert_mark_notified(m->store, ev->alert_id);
+	if (rc != TN_OK)
+		td_warn(m->log, "mark_notified_failed id=%.16s code=%s", idh, tn_strerror(rc));
+}
+
+static void receipt(td_mesh *m, const tn_node_event *ev)
+{
+	char idh[ID_HEX];
+	hex(ev->alert_id, TN_ALERT_ID, idh, sizeof idh);
+	tn_err rc = td_store_receipt_insert(m->store, ev->alert_id, ev->member.b);
+	if (rc != TN_OK)
+		td_warn(m->log, "receipt_store_failed id=%.16s code=%s", idh, tn_strerror(rc));
+	tn_node_alert_status st = {0, 0};
+	if (tn_node_alert_status_get(m->node, ev->alert_id, &st) != TN_OK)
+		st.delivered = st.members = 0;
+	td_info(m->log, "receipt id=%.16s from=%s delivered=%zu members=%zu", idh,
+	        tn_shortfp_pubkey(&ev->member).s, st.delivered, st.members);
+	if (m->ctl) {
+		td_ctl_msg e;
+		td_ctl_msg_init(&e);
+		td_ctl_add_str(&e, "event", "receipt");
+		td_ctl_add_str(&e, "alert", idh);
+		td_ctl_add_str(&e, "receiver", tn_shortfp_pubkey(&ev->member).s);
+		td_ctl_add_uint(&e, "delivered", st.delivered);
+		td_ctl_add_uint(&e, "members", st.members);
+		td_control_emit(m->ctl, &e);
+	}
+}
+
+static void link_event(td_mesh *m, const tn_node_event *ev, bool up)
+{
+	td_conn *c = conn_by_link(m, ev->link_id);
+	if (c)
+		c->up = up;
+	if (up && c)
+		c->member = ev->member;
+	td_log_limited(m->log, &m->rl, TN_LOG_INFO, "link_%s link=%" PRIu64 " peer=%s",
+	               up ? "up" : "down", ev->link_id, tn_shortfp_pubkey(&ev->member).s);
+}
+
+static void handle(td_mesh *m, const tn_node_event *ev)
+{
+	char idh[ID_HEX];
+	switch (ev->type) {
+	case TN_NODE_EV_DIAL: dial(m, ev); break;
+	case TN_NODE_EV_CLOSE_LINK: close_link(m, ev); break;
+	case TN_NODE_EV_STORE_ALERT: store_alert(m, ev); break;
+	case TN_NODE_EV_NOTIFY: notify(m, ev); break;
+	case TN_NODE_EV_RECEIPT: receipt(m, ev); break;
+	case TN_NODE_EV_RECEIPTED:
+		if (td_store_alert_mark_receipted(m->store, ev->alert_id) != TN_OK) {
+			hex(ev->alert_id, TN_ALERT_ID, idh, sizeof idh);
+			td_log_limited(m->log, &m->rl, TN_LOG_WARN, "mark_receipted_failed id=%.16s",
+			               idh);
+		}
+		break;
+	case TN_NODE_EV_CONFLICT:
+		hex(ev->alert_id, TN_ALERT_ID, idh, sizeof idh);
+		td_warn(m->log, "alert_conflict author=%s seq=%" PRIu64 " held=%.16s",
+		        tn_shortfp_pubkey(&ev->member).s, ev->seq, idh);
+		break;
+	case TN_NODE_EV_LINK_UP: link_event(m, ev, true); break;
+	case TN_NODE_EV_LINK_DOWN: link_event(m, ev, false); break;
+	case TN_NODE_EV_NONE: break;
+	}
+}
+
+/* Write what the node has for each link, as far as each socket's queue
+ * allows (the rest stays queued in the node until the socket drains). */
+static bool flush(td_mesh *m)
+{
+	bool wrote = false;
+	tn_time now = uv_hrtime();
+	for (td_conn *c = m->conns.head; c; c = c->next) {
+		if (!c->link_id || c->closing || c->silenced)
+			continue;
+		while (TD_CONN_OUT_MAX - c->out_pending >= sizeof m->out) {
+			tn_ssize n = tn_node_link_out(m->node, c->link_id, m->out, sizeof m->out, now);
+			if (n <= 0)
+				break;
+			if (!td_conn_write(c, m->out, (size_t)n))
+				break;
+			wrote = true;
+		}
+	}
+	return wrote;
+}
+
+static void rearm(td_mesh *m)
+{
+	if (m->stopping)
+		return;
+	tn_time when = m->node ? tn_node_next_deadline(m->node) : TN_TIME_NEVER;
+	if (when == TN_TIME_NEVER) {
+		uv_timer_stop(&m->timer);
+		return;
+	}
+	tn_time now = uv_hrtime();
+	uint64_t ms = when > now ? (when - now + TN_MSEC - 1) / TN_MSEC : 0;
+	uv_timer_start(&m->timer, on_timer, ms, 0);
+}
+
+/* After every node call: events, bytes out, timer. Re-entrant calls (a
+ * socket closing inside an event) only ask for another round. */
+static void pump(td_mesh *m)
+{
+	if (m->pumping) {
+		m->again = true;
+		return;
+	}
+	if (!m->node)
+		return;
+	m->pumping = true;
+	do {
+		m->again = false;
+		tn_node_roster_set_time(&m->nr, wall_ms());
+		tn_node_event ev;
+		while (tn_node_poll_event(m->node, &ev))
+			handle(m, &ev);
+		if (flush(m))
+			m->again = true;
+	} while (m->again);
+	m->pumping = false;
+	rearm(m);
+}
+
+/* ---- sockets ------------------------------------------------------------------ */
+
+static void on_connected(void *ud, td_conn *c, int status)
+{
+	td_mesh *m = ud;
+	if (status != 0 || !m->node)
+		return; /* closed() follows and counts the failure */
+	check_jump(m);
+	tn_node_roster_set_time(&m->nr, wall_ms());
+	uint64_t link = 0;
+	tn_err rc = tn_node_link_open(m->node, TN_NOISE_INITIATOR, &c->member, uv_hrtime(),
+	                              wall_ms(), &link);
+	if (rc != TN_OK) {
+		td_log_limited(m->log, &m->rl, TN_LOG_DEBUG, "link_open_failed dir=out code=%s",
+		               tn_strerror(rc));
+		td_conn_close(c, "link_open");
+		return;
+	}
+	c->link_id = link;
+	td_conn_read(c);
+	pump(m);
+}
+
+static void on_data(void *ud, td_conn *c, const uint8_t *p, size_t n)
+{
+	td_mesh *m = ud;
+	if (!m->node || !c->link_id)
+		return;
+	check_jump(m);
+	tn_node_roster_set_time(&m->nr, wall_ms());
+	tn_err rc = tn_node_link_recv(m->node, c->link_id, p, n, uv_hrtime(), wall_ms());
+	if (rc == TN_ERR_NOMEM || rc == TN_ERR_INTERNAL)
+		td_err(m->log, "node_error op=link_recv code=%s", tn_strerror(rc));
+	pump(m);
+}
+
+static void on_drained(void *ud, td_conn *c)
+{
+	(void)c;
+	pump(ud);
+}
+
+static void on_closed(void *ud, td_conn *c, const char *reason)
+{
+	td_mesh *m = ud;
+	(void)reason;
+	if (!m->node || m->stopping)
+		return;
+	if (c->link_id)
+		tn_node_link_closed(m->node, c->link_id, uv_hrtime());
+	else if (c->outbound)
+		tn_node_dial_failed(m->node, &c->member, uv_hrtime());
+	pump(m);
+}
+
+void td_mesh_accept(td_mesh *m, uv_stream_t *server)
+{
+	td_conn *c = td_conns_accept(&m->conns, server);
+	if (!c)
+		return;
+	if (!m->node) {
+		td_conn_silent(c);
+		return;
+	}
+	check_jump(m);
+	tn_node_roster_set_time(&m->nr, wall_ms());
+	uint64_t link = 0;
+	tn_err rc = tn_node_link_open(m->node, TN_NOISE_RESPONDER, NULL, uv_hrtime(), wall_ms(),
+	                              &link);
+	if (rc != TN_OK) {
+		td_log_limited(m->log, &m->rl, TN_LOG_DEBUG, "link_open_failed dir=in code=%s",
+		               tn_strerror(rc));
+		c->silenced = true;
+		td_conn_silent(c);
+		return;
+	}
+	c->link_id = link;
+	td_conn_read(c);
+	pump(m);
+}
+
+size_t td_mesh_links(const td_mesh *m)
+{
+	size_t n = 0;
+	for (const td_conn *c = m->conns.head; c; c = c->next)
+		n += c->up && !c->closing;
+	return n;
+}
+
+/* ---- joining: roster, node, replay ---------------------------------------------- */
+
+typedef struct load_ctx {
+	td_mesh *m;
+	tn_err err;
+	size_t n, accepted;
+} load_ctx;
+
+static void load_record(void *ud, const uint8_t *bytes, size_t len)
+{
+	load_ctx *l = ud;
+	td_mesh *m = l->m;
+	if (l->err != TN_OK)
+		return;
+	if (!m->ro) {
+		tn_roster_config rc;
+		tn_roster_config_default(&rc);
+		rc.self = m->id;
+		l->err = tn_roster_new(&m->ro, &rc, bytes, len);
+		l->accepted += l->err == TN_OK;
+		return;
+	}
+	tn_roster_reason r = tn_roster_add_record(m->ro, bytes, len);
+	if (r == TN_ROSTER_ACCEPTED)
+		l->accepted++;
+	else if (r == TN_ROSTER_R_NOMEM)
+		l->err = TN_ERR_NOMEM;
+	else
+		td_warn(m->log, "roster_record_refused reason=%s", tn_roster_reason_str((int)r));
+}
+
+typedef struct replay_ctx {
+	td_mesh *m;
+	size_t loaded, stale, failed;
+} replay_ctx;
+
+static void replay_alert(void *ud, const td_alert_row *row)
+{
+	replay_ctx *r = ud;
+	unsigned flags = (row->notified ? TN_NODE_LOAD_NOTIFIED : 0) |
+	                 (row->receipted ? TN_NODE_LOAD_RECEIPTED : 0);
+	tn_err rc = tn_node_load_alert(r->m->node, row->envelope, row->envelope_len, flags,
+	                               uv_hrtime(), wall_ms());
+	if (rc == TN_OK) {
+		r->loaded++;
+		if (!row->notified)
+			created_put(r->m, row->id, (uint64_t)row->created_ms);
+	} else if (rc == TN_ERR_STALE)
+		r->stale++;
+	else
+		r->failed++;
+	if (rc == TN_OK && row->kind == TN_KIND_PANIC &&
+	    memcmp(row->author, tn_identity_pubkey(r->m->id)->b, TD_AUTHOR_LEN) == 0) {
+		memcpy(r->m->last_panic, row->id, TN_ALERT_ID);
+		r->m->has_last_panic = true;
+	}
+}
+
+static void replay_receipt(void *ud, const uint8_t id[TN_ALERT_ID],
+                           const uint8_t rx[TD_AUTHOR_LEN])
+{
+	replay_ctx *r = ud;
+	tn_pubkey pk;
+	memcpy(pk.b, rx, sizeof pk.b);
+	if (tn_node_load_receipt(r->m->node, id, &pk) != TN_OK)
+		r->failed++;
+}
+
+static tn_err start_node(td_mesh *m)
+{
+	tn_err rc = tn_node_roster_init(&m->nr, m->ro, 0);
+	if (rc != TN_OK)
+		return rc;
+	m->nr_ok = true;
+	tn_node_roster_set_time(&m->nr, wall_ms());
+	tn_node_config nc;
+	tn_node_config_default(&nc);
+	nc.identity = m->id;
+	memcpy(nc.network_id, tn_roster_network_id(m->ro), TN_NETWORK_ID);
+	nc.membership = tn_node_roster_ops();
+	nc.membership_ud = &m->nr;
+	nc.rand = mesh_rand;
+	nc.log = td_log_proto;
+	nc.log_ud = m->log;
+	nc.degree = m->cfg->degree;
+	nc.max_inbound = m->cfg->max_inbound;
+	if (nc.degree + nc.max_inbound >= TN_NODE_LINKS_MAX)
+		nc.max_inbound = TN_NODE_LINKS_MAX - 1 - nc.degree;
+	nc.keepalive = (tn_time)m->cfg->keepalive_s * TN_SEC;
+	if ((rc = tn_node_new(&m->node, &nc)) != TN_OK)
+		return rc;
+	replay_ctx r = {m, 0, 0, 0};
+	tn_ssize n = td_store_alert_list(m->store, 0, SIZE_MAX, replay_alert, &r);
+	if (n < 0)
+		return (tn_err)n;
+	n = td_store_receipt_list(m->store, replay_receipt, &r);
+	if (n < 0)
+		return (tn_err)n;
+	td_info(m->log,
+	        "network joined id=%02x%02x%02x%02x members=%zu records=%zu alerts_loaded=%zu "
+	        "stale=%zu failed=%zu",
+	        tn_roster_network_id(m->ro)[0], tn_roster_network_id(m->ro)[1],
+	        tn_roster_network_id(m->ro)[2], tn_roster_network_id(m->ro)[3],
+	        tn_roster_member_count(m->ro), tn_roster_record_count(m->ro), r.loaded, r.stale,
+	        r.failed);
+	check_jump(m);
+	tn_node_tick(m->node, uv_hrtime(), wall_ms());
+	pump(m);
+	return TN_OK;
+}
+
+static tn_err join_stored(td_mesh *m)
+{
+	if (!m->id || m->node)
+		return TN_OK;
+	load_ctx l = {m, TN_OK, 0, 0};
+	tn_ssize n = td_store_roster_list(m->store, load_record, &l);
+	if (n < 0)
+		return (tn_err)n;
+	if (l.err != TN_OK) {
+		td_err(m->log, "roster_load_failed code=%s", tn_strerror(l.err));
+		return l.err;
+	}
+	if (!m->ro) {
+		td_info(m->log, "network status=none hint=\"tocsin network create NAME\"");
+		return TN_OK;
+	}
+	tn_err rc = start_node(m);
+	if (rc != TN_OK)
+		td_err(m->log, "node_start_failed code=%s", tn_strerror(rc));
+	return rc;
+}
+
+tn_err td_mesh_new(td_mesh **out, uv_loop_t *loop, td_log *log, td_store *store,
+                   const td_config *cfg, const tn_identity *identity)
+{
+	td_mesh *m = calloc(1, sizeof *m);
+	if (!m)
+		return TN_ERR_NOMEM;
+	m->loop = loop;
+	m->log = log;
+	m->store = store;
+	m->cfg = cfg;
+	m->id = identity;
+	td_ratelimit_init(&m->rl, 20, 10 * TN_SEC);
+	td_conn_ops ops = {on_connected, on_data, on_drained, on_closed};
+	td_conns_init(&m->conns, loop, log, TD_PENDING_CONN_MAX, &ops, m);
+	uv_timer_init(loop, &m->timer);
+	m->timer.data = m;
+	*out = m;
+	return join_stored(m);
+}
+
+tn_err td_mesh_set_identity(td_mesh *m, const tn_identity *identity)
+{
+	m->id = identity;
+	return join_stored(m);
+}
+
+void td_mesh_set_control(td_mesh *m, td_control *ctl)
+{
+	m->ctl = ctl;
+}
+
+void td_mesh_set_listen(td_mesh *m, const char *bound)
+{
+	snprintf(m->listen, sizeof m->listen, "%s", bound);
+}
+
+void td_mesh_stop(td_mesh *m)
+{
+	if (!m)
+		return;
+	m->stopping = true;
+	td_conns_close_all(&m->conns);
+	if (!uv_is_closing((uv_handle_t *)&m->timer))
+		uv_close((uv_handle_t *)&m->timer, NULL);
+}
+
+void td_mesh_del(td_mesh *m)
+{
+	if (!m)
+		return;
+	tn_node_del(m->node);
+	if (m->nr_ok)
+		tn_node_roster_free(&m->nr);
+	tn_roster_del(m->ro);
+	free(m->reply_str);
+	free(m);
+}
+
+/* ---- control ops -------------------------------------------------------------- */
+
+#define FAIL(code, ...)                                                                            \
+	do {                                                                                       \
+		snprintf(msg, msglen, __VA_ARGS__);                                                \
+		return (code);                                                                     \
+	} while (0)
+
+static bool arg_str(const td_ctl_req *req, const char *key, tn_view *v)
+{
+	const char *p;
+	size_t n;
+	if (td_ctl_get_str(&req->args, key, &p, &n) != TN_OK)
+		return false;
+	v->p = (const uint8_t *)p;
+	v->len = n;
+	return true;
+}
+
+/* Accept a record we made into the roster (not the genesis: the roster was
+ * created from it), then commit it. */
+static tn_err add_and_store(td_mesh *m, const uint8_t *rec, size_t len, bool add)
+{
+	uint8_t rid[TN_HASH];
+	tn_roster_record_id(rec, len, rid);
+	if (add) {
+		tn_roster_reason r = tn_roster_add_record(m->ro, rec, len);
+		if (r != TN_ROSTER_ACCEPTED)
+			return TN_ERR_INVAL;
+	}
+	return td_store_roster_insert(m->store, rid, rec, len, (int64_t)wall_ms());
+}
+
+static td_ctl_code op_network_create(td_mesh *m, const td_ctl_req *req, td_ctl_msg *r,
+                                     char *msg, size_t msglen)
+{
+	if (m->ro)
+		FAIL(TD_CTL_E_IN_NETWORK, "this device is already in a network");
+	tn_view name;
+	if (!arg_str(req, "name", &name) || name.len == 0 || name.len > TN_NAME_MAX)
+		FAIL(TD_CTL_E_INVALID, "a network name of 1..%d bytes is needed", TN_NAME_MAX);
+	static uint8_t rec[TN_ROSTER_RECORD_MAX];
+	tn_view founder = {(const uint8_t *)"founder", 7};
+	uint64_t now = wall_ms();
+	tn_ssize n = tn_roster_make_genesis(m->id, &mesh_rand, name, founder, now, rec, sizeof rec);
+	if (n < 0)
+		FAIL(TD_CTL_E_INTERNAL, "cannot make the genesis record: %s", tn_strerror((int)n));
+	tn_roster_config rc;
+	tn_roster_config_default(&rc);
+	rc.self = m->id;
+	tn_err err = tn_roster_new(&m->ro, &rc, rec, (size_t)n);
+	if (err == TN_OK)
+		err = add_and_store(m, rec, (size_t)n, false);
+	if (err != TN_OK) {
+		tn_roster_del(m->ro);
+		m->ro = NULL;
+		FAIL(TD_CTL_E_STORE, "cannot store the genesis record: %s", tn_strerror(err));
+	}
+	/* Our own address, so members can reach us: the bound listener when
+	 * it is a concrete address. */
+	if (m->listen[0] && strncmp(m->listen, "0.0.0.0", 7) != 0 && m->listen[0] != '[') {
+		char ep[TN_ENDPOINT_STR_MAX];
+		snprintf(ep, sizeof ep, "tcp:%s", m->listen);
+		tn_view v = {(const uint8_t *)ep, strlen(ep)};
+		n = tn_roster_make_endpoint(m->ro, &v, 1, now + 365ull * 24 * 3600 * 1000, now, rec,
+		                            sizeof rec);
+		if (n > 0)
+			if (add_and_store(m, rec, (size_t)n, true) != TN_OK)
+				td_warn(m->log, "endpoint_record_failed addr=%s", m->listen);
+	}
+	if ((err = start_node(m)) != TN_OK)
+		FAIL(TD_CTL_E_INTERNAL, "network created but the node did not start: %s",
+		     tn_strerror(err));
+	static char nid[TN_NETWORK_ID * 2 + 1];
+	hex(tn_roster_network_id(m->ro), TN_NETWORK_ID, nid, sizeof nid);
+	td_info(m->log, "network_created id=%.8s", nid);
+	td_ctl_add_str(r, "network_id", nid);
+	td_ctl_add_strn(r, "name", name.p, name.len);
+	return TD_CTL_OK;
+}
+
+static bool parse_enum(const tn_view *v, const char *const *names, size_t n, uint8_t *out)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strlen(names[i]) == v->len && memcmp(names[i], v->p, v->len) == 0) {
+			*out = (uint8_t)i;
+			return true;
+		}
+	return false;
+}
+
+/* The stored alert whose hex id starts with prefix (unique). */
+typedef struct find_ctx {
+	char prefix[ID_HEX];
+	size_t plen;
+	size_t hits;
+	uint8_t id[TN_ALERT_ID];
+} find_ctx;
+
+static void find_alert(void *ud, const td_alert_row *row)
+{
+	find_ctx *f = ud;
+	char h[ID_HEX];
+	hex(row->id, TN_ALERT_ID, h, sizeof h);
+	if (strncmp(h, f->prefix, f->plen) == 0) {
+		f->hits++;
+		memcpy(f->id, row->id, TN_ALERT_ID);
+	}
+}
+
+static td_ctl_code find_prefix(td_mesh *m, const tn_view *v, uint8_t id[TN_ALERT_ID], char *msg,
+                               size_t msglen)
+{
+	find_ctx f;
+	memset(&f, 0, sizeof f);
+	if (v->len < 4 || v->len >= ID_HEX)
+		FAIL(TD_CTL_E_INVALID, "an alert id prefix of 4..64 hex digits is needed");
+	for (size_t i = 0; i < v->len; i++) {
+		char ch = (char)v->p[i];
+		if (ch >= 'A' && ch <= 'F')
+			ch = (char)(ch - 'A' + 'a');
+		if (!((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f')))
+			FAIL(TD_CTL_E_INVALID, "an alert id is hex digits");
+		f.prefix[i] = ch;
+	}
+	f.plen = v->len;
+	if (td_store_alert_list(m->store, 0, SIZE_MAX, find_alert, &f) < 0)
+		FAIL(TD_CTL_E_STORE, "cannot read the stored alerts");
+	if (f.hits == 0)
+		FAIL(TD_CTL_E_NOT_FOUND, "no stored alert has an id starting with %s", f.prefix);
+	if (f.hits > 1)
+		FAIL(TD_CTL_E_INVALID, "%zu alerts have ids starting with %s: give more digits",
+		     f.hits, f.prefix);
+	memcpy(id, f.id, TN_ALERT_ID);
+	return TD_CTL_OK;
+}
+
+static td_ctl_code op_alert(td_mesh *m, const td_ctl_req *req, td_ctl_msg *r, char *msg,
+                            size_t msglen)
+{
+	static const char *const kinds[] = {"panic", "safe", "responding", "notice", "drill"};
+	tn_view kv, text, viol, loc, refers;
+	tn_node_alert_req a;
+	memset(&a, 0, sizeof a);
+	if (!arg_str(req, "kind", &kv) || !parse_enum(&kv, kinds, 5, &a.kind))
+		FAIL(TD_CTL_E_INVALID, "kind must be panic, safe, responding, notice or drill");
+	static const uint8_t sev[] = {TN_SEV_CRITICAL, TN_SEV_LOW, TN_SEV_MEDIUM, TN_SEV_MEDIUM,
+	                              TN_SEV_LOW};
+	static const uint64_t life_h[] = {24, 24, 24, 7 * 24, 1};
+	a.pt.severity = sev[a.kind];
+	a.pt.violation = TN_VIOL_OTHER;
+	a.lifetime_ms = life_h[a.kind] * 3600ull * 1000ull;
+	if (arg_str(req, "text", &text)) {
+		if (text.len > TN_ALERT_TEXT_MAX)
+			FAIL(TD_CTL_E_INVALID, "text is over %d bytes", TN_ALERT_TEXT_MAX);
+		a.pt.has_text = text.len > 0;
+		a.pt.text = text;
+	}
+	if (arg_str(req, "violation", &viol) &&
+	    !parse_enum(&viol, violation_names, 8, &a.pt.violation))
+		FAIL(TD_CTL_E_INVALID,
+		     "violation must be one of threat surveillance detention kidnapping assault "
+		     "raid digital_attack other");
+	if (arg_str(req, "location", &loc)) {
+		if (loc.len > TN_ALERT_LOCATION_MAX)
+			FAIL(TD_CTL_E_INVALID, "location is over %d bytes", TN_ALERT_LOCATION_MAX);
+		a.pt.has_location = loc.len > 0;
+		a.pt.location = loc;
+	}
+	if (!m->node)
+		FAIL(TD_CTL_E_NO_NETWORK,
+		     "this device is not in a network yet: nobody would receive it");
+	if (a.kind == TN_KIND_NOTICE) {
+		uint8_t role = 0;
+		if (tn_roster_role_of(m->ro, tn_identity_pubkey(m->id), &role) != TN_OK ||
+		    role != TN_ROLE_COORDINATOR)
+			FAIL(TD_CTL_E_NOT_COORDINATOR,
+			     "only a coordinator can send a notice; members would drop it");
+	}
+	if (a.kind == TN_KIND_RESPONDING) {
+		if (!arg_str(req, "refers", &refers))
+			FAIL(TD_CTL_E_INVALID, "respond needs the id of the alert answered");
+		td_ctl_code c = find_prefix(m, &refers, a.refers_to, msg, msglen);
+		if (c != TD_CTL_OK)
+			return c;
+		a.has_refers_to = true;
+	}
+	if (a.kind == TN_KIND_SAFE) {
+		if (!m->has_last_panic)
+			FAIL(TD_CTL_E_NOT_FOUND, "no panic of yours is held: nothing to mark safe");
+		memcpy(a.refers_to, m->last_panic, TN_ALERT_ID);
+		a.has_refers_to = true;
+	}
+	const uint8_t *author = tn_identity_pubkey(m->id)->b;
+	tn_err rc = td_store_seq_reserve(m->store, author, &a.seq);
+	if (rc != TN_OK)
+		FAIL(TD_CTL_E_STORE, "cannot reserve a sequence number: %s", tn_strerror(rc));
+	check_jump(m);
+	tn_node_roster_set_time(&m->nr, wall_ms());
+	uint8_t id[TN_ALERT_ID];
+	rc = tn_node_alert_create(m->node, &a, uv_hrtime(), wall_ms(), id);
+	if (rc != TN_OK) {
+		pump(m);
+		FAIL(rc == TN_ERR_INVAL ? TD_CTL_E_INVALID : TD_CTL_E_INTERNAL,
+		     "the alert could not be made: %s", tn_strerror(rc));
+	}
+	memcpy(m->want_id, id, TN_ALERT_ID);
+	m->want_active = true;
+	m->want_ok = false;
+	pump(m); /* STORE_ALERT: committed, then handed to the node */
+	bool ok = m->want_ok && !m->want_active;
+	m->want_active = false;
+	if (!ok)
+		FAIL(TD_CTL_E_STORE, "the alert could not be stored: NOT sent");
+	if (a.kind == TN_KIND_PANIC) {
+		memcpy(m->last_panic, id, TN_ALERT_ID);
+		m->has_last_panic = true;
+	}
+	static char idh[ID_HEX];
+	hex(id, TN_ALERT_ID, idh, sizeof idh);
+	tn_node_alert_status st = {0, 0};
+	if (tn_node_alert_status_get(m->node, id, &st) != TN_OK)
+		st.members = 0;
+	size_t links = td_mesh_links(m);
+	td_info(m->log, "alert_sent id=%.16s kind=%s links=%zu members=%zu", idh,
+	        kind_name(a.kind), links, st.members);
+	td_ctl_add_str(r, "alert", idh);
+	td_ctl_add_str(r, "kind", kind_name(a.kind));
+	td_ctl_add_uint(r, "links", links);
+	td_ctl_add_uint(r, "members", st.members);
+	return TD_CTL_OK;
+}
+
+static td_ctl_code op_alert_status(td_mesh *m, const td_ctl_req *req, td_ctl_msg *r, char *msg,
+                                   size_t msglen)
+{
+	tn_view v;
+	uint8_t id[TN_ALERT_ID];
+	if (!m->node)
+		FAIL(TD_CTL_E_NO_NETWORK, "this device is not in a network");
+	if (!arg_str(req, "alert", &v))
+		FAIL(TD_CTL_E_INVALID, "alert id needed");
+	td_ctl_code c = find_prefix(m, &v, id, msg, msglen);
+	if (c != TD_CTL_OK)
+		return c;
+	tn_node_alert_status st;
+	if (tn_node_alert_status_get(m->node, id, &st) != TN_OK)
+		FAIL(TD_CTL_E_NOT_FOUND, "not one of your own alerts");
+	td_ctl_add_uint(r, "delivered", st.delivered);
+	td_ctl_add_uint(r, "members", st.members);
+	td_ctl_add_uint(r, "links", td_mesh_links(m));
+	return TD_CTL_OK;
+}
+
+/* A JSON array as the reply's "items" str; the oldest entries are left
+ * out when it would not fit a control str ("more": true). */
+static td_ctl_code reply_items(td_mesh *m, json_t *arr, td_ctl_msg *r, char *msg, size_t msglen)
+{
+	bool more = false;
+	char *s = NULL;
+	for (;;) {
+		s = json_dumps(arr, JSON_COMPACT);
+		if (!s || strlen(s) <= TD_CTL_STR_MAX || json_array_size(arr) == 0)
+			break;
+		free(s);
+		s = NULL;
+		json_array_remove(arr, 0);
+		more = true;
+	}
+	size_t count = json_array_size(arr);
+	json_decref(arr);
+	if (!s || strlen(s) > TD_CTL_STR_MAX) {
+		free(s);
+		FAIL(TD_CTL_E_INTERNAL, "cannot encode the list");
+	}
+	free(m->reply_str);
+	m->reply_str = s;
+	td_ctl_add_str(r, "items", s);
+	td_ctl_add_uint(r, "count", count);
+	td_ctl_add_bool(r, "more", more);
+	return TD_CTL_OK;
+}
+
+typedef struct list_ctx {
+	td_mesh *m;
+	json_t *arr;
+	tn_alert_ctx actx;
+} list_ctx;
+
+static const tn_seckey *list_group_key(void *ud, uint32_t epoch)
+{
+	td_mesh *m = ud;
+	return tn_node_roster_ops().group_key(&m->nr, epoch);
+}
+
+static void list_alert(void *ud, const td_alert_row *row)
+{
+	list_ctx *l = ud;
+	td_mesh *m = l->m;
+	char h[ID_HEX], name[TN_NAME_MAX + 1];
+	tn_pubkey pk;
+	memcpy(pk.b, row->author, sizeof pk.b);
+	hex(row->id, TN_ALERT_ID, h, sizeof h);
+	member_name(m, &pk, name, sizeof name);
+	json_t *o = json_object();
+	if (!o)
+		return;
+	json_object_set_new(o, "id", json_string(h));
+	json_object_set_new(o, "kind", json_string(kind_name(row->kind)));
+	json_object_set_new(o, "author", json_string(tn_shortfp_pubkey(&pk).s));
+	json_object_set_new(o, "author_name", json_string(name));
+	json_object_set_new(o, "own", json_boolean(tn_pubkey_eq(&pk, tn_identity_pubkey(m->id))));
+	json_object_set_new(o, "seq", json_integer((json_int_t)row->seq));
+	json_object_set_new(o, "created_ms", json_integer(row->created_ms));
+	json_object_set_new(o, "expires_ms", json_integer(row->expires_ms));
+	json_object_set_new(o, "received_ms", json_integer(row->received_ms));
+	json_object_set_new(o, "notified", json_boolean(row->notified));
+	tn_alert_env env;
+	static uint8_t pt[TN_ALERT_PLAINTEXT_MAX];
+	tn_alert_opened op;
+	bool opened = m->nr_ok &&
+	              tn_alert_env_decode(&env, row->envelope, row->envelope_len) == TN_OK &&
+	              tn_alert_open(&l->actx, &env, pt, sizeof pt, &op) == TN_OK &&
+	              op.reason == TN_ALERT_OPENED;
+	json_object_set_new(o, "opened", json_boolean(opened));
+	if (opened) {
+		json_object_set_new(o, "severity", json_string(severity_name(op.pt.severity)));
+		json_object_set_new(o, "violation", json_string(violation_name(op.pt.violation)));
+		if (op.pt.has_text)
+			json_object_set_new(o, "text", json_stringn((const char *)op.pt.text.p,
+			                                            op.pt.text.len));
+		if (op.pt.has_location)
+			json_object_set_new(o, "location",
+			                    json_stringn((const char *)op.pt.location.p,
+			                                 op.pt.location.len));
+		if (env.has_refers_to) {
+			char rh[ID_HEX];
+			hex(env.refers_to, TN_ALERT_ID, rh, sizeof rh);
+			json_object_set_new(o, "refers_to", json_string(rh));
+		}
+		sodium_memzero(pt, sizeof pt);
+	}
+	tn_node_alert_status st;
+	if (m->node && tn_node_alert_status_get(m->node, row->id, &st) == TN_OK) {
+		json_object_set_new(o, "delivered", json_integer((json_int_t)st.delivered));
+		json_object_set_new(o, "members", json_integer((json_int_t)st.members));
+	}
+	json_array_append_new(l->arr, o);
+}
+
+static td_ctl_code op_alerts(td_mesh *m, const td_ctl_req *req, td_ctl_msg *r, char *msg,
+                             size_t msglen)
+{
+	uint64_t since = 0;
+	if (td_ctl_get_uint(&req->args, "since", &since) != TN_OK)
+		since = 0;
+	if (since > INT64_MAX)
+		since = INT64_MAX;
+	list_ctx l;
+	memset(&l, 0, sizeof l);
+	l.m = m;
+	l.arr = json_array();
+	if (!l.arr)
+		FAIL(TD_CTL_E_INTERNAL, "out of memory");
+	if (m->ro)
+		memcpy(l.actx.network_id, tn_roster_network_id(m->ro), TN_NETWORK_ID);
+	l.actx.ops.group_key = list_group_key;
+	l.actx.ud = m;
+	tn_node_roster_set_time(&m->nr, wall_ms());
+	if (td_store_alert_list(m->store, (int64_t)since, LIST_MAX, list_alert, &l) < 0) {
+		json_decref(l.arr);
+		FAIL(TD_CTL_E_STORE, "cannot read the stored alerts");
+	}
+	return reply_items(m, l.arr, r, msg, msglen);
+}
+
+static td_ctl_code op_members(td_mesh *m, td_ctl_msg *r, char *msg, size_t msglen)
+{
+	if (!m->ro)
+		FAIL(TD_CTL_E_NO_NETWORK, "this device is not in a network");
+	json_t *arr = json_array();
+	if (!arr)
+		FAIL(TD_CTL_E_INTERNAL, "out of memory");
+	size_t n = tn_roster_member_count(m->ro);
+	for (size_t i = 0; i < n; i++) {
+		tn_roster_member rm;
+		if (tn_roster_member_at(m->ro, i, &rm) != TN_OK)
+			continue;
+		char fp[TN_FINGERPRINT_STRLEN + 1], name[TN_NAME_MAX + 1];
+		if (tn_fingerprint_str(&rm.pk, fp, sizeof fp) < 0)
+			fp[0] = '\0';
+		member_name(m, &rm.pk, name, sizeof name);
+		bool linked = false;
+		for (td_conn *c = m->conns.head; c; c = c->next)
+			linked = linked || (c->up && !c->closing && tn_pubkey_eq(&c->member, &rm.pk));
+		json_t *o = json_object();
+		json_object_set_new(o, "id", json_string(tn_shortfp_pubkey(&rm.pk).s));
+		json_object_set_new(o, "fingerprint", json_string(fp));
+		json_object_set_new(o, "name", json_string(name));
+		json_object_set_new(o, "role", json_string(rm.role == TN_ROLE_COORDINATOR
+		                                                   ? "coordinator"
+		                                                   : "member"));
+		json_object_set_new(o, "active", json_boolean(rm.active));
+		json_object_set_new(o, "self",
+		                    json_boolean(tn_pubkey_eq(&rm.pk, tn_identity_pubkey(m->id))));
+		json_object_set_new(o, "linked", json_boolean(linked));
+		json_array_append_new(arr, o);
+	}
+	return reply_items(m, arr, r, msg, msglen);
+}
+
+static td_ctl_code op_peers(td_mesh *m, td_ctl_msg *r, char *msg, size_t msglen)
+{
+	json_t *arr = json_array();
+	if (!arr)
+		FAIL(TD_CTL_E_INTERNAL, "out of memory");
+	for (td_conn *c = m->conns.head; c; c = c->next) {
+		if (c->closing)
+			continue;
+		char name[TN_NAME_MAX + 1] = "";
+		json_t *o = json_object();
+		json_object_set_new(o, "link", json_integer((json_int_t)c->link_id));
+		json_object_set_new(o, "direction", json_string(c->outbound ? "out" : "in"));
+		json_object_set_new(o, "state", json_string(c->up ? "up"
+		                                            : c->connecting ? "connecting"
+		                                            : c->silenced   ? "refused"
+		                                                            : "handshake"));
+		if (c->up || c->outbound) {
+			member_name(m, &c->member, name, sizeof name);
+			json_object_set_new(o, "member", json_string(tn_shortfp_pubkey(&c->member).s));
+			json_object_set_new(o, "name", json_string(name));
+		}
+		json_object_set_new(o, "queued_bytes", json_integer((json_int_t)c->out_pending));
+		json_array_append_new(arr, o);
+	}
+	return reply_items(m, arr, r, msg, msglen);
+}
+
+td_ctl_code td_mesh_ctl(td_mesh *m, const td_ctl_req *req, td_ctl_msg *r, char *msg,
+                        size_t msglen)
+{
+	if (!m->id)
+		FAIL(TD_CTL_E_NOT_INITIALISED, "this device has no identity yet");
+	switch (req->op) {
+	case TD_CTL_OP_NETWORK_CREATE: return op_network_create(m, req, r, msg, msglen);
+	case TD_CTL_OP_ALERT: return op_alert(m, req, r, msg, msglen);
+	case TD_CTL_OP_ALERT_STATUS: return op_alert_status(m, req, r, msg, msglen);
+	case TD_CTL_OP_ALERTS:
+		if (!m->ro)
+			FAIL(TD_CTL_E_NO_NETWORK, "this device is not in a network");
+		return op_alerts(m, req, r, msg, msglen);
+	case TD_CTL_OP_MEMBERS: return op_members(m, r, msg, msglen);
+	case TD_CTL_OP_PEERS: return op_peers(m, r, msg, msglen);
+	default: break;
+	}
+	FAIL(TD_CTL_E_INTERNAL, "not a network op");
+}
+
+void td_mesh_describe(td_mesh *m, char *out, size_t cap)
+{
+	if (!m->node) {
+		snprintf(out, cap, "no network (tocsin network create NAME, or join one)");
+		return;
+	}
+	char nid[TN_NETWORK_ID * 2 + 1];
+	hex(tn_roster_network_id(m->ro), TN_NETWORK_ID, nid, sizeof nid);
+	tn_node_stats st;
+	tn_node_stats_get(m->node, &st);
+	snprintf(out, cap, "network %.8s: %zu members, %zu links up, %zu alerts held", nid,
+	         tn_roster_member_count(m->ro), st.links_up, st.alerts_held);
+}
