@@ -255,8 +255,8 @@ static void roster_changed(tn_node *n, tn_time now, uint64_t wall_ms)
 		if (r == TN_ALERT_AUTHOR_MEMBER || r == TN_ALERT_AUTHOR_COORDINATOR)
 			continue;
 		n->ctr[TN_NODE_C_LINK_REVOKED]++;
-		tn_node_log(n, TN_LOG_DEBUG, "link close reason=revoked peer=",
-		            tn_shortfp_linkpub(&l->remote).s);
+		tn_node_log(n, TN_LOG_DEBUG,
+		            "link close reason=revoked peer=", tn_shortfp_linkpub(&l->remote).s);
 		tn_node_link_kill(n, l, TN_CLOSE_REVOKED, now, wall_ms);
 	}
 }
@@ -620,8 +620,7 @@ void tn_node_roster_message(tn_node *n, node_link *l, const tn_link_msg *m, tn_t
 /* ---- joining: both ends ------------------------------------------------------ */
 
 /* TN_JOIN_SIG_CONTEXT || handshake hash || identity || link || name. */
-static size_t join_signed(uint8_t *buf, const uint8_t hs_hash[TN_NOISE_HASH],
-                          const tn_link_join *j)
+static size_t join_signed(uint8_t *buf, const uint8_t hs_hash[TN_NOISE_HASH], const tn_link_join *j)
 {
 	size_t o = 0;
 	memcpy(buf + o, TN_JOIN_SIG_CONTEXT, TN_JOIN_SIG_CONTEXT_LEN);
@@ -712,38 +711,54 @@ static void refuse(tn_node *n, node_link *l, tn_node_counter c, const char *why,
 static void handle_join(tn_node *n, node_link *l, const tn_link_join *j, tn_time now,
                         uint64_t wall_ms)
 {
-	if (!tn_node_roster_get(n) || !self_coordinator(n))
-		return refuse(n, l, TN_NODE_C_JOIN_REFUSED, "not_coordinator", now);
+	if (!tn_node_roster_get(n) || !self_coordinator(n)) {
+		refuse(n, l, TN_NODE_C_JOIN_REFUSED, "not_coordinator", now);
+		return;
+	}
 	tn_pubkey ident;
 	tn_linkpub lpk;
 	memcpy(ident.b, j->identity, TN_PUBKEY);
 	memcpy(lpk.b, j->link, TN_PUBKEY);
-	if (sodium_memcmp(lpk.b, l->remote.b, TN_PUBKEY) != 0)
-		return refuse(n, l, TN_NODE_C_JOIN_BAD_SIG, "link_key", now);
+	if (sodium_memcmp(lpk.b, l->remote.b, TN_PUBKEY) != 0) {
+		refuse(n, l, TN_NODE_C_JOIN_BAD_SIG, "link_key", now);
+		return;
+	}
 	uint8_t buf[JOIN_SIGNED_MAX];
 	size_t len = join_signed(buf, l->hs_hash, j);
 	tn_sig sig;
 	memcpy(sig.b, j->sig, TN_SIG);
-	if (tn_sig_verify(&ident, buf, len, &sig) != TN_OK)
-		return refuse(n, l, TN_NODE_C_JOIN_BAD_SIG, "signature", now);
+	if (tn_sig_verify(&ident, buf, len, &sig) != TN_OK) {
+		refuse(n, l, TN_NODE_C_JOIN_BAD_SIG, "signature", now);
+		return;
+	}
 	tn_roster_member m;
 	if (tn_roster_member_by_pk(n->roster, &ident, &m) == TN_OK ||
-	    tn_roster_member_by_link(n->roster, &lpk, &m) == TN_OK)
-		return refuse(n, l, TN_NODE_C_JOIN_EXISTS, "exists", now);
+	    tn_roster_member_by_link(n->roster, &lpk, &m) == TN_OK) {
+		refuse(n, l, TN_NODE_C_JOIN_EXISTS, "exists", now);
+		return;
+	}
 	tn_noise_psk psk;
-	if (tn_link_join_psk(l->link, &psk) != TN_OK)
-		return refuse(n, l, TN_NODE_C_JOIN_INVITE, "no_invite", now);
+	if (tn_link_join_psk(l->link, &psk) != TN_OK) {
+		refuse(n, l, TN_NODE_C_JOIN_INVITE, "no_invite", now);
+		return;
+	}
 	int bi = book_find(n, &psk);
 	if (bi < 0 || n->book.e[bi].used || n->book.e[bi].expires_ms <= wall_ms) {
 		sodium_memzero(&psk, sizeof psk);
-		return refuse(n, l, TN_NODE_C_JOIN_INVITE, "invite", now);
+		{
+			refuse(n, l, TN_NODE_C_JOIN_INVITE, "invite", now);
+			return;
+		}
 	}
-	tn_ssize rlen = tn_roster_make_add(n->roster, &n->cfg.rand, &ident, &lpk, j->name,
-	                                   n->book.e[bi].role, wall_ms, n->rec_buf,
-	                                   TN_ROSTER_RECORD_MAX);
+	tn_ssize rlen =
+	        tn_roster_make_add(n->roster, &n->cfg.rand, &ident, &lpk, j->name,
+	                           n->book.e[bi].role, wall_ms, n->rec_buf, TN_ROSTER_RECORD_MAX);
 	if (rlen < 0) {
 		sodium_memzero(&psk, sizeof psk);
-		return refuse(n, l, TN_NODE_C_JOIN_REFUSED, "make_add", now);
+		{
+			refuse(n, l, TN_NODE_C_JOIN_REFUSED, "make_add", now);
+			return;
+		}
 	}
 	tn_seckey k;
 	memcpy(k.b, psk.b, sizeof k.b);
@@ -751,10 +766,14 @@ static void handle_join(tn_node *n, node_link *l, const tn_link_join *j, tn_time
 	tn_invite_reason why;
 	tn_err rc = tn_invite_book_redeem(&n->book, &k, wall_ms, NULL, &why);
 	sodium_memzero(&k, sizeof k);
-	if (rc)
-		return refuse(n, l, TN_NODE_C_JOIN_INVITE, tn_invite_reason_str(why), now);
-	if (ingest(n, n->rec_buf, (size_t)rlen, NULL, now, wall_ms, NULL) != TN_OK)
-		return refuse(n, l, TN_NODE_C_JOIN_REFUSED, "add_refused", now);
+	if (rc) {
+		refuse(n, l, TN_NODE_C_JOIN_INVITE, tn_invite_reason_str((int)why), now);
+		return;
+	}
+	if (ingest(n, n->rec_buf, (size_t)rlen, NULL, now, wall_ms, NULL) != TN_OK) {
+		refuse(n, l, TN_NODE_C_JOIN_REFUSED, "add_refused", now);
+		return;
+	}
 	n->ctr[TN_NODE_C_JOIN_ACCEPTED]++;
 	l->join_seen = true;
 	ev_item it = {.type = TN_NODE_EV_JOINED, .link_id = l->id, .member = ident};
@@ -809,18 +828,23 @@ static void joiner_record(tn_node *n, node_link *l, const tn_view *rec, tn_time 
 	if (!n->roster) {
 		tn_roster *ro = NULL;
 		tn_err rc = new_roster(n, rec->p, rec->len, &ro);
-		if (rc == TN_OK &&
-		    sodium_memcmp(tn_roster_network_id(ro), n->invite.network_id, TN_NETWORK_ID) != 0)
+		if (rc == TN_OK && sodium_memcmp(tn_roster_network_id(ro), n->invite.network_id,
+		                                 TN_NETWORK_ID) != 0)
 			rc = TN_ERR_PROTO; /* not the network the invite names */
 		if (rc) {
 			tn_roster_del(ro);
-			return join_fail(n, l, rc, now);
+			{
+				join_fail(n, l, rc, now);
+				return;
+			}
 		}
 		n->roster = ro;
 	} else {
 		tn_roster_reason r = tn_roster_add_record(n->roster, rec->p, rec->len);
-		if (r == TN_ROSTER_R_NOMEM)
-			return join_fail(n, l, TN_ERR_NOMEM, now);
+		if (r == TN_ROSTER_R_NOMEM) {
+			join_fail(n, l, TN_ERR_NOMEM, now);
+			return;
+		}
 		if (r != TN_ROSTER_ACCEPTED && r != TN_ROSTER_R_DUPLICATE)
 			n->ctr[TN_NODE_C_ROSTER_REFUSED]++;
 	}
@@ -840,11 +864,15 @@ void tn_node_join_message(tn_node *n, node_link *l, const uint8_t *msg, size_t l
 		return;
 	if (m.type == TN_LINK_PONG)
 		return; /* the link's own keepalive */
-	if (l->role == TN_NOISE_RESPONDER && m.type == TN_LINK_JOIN && !l->join_seen)
-		return handle_join(n, l, &m.join, now, wall_ms);
+	if (l->role == TN_NOISE_RESPONDER && m.type == TN_LINK_JOIN && !l->join_seen) {
+		handle_join(n, l, &m.join, now, wall_ms);
+		return;
+	}
 	if (l->role == TN_NOISE_INITIATOR && m.type == TN_LINK_ROSTER &&
-	    n->join_state == NJ_JOINING)
-		return joiner_record(n, l, &m.record, now, wall_ms);
+	    n->join_state == NJ_JOINING) {
+		joiner_record(n, l, &m.record, now, wall_ms);
+		return;
+	}
 	n->ctr[TN_NODE_C_JOIN_LINK_PROTO]++;
 	tn_node_link_kill(n, l, TN_CLOSE_PROTOCOL, now, wall_ms);
 }

@@ -519,8 +519,8 @@ static void five_join_and_converge(void **state)
 		assert_true(links_up(w, i) >= 1);
 		assert_int_equal(ctr(w, i, TN_NODE_C_ROSTER_IGNORED), 0);
 		/* every record this node holds was handed to its store once */
-		assert_int_equal(w->nd[i].nroster + (i == 0), tn_roster_record_count(
-		                                                      tn_node_roster_get(w->nd[i].n)));
+		assert_int_equal(w->nd[i].nroster + (i == 0),
+		                 tn_roster_record_count(tn_node_roster_get(w->nd[i].n)));
 	}
 	assert_int_equal(ctr(w, 0, TN_NODE_C_JOIN_ACCEPTED), 3);
 	assert_int_equal(ctr(w, 1, TN_NODE_C_JOIN_ACCEPTED), 1);
@@ -612,8 +612,8 @@ static void revoked_alert_dropped(void **state)
 	int rest[] = {1, 2, 3};
 	assert_converged(w, rest, 3);
 	/* Nodes that knew dropped it: not stored, not shown. */
-	uint64_t dropped = alert_ctr(w, 1, TN_ALERT_REVOKED_AUTHOR) +
-	                   alert_ctr(w, 2, TN_ALERT_REVOKED_AUTHOR);
+	uint64_t dropped =
+	        alert_ctr(w, 1, TN_ALERT_REVOKED_AUTHOR) + alert_ctr(w, 2, TN_ALERT_REVOKED_AUTHOR);
 	assert_true(dropped >= 1);
 	for (int i = 1; i <= 2; i++)
 		for (size_t k = 0; k < w->nd[i].nalerts; k++) {
@@ -749,9 +749,9 @@ static void raw_open(net *w, rawpeer *r, int node, const tn_identity *id, const 
 	assert_int_equal(tn_link_new(&r->lk, &c), TN_OK);
 	sodium_memzero(&c, sizeof c);
 	assert_int_equal(tn_link_start(r->lk, w->now, wall(w)), TN_OK);
-	assert_int_equal(
-	        tn_node_link_open(w->nd[node].n, TN_NOISE_RESPONDER, NULL, w->now, wall(w), &r->lid),
-	        TN_OK);
+	assert_int_equal(tn_node_link_open(w->nd[node].n, TN_NOISE_RESPONDER, NULL, w->now, wall(w),
+	                                   &r->lid),
+	                 TN_OK);
 }
 
 static void raw_drain(rawpeer *r)
@@ -784,8 +784,8 @@ static void raw_pump(net *w, rawpeer *r)
 			any = true;
 			size_t off = 0;
 			while (off < (size_t)k) {
-				tn_ssize c = tn_link_recv(r->lk, xbuf + off, (size_t)k - off, w->now,
-				                          wall(w));
+				tn_ssize c = tn_link_recv(r->lk, xbuf + off, (size_t)k - off,
+				                          w->now, wall(w));
 				assert_true(c >= 0);
 				off += (size_t)c;
 				raw_drain(r);
@@ -1035,8 +1035,8 @@ static void roster_convergence_1000(void **state)
 		assert_int_equal(tn_identity_new(&ids[i], &rand), TN_OK);
 	static uint8_t gen[TN_ROSTER_RECORD_MAX];
 	uint64_t t = WALL0;
-	tn_ssize glen = tn_roster_make_genesis(ids[0], &rand, sv("net"), sv("F"), t++, gen,
-	                                       sizeof gen);
+	tn_ssize glen =
+	        tn_roster_make_genesis(ids[0], &rand, sv("net"), sv("F"), t++, gen, sizeof gen);
 	assert_true(glen > 0);
 	tn_roster *auth[3];
 	for (int c = 0; c < 3; c++) {
@@ -1048,15 +1048,15 @@ static void roster_convergence_1000(void **state)
 	rec recs[RECS];
 	size_t nrecs = 0;
 	/* author on roster c, then give every authoring roster the record */
-#define MAKE(c, expr)                                                                  \
-	do {                                                                           \
-		tn_ssize n_ = (expr);                                                  \
-		assert_true(n_ > 0);                                                   \
-		tn_view v_ = {rbuf, (size_t)n_};                                       \
-		keep(recs, &nrecs, &v_);                                               \
-		for (int k_ = 0; k_ < 3; k_++)                                         \
-			(void)tn_roster_add_record(auth[k_], rbuf, (size_t)n_);        \
-		(void)(c);                                                             \
+#define MAKE(c, expr)                                                                              \
+	do {                                                                                       \
+		tn_ssize n_ = (expr);                                                              \
+		assert_true(n_ > 0);                                                               \
+		tn_view v_ = {rbuf, (size_t)n_};                                                   \
+		keep(recs, &nrecs, &v_);                                                           \
+		for (int k_ = 0; k_ < 3; k_++)                                                     \
+			(void)tn_roster_add_record(auth[k_], rbuf, (size_t)n_);                    \
+		(void)(c);                                                                         \
 	} while (0)
 	MAKE(0, tn_roster_make_add(auth[0], &rand, tn_identity_pubkey(ids[1]),
 	                           tn_identity_linkpub(ids[1]), sv("c1"), TN_ROLE_COORDINATOR, t++,
@@ -1074,15 +1074,16 @@ static void roster_convergence_1000(void **state)
 	}
 	tn_view ep = sv("tcp:x:1");
 	for (int c = 0; c < 3; c++)
-		MAKE(c, tn_roster_make_endpoint(auth[c], &ep, 1, t + 86400000, t, rbuf,
-		                                sizeof rbuf));
+		MAKE(c,
+		     tn_roster_make_endpoint(auth[c], &ep, 1, t + 86400000, t, rbuf, sizeof rbuf));
 	t++;
 	MAKE(1, tn_roster_make_revoke(auth[1], tn_identity_pubkey(ids[5]), sv("x"), t++, rbuf,
 	                              sizeof rbuf));
 	tn_roster_rekey_plan plan;
 	assert_int_equal(tn_roster_rekey_begin(auth[1], &rand, &plan), TN_OK);
 	for (uint16_t p = 0; p < plan.parts; p++)
-		MAKE(1, tn_roster_make_rekey_part(auth[1], &rand, &plan, p, t++, rbuf, sizeof rbuf));
+		MAKE(1,
+		     tn_roster_make_rekey_part(auth[1], &rand, &plan, p, t++, rbuf, sizeof rbuf));
 	tn_roster_rekey_plan_wipe(&plan);
 	MAKE(2, tn_roster_make_role(auth[2], tn_identity_pubkey(ids[1]), TN_ROLE_MEMBER, t++, rbuf,
 	                            sizeof rbuf));
