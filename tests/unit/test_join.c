@@ -576,6 +576,13 @@ static void revoke_without_founder(void **state)
 			assert_memory_equal(w->nd[i].last_note, id, TN_ALERT_ID);
 		}
 	assert_int_equal(w->nd[4].notes, 0);
+	/* sealed under the new epoch */
+	tn_alert_env env;
+	assert_int_equal(tn_alert_env_decode(&env, w->nd[3].alert_env[w->nd[3].nalerts - 1],
+	                                     w->nd[3].alert_len[w->nd[3].nalerts - 1]),
+	                 TN_OK);
+	assert_memory_equal(env.author, tn_identity_pubkey(w->nd[2].id)->b, TN_PUBKEY);
+	assert_int_equal(env.epoch, 1);
 }
 
 /* A revoked member's new alert, carried by a relay that had not heard of
