@@ -190,7 +190,9 @@ TN_NODISCARD tn_err tn_node_load_receipt(tn_node *node, const uint8_t alert_id[T
  * member NULL) or connected one the node asked for with a DIAL event
  * (TN_NOISE_INITIATOR, member = the DIAL's member). The node creates the
  * tn_link and starts its handshake; *link_id names it from now on (never
- * 0, never reused).
+ * 0, never reused). A joining node (cfg.join) opens only the join link:
+ * initiator, member ignored (its DIAL names none); a responder gets
+ * TN_ERR_STATE (it has no PSK yet).
  * Returns TN_OK, TN_ERR_INVAL (bad role, initiator without member),
  * TN_ERR_NOTFOUND (initiator: member unknown, revoked or without link
  * key), TN_ERR_STATE (no link PSK), TN_ERR_LIMIT (TN_NODE_LINKS_MAX links
@@ -211,7 +213,8 @@ TN_NODISCARD tn_err tn_node_link_recv(tn_node *node, uint64_t link_id, const uin
 void tn_node_link_closed(tn_node *node, uint64_t link_id, tn_time now);
 
 /* The DIAL for member could not connect (refused, unreachable, timeout).
- * Counts a failure for its backoff. */
+ * Counts a failure for its backoff (joining: for the join dial; member may
+ * be NULL or the DIAL's all-zero key). */
 void tn_node_dial_failed(tn_node *node, const tn_pubkey *member, tn_time now);
 
 /* ---- Output ----------------------------------------------------------------- */
