@@ -545,7 +545,7 @@ static const char *const counter_names[] = {
         "roster_refused", "roster_tx",         "heads_tx",        "heads_rx",
         "link_revoked",   "join_accepted",     "join_bad_sig",    "join_invite",
         "join_exists",    "join_refused",      "join_wrong_link", "join_link_proto",
-        "join_timeout",   "join_failed",
+        "join_timeout",   "join_failed",       "heads_limited",
 };
 _Static_assert(sizeof counter_names / sizeof counter_names[0] == TN_NODE_C_COUNT, "names");
 

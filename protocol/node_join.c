@@ -597,8 +597,18 @@ void tn_node_heads_message(tn_node *n, node_link *l, const tn_link_msg *m, tn_ti
 		l->ph[l->ph_n++] = h;
 	}
 	if (m->count < TN_HEADS_PER_MSG) {
-		/* Round complete: serve from the start of our acceptance order. */
+		/* Round complete: serve from the start of our acceptance order.
+		 * A peer following the protocol starts at most one round per
+		 * half interval; more is a member making us resend the roster
+		 * (bandwidth, not memory: we move records only as the link
+		 * drains), so quicker rounds are ignored. */
 		l->ph_done = true;
+		if (l->rs_started_at != TN_TIME_NEVER &&
+		    now - l->rs_started_at < n->cfg.anti_entropy / 4) {
+			n->ctr[TN_NODE_C_HEADS_LIMITED]++;
+			return;
+		}
+		l->rs_started_at = now;
 		l->rs_heads = l->ph_n;
 		l->rs_pos = 0;
 		l->rs_active = true;

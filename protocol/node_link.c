@@ -333,6 +333,7 @@ tn_err tn_node_link_open(tn_node *n, tn_noise_role role, const tn_pubkey *member
 	l->id = n->next_link_id++;
 	l->dg_sent_at = TN_TIME_NEVER;
 	l->hd_sent_at = TN_TIME_NEVER;
+	l->rs_started_at = TN_TIME_NEVER;
 	if (joining)
 		tn_node_join_opened(n);
 	else if (role == TN_NOISE_INITIATOR) {

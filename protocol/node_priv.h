@@ -122,7 +122,8 @@ typedef struct node_link {
 	bool ph_done; /* the last part of a round arrived */
 	bool rs_active; /* sending what the peer's heads lack, from rs_pos */
 	size_t rs_pos;
-	size_t rs_heads; /* ph entries of the round being served */
+	size_t rs_heads;       /* ph entries of the round being served */
+	tn_time rs_started_at; /* last heads round served (TN_TIME_NEVER: none) */
 	bool hd_active; /* our heads going out, from member hd_pos */
 	size_t hd_pos;
 	tn_time hd_sent_at;

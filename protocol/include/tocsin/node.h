@@ -398,6 +398,7 @@ typedef enum tn_node_counter {
 	TN_NODE_C_JOIN_LINK_PROTO, /* anything but JOIN / ROSTER on a join link: closed */
 	TN_NODE_C_JOIN_TIMEOUT,    /* join link idle too long: closed */
 	TN_NODE_C_JOIN_FAILED,     /* joiner: an attempt failed */
+	TN_NODE_C_HEADS_LIMITED,   /* a peer's heads round ignored: too soon after the last */
 	TN_NODE_C_COUNT
 } tn_node_counter;
 
