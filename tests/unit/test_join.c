@@ -473,8 +473,9 @@ static void node_restart(net *w, int i)
 	assert_true(t->nroster >= 1);
 	tn_node_config c;
 	base_cfg(w, i, &c);
-	c.genesis = w->genesis;
-	c.genesis_len = w->genesis_len;
+	/* The founder made the genesis herself; a joiner stored it first. */
+	c.genesis = i == 0 ? w->genesis : t->roster[0].b;
+	c.genesis_len = i == 0 ? w->genesis_len : t->roster[0].len;
 	assert_int_equal(tn_node_new(&t->n, &c), TN_OK);
 	t->up = true;
 	for (size_t k = 0; k < t->nroster; k++) {
