@@ -547,6 +547,10 @@ static void revoke_without_founder(void **state)
 	assert_int_equal(tn_node_revoke(w->nd[1].n, tn_identity_pubkey(w->nd[4].id), sv("seized"),
 	                                w->now, wall(w)),
 	                 TN_OK);
+	/* At once: pushed to every connected member, her links closed, with
+	 * no time passing. */
+	pump(w);
+	assert_int_equal(links_up(w, 4), 0);
 	run_for(w, 10 * TN_MIN);
 	int rest[] = {1, 2, 3};
 	assert_converged(w, rest, 3);
