@@ -403,6 +403,18 @@ static void link_event(td_mesh *m, const tn_node_event *ev, bool up)
 	               up ? "up" : "down", ev->link_id, tn_shortfp_pubkey(&ev->member).s);
 }
 
+/* A roster record the node accepted (roster gossip, joins): persist it so a
+ * restart replays it. The node needs no confirmation: a record lost here
+ * comes back by roster anti-entropy. */
+static void store_roster(td_mesh *m, const tn_node_event *ev)
+{
+	uint8_t rid[TN_HASH];
+	tn_roster_record_id(ev->record.p, ev->record.len, rid);
+	if (td_store_roster_insert(m->store, rid, ev->record.p, ev->record.len,
+	                           (int64_t)wall_ms()) != TN_OK)
+		td_log_limited(m->log, &m->rl, TN_LOG_WARN, "store_roster_failed");
+}
+
 static void handle(td_mesh *m, const tn_node_event *ev)
 {
 	char idh[ID_HEX];
@@ -426,6 +438,13 @@ static void handle(td_mesh *m, const tn_node_event *ev)
 		break;
 	case TN_NODE_EV_LINK_UP: link_event(m, ev, true); break;
 	case TN_NODE_EV_LINK_DOWN: link_event(m, ev, false); break;
+	case TN_NODE_EV_STORE_ROSTER: store_roster(m, ev); break;
+	case TN_NODE_EV_JOINED:
+		td_info(m->log, "joined member=%s", tn_shortfp_pubkey(&ev->member).s);
+		break;
+	case TN_NODE_EV_JOIN_FAILED:
+		td_warn(m->log, "join_failed err=%s", tn_strerror(ev->err));
+		break;
 	case TN_NODE_EV_NONE: break;
 	}
 }

@@ -77,6 +77,7 @@ static tn_err rt_link(const uint8_t *in, size_t len)
 	tn_view *rs = NULL;
 	uint8_t *hs = NULL;
 	tn_want *ws = NULL;
+	tn_roster_head *hd = NULL;
 	tn_iter_init(&it, &m.list);
 	if (m.type == TN_LINK_RECEIPTS) {
 		rs = calloc(m.count, sizeof *rs);
@@ -102,11 +103,22 @@ static tn_err rt_link(const uint8_t *in, size_t len)
 		}
 		rt_require(rc == TN_ERR_NOTFOUND && i == m.count);
 		m.wants = ws;
+	} else if (m.type == TN_LINK_ROSTER_HEADS && m.count) {
+		hd = calloc(m.count, sizeof *hd);
+		rt_require(hd != NULL);
+		tn_roster_head h;
+		while ((rc = tn_link_head_next(&it, &h)) == TN_OK) {
+			rt_require(i < m.count);
+			hd[i++] = h;
+		}
+		rt_require(rc == TN_ERR_NOTFOUND && i == m.count);
+		m.heads = hd;
 	}
 	RT_CHECK(tn_link_encode, &m, in, len);
 	free(rs);
 	free(hs);
 	free(ws);
+	free(hd);
 	return TN_OK;
 }
 

@@ -106,6 +106,30 @@ tn_err tn_link_receipt_next(tn_iter *it, tn_view *receipt, uint8_t *hops)
 	return rc;
 }
 
+/* [issuer bin32, iseq >= 1], issuers strictly ascending. */
+static tn_err head_elem(tn_mp_rd *r, void *out, const void *prev)
+{
+	tn_roster_head *h = out;
+	const tn_roster_head *p = prev;
+	tn_err rc;
+	memset(h, 0, sizeof *h);
+	if ((rc = tn_mp_read_array_n(r, 2)) ||
+	    (rc = tn_mp_read_bin_fixed(r, h->issuer, sizeof h->issuer)) ||
+	    (rc = tn_mp_read_uint(r, UINT64_MAX, &h->iseq)))
+		return rc;
+	if (h->iseq == 0)
+		return TN_ERR_DEC_RANGE;
+	if (p && memcmp(p->issuer, h->issuer, sizeof h->issuer) >= 0)
+		return TN_ERR_DEC_KEYORDER;
+	return TN_OK;
+}
+
+tn_err tn_link_head_next(tn_iter *it, tn_roster_head *h)
+{
+	memset(h, 0, sizeof *h);
+	return tn_codec_iter_next(it, head_elem, h);
+}
+
 tn_err tn_link_want_next(tn_iter *it, tn_want *w)
 {
 	memset(w, 0, sizeof *w);
@@ -150,6 +174,15 @@ static bool link_valid(const tn_link_msg *m)
 			if (m->wants[i].from_seq == 0 || m->wants[i].to_seq < m->wants[i].from_seq)
 				return false;
 		return true;
+	case TN_LINK_JOIN: return tn_codec_text_ok(&m->join.name, TN_NAME_MAX);
+	case TN_LINK_ROSTER_HEADS:
+		if (m->count > TN_HEADS_PER_MSG || (m->count && !m->heads))
+			return false;
+		for (size_t i = 0; i < m->count; i++)
+			if (m->heads[i].iseq == 0 ||
+			    (i && memcmp(m->heads[i - 1].issuer, m->heads[i].issuer, TN_PUBKEY) >= 0))
+				return false;
+		return true;
 	}
 	return false;
 }
@@ -185,6 +218,21 @@ static void put_link(tn_mp_wr *w, const void *obj)
 		}
 		break;
 	case TN_LINK_HAVE: tn_mp_put_bin(w, m->alert_id, sizeof m->alert_id); break;
+	case TN_LINK_JOIN:
+		tn_mp_put_array(w, 4);
+		tn_mp_put_bin(w, m->join.identity, sizeof m->join.identity);
+		tn_mp_put_bin(w, m->join.link, sizeof m->join.link);
+		tn_mp_put_str(w, m->join.name.p, m->join.name.len);
+		tn_mp_put_bin(w, m->join.sig, sizeof m->join.sig);
+		break;
+	case TN_LINK_ROSTER_HEADS:
+		tn_mp_put_array(w, m->count);
+		for (size_t i = 0; i < m->count; i++) {
+			tn_mp_put_array(w, 2);
+			tn_mp_put_bin(w, m->heads[i].issuer, sizeof m->heads[i].issuer);
+			tn_mp_put_uint(w, m->heads[i].iseq);
+		}
+		break;
 	}
 }
 
@@ -227,6 +275,20 @@ static tn_err link_body(tn_mp_rd *r, tn_link_msg *m)
 		return TN_OK;
 	case TN_LINK_HAVE: return tn_mp_read_bin_fixed(r, m->alert_id, sizeof m->alert_id);
 	case TN_LINK_REKEY: return TN_OK;
+	case TN_LINK_JOIN:
+		if ((rc = tn_mp_read_array_n(r, 4)) ||
+		    (rc = tn_mp_read_bin_fixed(r, m->join.identity, sizeof m->join.identity)) ||
+		    (rc = tn_mp_read_bin_fixed(r, m->join.link, sizeof m->join.link)) ||
+		    (rc = tn_mp_read_str(r, TN_NAME_MAX, &m->join.name.p, &m->join.name.len)) ||
+		    (rc = tn_mp_read_bin_fixed(r, m->join.sig, sizeof m->join.sig)))
+			return rc;
+		return TN_OK;
+	case TN_LINK_ROSTER_HEADS:
+		if ((rc = tn_codec_list(r, 0, TN_HEADS_PER_MSG, head_elem, sizeof(tn_roster_head),
+		                        &m->list)))
+			return rc;
+		m->count = m->list.count;
+		return TN_OK;
 	}
 	return TN_ERR_DEC_RECTYPE;
 }
@@ -252,7 +314,7 @@ tn_err tn_link_decode(tn_link_msg *m, const uint8_t *in, size_t len)
 	}
 	if ((rc = tn_mp_read_uint(&r, UINT64_MAX, &type)))
 		goto fail;
-	if (type > TN_LINK_REKEY) {
+	if (type > TN_LINK_TYPE_MAX) {
 		rc = TN_ERR_DEC_RECTYPE;
 		goto fail;
 	}

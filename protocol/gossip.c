@@ -103,6 +103,11 @@ void tn_node_pump(tn_node *n, node_link *l, tn_time now)
 	qref r;
 	uint64_t bit = UINT64_C(1) << tn_node_link_slot(n, l);
 	while (l->state == NL_UP && tn_link_pending(l->link) < NODE_LINK_WATERMARK) {
+		/* Roster records (a revocation must spread) right after panics. */
+		if (!l->prio.n && tn_node_roster_pending(l)) {
+			if (tn_node_roster_pump(n, l, now))
+				continue;
+		}
 		qring *q = l->prio.n ? &l->prio : l->normal.n ? &l->normal : NULL;
 		if (!q) {
 			if (l->dg_active) {
@@ -495,6 +500,8 @@ static void handle_digest(tn_node *n, node_link *l, const tn_view *rec, tn_time 
 		return;
 	}
 	n->ctr[TN_NODE_C_DIGEST_RX]++;
+	if (d.part == 0)
+		tn_node_roster_digest_seen(n, l, d.roster_digest, now);
 	/* Exchange: answer a peer's round with ours unless we sent one lately. */
 	if (d.part == 0 && !l->dg_active &&
 	    (l->dg_sent_at == TN_TIME_NEVER || now - l->dg_sent_at > n->cfg.anti_entropy / 2))
@@ -557,7 +564,13 @@ void tn_node_gossip_message(tn_node *n, node_link *l, const uint8_t *msg, size_t
 	case TN_LINK_RECEIPTS: tn_node_receipts_message(n, l, &m, now, wall_ms); break;
 	case TN_LINK_DIGEST: handle_digest(n, l, &m.record, now); break;
 	case TN_LINK_WANT: handle_want(n, l, &m, now); break;
-	case TN_LINK_ROSTER: n->ctr[TN_NODE_C_ROSTER_IGNORED]++; break;
+	case TN_LINK_ROSTER: tn_node_roster_message(n, l, &m, now, wall_ms); break;
+	case TN_LINK_ROSTER_HEADS: tn_node_heads_message(n, l, &m, now); break;
+	case TN_LINK_JOIN:
+		/* Only on a link established under an invite's join PSK. */
+		n->ctr[TN_NODE_C_JOIN_WRONG_LINK]++;
+		tn_node_link_kill(n, l, TN_CLOSE_PROTOCOL, now, wall_ms);
+		break;
 	default: break; /* PONG, HAVE: nothing to do yet */
 	}
 }

@@ -55,6 +55,8 @@ static bool config_ok(const tn_link_config *c)
 		return false;
 	if (c->keepalive != 0 && (c->keepalive < TN_MSEC || c->keepalive > TN_DAY))
 		return false; /* TN_DAY bound: 2.5 x keepalive must not overflow */
+	if (c->njoin_psks > TN_LINK_JOIN_PSKS_MAX)
+		return false;
 	return true;
 }
 
@@ -129,6 +131,14 @@ void tn_link_del(tn_link *l)
 	}
 	sodium_memzero(l, sizeof *l);
 	free(l);
+}
+
+tn_err tn_link_join_psk(const tn_link *l, tn_noise_psk *out)
+{
+	if (!l || !out || l->psk_used != TN_LINK_PSK_JOIN || l->join_idx >= l->cfg.njoin_psks)
+		return TN_ERR_STATE;
+	memcpy(out->b, l->cfg.join_psks[l->join_idx].b, sizeof out->b);
+	return TN_OK;
 }
 
 bool tn_link_is_established(const tn_link *l)
@@ -339,6 +349,11 @@ static void on_msg1(tn_link *l, const uint8_t *m, size_t n, tn_time now, uint64_
 	if (r < 0 && l->cfg.has_prev_psk) {
 		used = TN_LINK_PSK_PREVIOUS;
 		r = try_psk(l, &trial, &l->cfg.prev_psk, m, n, pt, sizeof pt);
+	}
+	for (size_t i = 0; r < 0 && i < l->cfg.njoin_psks; i++) {
+		used = TN_LINK_PSK_JOIN;
+		l->join_idx = i;
+		r = try_psk(l, &trial, &l->cfg.join_psks[i], m, n, pt, sizeof pt);
 	}
 	if (r < 0) {
 		REJECT(l, rej_mac, TN_ERR_AUTH, "link reject reason=bad_mac", now);

@@ -57,6 +57,7 @@ struct tn_link {
 	size_t msg1_len, msg2_len, msg3_len, hs1_len;
 	tn_time hs_deadline;
 	tn_link_psk_used psk_used;
+	size_t join_idx; /* psk_used == JOIN: which of cfg.join_psks */
 
 	/* Transport */
 	tn_noise_cipher tx, rx;

@@ -48,6 +48,8 @@ void tn_node_clock(tn_node *n, tn_time now, uint64_t wall_ms)
 {
 	n->last_now = now;
 	n->last_wall = wall_ms;
+	if (n->cfg.membership_ud == &n->ra && n->roster)
+		tn_node_roster_set_time(&n->ra, wall_ms);
 }
 
 void tn_node_config_default(tn_node_config *cfg)
@@ -75,12 +77,19 @@ static bool cfg_ok(const tn_node_config *c)
 	       c->anti_entropy >= TN_SEC && c->backoff_min >= 1 && c->backoff_max >= c->backoff_min;
 }
 
-tn_err tn_node_new(tn_node **out, const tn_node_config *cfg)
+tn_err tn_node_new(tn_node **out, const tn_node_config *ucfg)
 {
 	if (!out)
 		return TN_ERR_INVAL;
 	*out = NULL;
-	if (!cfg || !cfg_ok(cfg))
+	if (!ucfg)
+		return TN_ERR_INVAL;
+	tn_node_config c = *ucfg;
+	const tn_node_config *cfg = &c;
+	if (c.join && c.genesis)
+		return TN_ERR_INVAL;
+	tn_node_cfg_prepare(&c);
+	if (!cfg_ok(cfg))
 		return TN_ERR_INVAL;
 	tn_node *n = calloc(1, sizeof *n);
 	if (!n)
@@ -100,6 +109,8 @@ tn_err tn_node_new(tn_node **out, const tn_node_config *cfg)
 	n->pt_buf = malloc(TN_ALERT_PLAINTEXT_MAX);
 	n->scratch = malloc(TN_LINK_PLAINTEXT_MAX);
 	if (!n->peers || !n->evq || !n->pt_buf || !n->scratch)
+		goto fail;
+	if ((rc = tn_node_roster_setup(n, cfg)))
 		goto fail;
 	if ((rc = tn_node_index_init(n)) || (rc = tn_replay_cache_new(&n->replay, 0)) ||
 	    (rc = tn_alert_limiter_new(&n->rl_push, &cfg->limits, &n->cfg.rand)) ||
@@ -121,6 +132,7 @@ void tn_node_del(tn_node *n)
 		return;
 	for (size_t i = 0; i < TN_NODE_LINKS_MAX; i++) {
 		node_link *l = &n->links[i];
+		tn_node_roster_link_free(l);
 		tn_link_del(l->link);
 		tn_node_qring_free(&l->prio);
 		tn_node_qring_free(&l->normal);
@@ -140,6 +152,7 @@ void tn_node_del(tn_node *n)
 	tn_ratelimit_del(n->rl_push);
 	tn_ratelimit_del(n->rl_pull);
 	tn_replay_cache_del(n->replay);
+	tn_node_roster_teardown(n);
 	sodium_memzero(n->hashkey, sizeof n->hashkey);
 	free(n);
 }
@@ -219,6 +232,9 @@ static bool deliver(tn_node *n, ev_item *it, tn_node_event *ev)
 	switch (ev->type) {
 	case TN_NODE_EV_DIAL: ev->endpoint = (tn_view){n->ev_blob, it->bloblen}; break;
 	case TN_NODE_EV_CONFLICT: ev->envelope = (tn_view){n->ev_blob, it->bloblen}; break;
+	case TN_NODE_EV_STORE_ROSTER: ev->record = (tn_view){n->ev_blob, it->bloblen}; break;
+	case TN_NODE_EV_JOINED: ev->name = (tn_view){n->ev_blob, it->bloblen}; break;
+	case TN_NODE_EV_JOIN_FAILED: ev->err = it->err; break;
 	case TN_NODE_EV_STORE_ALERT:
 	case TN_NODE_EV_NOTIFY: {
 		alert_entry *a = tn_node_index_ref(n, (qref){it->slot, it->gen});
@@ -284,6 +300,7 @@ tn_time tn_node_next_deadline(const tn_node *n)
 		return 0; /* due now: tick at once */
 	tn_time t = tmin(n->ae_at, tn_node_links_deadline(n));
 	t = tmin(t, tn_node_receipts_deadline(n));
+	t = tmin(t, tn_node_join_deadline(n));
 	return tmin(t, expiry_deadline(n));
 }
 
@@ -297,6 +314,7 @@ void tn_node_tick(tn_node *n, tn_time now, uint64_t wall_ms)
 			tn_node_receipts_flush(n, &n->links[i], now);
 	if (n->ae_at <= now)
 		tn_node_anti_entropy(n, now);
+	tn_node_join_tick(n, now, wall_ms);
 	n->maint_due = false;
 	tn_node_links_maintain(n, now);
 }
@@ -516,15 +534,20 @@ void tn_node_stats_get(const tn_node *n, tn_node_stats *st)
 	st->alerts_held = n->nalerts;
 }
 
-static const char *const counter_names[TN_NODE_C_COUNT] = {
+static const char *const counter_names[] = {
         "link_opened",    "link_slots_full",   "link_up",         "link_not_member",
         "link_duplicate", "link_inbound_full", "link_proto",      "dial",
         "dial_failed",    "alert_rx",          "alert_rx_pulled", "alert_tx",
         "alert_tx_prio",  "store_failed",      "index_full",      "expired",
         "conflict",       "notify_unreadable", "digest_tx",       "digest_rx",
         "digest_merged",  "want_tx",           "want_rx",         "want_served",
-        "roster_ignored", "events_dropped",
+        "roster_ignored", "events_dropped",    "roster_rx",       "roster_accepted",
+        "roster_refused", "roster_tx",         "heads_tx",        "heads_rx",
+        "link_revoked",   "join_accepted",     "join_bad_sig",    "join_invite",
+        "join_exists",    "join_refused",      "join_wrong_link", "join_link_proto",
+        "join_timeout",   "join_failed",       "heads_limited",
 };
+_Static_assert(sizeof counter_names / sizeof counter_names[0] == TN_NODE_C_COUNT, "names");
 
 const char *tn_node_counter_name(tn_node_counter c)
 {

@@ -96,6 +96,25 @@ static size_t passive_count(const tn_node *n)
 	return k;
 }
 
+/* The i-th member; the coordinator who admitted us keeps the invite's
+ * endpoints while she has published none (docs/node.md). */
+static bool member_at(tn_node *n, size_t i, tn_node_member *out)
+{
+	if (!n->cfg.membership.member(n->cfg.membership_ud, i, out))
+		return false;
+	if (out->nendpoints == 0 && n->join_coord_known &&
+	    tn_pubkey_eq(&out->identity, &n->join_coord)) {
+		size_t k = n->invite.endpoint_count;
+		if (k > TN_ENDPOINTS_MAX)
+			k = TN_ENDPOINTS_MAX;
+		for (size_t e = 0; e < k; e++)
+			out->endpoints[e] = (tn_view){(const uint8_t *)n->invite.endpoints[e],
+			                              n->invite.endpoint_len[e]};
+		out->nendpoints = k;
+	}
+	return true;
+}
+
 static bool member_ok(tn_node *n, const tn_pubkey *m, tn_node_member *out)
 {
 	void *ud = n->cfg.membership_ud;
@@ -108,7 +127,7 @@ static bool member_ok(tn_node *n, const tn_pubkey *m, tn_node_member *out)
 		return true;
 	/* Find her record for the link key and endpoints. */
 	for (size_t i = 0; i < cnt; i++) {
-		if (!n->cfg.membership.member(ud, i, out))
+		if (!member_at(n, i, out))
 			continue;
 		if (memcmp(out->identity.b, m->b, TN_PUBKEY) == 0)
 			return true;
@@ -134,7 +153,7 @@ static void passive_refresh(tn_node *n)
 			break;
 		tn_node_member m;
 		size_t i = (size_t)(tn_node_rand_u64(n) % cnt);
-		if (!n->cfg.membership.member(ud, i, &m) || m.nendpoints == 0 ||
+		if (!member_at(n, i, &m) || m.nendpoints == 0 ||
 		    tn_pubkey_eq(&m.identity, n->self))
 			continue;
 		peer_add(n, &m.identity);
@@ -241,21 +260,25 @@ static tn_err link_config(tn_node *n, tn_noise_role role, const tn_linkpub *expe
 	memcpy(c->static_key.sec.b, tn_identity_link_secret(n->cfg.identity)->b, TN_NOISE_DH);
 	memcpy(c->static_key.pub.b, n->self_link->b, TN_NOISE_DH);
 	memcpy(c->network_id, n->cfg.network_id, TN_NETWORK_ID);
-	bool have = n->cfg.membership.link_psk(ud, role == TN_NOISE_INITIATOR && use_prev, &c->psk);
-	if (!have && role == TN_NOISE_INITIATOR && use_prev)
-		have = n->cfg.membership.link_psk(ud, false, &c->psk);
-	if (!have)
-		return TN_ERR_STATE;
-	if (role == TN_NOISE_RESPONDER)
-		c->has_prev_psk = n->cfg.membership.link_psk(ud, true, &c->prev_psk);
-	if (expected)
-		memcpy(c->expected_remote.b, expected->b, TN_NOISE_DH);
 	c->keepalive = n->cfg.keepalive;
 	c->rand = n->cfg.rand;
 	c->log = n->cfg.log;
 	c->log_ud = n->cfg.log_ud;
 	c->replay = n->replay;
 	c->stats = &n->lstats;
+	if (n->join_state == NJ_JOINING)
+		return role == TN_NOISE_INITIATOR ? tn_node_join_link_config(n, c) : TN_ERR_STATE;
+	bool have = n->cfg.membership.link_psk(ud, role == TN_NOISE_INITIATOR && use_prev, &c->psk);
+	if (!have && role == TN_NOISE_INITIATOR && use_prev)
+		have = n->cfg.membership.link_psk(ud, false, &c->psk);
+	if (!have)
+		return TN_ERR_STATE;
+	if (role == TN_NOISE_RESPONDER) {
+		c->has_prev_psk = n->cfg.membership.link_psk(ud, true, &c->prev_psk);
+		tn_node_join_psks(n, c);
+	}
+	if (expected)
+		memcpy(c->expected_remote.b, expected->b, TN_NOISE_DH);
 	return TN_OK;
 }
 
@@ -264,6 +287,7 @@ static void wipe_cfg(tn_link_config *c)
 	sodium_memzero(&c->static_key, sizeof c->static_key);
 	sodium_memzero(&c->psk, sizeof c->psk);
 	sodium_memzero(&c->prev_psk, sizeof c->prev_psk);
+	sodium_memzero(c->join_psks, sizeof c->join_psks);
 }
 
 tn_err tn_node_link_open(tn_node *n, tn_noise_role role, const tn_pubkey *member, tn_time now,
@@ -283,8 +307,10 @@ tn_err tn_node_link_open(tn_node *n, tn_noise_role role, const tn_pubkey *member
 		return TN_ERR_LIMIT;
 	}
 	tn_node_member m;
+	memset(&m, 0, sizeof m);
 	peer_state *p = NULL;
-	if (role == TN_NOISE_INITIATOR) {
+	bool joining = n->join_state == NJ_JOINING;
+	if (role == TN_NOISE_INITIATOR && !joining) {
 		if (!member_ok(n, member, &m) || tn_pubkey_eq(member, n->self))
 			return TN_ERR_NOTFOUND;
 		p = peer_add(n, member);
@@ -306,7 +332,11 @@ tn_err tn_node_link_open(tn_node *n, tn_noise_role role, const tn_pubkey *member
 	l->role = role;
 	l->id = n->next_link_id++;
 	l->dg_sent_at = TN_TIME_NEVER;
-	if (role == TN_NOISE_INITIATOR) {
+	l->hd_sent_at = TN_TIME_NEVER;
+	l->rs_started_at = TN_TIME_NEVER;
+	if (joining)
+		tn_node_join_opened(n);
+	else if (role == TN_NOISE_INITIATOR) {
 		l->has_member = true;
 		l->member = *member;
 		if (p)
@@ -330,6 +360,7 @@ static void free_link_state(tn_node *n, node_link *l)
 	l->wants = NULL;
 	l->wn = l->whead = 0;
 	l->dg_active = false;
+	tn_node_roster_link_free(l);
 }
 
 /* The link's CLOSE event: tell the caller, update the overlay. */
@@ -337,6 +368,8 @@ static void on_close(tn_node *n, node_link *l, const tn_link_event *ev, tn_time 
                      bool caller_closed)
 {
 	bool was_up = l->state == NL_UP;
+	if (n->join_state == NJ_JOINING && l->role == TN_NOISE_INITIATOR)
+		tn_node_join_link_closed(n, l, ev->err, now);
 	if (l->has_member && l->role == TN_NOISE_INITIATOR) {
 		peer_state *p = peer_add(n, &l->member);
 		if (p) {
@@ -390,6 +423,11 @@ static node_link *dedupe(tn_node *n, node_link *l)
 static void on_established(tn_node *n, node_link *l, const tn_link_event *ev, tn_time now,
                            uint64_t wall_ms)
 {
+	if (n->join_state == NJ_JOINING ||
+	    (l->role == TN_NOISE_RESPONDER && ev->psk == TN_LINK_PSK_JOIN)) {
+		tn_node_join_established(n, l, ev, now, wall_ms);
+		return;
+	}
 	memcpy(l->remote.b, ev->remote_static.b, TN_PUBKEY);
 	tn_pubkey who;
 	if (!n->cfg.membership.by_link(n->cfg.membership_ud, &l->remote, &who) ||
@@ -441,6 +479,8 @@ void tn_node_link_drain(tn_node *n, node_link *l, tn_time now, uint64_t wall_ms)
 		case TN_LINK_EV_MESSAGE:
 			if (l->state == NL_UP)
 				tn_node_gossip_message(n, l, ev.msg, ev.len, now, wall_ms);
+			else if (l->state == NL_JOIN)
+				tn_node_join_message(n, l, ev.msg, ev.len, now, wall_ms);
 			break;
 		case TN_LINK_EV_CLOSE: on_close(n, l, &ev, now, false); break;
 		default: break;
@@ -508,7 +548,13 @@ void tn_node_link_closed(tn_node *n, uint64_t id, tn_time now)
 
 void tn_node_dial_failed(tn_node *n, const tn_pubkey *member, tn_time now)
 {
-	if (!n || !member)
+	if (!n)
+		return;
+	if (n->join_state == NJ_JOINING) {
+		tn_node_join_dial_failed(n, now);
+		return;
+	}
+	if (!member)
 		return;
 	peer_state *p = peer_find(n, member);
 	if (!p)
@@ -539,6 +585,8 @@ tn_ssize tn_node_link_out(tn_node *n, uint64_t id, uint8_t *out, size_t cap, tn_
 		return TN_ERR_NOTFOUND;
 	if (l->state == NL_UP)
 		tn_node_pump(n, l, now);
+	else if (l->state == NL_JOIN)
+		tn_node_join_pump(n, l, now);
 	tn_ssize r = tn_link_out(l->link, out, cap, now);
 	if (r >= 0 && l->state != NL_CLOSING)
 		tn_node_link_drain(n, l, now, n->last_wall); /* nonce exhaustion closes */

@@ -3,6 +3,7 @@
 #define TOCSIN_NODE_PRIV_H
 
 #include "tocsin/node.h"
+#include "tocsin/node_roster.h"
 #include "tocsin/ratelimit.h"
 
 enum {
@@ -69,7 +70,18 @@ typedef enum nl_state {
 	NL_HANDSHAKE,
 	NL_UP,
 	NL_CLOSING, /* CLOSE seen; waiting for tn_node_link_closed */
+	NL_JOIN,    /* established under an invite's join PSK: JOIN and ROSTER only */
 } nl_state;
+
+enum {
+	NODE_JOIN_LINK_TIMEOUT = 60, /* s: a join link must finish within this */
+	NODE_ROSTER_QUEUE_MAX = 1 << 17, /* = TN_ROSTER_RECORDS_MAX */
+};
+
+typedef enum join_state {
+	NJ_NONE = 0, /* static membership or roster mode */
+	NJ_JOINING,  /* created from an invite, no roster yet */
+} join_state;
 
 typedef struct node_link {
 	uint8_t state; /* nl_state */
@@ -98,6 +110,23 @@ typedef struct node_link {
 	/* wants outstanding (ring) */
 	tn_want *wants;
 	size_t wn, whead;
+	/* roster gossip (node_join.c) */
+	uint8_t hs_hash[TN_NOISE_HASH]; /* channel binding for JOIN */
+	tn_time join_deadline;          /* NL_JOIN: close after */
+	bool join_seen;                 /* coordinator: JOIN received on this link */
+	bool join_done;                 /* coordinator: close once everything is out */
+	uint32_t *rq;                   /* roster records to push (acceptance indices) */
+	size_t rq_cap, rq_head, rq_n;
+	tn_roster_head *ph; /* the peer's heads, accumulating over a round's parts */
+	size_t ph_n, ph_cap;
+	bool ph_done; /* the last part of a round arrived */
+	bool rs_active; /* sending what the peer's heads lack, from rs_pos */
+	size_t rs_pos;
+	size_t rs_heads;       /* ph entries of the round being served */
+	tn_time rs_started_at; /* last heads round served (TN_TIME_NEVER: none) */
+	bool hd_active; /* our heads going out, from member hd_pos */
+	size_t hd_pos;
+	tn_time hd_sent_at;
 } node_link;
 
 typedef struct peer_state {
@@ -125,6 +154,7 @@ typedef struct ev_item {
 	uint64_t stored_ms;
 	size_t delivered;
 	uint32_t slot, gen; /* STORE_ALERT, NOTIFY */
+	tn_err err;         /* JOIN_FAILED */
 } ev_item;
 
 struct tn_node {
@@ -178,6 +208,22 @@ struct tn_node {
 
 	uint64_t ctr[TN_NODE_C_COUNT];
 	uint64_t rctr[TN_RECEIPT_REASON_COUNT];
+
+	/* roster mode and joining (node_join.c) */
+	tn_roster *roster; /* owned; NULL: static membership or joining */
+	tn_node_roster ra; /* the membership adapter over it */
+	uint8_t *rec_buf;  /* TN_ROSTER_RECORD_MAX: records made here */
+	tn_invite_book book;
+	uint8_t join_state; /* join_state */
+	tn_invite invite;
+	uint8_t join_name[TN_NAME_MAX];
+	size_t join_name_len;
+	tn_time join_next_at; /* joiner: next dial (TN_TIME_NEVER: dialing) */
+	tn_time join_backoff;
+	tn_time join_dial_deadline;
+	unsigned join_ep;
+	bool join_coord_known; /* after joining: the coordinator's invite endpoints */
+	tn_pubkey join_coord;
 };
 
 /* node.c */
@@ -236,6 +282,41 @@ void tn_node_receipts_message(tn_node *n, node_link *l, const tn_link_msg *m, tn
                               uint64_t wall_ms);
 void tn_node_receipts_flush(tn_node *n, node_link *l, tn_time now);
 tn_time tn_node_receipts_deadline(const tn_node *n);
+
+/* node_join.c: roster gossip and joining */
+/* Before validation: a joining or roster-mode config gets its network id
+ * and placeholder membership ops. */
+void tn_node_cfg_prepare(tn_node_config *c);
+tn_err tn_node_roster_setup(tn_node *n, const tn_node_config *cfg);
+void tn_node_join_dial_failed(tn_node *n, tn_time now);
+void tn_node_join_opened(tn_node *n);
+void tn_node_roster_teardown(tn_node *n);
+void tn_node_roster_link_free(node_link *l);
+/* Link configs: join PSKs for a responder (coordinator with invites). */
+void tn_node_join_psks(tn_node *n, tn_link_config *c);
+/* Joiner: link config of the join link (initiator). */
+tn_err tn_node_join_link_config(tn_node *n, tn_link_config *c);
+/* ESTABLISHED under a join PSK (either side): becomes NL_JOIN. */
+void tn_node_join_established(tn_node *n, node_link *l, const tn_link_event *ev, tn_time now,
+                              uint64_t wall_ms);
+void tn_node_join_message(tn_node *n, node_link *l, const uint8_t *msg, size_t len, tn_time now,
+                          uint64_t wall_ms);
+void tn_node_join_pump(tn_node *n, node_link *l, tn_time now);
+void tn_node_join_link_closed(tn_node *n, node_link *l, tn_err err, tn_time now);
+void tn_node_join_tick(tn_node *n, tn_time now, uint64_t wall_ms);
+tn_time tn_node_join_deadline(const tn_node *n);
+/* Normal links (NL_UP). */
+void tn_node_roster_message(tn_node *n, node_link *l, const tn_link_msg *m, tn_time now,
+                            uint64_t wall_ms);
+void tn_node_heads_message(tn_node *n, node_link *l, const tn_link_msg *m, tn_time now);
+/* The peer's digest carried this roster digest: start our heads if ours
+ * differs. */
+void tn_node_roster_digest_seen(tn_node *n, node_link *l, const uint8_t digest[TN_HASH],
+                                tn_time now);
+/* Move roster work (pushed records, heads, records the peer lacks) into
+ * the link; true when something was sent. */
+bool tn_node_roster_pump(tn_node *n, node_link *l, tn_time now);
+bool tn_node_roster_pending(const node_link *l);
 
 /* node send helper: encode a link message and queue it (normal). */
 tn_err tn_node_send_msg(tn_node *n, node_link *l, const tn_link_msg *m, bool prio, tn_time now);

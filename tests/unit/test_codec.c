@@ -192,6 +192,7 @@ static tn_roster_rec sample_roster(uint8_t type)
 static tn_view receipt_views[2];
 static const uint8_t receipt_hops[2] = {0, TN_RECEIPT_HOPS_MAX};
 static tn_want wants[2];
+static tn_roster_head heads[2];
 static uint8_t inner[BUF];
 
 static tn_link_msg sample_link(uint8_t type)
@@ -254,6 +255,22 @@ static tn_link_msg sample_link(uint8_t type)
 		m.count = 2;
 		break;
 	case TN_LINK_HAVE: fill(m.alert_id, TN_ALERT_ID, 42); break;
+	case TN_LINK_JOIN:
+		fill(m.join.identity, TN_PUBKEY, 43);
+		fill(m.join.link, TN_PUBKEY, 44);
+		m.join.name = (tn_view){(const uint8_t *)"Bahar", 5};
+		fill(m.join.sig, TN_SIG, 45);
+		break;
+	case TN_LINK_ROSTER_HEADS:
+		fill(heads[0].issuer, TN_PUBKEY, 46);
+		fill(heads[1].issuer, TN_PUBKEY, 47);
+		heads[0].issuer[0] = 1;
+		heads[1].issuer[0] = 2;
+		heads[0].iseq = 1;
+		heads[1].iseq = 70000;
+		m.heads = heads;
+		m.count = 2;
+		break;
 	}
 	return m;
 }
@@ -315,6 +332,8 @@ static const sample samples[] = {
         /* Appended, not grouped with the other link messages: tests index
          * samples[] by position. */
         {"link-rekey", rt_link, K_LINK, TN_LINK_REKEY},
+        {"link-join", rt_link, K_LINK, TN_LINK_JOIN},
+        {"link-heads", rt_link, K_LINK, TN_LINK_ROSTER_HEADS},
 };
 
 /* Encode sample s into out with capacity cap. */
@@ -1044,12 +1063,62 @@ static void rejects_missing_key(void **state)
 static void rejects_unknown_record_type(void **state)
 {
 	(void)state;
-	static const uint8_t link10[] = {0x92, 0x0a, 0x00};
-	assert_int_equal(rt_link(link10, sizeof link10), TN_ERR_DEC_RECTYPE);
+	static const uint8_t link12[] = {0x92, 0x0c, 0x00};
+	assert_int_equal(rt_link(link12, sizeof link12), TN_ERR_DEC_RECTYPE);
 	/* A future link type with another length is still "unknown type". */
 	static const uint8_t link20[] = {0x93, 0x14, 0x00, 0x00};
 	assert_int_equal(rt_link(link20, sizeof link20), TN_ERR_DEC_RECTYPE);
 	assert_int_equal(mutate(find("roster-role"), P(1), v_uint(6)), TN_ERR_DEC_RECTYPE);
+}
+
+/* ROSTER_HEADS: issuers strictly ascending, iseq >= 1, at most
+ * TN_HEADS_PER_MSG; an empty list is a valid (final) part. JOIN: name is
+ * strict UTF-8 of at most TN_NAME_MAX bytes. */
+static void link_heads_and_join_rules(void **state)
+{
+	(void)state;
+	/* [11, [[A, 1], [A, 1]]]: a repeated issuer. */
+	uint8_t dup[3 + 2 * 37];
+	size_t o = 0;
+	dup[o++] = 0x92;
+	dup[o++] = 0x0b;
+	dup[o++] = 0x92;
+	for (int k = 0; k < 2; k++) {
+		dup[o++] = 0x92;
+		dup[o++] = 0xc4;
+		dup[o++] = 32;
+		memset(dup + o, 7, 32);
+		o += 32;
+		dup[o++] = 0x01;
+	}
+	assert_int_equal(rt_link(dup, o), TN_ERR_DEC_KEYORDER);
+	assert_int_equal(mutate(find("link-heads"), P(1, 0, 1), v_uint(0)), TN_ERR_DEC_RANGE);
+	static const uint8_t empty[] = {0x92, 0x0b, 0x90};
+	assert_int_equal(rt_link(empty, sizeof empty), TN_OK);
+	tn_link_msg m = sample_link(TN_LINK_ROSTER_HEADS);
+	m.heads = NULL;
+	m.count = 0;
+	assert_true(tn_link_encode(&m, buf, BUF) == (tn_ssize)sizeof empty);
+	static tn_roster_head many[TN_HEADS_PER_MSG + 1];
+	for (size_t i = 0; i < TN_HEADS_PER_MSG + 1; i++) {
+		many[i].issuer[0] = (uint8_t)(i >> 8);
+		many[i].issuer[1] = (uint8_t)i;
+		many[i].iseq = 1;
+	}
+	m.heads = many;
+	m.count = TN_HEADS_PER_MSG;
+	tn_ssize n = tn_link_encode(&m, buf, BUF);
+	assert_true(n > 0 && n <= TN_LINK_PLAINTEXT_MAX);
+	assert_int_equal(rt_link(buf, (size_t)n), TN_OK);
+	m.count = TN_HEADS_PER_MSG + 1;
+	assert_int_equal(tn_link_encode(&m, buf, BUF), TN_ERR_INVAL);
+	m = sample_link(TN_LINK_JOIN);
+	m.join.name = (tn_view){(const uint8_t *)"\xff", 1};
+	assert_int_equal(tn_link_encode(&m, buf, BUF), TN_ERR_INVAL);
+	assert_int_equal(mutate(find("link-join"), P(1, 2), v_str("\xc3", 1)), TN_ERR_DEC_UTF8);
+	assert_int_equal(mutate(find("link-join"), P(1, 2), v_strn(TN_NAME_MAX + 1, 'a')),
+	                 TN_ERR_DEC_TOOBIG);
+	assert_int_equal(mutate(find("link-join"), P(1, 3), v_bin(32)), TN_ERR_DEC_BADLEN);
 }
 
 /* DEC_DEPTH comes only from the generic walker (test_mp: depth_limit); the
@@ -1121,7 +1190,7 @@ static void encoder_refuses_invalid(void **state)
 	m.count = 0;
 	assert_int_equal(tn_link_encode(&m, buf, BUF), TN_ERR_INVAL);
 	m = sample_link(TN_LINK_PING);
-	m.type = TN_LINK_REKEY + 1;
+	m.type = TN_LINK_TYPE_MAX + 1;
 	assert_int_equal(tn_link_encode(&m, buf, BUF), TN_ERR_INVAL);
 	/* A digest at TN_DIGEST_MAX cannot travel in one link message. */
 	memset(inner, 0, TN_DIGEST_MAX);
@@ -1655,6 +1724,7 @@ int main(int argc, char **argv)
 	        cmocka_unit_test(rejects_unknown_key),
 	        cmocka_unit_test(rejects_missing_key),
 	        cmocka_unit_test(rejects_unknown_record_type),
+	        cmocka_unit_test(link_heads_and_join_rules),
 	        cmocka_unit_test(deep_nesting_is_refused),
 	        cmocka_unit_test(rejects_huge_declared_counts),
 	        cmocka_unit_test(encoder_refuses_invalid),

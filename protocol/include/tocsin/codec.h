@@ -96,7 +96,39 @@ enum tn_link_type {
 	TN_LINK_ROSTER = 7,   /* [7, roster record bin] */
 	TN_LINK_HAVE = 8,     /* [8, alert_id bin32] */
 	TN_LINK_REKEY = 9,    /* [9]: no body; the sender's next frame uses its rekeyed cipher */
+	/* [10, [identity bin32, link bin32, name str, sig bin64]]: a newcomer's
+	 * request on a link established under an invite's join PSK
+	 * (docs/roster.md "Joining"); sig is Ed25519 by identity over
+	 * TN_JOIN_SIG_CONTEXT || handshake hash || identity || link || name. */
+	TN_LINK_JOIN = 10,
+	/* [11, [[issuer bin32, iseq u64], ...] (0..TN_HEADS_PER_MSG)]: the
+	 * sender's roster chain heads, strictly ascending by issuer; a round
+	 * is parts of TN_HEADS_PER_MSG entries ended by a shorter part
+	 * (docs/node.md "Roster gossip"). */
+	TN_LINK_ROSTER_HEADS = 11,
+	TN_LINK_TYPE_MAX = 11,
 };
+
+enum {
+	TN_HEADS_PER_MSG = 1024, /* 1 024 x 45 bytes: one frame */
+};
+
+#define TN_JOIN_SIG_CONTEXT "tocsin/1 join"
+enum { TN_JOIN_SIG_CONTEXT_LEN = sizeof TN_JOIN_SIG_CONTEXT - 1 };
+
+/* JOIN body. */
+typedef struct tn_link_join {
+	uint8_t identity[TN_PUBKEY]; /* Ed25519 */
+	uint8_t link[TN_PUBKEY];     /* X25519 link static key */
+	tn_view name;                /* strict UTF-8, <= TN_NAME_MAX */
+	uint8_t sig[TN_SIG];
+} tn_link_join;
+
+/* One ROSTER_HEADS entry: the highest iseq the sender holds for issuer. */
+typedef struct tn_roster_head {
+	uint8_t issuer[TN_PUBKEY];
+	uint64_t iseq; /* >= 1 */
+} tn_roster_head;
 
 enum tn_close_reason {
 	TN_CLOSE_NORMAL = 0,
@@ -129,8 +161,10 @@ typedef struct tn_link_msg {
 	const uint8_t *receipt_hops;   /* RECEIPTS, encode: hop count of each receipt
 	                                  (<= TN_RECEIPT_HOPS_MAX), NULL for all 0 */
 	const tn_want *wants;          /* WANT, encode */
-	size_t count;                  /* RECEIPTS, WANT: elements (encode and decode) */
-	tn_list list;                  /* RECEIPTS, WANT: decoded elements */
+	const tn_roster_head *heads;   /* ROSTER_HEADS, encode (may be NULL with count 0) */
+	size_t count;                  /* RECEIPTS, WANT, ROSTER_HEADS: elements */
+	tn_list list;                  /* RECEIPTS, WANT, ROSTER_HEADS: decoded elements */
+	tn_link_join join;             /* JOIN */
 } tn_link_msg;
 
 /* The whole message must fit TN_LINK_PLAINTEXT_MAX (else TN_ERR_DEC_TOOBIG
@@ -143,6 +177,7 @@ TN_NODISCARD tn_err tn_link_decode(tn_link_msg *m, const uint8_t *in, size_t len
  * relays can bound fallback flooding (docs/node.md). hops may be NULL. */
 TN_NODISCARD tn_err tn_link_receipt_next(tn_iter *it, tn_view *receipt, uint8_t *hops);
 TN_NODISCARD tn_err tn_link_want_next(tn_iter *it, tn_want *w);
+TN_NODISCARD tn_err tn_link_head_next(tn_iter *it, tn_roster_head *h);
 
 /* ---- Alert envelope (DESIGN §6) ---------------------------------------- */
 

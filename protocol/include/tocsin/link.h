@@ -96,6 +96,8 @@ typedef struct tn_link_stats {
 
 /* ---- Configuration ---------------------------------------------------- */
 
+enum { TN_LINK_JOIN_PSKS_MAX = 64 /* = TN_INVITE_BOOK_MAX */ };
+
 typedef struct tn_link_config {
 	tn_noise_role role;          /* TN_NOISE_INITIATOR or TN_NOISE_RESPONDER */
 	tn_noise_keypair static_key; /* our link static key pair (pub must match sec) */
@@ -103,6 +105,10 @@ typedef struct tn_link_config {
 	tn_noise_psk psk;  /* current epoch's link_psk (initiator: the one to use) */
 	bool has_prev_psk; /* responder: also accept prev_psk (grace window) */
 	tn_noise_psk prev_psk;
+	/* Responder: invites' join PSKs, tried at message 1 after psk and
+	 * prev_psk (docs/roster.md "Joining"). A MAC check each, no DH. */
+	size_t njoin_psks; /* 0..TN_LINK_JOIN_PSKS_MAX */
+	tn_noise_psk join_psks[TN_LINK_JOIN_PSKS_MAX];
 	tn_noise_pubkey expected_remote; /* initiator: the responder's static public key */
 	tn_time keepalive;               /* 0: TN_KEEPALIVE_DEFAULT; else 1 ms .. 1 day */
 	uint64_t rekey_after_msgs;       /* 0: TN_LINK_REKEY_AFTER_MSGS (tests use small values) */
@@ -224,6 +230,7 @@ typedef enum tn_link_event_type {
 typedef enum tn_link_psk_used {
 	TN_LINK_PSK_CURRENT = 0,
 	TN_LINK_PSK_PREVIOUS = 1, /* responder, grace window: the peer missed a rekey */
+	TN_LINK_PSK_JOIN = 2,     /* responder: one of cfg.join_psks (tn_link_join_psk) */
 } tn_link_psk_used;
 
 typedef struct tn_link_event {
@@ -264,6 +271,11 @@ tn_time tn_link_next_deadline(const tn_link *link);
  * keepalive PING and time rekey (output queued: flush after). Calling it
  * early does nothing. */
 void tn_link_tick(tn_link *link, tn_time now);
+
+/* Responder established under a join PSK: copy it to *out (wipe it after
+ * use). TN_OK, or TN_ERR_STATE when the link was not established under a
+ * join PSK. */
+TN_NODISCARD tn_err tn_link_join_psk(const tn_link *link, tn_noise_psk *out);
 
 /* True once ESTABLISHED was queued and until the link closes. */
 bool tn_link_is_established(const tn_link *link);

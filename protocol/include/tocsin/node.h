@@ -35,9 +35,11 @@
 #include "tocsin/codec.h"
 #include "tocsin/err.h"
 #include "tocsin/identity.h"
+#include "tocsin/invite.h"
 #include "tocsin/limits.h"
 #include "tocsin/link.h"
 #include "tocsin/noise.h"
+#include "tocsin/roster.h"
 #include "tocsin/types.h"
 
 enum {
@@ -117,6 +119,22 @@ typedef struct tn_node_config {
 	tn_time backoff_max;    /* ... doubling up to (default 5 min) */
 	uint8_t receipt_hops;   /* fallback flooding hop limit (default 6, <= 16) */
 	tn_alert_limits limits; /* per-author budgets (docs/node.md: rate limits) */
+
+	/* Roster mode (docs/node.md "Roster gossip"): the node creates and owns
+	 * a tn_roster founded by this genesis record (bytes copied), is its
+	 * membership (membership/membership_ud and network_id are then
+	 * ignored: network_id is the genesis's) and gossips its records.
+	 * Replay stored records with tn_node_roster_load. */
+	const uint8_t *genesis;
+	size_t genesis_len;
+	uint64_t epoch_grace_ms; /* previous epoch's PSK accepted this long (0: 30 days) */
+
+	/* Joining (docs/roster.md "Joining"): the node starts without a roster
+	 * from this invite (copied; membership, network_id and genesis are
+	 * ignored), dials the coordinator, and becomes a member in roster
+	 * mode once she has admitted it (JOINED event). */
+	const tn_invite *join;
+	tn_view join_name; /* display name sent in JOIN (UTF-8, <= TN_NAME_MAX); copied */
 } tn_node_config;
 
 /* Zero *cfg and set every default (identity, membership and rand are left
@@ -172,7 +190,9 @@ TN_NODISCARD tn_err tn_node_load_receipt(tn_node *node, const uint8_t alert_id[T
  * member NULL) or connected one the node asked for with a DIAL event
  * (TN_NOISE_INITIATOR, member = the DIAL's member). The node creates the
  * tn_link and starts its handshake; *link_id names it from now on (never
- * 0, never reused).
+ * 0, never reused). A joining node (cfg.join) opens only the join link:
+ * initiator, member ignored (its DIAL names none); a responder gets
+ * TN_ERR_STATE (it has no PSK yet).
  * Returns TN_OK, TN_ERR_INVAL (bad role, initiator without member),
  * TN_ERR_NOTFOUND (initiator: member unknown, revoked or without link
  * key), TN_ERR_STATE (no link PSK), TN_ERR_LIMIT (TN_NODE_LINKS_MAX links
@@ -193,7 +213,8 @@ TN_NODISCARD tn_err tn_node_link_recv(tn_node *node, uint64_t link_id, const uin
 void tn_node_link_closed(tn_node *node, uint64_t link_id, tn_time now);
 
 /* The DIAL for member could not connect (refused, unreachable, timeout).
- * Counts a failure for its backoff. */
+ * Counts a failure for its backoff (joining: for the join dial; member may
+ * be NULL or the DIAL's all-zero key). */
 void tn_node_dial_failed(tn_node *node, const tn_pubkey *member, tn_time now);
 
 /* ---- Output ----------------------------------------------------------------- */
@@ -290,6 +311,14 @@ typedef enum tn_node_event_type {
 	TN_NODE_EV_CONFLICT,    /* equivocation: keep the evidence, show coordinators */
 	TN_NODE_EV_LINK_UP,     /* link_id to member is established */
 	TN_NODE_EV_LINK_DOWN,   /* link_id to member is gone */
+	TN_NODE_EV_STORE_ROSTER, /* persist record (accepted roster record; reload with
+	                            tn_node_roster_load). No confirmation needed. */
+	TN_NODE_EV_JOINED,      /* coordinator: member joined with name (show the safety
+	                           number of member and us); joiner: we are in, member is
+	                           the coordinator who admitted us */
+	TN_NODE_EV_JOIN_FAILED, /* joiner: attempt failed (err says why); the node
+	                           retries with backoff until the invite expires
+	                           (err TN_ERR_STALE: give up, get a new invite) */
 } tn_node_event_type;
 
 typedef struct tn_node_event {
@@ -315,6 +344,9 @@ typedef struct tn_node_event {
 	tn_alert_pt pt;
 	uint64_t stored_ms; /* RECEIPT */
 	size_t delivered;   /* RECEIPT: k including this one */
+	tn_view record;     /* STORE_ROSTER: the record's bytes */
+	tn_view name;       /* JOINED: display name of member */
+	tn_err err;         /* JOIN_FAILED */
 } tn_node_event;
 
 /* Pop the next event. Returns false (ev->type NONE) when there is none. */
@@ -350,6 +382,23 @@ typedef enum tn_node_counter {
 	TN_NODE_C_WANT_SERVED,    /* alerts queued in answer */
 	TN_NODE_C_ROSTER_IGNORED, /* ROSTER messages: not handled yet */
 	TN_NODE_C_EVENTS_DROPPED, /* event queue full: alert dropped before store */
+	TN_NODE_C_ROSTER_RX,       /* ROSTER records received (roster mode) */
+	TN_NODE_C_ROSTER_ACCEPTED, /* ... accepted, with the held ones they released */
+	TN_NODE_C_ROSTER_REFUSED,  /* ... refused (the roster counts each reason) */
+	TN_NODE_C_ROSTER_TX,       /* ROSTER records sent */
+	TN_NODE_C_HEADS_TX,        /* ROSTER_HEADS messages sent */
+	TN_NODE_C_HEADS_RX,
+	TN_NODE_C_LINK_REVOKED,    /* up link closed: its member was revoked */
+	TN_NODE_C_JOIN_ACCEPTED,   /* coordinator: a newcomer admitted */
+	TN_NODE_C_JOIN_BAD_SIG,    /* JOIN signature or link key does not match */
+	TN_NODE_C_JOIN_INVITE,     /* JOIN whose invite could not be redeemed (used, expired) */
+	TN_NODE_C_JOIN_EXISTS,     /* JOIN by an identity already admitted */
+	TN_NODE_C_JOIN_REFUSED,    /* JOIN we cannot admit (not a coordinator now, roster full) */
+	TN_NODE_C_JOIN_WRONG_LINK, /* JOIN on a normal link: closed */
+	TN_NODE_C_JOIN_LINK_PROTO, /* anything but JOIN / ROSTER on a join link: closed */
+	TN_NODE_C_JOIN_TIMEOUT,    /* join link idle too long: closed */
+	TN_NODE_C_JOIN_FAILED,     /* joiner: an attempt failed */
+	TN_NODE_C_HEADS_LIMITED,   /* a peer's heads round ignored: too soon after the last */
 	TN_NODE_C_COUNT
 } tn_node_counter;
 
@@ -380,6 +429,59 @@ typedef struct tn_node_stats {
 void tn_node_stats_get(const tn_node *node, tn_node_stats *st);
 const char *tn_node_counter_name(tn_node_counter c);
 const char *tn_receipt_reason_name(tn_receipt_reason r);
+
+/* ---- Roster, invites and joining (docs/node.md "Roster gossip", docs/roster.md
+ * "Joining") -------------------------------------------------------------- */
+
+/* The node's roster in roster mode (to query, and to make records with
+ * tn_roster_make_* before tn_node_roster_submit), NULL otherwise (static
+ * membership, or still joining). Valid until tn_node_del. Records must
+ * enter through tn_node_roster_submit/_load, never tn_roster_add_record
+ * directly (the node would not gossip them). */
+tn_roster *tn_node_roster_get(tn_node *node);
+
+/* True while the node is joining (created from an invite, not admitted yet). */
+bool tn_node_is_joining(const tn_node *node);
+
+/* Put back a record the store holds (a STORE_ROSTER of an earlier run), in
+ * the order they were stored. No event, nothing sent. Returns TN_OK
+ * (accepted or held), TN_ERR_EXISTS (duplicate, e.g. the genesis),
+ * TN_ERR_PROTO (refused: drop it from the store), TN_ERR_STATE (not in
+ * roster mode), TN_ERR_NOMEM (fatal). */
+TN_NODISCARD tn_err tn_node_roster_load(tn_node *node, const uint8_t *rec, size_t len,
+                                        uint64_t wall_ms);
+
+/* A record made here (tn_roster_make_* on tn_node_roster_get()) or handed in
+ * by the caller: checked like one from a peer; accepted -> STORE_ROSTER and
+ * sent to every up link; links of members it revoked are closed at once.
+ * *why (may be NULL) gets the roster's reason. Returns TN_OK (accepted),
+ * TN_ERR_AGAIN (held), TN_ERR_EXISTS (duplicate), TN_ERR_PROTO (refused),
+ * TN_ERR_STATE (not in roster mode), TN_ERR_NOMEM (fatal). */
+TN_NODISCARD tn_err tn_node_roster_submit(tn_node *node, const uint8_t *rec, size_t len,
+                                          tn_time now, uint64_t wall_ms, tn_roster_reason *why);
+
+/* Revoke subject (DESIGN §5: revoke + rekey): makes the revoke record and
+ * every rekey part as this node, submits each. Returns TN_OK, TN_ERR_STATE
+ * (not roster mode, or we are not an active coordinator), TN_ERR_NOTFOUND
+ * (subject not an active member), TN_ERR_INVAL, TN_ERR_NOMEM. */
+TN_NODISCARD tn_err tn_node_revoke(tn_node *node, const tn_pubkey *subject, tn_view reason,
+                                   tn_time now, uint64_t wall_ms);
+
+/* Make an invite as this node (an active coordinator in roster mode) for
+ * the client to render (tn_invite_to_code), and remember it in the node's
+ * book (at most TN_INVITE_BOOK_MAX outstanding). endpoints: 1..4 of our own
+ * addresses. expires at wall_ms + ttl_ms (TN_INVITE_TTL_DEFAULT_MS when 0).
+ * role: what the newcomer becomes. *out holds the secret: wipe it
+ * (tn_invite_wipe) once rendered. Returns TN_OK, TN_ERR_STATE (not an
+ * active coordinator), TN_ERR_INVAL, TN_ERR_LIMIT (book full). */
+TN_NODISCARD tn_err tn_node_invite_create(tn_node *node, const tn_view *endpoints,
+                                          size_t nendpoints, uint8_t role, uint64_t ttl_ms,
+                                          uint64_t wall_ms, tn_invite *out);
+
+/* The invite book (secrets: persist as securely as the keystore), and
+ * restoring it after a restart (copied). */
+const tn_invite_book *tn_node_invite_book(const tn_node *node);
+void tn_node_invite_book_set(tn_node *node, const tn_invite_book *book);
 
 /* Receipt signatures: Ed25519 by the receiver over this context followed by
  * the receipt's signed range (docs/node.md). */
