@@ -15,7 +15,6 @@
 #include "daemon_limits.h"
 #include "tocsin/alert.h"
 #include "tocsin/node.h"
-#include "tocsin/node_roster.h"
 #include "tocsin/roster.h"
 
 enum {
@@ -26,6 +25,10 @@ enum {
 	CREATED_CACHE = 64,
 };
 
+/* The previous epoch's keys still open alerts this long after a rekey
+ * (DESIGN §5 grace window; the node's default). */
+#define EPOCH_GRACE_MS (30ull * 24 * 3600 * 1000)
+
 struct td_mesh {
 	uv_loop_t *loop;
 	td_log *log;
@@ -35,10 +38,12 @@ struct td_mesh {
 	td_control *ctl;
 	td_conns conns;
 	uv_timer_t timer;
-	tn_roster *ro;
-	tn_node_roster nr;
-	bool nr_ok;
+	tn_roster *ro; /* the node's (tn_node_roster_get), NULL without a network */
 	tn_node *node;
+	tn_seckey list_key; /* group key handed to tn_alert_open while listing */
+	uint8_t inv_hash[TN_HASH]; /* of the invite book last written */
+	bool inv_saved;
+	uint8_t *inv_blob; /* scratch for its encoding (wiped after use) */
 	tn_time last_mono;
 	uint64_t last_wall;
 	bool pumping, again, stopping;
@@ -138,6 +143,7 @@ static bool created_get(const td_mesh *m, const uint8_t id[TN_ALERT_ID], uint64_
 /* ---- the pump ---------------------------------------------------------------- */
 
 static void pump(td_mesh *m);
+static void invites_save(td_mesh *m);
 
 static td_conn *conn_by_link(td_mesh *m, uint64_t link_id)
 {
@@ -151,7 +157,6 @@ static void on_timer(uv_timer_t *t)
 {
 	td_mesh *m = t->data;
 	if (m->node) {
-		tn_node_roster_set_time(&m->nr, wall_ms());
 		tn_node_tick(m->node, uv_hrtime(), wall_ms());
 	}
 	pump(m);
@@ -168,7 +173,6 @@ static void check_jump(td_mesh *m)
 		int64_t drift = dw - dm;
 		if (drift > JUMP_MS || drift < -JUMP_MS) {
 			td_info(m->log, "clock_jump drift_ms=%" PRId64 " action=wake", drift);
-			tn_node_roster_set_time(&m->nr, w);
 			tn_node_wake(m->node, now, w);
 		}
 	}
@@ -497,7 +501,6 @@ static void pump(td_mesh *m)
 	m->pumping = true;
 	do {
 		m->again = false;
-		tn_node_roster_set_time(&m->nr, wall_ms());
 		tn_node_event ev;
 		while (tn_node_poll_event(m->node, &ev))
 			handle(m, &ev);
@@ -505,6 +508,7 @@ static void pump(td_mesh *m)
 			m->again = true;
 	} while (m->again);
 	m->pumping = false;
+	invites_save(m);
 	rearm(m);
 }
 
@@ -516,7 +520,6 @@ static void on_connected(void *ud, td_conn *c, int status)
 	if (status != 0 || !m->node)
 		return; /* closed() follows and counts the failure */
 	check_jump(m);
-	tn_node_roster_set_time(&m->nr, wall_ms());
 	uint64_t link = 0;
 	tn_err rc = tn_node_link_open(m->node, TN_NOISE_INITIATOR, &c->member, uv_hrtime(),
 	                              wall_ms(), &link);
@@ -537,7 +540,6 @@ static void on_data(void *ud, td_conn *c, const uint8_t *p, size_t n)
 	if (!m->node || !c->link_id)
 		return;
 	check_jump(m);
-	tn_node_roster_set_time(&m->nr, wall_ms());
 	tn_err rc = tn_node_link_recv(m->node, c->link_id, p, n, uv_hrtime(), wall_ms());
 	if (rc == TN_ERR_NOMEM || rc == TN_ERR_INTERNAL)
 		td_err(m->log, "node_error op=link_recv code=%s", tn_strerror(rc));
@@ -573,7 +575,6 @@ void td_mesh_accept(td_mesh *m, uv_stream_t *server)
 		return;
 	}
 	check_jump(m);
-	tn_node_roster_set_time(&m->nr, wall_ms());
 	uint64_t link = 0;
 	tn_err rc = tn_node_link_open(m->node, TN_NOISE_RESPONDER, NULL, uv_hrtime(), wall_ms(),
 	                              &link);
@@ -599,33 +600,49 @@ size_t td_mesh_links(const td_mesh *m)
 
 /* ---- joining: roster, node, replay ---------------------------------------------- */
 
+/* The stored roster records, in stored order: the first is the genesis. */
 typedef struct load_ctx {
-	td_mesh *m;
 	tn_err err;
-	size_t n, accepted;
+	size_t n, cap;
+	uint8_t **rec;
+	size_t *len;
 } load_ctx;
 
 static void load_record(void *ud, const uint8_t *bytes, size_t len)
 {
 	load_ctx *l = ud;
-	td_mesh *m = l->m;
 	if (l->err != TN_OK)
 		return;
-	if (!m->ro) {
-		tn_roster_config rc;
-		tn_roster_config_default(&rc);
-		rc.self = m->id;
-		l->err = tn_roster_new(&m->ro, &rc, bytes, len);
-		l->accepted += l->err == TN_OK;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 16;
+		uint8_t **r = realloc(l->rec, cap * sizeof *r);
+		if (r)
+			l->rec = r;
+		size_t *n = r ? realloc(l->len, cap * sizeof *n) : NULL;
+		if (n)
+			l->len = n;
+		if (!r || !n) {
+			l->err = TN_ERR_NOMEM;
+			return;
+		}
+		l->cap = cap;
+	}
+	uint8_t *b = malloc(len ? len : 1);
+	if (!b) {
+		l->err = TN_ERR_NOMEM;
 		return;
 	}
-	tn_roster_reason r = tn_roster_add_record(m->ro, bytes, len);
-	if (r == TN_ROSTER_ACCEPTED)
-		l->accepted++;
-	else if (r == TN_ROSTER_R_NOMEM)
-		l->err = TN_ERR_NOMEM;
-	else
-		td_warn(m->log, "roster_record_refused reason=%s", tn_roster_reason_str((int)r));
+	memcpy(b, bytes, len);
+	l->rec[l->n] = b;
+	l->len[l->n++] = len;
+}
+
+static void load_free(load_ctx *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->rec[i]);
+	free(l->rec);
+	free(l->len);
 }
 
 typedef struct replay_ctx {
@@ -665,29 +682,144 @@ static void replay_receipt(void *ud, const uint8_t id[TN_ALERT_ID],
 		r->failed++;
 }
 
-static tn_err start_node(td_mesh *m)
+/* ---- the invite book: one-time use must survive a restart ----------------
+ *
+ * Encoded explicitly (not the struct's bytes): a version byte, a count,
+ * then per entry secret | network id | expires_ms | role | used | used_ms,
+ * integers little-endian. Written whenever it changes (compared by hash
+ * after each pump), so a redeemed code stays redeemed. */
+
+#define INVITES_KEY "invite_book"
+enum {
+	INV_ENTRY = 32 + TN_NETWORK_ID + 8 + 1 + 1 + 8,
+	INV_BLOB = 2 + TN_INVITE_BOOK_MAX * INV_ENTRY,
+	INV_VERSION = 1,
+};
+
+static void put64(uint8_t *p, uint64_t v)
 {
-	tn_err rc = tn_node_roster_init(&m->nr, m->ro, 0);
-	if (rc != TN_OK)
-		return rc;
-	m->nr_ok = true;
-	tn_node_roster_set_time(&m->nr, wall_ms());
-	tn_node_config nc;
-	tn_node_config_default(&nc);
-	nc.identity = m->id;
-	memcpy(nc.network_id, tn_roster_network_id(m->ro), TN_NETWORK_ID);
-	nc.membership = tn_node_roster_ops();
-	nc.membership_ud = &m->nr;
-	nc.rand = mesh_rand;
-	nc.log = td_log_proto;
-	nc.log_ud = m->log;
-	nc.degree = m->cfg->degree;
-	nc.max_inbound = m->cfg->max_inbound;
-	if (nc.degree + nc.max_inbound >= TN_NODE_LINKS_MAX)
-		nc.max_inbound = TN_NODE_LINKS_MAX - 1 - nc.degree;
-	nc.keepalive = (tn_time)m->cfg->keepalive_s * TN_SEC;
-	if ((rc = tn_node_new(&m->node, &nc)) != TN_OK)
-		return rc;
+	for (int i = 0; i < 8; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint64_t get64(const uint8_t *p)
+{
+	uint64_t v = 0;
+	for (int i = 7; i >= 0; i--)
+		v = v << 8 | p[i];
+	return v;
+}
+
+static size_t invites_encode(const tn_invite_book *b, uint8_t out[INV_BLOB])
+{
+	size_t n = b->count < TN_INVITE_BOOK_MAX ? b->count : TN_INVITE_BOOK_MAX;
+	uint8_t *p = out;
+	*p++ = INV_VERSION;
+	*p++ = (uint8_t)n;
+	for (size_t i = 0; i < n; i++) {
+		const tn_invite_entry *e = &b->e[i];
+		memcpy(p, e->secret.b, 32);
+		p += 32;
+		memcpy(p, e->network_id, TN_NETWORK_ID);
+		p += TN_NETWORK_ID;
+		put64(p, e->expires_ms);
+		p += 8;
+		*p++ = e->role;
+		*p++ = e->used ? 1 : 0;
+		put64(p, e->used_ms);
+		p += 8;
+	}
+	return (size_t)(p - out);
+}
+
+static bool invites_decode(tn_invite_book *b, const uint8_t *p, size_t len)
+{
+	tn_invite_book_init(b);
+	if (len < 2 || p[0] != INV_VERSION || p[1] > TN_INVITE_BOOK_MAX ||
+	    len != 2 + (size_t)p[1] * INV_ENTRY)
+		return false;
+	b->count = p[1];
+	p += 2;
+	for (size_t i = 0; i < b->count; i++) {
+		tn_invite_entry *e = &b->e[i];
+		memcpy(e->secret.b, p, 32);
+		p += 32;
+		memcpy(e->network_id, p, TN_NETWORK_ID);
+		p += TN_NETWORK_ID;
+		e->expires_ms = get64(p);
+		p += 8;
+		e->role = *p++;
+		e->used = *p++ != 0;
+		e->used_ms = get64(p);
+		p += 8;
+	}
+	return true;
+}
+
+/* Persist the book if it changed since the last write. */
+static void invites_save(td_mesh *m)
+{
+	const tn_invite_book *b = m->node ? tn_node_invite_book(m->node) : NULL;
+	if (!b)
+		return;
+	uint8_t *blob = m->inv_blob;
+	size_t n = invites_encode(b, blob);
+	uint8_t h[TN_HASH];
+	crypto_generichash(h, sizeof h, blob, n, NULL, 0);
+	if (m->inv_saved && sodium_memcmp(h, m->inv_hash, sizeof h) == 0)
+		goto out;
+	if (td_store_meta_put(m->store, INVITES_KEY, blob, n) != TN_OK) {
+		td_warn(m->log, "invite_book_save_failed");
+		goto out;
+	}
+	memcpy(m->inv_hash, h, sizeof h);
+	m->inv_saved = true;
+out:
+	sodium_memzero(blob, INV_BLOB);
+}
+
+static tn_err invites_load(td_mesh *m)
+{
+	uint8_t *blob = m->inv_blob;
+	tn_ssize n = td_store_meta_get(m->store, INVITES_KEY, blob, INV_BLOB);
+	if (n == TN_ERR_NOTFOUND)
+		return TN_OK;
+	if (n < 0)
+		return (tn_err)n;
+	tn_invite_book *b = malloc(sizeof *b);
+	if (!b)
+		return TN_ERR_NOMEM;
+	if (invites_decode(b, blob, (size_t)n)) {
+		tn_node_invite_book_set(m->node, b);
+		crypto_generichash(m->inv_hash, sizeof m->inv_hash, blob, (size_t)n, NULL, 0);
+		m->inv_saved = true;
+		td_info(m->log, "invite_book_loaded outstanding=%zu", b->count);
+	} else
+		td_warn(m->log, "invite_book_unreadable action=ignored");
+	tn_invite_book_free(b);
+	free(b);
+	sodium_memzero(blob, INV_BLOB);
+	return TN_OK;
+}
+
+static void base_config(td_mesh *m, tn_node_config *nc)
+{
+	tn_node_config_default(nc);
+	nc->identity = m->id;
+	nc->rand = mesh_rand;
+	nc->log = td_log_proto;
+	nc->log_ud = m->log;
+	nc->degree = m->cfg->degree;
+	nc->max_inbound = m->cfg->max_inbound;
+	if (nc->degree + nc->max_inbound >= TN_NODE_LINKS_MAX)
+		nc->max_inbound = TN_NODE_LINKS_MAX - 1 - nc->degree;
+	nc->keepalive = (tn_time)m->cfg->keepalive_s * TN_SEC;
+}
+
+/* Replay the stored alerts and receipts into a node in roster mode, then
+ * let it start dialing. */
+static tn_err replay_and_go(td_mesh *m, size_t records, size_t refused)
+{
 	replay_ctx r = {m, 0, 0, 0};
 	tn_ssize n = td_store_alert_list(m->store, 0, SIZE_MAX, replay_alert, &r);
 	if (n < 0)
@@ -695,38 +827,78 @@ static tn_err start_node(td_mesh *m)
 	n = td_store_receipt_list(m->store, replay_receipt, &r);
 	if (n < 0)
 		return (tn_err)n;
+	const uint8_t *nid = tn_roster_network_id(m->ro);
 	td_info(m->log,
-	        "network joined id=%02x%02x%02x%02x members=%zu records=%zu alerts_loaded=%zu "
-	        "stale=%zu failed=%zu",
-	        tn_roster_network_id(m->ro)[0], tn_roster_network_id(m->ro)[1],
-	        tn_roster_network_id(m->ro)[2], tn_roster_network_id(m->ro)[3],
-	        tn_roster_member_count(m->ro), tn_roster_record_count(m->ro), r.loaded, r.stale,
-	        r.failed);
+	        "network joined id=%02x%02x%02x%02x members=%zu records=%zu refused=%zu "
+	        "alerts_loaded=%zu stale=%zu failed=%zu",
+	        nid[0], nid[1], nid[2], nid[3], tn_roster_member_count(m->ro), records, refused,
+	        r.loaded, r.stale, r.failed);
 	check_jump(m);
 	tn_node_tick(m->node, uv_hrtime(), wall_ms());
 	pump(m);
 	return TN_OK;
 }
 
+/* The node in roster mode, founded by genesis (DESIGN §5): it owns the
+ * roster, gossips its records and asks us to persist them (STORE_ROSTER). */
+static tn_err start_node(td_mesh *m, const uint8_t *genesis, size_t glen)
+{
+	tn_node_config nc;
+	base_config(m, &nc);
+	nc.genesis = genesis;
+	nc.genesis_len = glen;
+	tn_err rc = tn_node_new(&m->node, &nc);
+	if (rc != TN_OK)
+		return rc;
+	m->ro = tn_node_roster_get(m->node);
+	if (!m->ro) {
+		tn_node_del(m->node);
+		m->node = NULL;
+		return TN_ERR_INTERNAL;
+	}
+	return TN_OK;
+}
+
+/* At start (or once the identity exists): the network this device is in,
+ * from the roster records of earlier runs, replayed in stored order. */
 static tn_err join_stored(td_mesh *m)
 {
 	if (!m->id || m->node)
 		return TN_OK;
-	load_ctx l = {m, TN_OK, 0, 0};
+	load_ctx l;
+	memset(&l, 0, sizeof l);
 	tn_ssize n = td_store_roster_list(m->store, load_record, &l);
-	if (n < 0)
-		return (tn_err)n;
-	if (l.err != TN_OK) {
-		td_err(m->log, "roster_load_failed code=%s", tn_strerror(l.err));
-		return l.err;
+	tn_err rc = n < 0 ? (tn_err)n : l.err;
+	size_t refused = 0;
+	if (rc != TN_OK) {
+		td_err(m->log, "roster_load_failed code=%s", tn_strerror(rc));
+		goto out;
 	}
-	if (!m->ro) {
+	if (l.n == 0) {
 		td_info(m->log, "network status=none hint=\"tocsin network create NAME\"");
-		return TN_OK;
+		goto out;
 	}
-	tn_err rc = start_node(m);
+	if ((rc = start_node(m, l.rec[0], l.len[0])) != TN_OK) {
+		td_err(m->log, "node_start_failed code=%s", tn_strerror(rc));
+		goto out;
+	}
+	for (size_t i = 1; i < l.n && rc == TN_OK; i++) {
+		tn_err e = tn_node_roster_load(m->node, l.rec[i], l.len[i], wall_ms());
+		if (e == TN_ERR_NOMEM)
+			rc = e;
+		else if (e == TN_ERR_PROTO) {
+			refused++;
+			td_warn(m->log, "roster_record_refused index=%zu", i);
+		}
+	}
+	if (rc == TN_OK)
+		rc = invites_load(m);
+	if (rc == TN_OK)
+		rc = replay_and_go(m, l.n, refused);
 	if (rc != TN_OK)
 		td_err(m->log, "node_start_failed code=%s", tn_strerror(rc));
+out:
+	load_free(&l);
 	return rc;
 }
 
@@ -741,6 +913,11 @@ tn_err td_mesh_new(td_mesh **out, uv_loop_t *loop, td_log *log, td_store *store,
 	m->store = store;
 	m->cfg = cfg;
 	m->id = identity;
+	m->inv_blob = malloc(INV_BLOB);
+	if (!m->inv_blob) {
+		free(m);
+		return TN_ERR_NOMEM;
+	}
 	td_ratelimit_init(&m->rl, 20, 10 * TN_SEC);
 	td_conn_ops ops = {on_connected, on_data, on_drained, on_closed};
 	td_conns_init(&m->conns, loop, log, TD_PENDING_CONN_MAX, &ops, m);
@@ -781,9 +958,8 @@ void td_mesh_del(td_mesh *m)
 	if (!m)
 		return;
 	tn_node_del(m->node);
-	if (m->nr_ok)
-		tn_node_roster_free(&m->nr);
-	tn_roster_del(m->ro);
+	sodium_memzero(&m->list_key, sizeof m->list_key);
+	free(m->inv_blob);
 	free(m->reply_str);
 	free(m);
 }
@@ -807,58 +983,58 @@ static bool arg_str(const td_ctl_req *req, const char *key, tn_view *v)
 	return true;
 }
 
-/* Accept a record we made into the roster (not the genesis: the roster was
- * created from it), then commit it. */
-static tn_err add_and_store(td_mesh *m, const uint8_t *rec, size_t len, bool add)
+/* Our own addresses for others to reach us (endpoint records, invites):
+ * [network] advertise when set, else the bound listener when it is a
+ * concrete address. Returns false when there is none (0.0.0.0 or :: and
+ * no advertise). */
+static bool own_endpoint(td_mesh *m, char *ep, size_t cap)
 {
-	uint8_t rid[TN_HASH];
-	tn_roster_record_id(rec, len, rid);
-	if (add) {
-		tn_roster_reason r = tn_roster_add_record(m->ro, rec, len);
-		if (r != TN_ROSTER_ACCEPTED)
-			return TN_ERR_INVAL;
-	}
-	return td_store_roster_insert(m->store, rid, rec, len, (int64_t)wall_ms());
+	const char *a = m->cfg->advertise[0] ? m->cfg->advertise : m->listen;
+	if (!a[0] || (!m->cfg->advertise[0] &&
+	              (strncmp(a, "0.0.0.0:", 8) == 0 || strncmp(a, "[::]:", 5) == 0)))
+		return false;
+	snprintf(ep, cap, "tcp:%s", a);
+	return true;
 }
 
 static td_ctl_code op_network_create(td_mesh *m, const td_ctl_req *req, td_ctl_msg *r,
                                      char *msg, size_t msglen)
 {
-	if (m->ro)
-		FAIL(TD_CTL_E_IN_NETWORK, "this device is already in a network");
+	if (m->node)
+		FAIL(TD_CTL_E_IN_NETWORK, tn_node_is_joining(m->node)
+		                                  ? "this device is joining a network"
+		                                  : "this device is already in a network");
 	tn_view name;
 	if (!arg_str(req, "name", &name) || name.len == 0 || name.len > TN_NAME_MAX)
 		FAIL(TD_CTL_E_INVALID, "a network name of 1..%d bytes is needed", TN_NAME_MAX);
-	static uint8_t rec[TN_ROSTER_RECORD_MAX];
 	tn_view founder = {(const uint8_t *)"founder", 7};
+	if (!arg_str(req, "me", &founder) || founder.len == 0 || founder.len > TN_NAME_MAX)
+		founder = (tn_view){(const uint8_t *)"founder", 7};
+	uint8_t *rec = m->out; /* scratch: no link output is pending between ops */
 	uint64_t now = wall_ms();
-	tn_ssize n = tn_roster_make_genesis(m->id, &mesh_rand, name, founder, now, rec, sizeof rec);
+	tn_ssize n = tn_roster_make_genesis(m->id, &mesh_rand, name, founder, now, rec,
+	                                    TN_ROSTER_RECORD_MAX);
 	if (n < 0)
 		FAIL(TD_CTL_E_INTERNAL, "cannot make the genesis record: %s", tn_strerror((int)n));
-	tn_roster_config rc;
-	tn_roster_config_default(&rc);
-	rc.self = m->id;
-	tn_err err = tn_roster_new(&m->ro, &rc, rec, (size_t)n);
-	if (err == TN_OK)
-		err = add_and_store(m, rec, (size_t)n, false);
-	if (err != TN_OK) {
-		tn_roster_del(m->ro);
-		m->ro = NULL;
+	uint8_t rid[TN_HASH];
+	tn_roster_record_id(rec, (size_t)n, rid);
+	/* Stored first: it is the record every restart founds the node on. */
+	tn_err err = td_store_roster_insert(m->store, rid, rec, (size_t)n, (int64_t)now);
+	if (err != TN_OK)
 		FAIL(TD_CTL_E_STORE, "cannot store the genesis record: %s", tn_strerror(err));
-	}
-	/* Our own address, so members can reach us: the bound listener when
-	 * it is a concrete address. */
-	if (m->listen[0] && strncmp(m->listen, "0.0.0.0", 7) != 0 && m->listen[0] != '[') {
-		char ep[TN_ENDPOINT_STR_MAX];
-		snprintf(ep, sizeof ep, "tcp:%s", m->listen);
+	if ((err = start_node(m, rec, (size_t)n)) != TN_OK)
+		FAIL(TD_CTL_E_INTERNAL, "network created but the node did not start: %s",
+		     tn_strerror(err));
+	char ep[TN_ENDPOINT_STR_MAX];
+	if (own_endpoint(m, ep, sizeof ep)) {
 		tn_view v = {(const uint8_t *)ep, strlen(ep)};
 		n = tn_roster_make_endpoint(m->ro, &v, 1, now + 365ull * 24 * 3600 * 1000, now, rec,
-		                            sizeof rec);
-		if (n > 0)
-			if (add_and_store(m, rec, (size_t)n, true) != TN_OK)
-				td_warn(m->log, "endpoint_record_failed addr=%s", m->listen);
+		                            TN_ROSTER_RECORD_MAX);
+		if (n < 0 || tn_node_roster_submit(m->node, rec, (size_t)n, uv_hrtime(), now, NULL) !=
+		                     TN_OK)
+			td_warn(m->log, "endpoint_record_failed addr=%s", ep);
 	}
-	if ((err = start_node(m)) != TN_OK)
+	if ((err = replay_and_go(m, 1, 0)) != TN_OK)
 		FAIL(TD_CTL_E_INTERNAL, "network created but the node did not start: %s",
 		     tn_strerror(err));
 	static char nid[TN_NETWORK_ID * 2 + 1];
@@ -986,7 +1162,6 @@ static td_ctl_code op_alert(td_mesh *m, const td_ctl_req *req, td_ctl_msg *r, ch
 	if (rc != TN_OK)
 		FAIL(TD_CTL_E_STORE, "cannot reserve a sequence number: %s", tn_strerror(rc));
 	check_jump(m);
-	tn_node_roster_set_time(&m->nr, wall_ms());
 	uint8_t id[TN_ALERT_ID];
 	rc = tn_node_alert_create(m->node, &a, uv_hrtime(), wall_ms(), id);
 	if (rc != TN_OK) {
@@ -1077,10 +1252,29 @@ typedef struct list_ctx {
 	tn_alert_ctx actx;
 } list_ctx;
 
+/* The group key of an epoch this device holds: the current one, or the
+ * previous one while its grace window lasts. */
 static const tn_seckey *list_group_key(void *ud, uint32_t epoch)
 {
 	td_mesh *m = ud;
-	return tn_node_roster_ops().group_key(&m->nr, epoch);
+	tn_roster_epoch *e = malloc(sizeof *e);
+	const tn_seckey *k = NULL;
+	if (!e || !m->ro)
+		goto out;
+	if (tn_roster_current_epoch(m->ro, e) == TN_OK && e->epoch == epoch && e->count > 0) {
+		memcpy(m->list_key.b, e->keys[0].group_key, sizeof m->list_key.b);
+		k = &m->list_key;
+	}
+	tn_roster_epoch_wipe(e);
+	if (!k && tn_roster_previous_epoch(m->ro, wall_ms(), EPOCH_GRACE_MS, e) == TN_OK && e->epoch == epoch &&
+	    e->count > 0) {
+		memcpy(m->list_key.b, e->keys[0].group_key, sizeof m->list_key.b);
+		k = &m->list_key;
+	}
+	tn_roster_epoch_wipe(e);
+out:
+	free(e);
+	return k;
 }
 
 static void list_alert(void *ud, const td_alert_row *row)
@@ -1108,7 +1302,7 @@ static void list_alert(void *ud, const td_alert_row *row)
 	tn_alert_env env;
 	static uint8_t pt[TN_ALERT_PLAINTEXT_MAX];
 	tn_alert_opened op;
-	bool opened = m->nr_ok &&
+	bool opened = m->ro &&
 	              tn_alert_env_decode(&env, row->envelope, row->envelope_len) == TN_OK &&
 	              tn_alert_open(&l->actx, &env, pt, sizeof pt, &op) == TN_OK &&
 	              op.reason == TN_ALERT_OPENED;
@@ -1156,7 +1350,6 @@ static td_ctl_code op_alerts(td_mesh *m, const td_ctl_req *req, td_ctl_msg *r, c
 		memcpy(l.actx.network_id, tn_roster_network_id(m->ro), TN_NETWORK_ID);
 	l.actx.ops.group_key = list_group_key;
 	l.actx.ud = m;
-	tn_node_roster_set_time(&m->nr, wall_ms());
 	if (td_store_alert_list(m->store, (int64_t)since, LIST_MAX, list_alert, &l) < 0) {
 		json_decref(l.arr);
 		FAIL(TD_CTL_E_STORE, "cannot read the stored alerts");
