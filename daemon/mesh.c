@@ -62,6 +62,7 @@ struct td_mesh {
 	size_t created_next;
 	td_ratelimit rl;
 	char *reply_str; /* the str a list reply carries, until the next op */
+	char *code_str;  /* an invite code a reply carries (a secret: wiped at the next op) */
 	uint8_t out[OUT_BUF];
 };
 
@@ -143,6 +144,7 @@ static bool created_get(const td_mesh *m, const uint8_t id[TN_ALERT_ID], uint64_
 /* ---- the pump ---------------------------------------------------------------- */
 
 static void pump(td_mesh *m);
+static void code_free(td_mesh *m);
 static void invites_save(td_mesh *m);
 
 static td_conn *conn_by_link(td_mesh *m, uint64_t link_id)
@@ -419,6 +421,86 @@ static void store_roster(td_mesh *m, const tn_node_event *ev)
 		td_log_limited(m->log, &m->rl, TN_LOG_WARN, "store_roster_failed");
 }
 
+static bool own_endpoint(td_mesh *m, char *ep, size_t cap);
+
+/* Our endpoint record (self-signed, a year), so members can dial us. */
+static void publish_endpoint(td_mesh *m)
+{
+	char ep[TN_ENDPOINT_STR_MAX];
+	if (!own_endpoint(m, ep, sizeof ep)) {
+		td_warn(m->log, "endpoint_unpublished reason=wildcard_listen hint=\"set [network] "
+		                "advertise\"");
+		return;
+	}
+	uint64_t now = wall_ms();
+	tn_view v = {(const uint8_t *)ep, strlen(ep)};
+	uint8_t *rec = malloc(TN_ROSTER_RECORD_MAX);
+	tn_ssize n = rec ? tn_roster_make_endpoint(m->ro, &v, 1, now + 365ull * 24 * 3600 * 1000, now,
+	                                           rec, TN_ROSTER_RECORD_MAX)
+	                 : TN_ERR_NOMEM;
+	if (n < 0 || tn_node_roster_submit(m->node, rec, (size_t)n, uv_hrtime(), now, NULL) != TN_OK)
+		td_warn(m->log, "endpoint_record_failed addr=%s", ep);
+	free(rec);
+}
+
+/* JOINED: as the joiner (we had no roster yet) we are in, member is the
+ * coordinator who admitted us; as a coordinator, member just joined. Both
+ * sides show the safety number of the pair to compare by voice. */
+static void joined(td_mesh *m, const tn_node_event *ev)
+{
+	bool self = m->ro == NULL;
+	char safety[TN_SAFETY_STRLEN + 1], fp[TN_FINGERPRINT_STRLEN + 1], nid[TN_NETWORK_ID * 2 + 1];
+	char name[TN_NAME_MAX + 1];
+	size_t nl = ev->name.len < TN_NAME_MAX ? ev->name.len : TN_NAME_MAX;
+	memcpy(name, ev->name.p, nl);
+	name[nl] = '\0';
+	td_ctl_utf8_clean(name, sizeof name, name);
+	if (tn_safety_number_str(tn_identity_pubkey(m->id), &ev->member, safety, sizeof safety) < 0)
+		safety[0] = '\0';
+	if (tn_fingerprint_str(&ev->member, fp, sizeof fp) < 0)
+		fp[0] = '\0';
+	if (self) {
+		m->ro = tn_node_roster_get(m->node);
+		if (!m->ro) {
+			td_err(m->log, "joined_without_roster");
+			return;
+		}
+		publish_endpoint(m);
+	}
+	hex(tn_roster_network_id(m->ro), TN_NETWORK_ID, nid, sizeof nid);
+	td_info(m->log, "joined role=%s member=%s network=%.8s members=%zu",
+	        self ? "newcomer" : "coordinator", tn_shortfp_pubkey(&ev->member).s, nid,
+	        tn_roster_member_count(m->ro));
+	if (!m->ctl)
+		return;
+	td_ctl_msg e;
+	td_ctl_msg_init(&e);
+	td_ctl_add_str(&e, "event", "joined");
+	td_ctl_add_bool(&e, "self", self);
+	td_ctl_add_str(&e, "network_id", nid);
+	td_ctl_add_str(&e, self ? "coordinator" : "member", tn_shortfp_pubkey(&ev->member).s);
+	td_ctl_add_str(&e, "fingerprint", fp);
+	td_ctl_add_str(&e, "name", name);
+	td_ctl_add_str(&e, "safety_number", safety);
+	td_ctl_add_uint(&e, "members", tn_roster_member_count(m->ro));
+	td_control_emit(m->ctl, &e);
+}
+
+static void join_failed(td_mesh *m, const tn_node_event *ev)
+{
+	bool stale = ev->err == TN_ERR_STALE;
+	td_log_limited(m->log, &m->rl, TN_LOG_INFO, "join_failed code=%s action=%s",
+	               tn_strerror(ev->err), stale ? "give_up" : "retry");
+	if (!m->ctl)
+		return;
+	td_ctl_msg e;
+	td_ctl_msg_init(&e);
+	td_ctl_add_str(&e, "event", "join_failed");
+	td_ctl_add_str(&e, "error", tn_strerror(ev->err));
+	td_ctl_add_bool(&e, "stale", stale);
+	td_control_emit(m->ctl, &e);
+}
+
 static void handle(td_mesh *m, const tn_node_event *ev)
 {
 	char idh[ID_HEX];
@@ -443,12 +525,8 @@ static void handle(td_mesh *m, const tn_node_event *ev)
 	case TN_NODE_EV_LINK_UP: link_event(m, ev, true); break;
 	case TN_NODE_EV_LINK_DOWN: link_event(m, ev, false); break;
 	case TN_NODE_EV_STORE_ROSTER: store_roster(m, ev); break;
-	case TN_NODE_EV_JOINED:
-		td_info(m->log, "joined member=%s", tn_shortfp_pubkey(&ev->member).s);
-		break;
-	case TN_NODE_EV_JOIN_FAILED:
-		td_warn(m->log, "join_failed err=%s", tn_strerror(ev->err));
-		break;
+	case TN_NODE_EV_JOINED: joined(m, ev); break;
+	case TN_NODE_EV_JOIN_FAILED: join_failed(m, ev); break;
 	case TN_NODE_EV_NONE: break;
 	}
 }
@@ -961,6 +1039,7 @@ void td_mesh_del(td_mesh *m)
 	sodium_memzero(&m->list_key, sizeof m->list_key);
 	free(m->inv_blob);
 	free(m->reply_str);
+	code_free(m);
 	free(m);
 }
 
@@ -1419,11 +1498,252 @@ static td_ctl_code op_peers(td_mesh *m, td_ctl_msg *r, char *msg, size_t msglen)
 	return reply_items(m, arr, r, msg, msglen);
 }
 
+/* ---- invite, join, revoke (DESIGN §5, docs/roster.md "Joining") -------------- */
+
+static void code_free(td_mesh *m)
+{
+	if (m->code_str) {
+		sodium_memzero(m->code_str, strlen(m->code_str));
+		free(m->code_str);
+		m->code_str = NULL;
+	}
+}
+
+static bool is_coordinator(td_mesh *m)
+{
+	uint8_t role = 0;
+	return m->ro && tn_roster_role_of(m->ro, tn_identity_pubkey(m->id), &role) == TN_OK &&
+	       role == TN_ROLE_COORDINATOR;
+}
+
+static td_ctl_code need_network(td_mesh *m, char *msg, size_t msglen)
+{
+	if (m->node && !m->ro)
+		FAIL(TD_CTL_E_NO_NETWORK, "this device is still joining (waiting for the coordinator)");
+	if (!m->ro)
+		FAIL(TD_CTL_E_NO_NETWORK, "this device is not in a network");
+	return TD_CTL_OK;
+}
+
+enum { INVITE_TTL_MIN_S = 60, INVITE_TTL_MAX_S = 7 * 24 * 3600 };
+
+static td_ctl_code op_invite(td_mesh *m, const td_ctl_req *req, td_ctl_msg *r, char *msg,
+                             size_t msglen)
+{
+	static const char *const roles[] = {"member", "coordinator"};
+	td_ctl_code c = need_network(m, msg, msglen);
+	if (c != TD_CTL_OK)
+		return c;
+	if (!is_coordinator(m))
+		FAIL(TD_CTL_E_NOT_COORDINATOR,
+		     "only a coordinator can invite; ask one of your network's coordinators");
+	tn_view name, rv;
+	if (!arg_str(req, "name", &name) || name.len == 0 || name.len > TN_NAME_MAX)
+		FAIL(TD_CTL_E_INVALID, "the invitee's name (1..%d bytes) is needed", TN_NAME_MAX);
+	uint8_t role = TN_ROLE_MEMBER;
+	if (arg_str(req, "role", &rv) && !parse_enum(&rv, roles, 2, &role))
+		FAIL(TD_CTL_E_INVALID, "role must be member or coordinator");
+	uint64_t ttl_s = TN_INVITE_TTL_DEFAULT_MS / 1000;
+	if (td_ctl_get_uint(&req->args, "expires_s", &ttl_s) != TN_OK)
+		ttl_s = TN_INVITE_TTL_DEFAULT_MS / 1000;
+	if (ttl_s < INVITE_TTL_MIN_S || ttl_s > INVITE_TTL_MAX_S)
+		FAIL(TD_CTL_E_INVALID, "an invitation lasts 1 minute to 7 days");
+	char ep[TN_ENDPOINT_STR_MAX];
+	if (!own_endpoint(m, ep, sizeof ep))
+		FAIL(TD_CTL_E_INVALID,
+		     "this daemon listens on %s (every interface), so the code would carry no address "
+		     "the newcomer can reach: set [network] advertise = HOST:PORT in tocsind.conf",
+		     m->listen[0] ? m->listen : "no address");
+	tn_view v = {(const uint8_t *)ep, strlen(ep)};
+	tn_invite inv;
+	uint64_t now = wall_ms();
+	tn_err rc = tn_node_invite_create(m->node, &v, 1, role, ttl_s * 1000, now, &inv);
+	if (rc != TN_OK) {
+		tn_invite_wipe(&inv);
+		if (rc == TN_ERR_LIMIT)
+			FAIL(TD_CTL_E_INVALID,
+			     "%d invitations are outstanding: wait until some are used or expire",
+			     TN_INVITE_BOOK_MAX);
+		FAIL(TD_CTL_E_INTERNAL, "the invitation could not be made: %s", tn_strerror(rc));
+	}
+	invites_save(m); /* before the code leaves: one-time use survives a crash */
+	code_free(m);
+	m->code_str = malloc(TN_INVITE_CODE_MAX);
+	tn_ssize n = m->code_str ? tn_invite_to_code(&inv, m->code_str, TN_INVITE_CODE_MAX)
+	                         : TN_ERR_NOMEM;
+	uint64_t expires = inv.expires_ms;
+	tn_invite_wipe(&inv);
+	if (n < 0) {
+		code_free(m);
+		FAIL(TD_CTL_E_INTERNAL, "the invitation could not be rendered: %s",
+		     tn_strerror((tn_err)n));
+	}
+	char nm[TN_NAME_MAX + 1];
+	memcpy(nm, name.p, name.len);
+	nm[name.len] = '\0';
+	td_ctl_utf8_clean(nm, sizeof nm, nm);
+	td_info(m->log, "invite_created for=\"%s\" role=%s expires_s=%" PRIu64 " endpoint=%s", nm,
+	        roles[role], ttl_s, ep);
+	td_ctl_add_str(r, "code", m->code_str);
+	td_ctl_add_strn(r, "name", name.p, name.len);
+	td_ctl_add_str(r, "role", roles[role]);
+	td_ctl_add_str(r, "endpoint", ep);
+	td_ctl_add_bool(r, "advertised", m->cfg->advertise[0] != '\0');
+	td_ctl_add_uint(r, "expires_ms", expires);
+	return TD_CTL_OK;
+}
+
+static const char *invite_problem(tn_invite_reason why)
+{
+	switch (why) {
+	case TN_INVITE_R_CHARSET: return "it contains a character that is not in invitation codes";
+	case TN_INVITE_R_LENGTH: return "it is too short or too long (a group missing or repeated?)";
+	case TN_INVITE_R_PADDING: return "its length is impossible (a letter missing or extra?)";
+	case TN_INVITE_R_CHECKSUM: return "its checksum does not match (a letter mistyped?)";
+	case TN_INVITE_R_PAYLOAD: return "it is not an invitation this version understands";
+	default: return "it is not a valid invitation";
+	}
+}
+
+static td_ctl_code op_join(td_mesh *m, const td_ctl_req *req, td_ctl_msg *r, char *msg,
+                           size_t msglen)
+{
+	if (m->node)
+		FAIL(TD_CTL_E_IN_NETWORK, m->ro ? "this device is already in a network"
+		                                : "this device is already joining a network");
+	tn_view code, name;
+	if (!arg_str(req, "name", &name) || name.len == 0 || name.len > TN_NAME_MAX)
+		FAIL(TD_CTL_E_INVALID, "your name for the network (1..%d bytes) is needed", TN_NAME_MAX);
+	if (!arg_str(req, "code", &code) || code.len == 0)
+		FAIL(TD_CTL_E_INVALID, "the invitation code is needed");
+	tn_invite inv;
+	tn_invite_reason why = TN_INVITE_OK;
+	if (tn_invite_from_code(&inv, (const char *)code.p, code.len, &why) != TN_OK)
+		FAIL(TD_CTL_E_INVALID, "this invitation code is mistyped: %s; check it with the "
+		                       "coordinator",
+		     invite_problem(why));
+	if (tn_invite_check(&inv, wall_ms(), &why) != TN_OK) {
+		tn_invite_wipe(&inv);
+		FAIL(TD_CTL_E_INVALID, "this invitation has expired: ask for a new one");
+	}
+	tn_node_config nc;
+	base_config(m, &nc);
+	nc.join = &inv;
+	nc.join_name = name;
+	tn_err rc = tn_node_new(&m->node, &nc);
+	static char nid[TN_NETWORK_ID * 2 + 1], ep[TN_ENDPOINT_STR_MAX + 1];
+	hex(inv.network_id, TN_NETWORK_ID, nid, sizeof nid);
+	snprintf(ep, sizeof ep, "%s", inv.endpoints[0]);
+	tn_invite_wipe(&inv);
+	if (rc != TN_OK)
+		FAIL(TD_CTL_E_INTERNAL, "cannot start joining: %s", tn_strerror(rc));
+	td_info(m->log, "joining network=%.8s coordinator=%s", nid, ep);
+	check_jump(m);
+	tn_node_tick(m->node, uv_hrtime(), wall_ms());
+	pump(m);
+	td_ctl_add_str(r, "network_id", nid);
+	td_ctl_add_str(r, "coordinator_endpoint", ep);
+	return TD_CTL_OK;
+}
+
+/* Digits of a fingerprint without its spaces. */
+static void digits_only(const char *in, char *out, size_t cap)
+{
+	size_t o = 0;
+	for (; *in && o + 1 < cap; in++)
+		if (*in >= '0' && *in <= '9')
+			out[o++] = *in;
+	out[o] = '\0';
+}
+
+/* An active member by exact name, else by a prefix of her fingerprint
+ * (digits) or short id (hex). Ambiguity lists the candidates. */
+static td_ctl_code find_member(td_mesh *m, const tn_view *q, tn_pubkey *pk, char *msg,
+                               size_t msglen)
+{
+	char want[TN_NAME_MAX + 1], wd[TN_NAME_MAX + 1], list[512];
+	if (q->len == 0 || q->len > TN_NAME_MAX)
+		FAIL(TD_CTL_E_INVALID, "a member's name or fingerprint prefix is needed");
+	memcpy(want, q->p, q->len);
+	want[q->len] = '\0';
+	digits_only(want, wd, sizeof wd);
+	bool all_digits = strspn(want, "0123456789 ") == q->len;
+	size_t n = tn_roster_member_count(m->ro), hits = 0;
+	list[0] = '\0';
+	for (int pass = 0; pass < 2 && hits == 0; pass++) {
+		for (size_t i = 0; i < n; i++) {
+			tn_roster_member rm;
+			if (tn_roster_member_at(m->ro, i, &rm) != TN_OK || !rm.active)
+				continue;
+			char fp[TN_FINGERPRINT_STRLEN + 1], fd[TN_FINGERPRINT_STRLEN + 1], name[TN_NAME_MAX + 1];
+			const char *sid = tn_shortfp_pubkey(&rm.pk).s;
+			member_name(m, &rm.pk, name, sizeof name);
+			if (tn_fingerprint_str(&rm.pk, fp, sizeof fp) < 0)
+				fp[0] = '\0';
+			digits_only(fp, fd, sizeof fd);
+			bool hit = pass == 0 ? strcmp(name, want) == 0
+			                     : (all_digits && strlen(wd) >= 4 &&
+			                        strncmp(fd, wd, strlen(wd)) == 0) ||
+			                               (q->len >= 4 && strncmp(sid, want, q->len) == 0);
+			if (!hit)
+				continue;
+			hits++;
+			*pk = rm.pk;
+			size_t l = strlen(list);
+			snprintf(list + l, sizeof list - l, "%s%s (%s)", l ? ", " : "", name, sid);
+		}
+	}
+	if (hits == 0)
+		FAIL(TD_CTL_E_NOT_FOUND, "no active member is named or has a fingerprint starting "
+		                         "with \"%s\" (see tocsin members)", want);
+	if (hits > 1)
+		FAIL(TD_CTL_E_INVALID, "\"%s\" matches %zu members: %s; give more of the fingerprint",
+		     want, hits, list);
+	return TD_CTL_OK;
+}
+
+static td_ctl_code op_revoke(td_mesh *m, const td_ctl_req *req, td_ctl_msg *r, char *msg,
+                             size_t msglen)
+{
+	td_ctl_code c = need_network(m, msg, msglen);
+	if (c != TD_CTL_OK)
+		return c;
+	if (!is_coordinator(m))
+		FAIL(TD_CTL_E_NOT_COORDINATOR, "only a coordinator can revoke a member");
+	tn_view q;
+	tn_pubkey pk;
+	if (!arg_str(req, "member", &q))
+		FAIL(TD_CTL_E_INVALID, "a member's name or fingerprint prefix is needed");
+	if ((c = find_member(m, &q, &pk, msg, msglen)) != TD_CTL_OK)
+		return c;
+	if (tn_pubkey_eq(&pk, tn_identity_pubkey(m->id)))
+		FAIL(TD_CTL_E_INVALID, "you cannot revoke this device; ask another coordinator");
+	static char name[TN_NAME_MAX + 1], fp[TN_FINGERPRINT_STRLEN + 1], sid[32];
+	member_name(m, &pk, name, sizeof name);
+	if (tn_fingerprint_str(&pk, fp, sizeof fp) < 0)
+		fp[0] = '\0';
+	snprintf(sid, sizeof sid, "%s", tn_shortfp_pubkey(&pk).s);
+	tn_view reason = {(const uint8_t *)"revoked", 7};
+	check_jump(m);
+	tn_err rc = tn_node_revoke(m->node, &pk, reason, uv_hrtime(), wall_ms());
+	pump(m); /* STORE_ROSTER of the revoke and rekey records: stored here */
+	if (rc != TN_OK)
+		FAIL(rc == TN_ERR_NOTFOUND ? TD_CTL_E_NOT_FOUND : TD_CTL_E_INTERNAL,
+		     "the revocation could not be made: %s", tn_strerror(rc));
+	td_info(m->log, "revoked member=%s", sid);
+	td_ctl_add_str(r, "member", sid);
+	td_ctl_add_str(r, "name", name);
+	td_ctl_add_str(r, "fingerprint", fp);
+	return TD_CTL_OK;
+}
+
 td_ctl_code td_mesh_ctl(td_mesh *m, const td_ctl_req *req, td_ctl_msg *r, char *msg,
                         size_t msglen)
 {
 	if (!m->id)
-		FAIL(TD_CTL_E_NOT_INITIALISED, "this device has no identity yet");
+		FAIL(TD_CTL_E_NOT_INITIALISED,
+		     "this device has no identity yet: run tocsin init first");
+	code_free(m);
 	switch (req->op) {
 	case TD_CTL_OP_NETWORK_CREATE: return op_network_create(m, req, r, msg, msglen);
 	case TD_CTL_OP_ALERT: return op_alert(m, req, r, msg, msglen);
@@ -1434,6 +1754,9 @@ td_ctl_code td_mesh_ctl(td_mesh *m, const td_ctl_req *req, td_ctl_msg *r, char *
 		return op_alerts(m, req, r, msg, msglen);
 	case TD_CTL_OP_MEMBERS: return op_members(m, r, msg, msglen);
 	case TD_CTL_OP_PEERS: return op_peers(m, r, msg, msglen);
+	case TD_CTL_OP_INVITE: return op_invite(m, req, r, msg, msglen);
+	case TD_CTL_OP_JOIN: return op_join(m, req, r, msg, msglen);
+	case TD_CTL_OP_REVOKE: return op_revoke(m, req, r, msg, msglen);
 	default: break;
 	}
 	FAIL(TD_CTL_E_INTERNAL, "not a network op");
