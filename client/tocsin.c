@@ -8,6 +8,7 @@
  * Exit codes: 0 ok, 1 the daemon answered with an error, 2 usage,
  * 3 the daemon could not be reached (or went away mid-request). */
 #define _POSIX_C_SOURCE 200809L
+#include <ctype.h>
 #include <errno.h>
 #include <signal.h>
 #include <stddef.h>
@@ -1058,7 +1059,10 @@ static int cmd_invite(cli *c)
 		rc = EXIT_OK;
 		if (c->qr) {
 			char buf[TD_CTL_STR_MAX + 1];
-			memcpy(buf, code, (size_t)n);
+			/* Upper case: QR's alphanumeric mode (A-Z 0-9 -) makes a
+			 * smaller symbol; the code is case-insensitive. */
+			for (int i = 0; i < n; i++)
+				buf[i] = (char)toupper((unsigned char)code[i]);
 			buf[n] = '\0';
 			printf("\n");
 			rc = print_qr(buf);
