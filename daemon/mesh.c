@@ -1548,7 +1548,7 @@ static td_ctl_code op_invite(td_mesh *m, const td_ctl_req *req, td_ctl_msg *r, c
 		ttl_s = TN_INVITE_TTL_DEFAULT_MS / 1000;
 	if (ttl_s < INVITE_TTL_MIN_S || ttl_s > INVITE_TTL_MAX_S)
 		FAIL(TD_CTL_E_INVALID, "an invitation lasts 1 minute to 7 days");
-	char ep[TN_ENDPOINT_STR_MAX];
+	static char ep[TN_ENDPOINT_STR_MAX]; /* the reply points at it */
 	if (!own_endpoint(m, ep, sizeof ep))
 		FAIL(TD_CTL_E_INVALID,
 		     "this daemon listens on %s (every interface), so the code would carry no address "
