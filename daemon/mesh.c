@@ -1212,9 +1212,11 @@ static td_ctl_code op_alert(td_mesh *m, const td_ctl_req *req, td_ctl_msg *r, ch
 		a.pt.has_location = loc.len > 0;
 		a.pt.location = loc;
 	}
-	if (!m->node)
-		FAIL(TD_CTL_E_NO_NETWORK,
-		     "this device is not in a network yet: nobody would receive it");
+	if (!m->ro)
+		FAIL(TD_CTL_E_NO_NETWORK, m->node ? "this device is still joining: nobody would "
+		                                    "receive it yet"
+		                                  : "this device is not in a network yet: nobody "
+		                                    "would receive it");
 	if (a.kind == TN_KIND_NOTICE) {
 		uint8_t role = 0;
 		if (tn_roster_role_of(m->ro, tn_identity_pubkey(m->id), &role) != TN_OK ||
@@ -1280,7 +1282,7 @@ static td_ctl_code op_alert_status(td_mesh *m, const td_ctl_req *req, td_ctl_msg
 {
 	tn_view v;
 	uint8_t id[TN_ALERT_ID];
-	if (!m->node)
+	if (!m->ro)
 		FAIL(TD_CTL_E_NO_NETWORK, "this device is not in a network");
 	if (!arg_str(req, "alert", &v))
 		FAIL(TD_CTL_E_INVALID, "alert id needed");
@@ -1593,6 +1595,18 @@ static td_ctl_code op_invite(td_mesh *m, const td_ctl_req *req, td_ctl_msg *r, c
 	return TD_CTL_OK;
 }
 
+/* Drop a joining node: close its sockets (their close callbacks see no
+ * node) and delete it. */
+static void stop_joining(td_mesh *m)
+{
+	tn_node *n = m->node;
+	m->node = NULL;
+	while (m->conns.head) /* td_conn_close unlinks it */
+		td_conn_close(m->conns.head, "join_replaced");
+	uv_timer_stop(&m->timer);
+	tn_node_del(n);
+}
+
 static const char *invite_problem(tn_invite_reason why)
 {
 	switch (why) {
@@ -1608,9 +1622,8 @@ static const char *invite_problem(tn_invite_reason why)
 static td_ctl_code op_join(td_mesh *m, const td_ctl_req *req, td_ctl_msg *r, char *msg,
                            size_t msglen)
 {
-	if (m->node)
-		FAIL(TD_CTL_E_IN_NETWORK, m->ro ? "this device is already in a network"
-		                                : "this device is already joining a network");
+	if (m->ro)
+		FAIL(TD_CTL_E_IN_NETWORK, "this device is already in a network");
 	tn_view code, name;
 	if (!arg_str(req, "name", &name) || name.len == 0 || name.len > TN_NAME_MAX)
 		FAIL(TD_CTL_E_INVALID, "your name for the network (1..%d bytes) is needed", TN_NAME_MAX);
@@ -1625,6 +1638,12 @@ static td_ctl_code op_join(td_mesh *m, const td_ctl_req *req, td_ctl_msg *r, cha
 	if (tn_invite_check(&inv, wall_ms(), &why) != TN_OK) {
 		tn_invite_wipe(&inv);
 		FAIL(TD_CTL_E_INVALID, "this invitation has expired: ask for a new one");
+	}
+	if (m->node) {
+		/* A pending attempt (not admitted: nothing stored) gives way to
+		 * the new code: its sockets close, its node goes. */
+		td_info(m->log, "join_replaced reason=new_code");
+		stop_joining(m);
 	}
 	tn_node_config nc;
 	base_config(m, &nc);
@@ -1766,6 +1785,10 @@ void td_mesh_describe(td_mesh *m, char *out, size_t cap)
 {
 	if (!m->node) {
 		snprintf(out, cap, "no network (tocsin network create NAME, or join one)");
+		return;
+	}
+	if (!m->ro) {
+		snprintf(out, cap, "joining a network: not admitted yet (no alert can travel)");
 		return;
 	}
 	char nid[TN_NETWORK_ID * 2 + 1];

@@ -9,6 +9,7 @@
 . "$TH_LIB"
 : "${TOCSIN:?}"
 th_init
+if [ -n "${TH_KEEP:-}" ]; then trap - EXIT; fi
 
 N=5
 tc() { local n=$1; shift; "$TOCSIN" --home "$TH_DIR/$n" "$@"; }
@@ -142,14 +143,35 @@ th_pass "the revoked member's panic is dropped; the remaining four exchange one 
 # ---- refused codes --------------------------------------------------------
 conf n6
 th_start n6
+if tc n6 join "$(cat "$TH_DIR/code.n3")" --name mallory 2>"$TH_DIR/noid.err"; then th_fail "join without identity"; fi
+grep -q 'tocsin init' "$TH_DIR/noid.err" || th_fail "join before init: $(cat "$TH_DIR/noid.err")"
+th_pass "join before init is refused, pointing at tocsin init"
 tc n6 init --json >/dev/null || th_fail "init n6"
 code=$(cat "$TH_DIR/code.n3")
 bad=${code:0:10}$( [ "${code:10:1}" = A ] && echo B || echo A )${code:11}
 if tc n6 join "$bad" --name mallory 2>"$TH_DIR/bad.err"; then th_fail "a mistyped code was accepted"; fi
 grep -q 'mistyped' "$TH_DIR/bad.err" || th_fail "mistyped: $(cat "$TH_DIR/bad.err")"
+th_pass "a mistyped code is refused: $(head -n 1 "$TH_DIR/bad.err")"
+
+# The invite book survives the coordinator's restart: an outstanding code
+# still admits, a used one is still refused.
+tc n1 invite --name fay --json >"$TH_DIR/inv.n6" || th_fail "invite fay"
+fresh=$(jget code <"$TH_DIR/inv.n6")
+th_stop n1
+th_start_at n1 "${TH_PORT[n1]}"
 if tc n6 join "$code" --name mallory --timeout 4 2>"$TH_DIR/reuse.err"; then th_fail "a used code admitted a second device"; fi
 grep -q 'already used or has expired' "$TH_DIR/reuse.err" || th_fail "reused: $(cat "$TH_DIR/reuse.err")"
-th_pass "a mistyped code and a reused code are refused with the documented messages"
+th_pass "after the coordinator's restart a used code is refused (timeout message, probe-resistant)"
+tc n6 join "$fresh" --name fay --json --timeout 20 >"$TH_DIR/join.n6" 2>&1 ||
+	th_fail "an outstanding code did not survive the coordinator's restart: $(cat "$TH_DIR/join.n6")"
+th_pass "an outstanding code made before the coordinator's restart still admits"
+
+# --qr draws a UTF-8 QR code (half blocks) on a UTF-8 terminal, ASCII otherwise.
+LANG=C.UTF-8 LC_ALL= LC_CTYPE= tc n1 invite --name qr --qr >"$TH_DIR/qr.out" || th_fail "invite --qr"
+[ "$(grep -c '█' "$TH_DIR/qr.out")" -ge 20 ] || th_fail "no UTF-8 QR code: $(cat "$TH_DIR/qr.out")"
+LANG=C LC_ALL= LC_CTYPE= tc n1 invite --name qr --qr >"$TH_DIR/qr2.out" || th_fail "invite --qr (ascii)"
+[ "$(grep -c '##' "$TH_DIR/qr2.out")" -ge 20 ] || th_fail "no ASCII QR code"
+th_pass "invite --qr renders a terminal QR code (UTF-8 half blocks, ASCII fallback)"
 
 # ---- restart of a member keeps the roster ---------------------------------
 before=$(members_sig n5)
