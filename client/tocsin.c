@@ -100,7 +100,7 @@ static const command commands[] = {
          false},
         {"watch", cmd_watch, "watch [--json]",
          "print the daemon's events until Ctrl-C or the daemon stops", false},
-        {"network", cmd_network, "network create NAME [--json]",
+        {"network", cmd_network, "network create NAME [--name YOUR_NAME] [--json]",
          "found a new network with this device as its first coordinator", false, 2},
         {"panic", cmd_panic,
          "panic [TEXT] [--violation TYPE] [--location PLACE] [--watch] [--json]",
@@ -572,6 +572,8 @@ static int cmd_network(cli *c)
 	memset(&req, 0, sizeof req);
 	req.op = TD_CTL_OP_NETWORK_CREATE;
 	td_ctl_add_str(&req.args, "name", c->args[1]);
+	if (c->name)
+		td_ctl_add_str(&req.args, "me", c->name);
 	int rc = net_call(c, &conn, &req, &m);
 	if (rc >= 0)
 		return rc;

@@ -433,6 +433,7 @@ typedef struct arg_spec {
 
 static const arg_spec arg_specs[] = {
         {TD_CTL_OP_NETWORK_CREATE, "name", TD_CTL_STR},
+        {TD_CTL_OP_NETWORK_CREATE, "me", TD_CTL_STR},
         {TD_CTL_OP_ALERT, "kind", TD_CTL_STR},
         {TD_CTL_OP_ALERT, "text", TD_CTL_STR},
         {TD_CTL_OP_ALERT, "violation", TD_CTL_STR},

@@ -26,7 +26,7 @@ for i in $(seq 1 $N); do
 	th_start "n$i"
 	tc "n$i" init --json >"$TH_DIR/n$i.init" || th_fail "init n$i"
 done
-tc n1 network create it-net --json >"$TH_DIR/create.out" || th_fail "network create"
+tc n1 network create it-net --name ana --json >"$TH_DIR/create.out" || th_fail "network create"
 NID=$(jget network_id <"$TH_DIR/create.out")
 th_pass "founder: init + network create ($NID)"
 
@@ -55,6 +55,9 @@ join() {
 	s_coord=$(tail -n 1 "$TH_DIR/inv.$node" | jget safety_number)
 	[ -n "$s_new" ] && [ "$s_new" = "$s_coord" ] ||
 		th_fail "safety numbers differ: $s_new vs $s_coord"
+	[ "$(jget name <"$TH_DIR/join.$node")" = ana ] || th_fail "$node: not admitted by ana"
+	[ "$(tail -n 1 "$TH_DIR/inv.$node" | jget name)" = "$name" ] ||
+		th_fail "the coordinator's joined event does not name $name"
 	th_log "join $name ($role): $(((t1 - t0) / 1000)) ms, safety number $s_new on both sides"
 	printf '%s\n' "$code" >"$TH_DIR/code.$node"
 }
@@ -62,7 +65,7 @@ join n2 bea coordinator
 join n3 cleo
 join n4 dana
 join n5 eva
-th_pass "4 joined with invite/join; the safety numbers printed on both sides are equal"
+th_pass "4 joined with invite/join, admitted by ana; both sides name each other and print equal safety numbers"
 
 # members_sig NODE: sorted "fingerprint role active" lines.
 members_sig() {
