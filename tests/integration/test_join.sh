@@ -9,7 +9,6 @@
 . "$TH_LIB"
 : "${TOCSIN:?}"
 th_init
-if [ -n "${TH_KEEP:-}" ]; then trap - EXIT; fi
 
 N=5
 tc() { local n=$1; shift; "$TOCSIN" --home "$TH_DIR/$n" "$@"; }
