@@ -8,6 +8,7 @@
  * Exit codes: 0 ok, 1 the daemon answered with an error, 2 usage,
  * 3 the daemon could not be reached (or went away mid-request). */
 #define _POSIX_C_SOURCE 200809L
+#include <ctype.h>
 #include <errno.h>
 #include <signal.h>
 #include <stddef.h>
@@ -19,6 +20,7 @@
 #include <string.h>
 
 #include <jansson.h>
+#include <qrencode.h>
 #include <sodium.h>
 
 #include "ctl_io.h"
@@ -41,12 +43,17 @@ enum {
 	TIMEOUT_INIT_MS = 120 * 1000,
 };
 
-enum { ARGS_MAX = 4 };
+enum { ARGS_MAX = 64 }; /* join takes a code split over several words */
+/* What tocsind accepts as a typed code (TN_INVITE_INPUT_MAX; the client
+ * does not link the protocol library). */
+enum { CODE_INPUT_MAX = 4096 };
 
 typedef struct cli {
 	const char *home;     /* --home */
 	const char *passfile; /* init --passphrase-file */
 	const char *violation, *location, *since; /* alert and list options */
+	const char *name, *role, *expires, *timeout; /* invite and join options */
+	bool qr, wait;
 	bool json;
 	bool help;
 	bool watch;
@@ -78,6 +85,9 @@ static int cmd_respond(cli *c);
 static int cmd_alerts(cli *c);
 static int cmd_members(cli *c);
 static int cmd_peers(cli *c);
+static int cmd_invite(cli *c);
+static int cmd_join(cli *c);
+static int cmd_revoke(cli *c);
 
 static const command commands[] = {
         {"version", cmd_version, "version [--json]", "print the client's and the daemon's versions",
@@ -90,7 +100,7 @@ static const command commands[] = {
          false},
         {"watch", cmd_watch, "watch [--json]",
          "print the daemon's events until Ctrl-C or the daemon stops", false},
-        {"network", cmd_network, "network create NAME [--json]",
+        {"network", cmd_network, "network create NAME [--name YOUR_NAME] [--json]",
          "found a new network with this device as its first coordinator", false, 2},
         {"panic", cmd_panic,
          "panic [TEXT] [--violation TYPE] [--location PLACE] [--watch] [--json]",
@@ -106,6 +116,14 @@ static const command commands[] = {
          "list stored alerts (T: 30m, 2h, 1d, or Unix ms)", false},
         {"members", cmd_members, "members [--json]", "list the network's members", false},
         {"peers", cmd_peers, "peers [--json]", "list the daemon's connections to peers", false},
+        {"invite", cmd_invite,
+         "invite --name NAME [--role member|coordinator] [--expires 24h] [--qr] [--wait] "
+         "[--timeout S] [--json]",
+         "print a one-time invitation code for a new device (coordinators only)", false},
+        {"join", cmd_join, "join CODE --name NAME [--timeout S] [--json]",
+         "join a network with an invitation code (after tocsin init)", false, ARGS_MAX},
+        {"revoke", cmd_revoke, "revoke MEMBER [--json]",
+         "revoke a member (name or fingerprint prefix) and rekey (coordinators only)", false, 1},
 };
 enum { NCOMMANDS = sizeof commands / sizeof commands[0] };
 
@@ -554,6 +572,8 @@ static int cmd_network(cli *c)
 	memset(&req, 0, sizeof req);
 	req.op = TD_CTL_OP_NETWORK_CREATE;
 	td_ctl_add_str(&req.args, "name", c->args[1]);
+	if (c->name)
+		td_ctl_add_str(&req.args, "me", c->name);
 	int rc = net_call(c, &conn, &req, &m);
 	if (rc >= 0)
 		return rc;
@@ -834,6 +854,361 @@ static int cmd_peers(cli *c)
 
 /* Options may come before or after the command. Returns -1 to go on, or an
  * exit status. */
+/* ---- invite, join, revoke ------------------------------------------------------ */
+
+/* "90", "90s", "30m", "24h", "7d" as seconds; false when malformed. */
+static bool parse_duration(const char *s, uint64_t *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || end == s || v > 365ull * 24 * 3600)
+		return false;
+	uint64_t mul = 1;
+	if (*end == 'm')
+		mul = 60;
+	else if (*end == 'h')
+		mul = 3600;
+	else if (*end == 'd')
+		mul = 24 * 3600;
+	else if (*end != 's' && *end != '\0')
+		return false;
+	if (*end && end[1])
+		return false;
+	*out = (uint64_t)v * mul;
+	return true;
+}
+
+static bool utf8_terminal(void)
+{
+	const char *vars[] = {"LC_ALL", "LC_CTYPE", "LANG"};
+	for (size_t i = 0; i < 3; i++) {
+		const char *v = getenv(vars[i]);
+		if (v && *v)
+			return strstr(v, "UTF-8") || strstr(v, "utf8") || strstr(v, "UTF8") ||
+			       strstr(v, "utf-8");
+	}
+	return false;
+}
+
+/* The code as a QR code on the terminal: two modules per character cell
+ * with UTF-8 half blocks (light modules drawn, as `qrencode -t UTF8` does
+ * for dark terminals), or '#' pairs in ASCII. A quiet zone of 2 modules. */
+static int print_qr(const char *code)
+{
+	QRcode *q = QRcode_encodeString(code, 0, QR_ECLEVEL_M, QR_MODE_8, 1);
+	if (!q) {
+		fprintf(stderr, _("tocsin: cannot make the QR code: %s\n"), strerror(errno));
+		return EXIT_REPLY;
+	}
+	int w = q->width, z = 2;
+	bool utf8 = utf8_terminal();
+#define DARK(x, y) ((x) >= 0 && (y) >= 0 && (x) < w && (y) < w && (q->data[(y) * w + (x)] & 1))
+	if (utf8) {
+		for (int y = -z; y < w + z; y += 2) {
+			for (int x = -z; x < w + z; x++) {
+				bool top = !DARK(x, y), bot = y + 1 < w + z && !DARK(x, y + 1);
+				fputs(top && bot ? "\u2588" : top ? "\u2580" : bot ? "\u2584" : " ", stdout);
+			}
+			putchar('\n');
+		}
+	} else {
+		for (int y = -z; y < w + z; y++) {
+			for (int x = -z; x < w + z; x++)
+				fputs(DARK(x, y) ? "##" : "  ", stdout);
+			putchar('\n');
+		}
+	}
+#undef DARK
+	QRcode_free(q);
+	return EXIT_OK;
+}
+
+/* The code in lines of six 5-letter groups (dashes, spaces and line
+ * breaks are all ignored when it is typed back). */
+static void print_code(const char *code, int n)
+{
+	int groups = 0;
+	printf("  ");
+	for (int i = 0; i < n; i++) {
+		if (code[i] == '-') {
+			if (++groups % 6 == 0)
+				printf("\n  ");
+			else
+				putchar('-');
+			continue;
+		}
+		putchar(code[i]);
+	}
+	putchar('\n');
+}
+
+/* Subscribe on *sub (events from now on). -1 on success. */
+static int subscribe(cli *c, ctl_conn *sub)
+{
+	td_ctl_msg m;
+	td_ctl_req req = {.op = TD_CTL_OP_SUBSCRIBE, .id = 1};
+	int rc = call(c, sub, &req, &m, TIMEOUT_MS);
+	if (rc >= 0)
+		return rc;
+	if (!f_bool(&m, "ok")) {
+		rc = refused(c, &m);
+		ctl_close(sub);
+		return rc;
+	}
+	return -1;
+}
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* The next event named `want` (and, for "joined", with self == self) on
+ * sub, until deadline. Returns -1 with it in *m, 0 on timeout, or an exit
+ * status. A "join_failed" with stale = true also ends the wait (-2). */
+static int wait_event(ctl_conn *sub, td_ctl_msg *m, const char *want, bool self,
+                      uint64_t deadline)
+{
+	for (;;) {
+		uint64_t now = mono_ms();
+		if (now >= deadline)
+			return 0;
+		ctl_status st = ctl_recv(sub, m, (int)(deadline - now));
+		if (st == CTL_TIMEOUT)
+			return 0;
+		if (st != CTL_OK)
+			return lost(st, sub);
+		if (td_ctl_event_check(m) != TN_OK)
+			continue;
+		if (td_ctl_str_is(m, "event", "join_failed") && f_bool(m, "stale") && self)
+			return -2;
+		if (td_ctl_str_is(m, "event", want) && f_bool(m, "self") == self)
+			return -1;
+	}
+}
+
+static bool timeout_s(const cli *c, uint64_t dflt, uint64_t *out)
+{
+	*out = dflt;
+	if (c->timeout && (!parse_duration(c->timeout, out) || *out == 0)) {
+		fprintf(stderr, _("tocsin: --timeout takes seconds (or 30m, 1h)\n"));
+		return false;
+	}
+	return true;
+}
+
+static void print_joined_peer(const td_ctl_msg *e)
+{
+	int nn, sn, fn, mn;
+	const char *name = f_str(e, "name", &nn), *sn_p = f_str(e, "safety_number", &sn);
+	const char *fp = f_str(e, "fingerprint", &fn), *mem = f_str(e, "member", &mn);
+	printf(_("%.*s joined (%.*s, fingerprint %.*s)\n"), nn, name, mn, mem, fn, fp);
+	printf(_("safety number: %.*s\ncompare it with her by voice\n"), sn, sn_p);
+}
+
+static int cmd_invite(cli *c)
+{
+	uint64_t ttl = 24 * 3600, wait_s;
+	if (!c->name) {
+		fprintf(stderr, _("usage: tocsin invite --name NAME [--role member|coordinator] "
+		                  "[--expires 24h] [--qr] [--wait]\n"));
+		return EXIT_USAGE;
+	}
+	if (c->expires && (!parse_duration(c->expires, &ttl) || ttl == 0)) {
+		fprintf(stderr, _("tocsin: --expires takes a duration: 30m, 24h, 7d\n"));
+		return EXIT_USAGE;
+	}
+	if (!timeout_s(c, 600, &wait_s))
+		return EXIT_USAGE;
+	ctl_conn sub, conn;
+	int rc;
+	if (c->wait && (rc = subscribe(c, &sub)) >= 0)
+		return rc;
+	td_ctl_msg m;
+	td_ctl_req req;
+	memset(&req, 0, sizeof req);
+	req.op = TD_CTL_OP_INVITE;
+	td_ctl_add_str(&req.args, "name", c->name);
+	if (c->role)
+		td_ctl_add_str(&req.args, "role", c->role);
+	td_ctl_add_uint(&req.args, "expires_s", ttl);
+	if ((rc = net_call(c, &conn, &req, &m)) >= 0) {
+		if (c->wait)
+			ctl_close(&sub);
+		return rc;
+	}
+	int n, en, rn;
+	const char *code = f_str(&m, "code", &n), *ep = f_str(&m, "endpoint", &en);
+	const char *role = f_str(&m, "role", &rn);
+	if (c->json) {
+		rc = print_json(&m, true, NULL) == 0 ? EXIT_OK : EXIT_REPLY;
+		fflush(stdout);
+	} else {
+		printf(_("invitation for %s (%.*s), valid %llu h %llu min, one device, once:\n\n"),
+		       c->name, rn, role, (unsigned long long)(ttl / 3600),
+		       (unsigned long long)(ttl % 3600 / 60));
+		print_code(code, n);
+		printf("\n");
+		if (f_bool(&m, "advertised"))
+			printf(_("the code carries the [network] advertise address %.*s\n"), en, ep);
+		else
+			printf(_("the code carries this daemon's address %.*s\n"), en, ep);
+		printf(_("read it over the phone or show it; she runs: tocsin join CODE --name "
+		         "NAME\n"));
+		rc = EXIT_OK;
+		if (c->qr) {
+			char buf[TD_CTL_STR_MAX + 1];
+			/* Upper case: QR's alphanumeric mode (A-Z 0-9 -) makes a
+			 * smaller symbol; the code is case-insensitive. */
+			for (int i = 0; i < n; i++)
+				buf[i] = (char)toupper((unsigned char)code[i]);
+			buf[n] = '\0';
+			printf("\n");
+			rc = print_qr(buf);
+			sodium_memzero(buf, (size_t)n);
+		}
+		fflush(stdout);
+	}
+	sodium_memzero((void *)(uintptr_t)code, (size_t)n);
+	ctl_close(&conn);
+	if (!c->wait || rc != EXIT_OK)
+		goto out;
+	td_ctl_msg e;
+	int w = wait_event(&sub, &e, "joined", false, mono_ms() + wait_s * 1000);
+	if (w == -1) {
+		if (c->json)
+			rc = print_json(&e, false, NULL) == 0 ? EXIT_OK : EXIT_REPLY;
+		else
+			print_joined_peer(&e);
+	} else if (w == 0) {
+		fprintf(stderr, _("tocsin: nobody joined within %llu s (the code stays valid until "
+		                  "it expires)\n"),
+		        (unsigned long long)wait_s);
+		rc = EXIT_REPLY;
+	} else
+		rc = w;
+out:
+	if (c->wait)
+		ctl_close(&sub);
+	return rc;
+}
+
+static int cmd_join(cli *c)
+{
+	if (c->nargs < 1 || !c->name) {
+		fprintf(stderr, _("usage: tocsin join CODE --name NAME\n"));
+		return EXIT_USAGE;
+	}
+	uint64_t wait_s;
+	if (!timeout_s(c, 60, &wait_s))
+		return EXIT_USAGE;
+	char code[CODE_INPUT_MAX + 1];
+	size_t len = 0;
+	for (int i = 0; i < c->nargs; i++) {
+		size_t l = strlen(c->args[i]);
+		if (len + l + 1 > sizeof code) {
+			fprintf(stderr, _("tocsin: this is too long to be an invitation code\n"));
+			return EXIT_REPLY;
+		}
+		memcpy(code + len, c->args[i], l);
+		len += l;
+		code[len++] = ' ';
+	}
+	code[len ? len - 1 : 0] = '\0';
+	ctl_conn sub, conn;
+	int rc = subscribe(c, &sub);
+	if (rc >= 0) {
+		sodium_memzero(code, sizeof code);
+		return rc;
+	}
+	td_ctl_msg m;
+	td_ctl_req req;
+	memset(&req, 0, sizeof req);
+	req.op = TD_CTL_OP_JOIN;
+	td_ctl_add_str(&req.args, "code", code);
+	td_ctl_add_str(&req.args, "name", c->name);
+	rc = net_call(c, &conn, &req, &m);
+	sodium_memzero(code, sizeof code);
+	if (rc >= 0) {
+		ctl_close(&sub);
+		return rc;
+	}
+	int en;
+	const char *ep = f_str(&m, "coordinator_endpoint", &en);
+	if (!c->json) {
+		printf(_("contacting the coordinator at %.*s ...\n"), en, ep);
+		fflush(stdout);
+	}
+	ctl_close(&conn);
+	uint64_t t0 = mono_ms();
+	td_ctl_msg e;
+	int w = wait_event(&sub, &e, "joined", true, t0 + wait_s * 1000);
+	if (w == -1) {
+		if (c->json) {
+			json_t *x = json_object();
+			json_object_set_new(x, "join_ms", json_integer((json_int_t)(mono_ms() - t0)));
+			rc = print_json(&e, false, x) == 0 ? EXIT_OK : EXIT_REPLY;
+		} else {
+			int nn, cn, sn, in;
+			const char *cname = f_str(&e, "name", &nn), *coord = f_str(&e, "coordinator", &cn);
+			const char *safety = f_str(&e, "safety_number", &sn);
+			const char *nid = f_str(&e, "network_id", &in);
+			printf(_("joined network %.*s as %s; admitted by %.*s (%.*s)\n"), in < 8 ? in : 8,
+			       nid, c->name, nn, cname, cn, coord);
+			printf(_("safety number: %.*s\ncompare it with the coordinator by voice\n"), sn,
+			       safety);
+			rc = EXIT_OK;
+		}
+	} else if (w == -2) {
+		fprintf(stderr, _("tocsin: this invitation has expired or was already used: ask for "
+		                  "a new one\n"));
+		rc = EXIT_REPLY;
+	} else if (w == 0) {
+		fprintf(stderr,
+		        _("tocsin: not admitted within %llu s: the coordinator's daemon may be offline "
+		          "or unreachable at %.*s, or the code was already used or has expired (the "
+		          "coordinator does not say which, so strangers cannot probe codes); the "
+		          "daemon keeps trying until the code expires\n"),
+		        (unsigned long long)wait_s, en, ep);
+		rc = EXIT_REPLY;
+	} else
+		rc = w;
+	ctl_close(&sub);
+	return rc;
+}
+
+static int cmd_revoke(cli *c)
+{
+	if (c->nargs != 1) {
+		fprintf(stderr, _("usage: tocsin revoke MEMBER (name or fingerprint prefix)\n"));
+		return EXIT_USAGE;
+	}
+	ctl_conn conn;
+	td_ctl_msg m;
+	td_ctl_req req;
+	memset(&req, 0, sizeof req);
+	req.op = TD_CTL_OP_REVOKE;
+	td_ctl_add_str(&req.args, "member", c->args[0]);
+	int rc = net_call(c, &conn, &req, &m);
+	if (rc >= 0)
+		return rc;
+	if (c->json) {
+		rc = print_json(&m, true, NULL) == 0 ? EXIT_OK : EXIT_REPLY;
+	} else {
+		int nn, mn;
+		const char *name = f_str(&m, "name", &nn), *mem = f_str(&m, "member", &mn);
+		printf(_("%.*s (%.*s) revoked; the network is rekeyed: her devices get no new alerts "
+		         "and no new links\n"),
+		       nn, name, mn, mem);
+		rc = EXIT_OK;
+	}
+	ctl_close(&conn);
+	return rc;
+}
+
 static int parse(int argc, char **argv, cli *c, const command **cmd, bool *help_cmd)
 {
 	static const struct {
@@ -845,6 +1220,10 @@ static int parse(int argc, char **argv, cli *c, const command **cmd, bool *help_
 	        {"--violation", offsetof(cli, violation)},
 	        {"--location", offsetof(cli, location)},
 	        {"--since", offsetof(cli, since)},
+	        {"--name", offsetof(cli, name)},
+	        {"--role", offsetof(cli, role)},
+	        {"--expires", offsetof(cli, expires)},
+	        {"--timeout", offsetof(cli, timeout)},
 	};
 	const char *name = NULL;
 	bool dashdash = false;
@@ -883,6 +1262,10 @@ static int parse(int argc, char **argv, cli *c, const command **cmd, bool *help_
 			c->json = true;
 		} else if (strcmp(a, "--watch") == 0) {
 			c->watch = true;
+		} else if (strcmp(a, "--qr") == 0) {
+			c->qr = true;
+		} else if (strcmp(a, "--wait") == 0) {
+			c->wait = true;
 		} else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
 			c->help = true;
 		} else {

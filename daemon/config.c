@@ -132,6 +132,19 @@ static tn_err set_listen(td_config *c, const char *v, char *err, size_t errlen)
 	return td_parse_hostport(v, &c->listen, c->listen_str, sizeof c->listen_str, err, errlen);
 }
 
+/* The address put in invites and our endpoint record when listen is a
+ * wildcard (0.0.0.0, ::): numeric like listen, since peers dial it the
+ * same way. */
+static tn_err set_advertise(td_config *c, const char *v, char *err, size_t errlen)
+{
+	struct sockaddr_storage ss;
+	if (!v[0]) {
+		c->advertise[0] = '\0';
+		return TN_OK;
+	}
+	return td_parse_hostport(v, &ss, c->advertise, sizeof c->advertise, err, errlen);
+}
+
 static tn_err set_degree(td_config *c, const char *v, char *err, size_t errlen)
 {
 	return parse_uint(v, TD_DEGREE_MIN, TD_DEGREE_MAX, &c->degree, err, errlen);
@@ -191,6 +204,7 @@ static const struct key_spec {
 	setter_fn set;
 } keys[] = {
 	{"network", "listen", set_listen},
+	{"network", "advertise", set_advertise},
 	{"links", "degree", set_degree},
 	{"links", "max_inbound", set_max_inbound},
 	{"links", "keepalive", set_keepalive},

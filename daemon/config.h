@@ -4,6 +4,9 @@
  *   [network]  listen = HOST:PORT       IPv4 "127.0.0.1:7450", IPv6 "[::1]:7450";
  *                                       numeric only (no DNS at startup); port 0
  *                                       means "any free port" (logged when bound)
+ *              advertise = HOST:PORT    the address invites and our endpoint record
+ *                                       carry (needed when listen is 0.0.0.0 or ::);
+ *                                       numeric like listen; "" = unset (default)
  *   [links]    degree = 1..32           target active links (default 5)
  *              max_inbound = 0..256     (default 12)
  *              keepalive = 2..3600      seconds of silence before a ping (120);
@@ -32,6 +35,7 @@ typedef struct td_config {
 	/* [network] */
 	struct sockaddr_storage listen; /* AF_INET or AF_INET6, port set */
 	char listen_str[TD_ADDRSTR_MAX]; /* canonical text, for logs */
+	char advertise[TD_ADDRSTR_MAX];  /* canonical HOST:PORT, "" when unset */
 	/* [links] */
 	unsigned degree;
 	unsigned max_inbound;

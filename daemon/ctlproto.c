@@ -384,7 +384,8 @@ static const char *const op_names[] = {
         [TD_CTL_OP_SUBSCRIBE] = "subscribe", [TD_CTL_OP_NETWORK_CREATE] = "network_create",
         [TD_CTL_OP_ALERT] = "alert",         [TD_CTL_OP_ALERTS] = "alerts",
         [TD_CTL_OP_ALERT_STATUS] = "alert_status", [TD_CTL_OP_MEMBERS] = "members",
-        [TD_CTL_OP_PEERS] = "peers",
+        [TD_CTL_OP_PEERS] = "peers",         [TD_CTL_OP_INVITE] = "invite",
+        [TD_CTL_OP_JOIN] = "join",           [TD_CTL_OP_REVOKE] = "revoke",
 };
 enum { OP_COUNT = sizeof op_names / sizeof op_names[0] };
 
@@ -432,6 +433,7 @@ typedef struct arg_spec {
 
 static const arg_spec arg_specs[] = {
         {TD_CTL_OP_NETWORK_CREATE, "name", TD_CTL_STR},
+        {TD_CTL_OP_NETWORK_CREATE, "me", TD_CTL_STR},
         {TD_CTL_OP_ALERT, "kind", TD_CTL_STR},
         {TD_CTL_OP_ALERT, "text", TD_CTL_STR},
         {TD_CTL_OP_ALERT, "violation", TD_CTL_STR},
@@ -439,6 +441,12 @@ static const arg_spec arg_specs[] = {
         {TD_CTL_OP_ALERT, "refers", TD_CTL_STR},
         {TD_CTL_OP_ALERTS, "since", TD_CTL_UINT},
         {TD_CTL_OP_ALERT_STATUS, "alert", TD_CTL_STR},
+        {TD_CTL_OP_INVITE, "name", TD_CTL_STR},
+        {TD_CTL_OP_INVITE, "role", TD_CTL_STR},
+        {TD_CTL_OP_INVITE, "expires_s", TD_CTL_UINT},
+        {TD_CTL_OP_JOIN, "code", TD_CTL_STR},
+        {TD_CTL_OP_JOIN, "name", TD_CTL_STR},
+        {TD_CTL_OP_REVOKE, "member", TD_CTL_STR},
 };
 
 static const arg_spec *arg_find(td_ctl_op op, const td_ctl_field *f)
@@ -636,6 +644,12 @@ tn_err td_ctl_reply_check(const td_ctl_msg *m, td_ctl_op op)
 			return rc;
 		return NEED(m, TD_CTL_UINT, "count");
 	case TD_CTL_OP_ALERT_STATUS: return NEED(m, TD_CTL_UINT, "delivered", "members");
+	case TD_CTL_OP_INVITE:
+		if ((rc = NEED(m, TD_CTL_STR, "code", "role", "name", "endpoint")))
+			return rc;
+		return NEED(m, TD_CTL_UINT, "expires_ms");
+	case TD_CTL_OP_JOIN: return NEED(m, TD_CTL_STR, "network_id", "coordinator_endpoint");
+	case TD_CTL_OP_REVOKE: return NEED(m, TD_CTL_STR, "member", "name", "fingerprint");
 	case TD_CTL_OP_NONE: break;
 	}
 	return TN_ERR_INVAL;

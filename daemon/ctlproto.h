@@ -144,6 +144,9 @@ typedef enum td_ctl_op {
 	TD_CTL_OP_ALERT_STATUS,   /* "alert_status" {alert} */
 	TD_CTL_OP_MEMBERS,        /* "members" */
 	TD_CTL_OP_PEERS,          /* "peers" */
+	TD_CTL_OP_INVITE,         /* "invite" {name, role?, expires_s?} */
+	TD_CTL_OP_JOIN,           /* "join" {code, name} */
+	TD_CTL_OP_REVOKE,         /* "revoke" {member} */
 } td_ctl_op;
 
 /* "version", ... ; NULL for TD_CTL_OP_NONE or an unknown value. */

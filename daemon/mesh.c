@@ -15,7 +15,6 @@
 #include "daemon_limits.h"
 #include "tocsin/alert.h"
 #include "tocsin/node.h"
-#include "tocsin/node_roster.h"
 #include "tocsin/roster.h"
 
 enum {
@@ -26,6 +25,10 @@ enum {
 	CREATED_CACHE = 64,
 };
 
+/* The previous epoch's keys still open alerts this long after a rekey
+ * (DESIGN §5 grace window; the node's default). */
+#define EPOCH_GRACE_MS (30ull * 24 * 3600 * 1000)
+
 struct td_mesh {
 	uv_loop_t *loop;
 	td_log *log;
@@ -35,10 +38,12 @@ struct td_mesh {
 	td_control *ctl;
 	td_conns conns;
 	uv_timer_t timer;
-	tn_roster *ro;
-	tn_node_roster nr;
-	bool nr_ok;
+	tn_roster *ro; /* the node's (tn_node_roster_get), NULL without a network */
 	tn_node *node;
+	tn_seckey list_key; /* group key handed to tn_alert_open while listing */
+	uint8_t inv_hash[TN_HASH]; /* of the invite book last written */
+	bool inv_saved;
+	uint8_t *inv_blob; /* scratch for its encoding (wiped after use) */
 	tn_time last_mono;
 	uint64_t last_wall;
 	bool pumping, again, stopping;
@@ -57,6 +62,7 @@ struct td_mesh {
 	size_t created_next;
 	td_ratelimit rl;
 	char *reply_str; /* the str a list reply carries, until the next op */
+	char *code_str;  /* an invite code a reply carries (a secret: wiped at the next op) */
 	uint8_t out[OUT_BUF];
 };
 
@@ -138,6 +144,8 @@ static bool created_get(const td_mesh *m, const uint8_t id[TN_ALERT_ID], uint64_
 /* ---- the pump ---------------------------------------------------------------- */
 
 static void pump(td_mesh *m);
+static void code_free(td_mesh *m);
+static void invites_save(td_mesh *m);
 
 static td_conn *conn_by_link(td_mesh *m, uint64_t link_id)
 {
@@ -151,7 +159,6 @@ static void on_timer(uv_timer_t *t)
 {
 	td_mesh *m = t->data;
 	if (m->node) {
-		tn_node_roster_set_time(&m->nr, wall_ms());
 		tn_node_tick(m->node, uv_hrtime(), wall_ms());
 	}
 	pump(m);
@@ -168,7 +175,6 @@ static void check_jump(td_mesh *m)
 		int64_t drift = dw - dm;
 		if (drift > JUMP_MS || drift < -JUMP_MS) {
 			td_info(m->log, "clock_jump drift_ms=%" PRId64 " action=wake", drift);
-			tn_node_roster_set_time(&m->nr, w);
 			tn_node_wake(m->node, now, w);
 		}
 	}
@@ -415,6 +421,86 @@ static void store_roster(td_mesh *m, const tn_node_event *ev)
 		td_log_limited(m->log, &m->rl, TN_LOG_WARN, "store_roster_failed");
 }
 
+static bool own_endpoint(td_mesh *m, char *ep, size_t cap);
+
+/* Our endpoint record (self-signed, a year), so members can dial us. */
+static void publish_endpoint(td_mesh *m)
+{
+	char ep[TN_ENDPOINT_STR_MAX];
+	if (!own_endpoint(m, ep, sizeof ep)) {
+		td_warn(m->log, "endpoint_unpublished reason=wildcard_listen hint=\"set [network] "
+		                "advertise\"");
+		return;
+	}
+	uint64_t now = wall_ms();
+	tn_view v = {(const uint8_t *)ep, strlen(ep)};
+	uint8_t *rec = malloc(TN_ROSTER_RECORD_MAX);
+	tn_ssize n = rec ? tn_roster_make_endpoint(m->ro, &v, 1, now + 365ull * 24 * 3600 * 1000, now,
+	                                           rec, TN_ROSTER_RECORD_MAX)
+	                 : TN_ERR_NOMEM;
+	if (n < 0 || tn_node_roster_submit(m->node, rec, (size_t)n, uv_hrtime(), now, NULL) != TN_OK)
+		td_warn(m->log, "endpoint_record_failed addr=%s", ep);
+	free(rec);
+}
+
+/* JOINED: as the joiner (we had no roster yet) we are in, member is the
+ * coordinator who admitted us; as a coordinator, member just joined. Both
+ * sides show the safety number of the pair to compare by voice. */
+static void joined(td_mesh *m, const tn_node_event *ev)
+{
+	bool self = m->ro == NULL;
+	char safety[TN_SAFETY_STRLEN + 1], fp[TN_FINGERPRINT_STRLEN + 1], nid[TN_NETWORK_ID * 2 + 1];
+	char name[TN_NAME_MAX + 1];
+	size_t nl = ev->name.len < TN_NAME_MAX ? ev->name.len : TN_NAME_MAX;
+	memcpy(name, ev->name.p, nl);
+	name[nl] = '\0';
+	td_ctl_utf8_clean(name, sizeof name, name);
+	if (tn_safety_number_str(tn_identity_pubkey(m->id), &ev->member, safety, sizeof safety) < 0)
+		safety[0] = '\0';
+	if (tn_fingerprint_str(&ev->member, fp, sizeof fp) < 0)
+		fp[0] = '\0';
+	if (self) {
+		m->ro = tn_node_roster_get(m->node);
+		if (!m->ro) {
+			td_err(m->log, "joined_without_roster");
+			return;
+		}
+		publish_endpoint(m);
+	}
+	hex(tn_roster_network_id(m->ro), TN_NETWORK_ID, nid, sizeof nid);
+	td_info(m->log, "joined role=%s member=%s network=%.8s members=%zu",
+	        self ? "newcomer" : "coordinator", tn_shortfp_pubkey(&ev->member).s, nid,
+	        tn_roster_member_count(m->ro));
+	if (!m->ctl)
+		return;
+	td_ctl_msg e;
+	td_ctl_msg_init(&e);
+	td_ctl_add_str(&e, "event", "joined");
+	td_ctl_add_bool(&e, "self", self);
+	td_ctl_add_str(&e, "network_id", nid);
+	td_ctl_add_str(&e, self ? "coordinator" : "member", tn_shortfp_pubkey(&ev->member).s);
+	td_ctl_add_str(&e, "fingerprint", fp);
+	td_ctl_add_str(&e, "name", name);
+	td_ctl_add_str(&e, "safety_number", safety);
+	td_ctl_add_uint(&e, "members", tn_roster_member_count(m->ro));
+	td_control_emit(m->ctl, &e);
+}
+
+static void join_failed(td_mesh *m, const tn_node_event *ev)
+{
+	bool stale = ev->err == TN_ERR_STALE;
+	td_log_limited(m->log, &m->rl, TN_LOG_INFO, "join_failed code=%s action=%s",
+	               tn_strerror(ev->err), stale ? "give_up" : "retry");
+	if (!m->ctl)
+		return;
+	td_ctl_msg e;
+	td_ctl_msg_init(&e);
+	td_ctl_add_str(&e, "event", "join_failed");
+	td_ctl_add_str(&e, "error", tn_strerror(ev->err));
+	td_ctl_add_bool(&e, "stale", stale);
+	td_control_emit(m->ctl, &e);
+}
+
 static void handle(td_mesh *m, const tn_node_event *ev)
 {
 	char idh[ID_HEX];
@@ -439,12 +525,8 @@ static void handle(td_mesh *m, const tn_node_event *ev)
 	case TN_NODE_EV_LINK_UP: link_event(m, ev, true); break;
 	case TN_NODE_EV_LINK_DOWN: link_event(m, ev, false); break;
 	case TN_NODE_EV_STORE_ROSTER: store_roster(m, ev); break;
-	case TN_NODE_EV_JOINED:
-		td_info(m->log, "joined member=%s", tn_shortfp_pubkey(&ev->member).s);
-		break;
-	case TN_NODE_EV_JOIN_FAILED:
-		td_warn(m->log, "join_failed err=%s", tn_strerror(ev->err));
-		break;
+	case TN_NODE_EV_JOINED: joined(m, ev); break;
+	case TN_NODE_EV_JOIN_FAILED: join_failed(m, ev); break;
 	case TN_NODE_EV_NONE: break;
 	}
 }
@@ -497,7 +579,6 @@ static void pump(td_mesh *m)
 	m->pumping = true;
 	do {
 		m->again = false;
-		tn_node_roster_set_time(&m->nr, wall_ms());
 		tn_node_event ev;
 		while (tn_node_poll_event(m->node, &ev))
 			handle(m, &ev);
@@ -505,6 +586,7 @@ static void pump(td_mesh *m)
 			m->again = true;
 	} while (m->again);
 	m->pumping = false;
+	invites_save(m);
 	rearm(m);
 }
 
@@ -516,7 +598,6 @@ static void on_connected(void *ud, td_conn *c, int status)
 	if (status != 0 || !m->node)
 		return; /* closed() follows and counts the failure */
 	check_jump(m);
-	tn_node_roster_set_time(&m->nr, wall_ms());
 	uint64_t link = 0;
 	tn_err rc = tn_node_link_open(m->node, TN_NOISE_INITIATOR, &c->member, uv_hrtime(),
 	                              wall_ms(), &link);
@@ -537,7 +618,6 @@ static void on_data(void *ud, td_conn *c, const uint8_t *p, size_t n)
 	if (!m->node || !c->link_id)
 		return;
 	check_jump(m);
-	tn_node_roster_set_time(&m->nr, wall_ms());
 	tn_err rc = tn_node_link_recv(m->node, c->link_id, p, n, uv_hrtime(), wall_ms());
 	if (rc == TN_ERR_NOMEM || rc == TN_ERR_INTERNAL)
 		td_err(m->log, "node_error op=link_recv code=%s", tn_strerror(rc));
@@ -573,7 +653,6 @@ void td_mesh_accept(td_mesh *m, uv_stream_t *server)
 		return;
 	}
 	check_jump(m);
-	tn_node_roster_set_time(&m->nr, wall_ms());
 	uint64_t link = 0;
 	tn_err rc = tn_node_link_open(m->node, TN_NOISE_RESPONDER, NULL, uv_hrtime(), wall_ms(),
 	                              &link);
@@ -599,33 +678,49 @@ size_t td_mesh_links(const td_mesh *m)
 
 /* ---- joining: roster, node, replay ---------------------------------------------- */
 
+/* The stored roster records, in stored order: the first is the genesis. */
 typedef struct load_ctx {
-	td_mesh *m;
 	tn_err err;
-	size_t n, accepted;
+	size_t n, cap;
+	uint8_t **rec;
+	size_t *len;
 } load_ctx;
 
 static void load_record(void *ud, const uint8_t *bytes, size_t len)
 {
 	load_ctx *l = ud;
-	td_mesh *m = l->m;
 	if (l->err != TN_OK)
 		return;
-	if (!m->ro) {
-		tn_roster_config rc;
-		tn_roster_config_default(&rc);
-		rc.self = m->id;
-		l->err = tn_roster_new(&m->ro, &rc, bytes, len);
-		l->accepted += l->err == TN_OK;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 16;
+		uint8_t **r = realloc(l->rec, cap * sizeof *r);
+		if (r)
+			l->rec = r;
+		size_t *n = r ? realloc(l->len, cap * sizeof *n) : NULL;
+		if (n)
+			l->len = n;
+		if (!r || !n) {
+			l->err = TN_ERR_NOMEM;
+			return;
+		}
+		l->cap = cap;
+	}
+	uint8_t *b = malloc(len ? len : 1);
+	if (!b) {
+		l->err = TN_ERR_NOMEM;
 		return;
 	}
-	tn_roster_reason r = tn_roster_add_record(m->ro, bytes, len);
-	if (r == TN_ROSTER_ACCEPTED)
-		l->accepted++;
-	else if (r == TN_ROSTER_R_NOMEM)
-		l->err = TN_ERR_NOMEM;
-	else
-		td_warn(m->log, "roster_record_refused reason=%s", tn_roster_reason_str((int)r));
+	memcpy(b, bytes, len);
+	l->rec[l->n] = b;
+	l->len[l->n++] = len;
+}
+
+static void load_free(load_ctx *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->rec[i]);
+	free(l->rec);
+	free(l->len);
 }
 
 typedef struct replay_ctx {
@@ -665,29 +760,144 @@ static void replay_receipt(void *ud, const uint8_t id[TN_ALERT_ID],
 		r->failed++;
 }
 
-static tn_err start_node(td_mesh *m)
+/* ---- the invite book: one-time use must survive a restart ----------------
+ *
+ * Encoded explicitly (not the struct's bytes): a version byte, a count,
+ * then per entry secret | network id | expires_ms | role | used | used_ms,
+ * integers little-endian. Written whenever it changes (compared by hash
+ * after each pump), so a redeemed code stays redeemed. */
+
+#define INVITES_KEY "invite_book"
+enum {
+	INV_ENTRY = 32 + TN_NETWORK_ID + 8 + 1 + 1 + 8,
+	INV_BLOB = 2 + TN_INVITE_BOOK_MAX * INV_ENTRY,
+	INV_VERSION = 1,
+};
+
+static void put64(uint8_t *p, uint64_t v)
 {
-	tn_err rc = tn_node_roster_init(&m->nr, m->ro, 0);
-	if (rc != TN_OK)
-		return rc;
-	m->nr_ok = true;
-	tn_node_roster_set_time(&m->nr, wall_ms());
-	tn_node_config nc;
-	tn_node_config_default(&nc);
-	nc.identity = m->id;
-	memcpy(nc.network_id, tn_roster_network_id(m->ro), TN_NETWORK_ID);
-	nc.membership = tn_node_roster_ops();
-	nc.membership_ud = &m->nr;
-	nc.rand = mesh_rand;
-	nc.log = td_log_proto;
-	nc.log_ud = m->log;
-	nc.degree = m->cfg->degree;
-	nc.max_inbound = m->cfg->max_inbound;
-	if (nc.degree + nc.max_inbound >= TN_NODE_LINKS_MAX)
-		nc.max_inbound = TN_NODE_LINKS_MAX - 1 - nc.degree;
-	nc.keepalive = (tn_time)m->cfg->keepalive_s * TN_SEC;
-	if ((rc = tn_node_new(&m->node, &nc)) != TN_OK)
-		return rc;
+	for (int i = 0; i < 8; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint64_t get64(const uint8_t *p)
+{
+	uint64_t v = 0;
+	for (int i = 7; i >= 0; i--)
+		v = v << 8 | p[i];
+	return v;
+}
+
+static size_t invites_encode(const tn_invite_book *b, uint8_t out[INV_BLOB])
+{
+	size_t n = b->count < TN_INVITE_BOOK_MAX ? b->count : TN_INVITE_BOOK_MAX;
+	uint8_t *p = out;
+	*p++ = INV_VERSION;
+	*p++ = (uint8_t)n;
+	for (size_t i = 0; i < n; i++) {
+		const tn_invite_entry *e = &b->e[i];
+		memcpy(p, e->secret.b, 32);
+		p += 32;
+		memcpy(p, e->network_id, TN_NETWORK_ID);
+		p += TN_NETWORK_ID;
+		put64(p, e->expires_ms);
+		p += 8;
+		*p++ = e->role;
+		*p++ = e->used ? 1 : 0;
+		put64(p, e->used_ms);
+		p += 8;
+	}
+	return (size_t)(p - out);
+}
+
+static bool invites_decode(tn_invite_book *b, const uint8_t *p, size_t len)
+{
+	tn_invite_book_init(b);
+	if (len < 2 || p[0] != INV_VERSION || p[1] > TN_INVITE_BOOK_MAX ||
+	    len != 2 + (size_t)p[1] * INV_ENTRY)
+		return false;
+	b->count = p[1];
+	p += 2;
+	for (size_t i = 0; i < b->count; i++) {
+		tn_invite_entry *e = &b->e[i];
+		memcpy(e->secret.b, p, 32);
+		p += 32;
+		memcpy(e->network_id, p, TN_NETWORK_ID);
+		p += TN_NETWORK_ID;
+		e->expires_ms = get64(p);
+		p += 8;
+		e->role = *p++;
+		e->used = *p++ != 0;
+		e->used_ms = get64(p);
+		p += 8;
+	}
+	return true;
+}
+
+/* Persist the book if it changed since the last write. */
+static void invites_save(td_mesh *m)
+{
+	const tn_invite_book *b = m->node ? tn_node_invite_book(m->node) : NULL;
+	if (!b)
+		return;
+	uint8_t *blob = m->inv_blob;
+	size_t n = invites_encode(b, blob);
+	uint8_t h[TN_HASH];
+	crypto_generichash(h, sizeof h, blob, n, NULL, 0);
+	if (m->inv_saved && sodium_memcmp(h, m->inv_hash, sizeof h) == 0)
+		goto out;
+	if (td_store_meta_put(m->store, INVITES_KEY, blob, n) != TN_OK) {
+		td_warn(m->log, "invite_book_save_failed");
+		goto out;
+	}
+	memcpy(m->inv_hash, h, sizeof h);
+	m->inv_saved = true;
+out:
+	sodium_memzero(blob, INV_BLOB);
+}
+
+static tn_err invites_load(td_mesh *m)
+{
+	uint8_t *blob = m->inv_blob;
+	tn_ssize n = td_store_meta_get(m->store, INVITES_KEY, blob, INV_BLOB);
+	if (n == TN_ERR_NOTFOUND)
+		return TN_OK;
+	if (n < 0)
+		return (tn_err)n;
+	tn_invite_book *b = malloc(sizeof *b);
+	if (!b)
+		return TN_ERR_NOMEM;
+	if (invites_decode(b, blob, (size_t)n)) {
+		tn_node_invite_book_set(m->node, b);
+		crypto_generichash(m->inv_hash, sizeof m->inv_hash, blob, (size_t)n, NULL, 0);
+		m->inv_saved = true;
+		td_info(m->log, "invite_book_loaded outstanding=%zu", b->count);
+	} else
+		td_warn(m->log, "invite_book_unreadable action=ignored");
+	tn_invite_book_free(b);
+	free(b);
+	sodium_memzero(blob, INV_BLOB);
+	return TN_OK;
+}
+
+static void base_config(td_mesh *m, tn_node_config *nc)
+{
+	tn_node_config_default(nc);
+	nc->identity = m->id;
+	nc->rand = mesh_rand;
+	nc->log = td_log_proto;
+	nc->log_ud = m->log;
+	nc->degree = m->cfg->degree;
+	nc->max_inbound = m->cfg->max_inbound;
+	if (nc->degree + nc->max_inbound >= TN_NODE_LINKS_MAX)
+		nc->max_inbound = TN_NODE_LINKS_MAX - 1 - nc->degree;
+	nc->keepalive = (tn_time)m->cfg->keepalive_s * TN_SEC;
+}
+
+/* Replay the stored alerts and receipts into a node in roster mode, then
+ * let it start dialing. */
+static tn_err replay_and_go(td_mesh *m, size_t records, size_t refused)
+{
 	replay_ctx r = {m, 0, 0, 0};
 	tn_ssize n = td_store_alert_list(m->store, 0, SIZE_MAX, replay_alert, &r);
 	if (n < 0)
@@ -695,38 +905,78 @@ static tn_err start_node(td_mesh *m)
 	n = td_store_receipt_list(m->store, replay_receipt, &r);
 	if (n < 0)
 		return (tn_err)n;
+	const uint8_t *nid = tn_roster_network_id(m->ro);
 	td_info(m->log,
-	        "network joined id=%02x%02x%02x%02x members=%zu records=%zu alerts_loaded=%zu "
-	        "stale=%zu failed=%zu",
-	        tn_roster_network_id(m->ro)[0], tn_roster_network_id(m->ro)[1],
-	        tn_roster_network_id(m->ro)[2], tn_roster_network_id(m->ro)[3],
-	        tn_roster_member_count(m->ro), tn_roster_record_count(m->ro), r.loaded, r.stale,
-	        r.failed);
+	        "network joined id=%02x%02x%02x%02x members=%zu records=%zu refused=%zu "
+	        "alerts_loaded=%zu stale=%zu failed=%zu",
+	        nid[0], nid[1], nid[2], nid[3], tn_roster_member_count(m->ro), records, refused,
+	        r.loaded, r.stale, r.failed);
 	check_jump(m);
 	tn_node_tick(m->node, uv_hrtime(), wall_ms());
 	pump(m);
 	return TN_OK;
 }
 
+/* The node in roster mode, founded by genesis (DESIGN §5): it owns the
+ * roster, gossips its records and asks us to persist them (STORE_ROSTER). */
+static tn_err start_node(td_mesh *m, const uint8_t *genesis, size_t glen)
+{
+	tn_node_config nc;
+	base_config(m, &nc);
+	nc.genesis = genesis;
+	nc.genesis_len = glen;
+	tn_err rc = tn_node_new(&m->node, &nc);
+	if (rc != TN_OK)
+		return rc;
+	m->ro = tn_node_roster_get(m->node);
+	if (!m->ro) {
+		tn_node_del(m->node);
+		m->node = NULL;
+		return TN_ERR_INTERNAL;
+	}
+	return TN_OK;
+}
+
+/* At start (or once the identity exists): the network this device is in,
+ * from the roster records of earlier runs, replayed in stored order. */
 static tn_err join_stored(td_mesh *m)
 {
 	if (!m->id || m->node)
 		return TN_OK;
-	load_ctx l = {m, TN_OK, 0, 0};
+	load_ctx l;
+	memset(&l, 0, sizeof l);
 	tn_ssize n = td_store_roster_list(m->store, load_record, &l);
-	if (n < 0)
-		return (tn_err)n;
-	if (l.err != TN_OK) {
-		td_err(m->log, "roster_load_failed code=%s", tn_strerror(l.err));
-		return l.err;
+	tn_err rc = n < 0 ? (tn_err)n : l.err;
+	size_t refused = 0;
+	if (rc != TN_OK) {
+		td_err(m->log, "roster_load_failed code=%s", tn_strerror(rc));
+		goto out;
 	}
-	if (!m->ro) {
+	if (l.n == 0) {
 		td_info(m->log, "network status=none hint=\"tocsin network create NAME\"");
-		return TN_OK;
+		goto out;
 	}
-	tn_err rc = start_node(m);
+	if ((rc = start_node(m, l.rec[0], l.len[0])) != TN_OK) {
+		td_err(m->log, "node_start_failed code=%s", tn_strerror(rc));
+		goto out;
+	}
+	for (size_t i = 1; i < l.n && rc == TN_OK; i++) {
+		tn_err e = tn_node_roster_load(m->node, l.rec[i], l.len[i], wall_ms());
+		if (e == TN_ERR_NOMEM)
+			rc = e;
+		else if (e == TN_ERR_PROTO) {
+			refused++;
+			td_warn(m->log, "roster_record_refused index=%zu", i);
+		}
+	}
+	if (rc == TN_OK)
+		rc = invites_load(m);
+	if (rc == TN_OK)
+		rc = replay_and_go(m, l.n, refused);
 	if (rc != TN_OK)
 		td_err(m->log, "node_start_failed code=%s", tn_strerror(rc));
+out:
+	load_free(&l);
 	return rc;
 }
 
@@ -741,6 +991,11 @@ tn_err td_mesh_new(td_mesh **out, uv_loop_t *loop, td_log *log, td_store *store,
 	m->store = store;
 	m->cfg = cfg;
 	m->id = identity;
+	m->inv_blob = malloc(INV_BLOB);
+	if (!m->inv_blob) {
+		free(m);
+		return TN_ERR_NOMEM;
+	}
 	td_ratelimit_init(&m->rl, 20, 10 * TN_SEC);
 	td_conn_ops ops = {on_connected, on_data, on_drained, on_closed};
 	td_conns_init(&m->conns, loop, log, TD_PENDING_CONN_MAX, &ops, m);
@@ -781,10 +1036,10 @@ void td_mesh_del(td_mesh *m)
 	if (!m)
 		return;
 	tn_node_del(m->node);
-	if (m->nr_ok)
-		tn_node_roster_free(&m->nr);
-	tn_roster_del(m->ro);
+	sodium_memzero(&m->list_key, sizeof m->list_key);
+	free(m->inv_blob);
 	free(m->reply_str);
+	code_free(m);
 	free(m);
 }
 
@@ -807,58 +1062,58 @@ static bool arg_str(const td_ctl_req *req, const char *key, tn_view *v)
 	return true;
 }
 
-/* Accept a record we made into the roster (not the genesis: the roster was
- * created from it), then commit it. */
-static tn_err add_and_store(td_mesh *m, const uint8_t *rec, size_t len, bool add)
+/* Our own addresses for others to reach us (endpoint records, invites):
+ * [network] advertise when set, else the bound listener when it is a
+ * concrete address. Returns false when there is none (0.0.0.0 or :: and
+ * no advertise). */
+static bool own_endpoint(td_mesh *m, char *ep, size_t cap)
 {
-	uint8_t rid[TN_HASH];
-	tn_roster_record_id(rec, len, rid);
-	if (add) {
-		tn_roster_reason r = tn_roster_add_record(m->ro, rec, len);
-		if (r != TN_ROSTER_ACCEPTED)
-			return TN_ERR_INVAL;
-	}
-	return td_store_roster_insert(m->store, rid, rec, len, (int64_t)wall_ms());
+	const char *a = m->cfg->advertise[0] ? m->cfg->advertise : m->listen;
+	if (!a[0] || (!m->cfg->advertise[0] &&
+	              (strncmp(a, "0.0.0.0:", 8) == 0 || strncmp(a, "[::]:", 5) == 0)))
+		return false;
+	snprintf(ep, cap, "tcp:%s", a);
+	return true;
 }
 
 static td_ctl_code op_network_create(td_mesh *m, const td_ctl_req *req, td_ctl_msg *r,
                                      char *msg, size_t msglen)
 {
-	if (m->ro)
-		FAIL(TD_CTL_E_IN_NETWORK, "this device is already in a network");
+	if (m->node)
+		FAIL(TD_CTL_E_IN_NETWORK, tn_node_is_joining(m->node)
+		                                  ? "this device is joining a network"
+		                                  : "this device is already in a network");
 	tn_view name;
 	if (!arg_str(req, "name", &name) || name.len == 0 || name.len > TN_NAME_MAX)
 		FAIL(TD_CTL_E_INVALID, "a network name of 1..%d bytes is needed", TN_NAME_MAX);
-	static uint8_t rec[TN_ROSTER_RECORD_MAX];
 	tn_view founder = {(const uint8_t *)"founder", 7};
+	if (!arg_str(req, "me", &founder) || founder.len == 0 || founder.len > TN_NAME_MAX)
+		founder = (tn_view){(const uint8_t *)"founder", 7};
+	uint8_t *rec = m->out; /* scratch: no link output is pending between ops */
 	uint64_t now = wall_ms();
-	tn_ssize n = tn_roster_make_genesis(m->id, &mesh_rand, name, founder, now, rec, sizeof rec);
+	tn_ssize n = tn_roster_make_genesis(m->id, &mesh_rand, name, founder, now, rec,
+	                                    TN_ROSTER_RECORD_MAX);
 	if (n < 0)
 		FAIL(TD_CTL_E_INTERNAL, "cannot make the genesis record: %s", tn_strerror((int)n));
-	tn_roster_config rc;
-	tn_roster_config_default(&rc);
-	rc.self = m->id;
-	tn_err err = tn_roster_new(&m->ro, &rc, rec, (size_t)n);
-	if (err == TN_OK)
-		err = add_and_store(m, rec, (size_t)n, false);
-	if (err != TN_OK) {
-		tn_roster_del(m->ro);
-		m->ro = NULL;
+	uint8_t rid[TN_HASH];
+	tn_roster_record_id(rec, (size_t)n, rid);
+	/* Stored first: it is the record every restart founds the node on. */
+	tn_err err = td_store_roster_insert(m->store, rid, rec, (size_t)n, (int64_t)now);
+	if (err != TN_OK)
 		FAIL(TD_CTL_E_STORE, "cannot store the genesis record: %s", tn_strerror(err));
-	}
-	/* Our own address, so members can reach us: the bound listener when
-	 * it is a concrete address. */
-	if (m->listen[0] && strncmp(m->listen, "0.0.0.0", 7) != 0 && m->listen[0] != '[') {
-		char ep[TN_ENDPOINT_STR_MAX];
-		snprintf(ep, sizeof ep, "tcp:%s", m->listen);
+	if ((err = start_node(m, rec, (size_t)n)) != TN_OK)
+		FAIL(TD_CTL_E_INTERNAL, "network created but the node did not start: %s",
+		     tn_strerror(err));
+	char ep[TN_ENDPOINT_STR_MAX];
+	if (own_endpoint(m, ep, sizeof ep)) {
 		tn_view v = {(const uint8_t *)ep, strlen(ep)};
 		n = tn_roster_make_endpoint(m->ro, &v, 1, now + 365ull * 24 * 3600 * 1000, now, rec,
-		                            sizeof rec);
-		if (n > 0)
-			if (add_and_store(m, rec, (size_t)n, true) != TN_OK)
-				td_warn(m->log, "endpoint_record_failed addr=%s", m->listen);
+		                            TN_ROSTER_RECORD_MAX);
+		if (n < 0 || tn_node_roster_submit(m->node, rec, (size_t)n, uv_hrtime(), now, NULL) !=
+		                     TN_OK)
+			td_warn(m->log, "endpoint_record_failed addr=%s", ep);
 	}
-	if ((err = start_node(m)) != TN_OK)
+	if ((err = replay_and_go(m, 1, 0)) != TN_OK)
 		FAIL(TD_CTL_E_INTERNAL, "network created but the node did not start: %s",
 		     tn_strerror(err));
 	static char nid[TN_NETWORK_ID * 2 + 1];
@@ -957,9 +1212,11 @@ static td_ctl_code op_alert(td_mesh *m, const td_ctl_req *req, td_ctl_msg *r, ch
 		a.pt.has_location = loc.len > 0;
 		a.pt.location = loc;
 	}
-	if (!m->node)
-		FAIL(TD_CTL_E_NO_NETWORK,
-		     "this device is not in a network yet: nobody would receive it");
+	if (!m->ro)
+		FAIL(TD_CTL_E_NO_NETWORK, m->node ? "this device is still joining: nobody would "
+		                                    "receive it yet"
+		                                  : "this device is not in a network yet: nobody "
+		                                    "would receive it");
 	if (a.kind == TN_KIND_NOTICE) {
 		uint8_t role = 0;
 		if (tn_roster_role_of(m->ro, tn_identity_pubkey(m->id), &role) != TN_OK ||
@@ -986,7 +1243,6 @@ static td_ctl_code op_alert(td_mesh *m, const td_ctl_req *req, td_ctl_msg *r, ch
 	if (rc != TN_OK)
 		FAIL(TD_CTL_E_STORE, "cannot reserve a sequence number: %s", tn_strerror(rc));
 	check_jump(m);
-	tn_node_roster_set_time(&m->nr, wall_ms());
 	uint8_t id[TN_ALERT_ID];
 	rc = tn_node_alert_create(m->node, &a, uv_hrtime(), wall_ms(), id);
 	if (rc != TN_OK) {
@@ -1026,7 +1282,7 @@ static td_ctl_code op_alert_status(td_mesh *m, const td_ctl_req *req, td_ctl_msg
 {
 	tn_view v;
 	uint8_t id[TN_ALERT_ID];
-	if (!m->node)
+	if (!m->ro)
 		FAIL(TD_CTL_E_NO_NETWORK, "this device is not in a network");
 	if (!arg_str(req, "alert", &v))
 		FAIL(TD_CTL_E_INVALID, "alert id needed");
@@ -1077,10 +1333,29 @@ typedef struct list_ctx {
 	tn_alert_ctx actx;
 } list_ctx;
 
+/* The group key of an epoch this device holds: the current one, or the
+ * previous one while its grace window lasts. */
 static const tn_seckey *list_group_key(void *ud, uint32_t epoch)
 {
 	td_mesh *m = ud;
-	return tn_node_roster_ops().group_key(&m->nr, epoch);
+	tn_roster_epoch *e = malloc(sizeof *e);
+	const tn_seckey *k = NULL;
+	if (!e || !m->ro)
+		goto out;
+	if (tn_roster_current_epoch(m->ro, e) == TN_OK && e->epoch == epoch && e->count > 0) {
+		memcpy(m->list_key.b, e->keys[0].group_key, sizeof m->list_key.b);
+		k = &m->list_key;
+	}
+	tn_roster_epoch_wipe(e);
+	if (!k && tn_roster_previous_epoch(m->ro, wall_ms(), EPOCH_GRACE_MS, e) == TN_OK && e->epoch == epoch &&
+	    e->count > 0) {
+		memcpy(m->list_key.b, e->keys[0].group_key, sizeof m->list_key.b);
+		k = &m->list_key;
+	}
+	tn_roster_epoch_wipe(e);
+out:
+	free(e);
+	return k;
 }
 
 static void list_alert(void *ud, const td_alert_row *row)
@@ -1108,7 +1383,7 @@ static void list_alert(void *ud, const td_alert_row *row)
 	tn_alert_env env;
 	static uint8_t pt[TN_ALERT_PLAINTEXT_MAX];
 	tn_alert_opened op;
-	bool opened = m->nr_ok &&
+	bool opened = m->ro &&
 	              tn_alert_env_decode(&env, row->envelope, row->envelope_len) == TN_OK &&
 	              tn_alert_open(&l->actx, &env, pt, sizeof pt, &op) == TN_OK &&
 	              op.reason == TN_ALERT_OPENED;
@@ -1156,7 +1431,6 @@ static td_ctl_code op_alerts(td_mesh *m, const td_ctl_req *req, td_ctl_msg *r, c
 		memcpy(l.actx.network_id, tn_roster_network_id(m->ro), TN_NETWORK_ID);
 	l.actx.ops.group_key = list_group_key;
 	l.actx.ud = m;
-	tn_node_roster_set_time(&m->nr, wall_ms());
 	if (td_store_alert_list(m->store, (int64_t)since, LIST_MAX, list_alert, &l) < 0) {
 		json_decref(l.arr);
 		FAIL(TD_CTL_E_STORE, "cannot read the stored alerts");
@@ -1226,11 +1500,269 @@ static td_ctl_code op_peers(td_mesh *m, td_ctl_msg *r, char *msg, size_t msglen)
 	return reply_items(m, arr, r, msg, msglen);
 }
 
+/* ---- invite, join, revoke (DESIGN §5, docs/roster.md "Joining") -------------- */
+
+static void code_free(td_mesh *m)
+{
+	if (m->code_str) {
+		sodium_memzero(m->code_str, strlen(m->code_str));
+		free(m->code_str);
+		m->code_str = NULL;
+	}
+}
+
+static bool is_coordinator(td_mesh *m)
+{
+	uint8_t role = 0;
+	return m->ro && tn_roster_role_of(m->ro, tn_identity_pubkey(m->id), &role) == TN_OK &&
+	       role == TN_ROLE_COORDINATOR;
+}
+
+static td_ctl_code need_network(td_mesh *m, char *msg, size_t msglen)
+{
+	if (m->node && !m->ro)
+		FAIL(TD_CTL_E_NO_NETWORK, "this device is still joining (waiting for the coordinator)");
+	if (!m->ro)
+		FAIL(TD_CTL_E_NO_NETWORK, "this device is not in a network");
+	return TD_CTL_OK;
+}
+
+enum { INVITE_TTL_MIN_S = 60, INVITE_TTL_MAX_S = 7 * 24 * 3600 };
+
+static td_ctl_code op_invite(td_mesh *m, const td_ctl_req *req, td_ctl_msg *r, char *msg,
+                             size_t msglen)
+{
+	static const char *const roles[] = {"member", "coordinator"};
+	td_ctl_code c = need_network(m, msg, msglen);
+	if (c != TD_CTL_OK)
+		return c;
+	if (!is_coordinator(m))
+		FAIL(TD_CTL_E_NOT_COORDINATOR,
+		     "only a coordinator can invite; ask one of your network's coordinators");
+	tn_view name, rv;
+	if (!arg_str(req, "name", &name) || name.len == 0 || name.len > TN_NAME_MAX)
+		FAIL(TD_CTL_E_INVALID, "the invitee's name (1..%d bytes) is needed", TN_NAME_MAX);
+	uint8_t role = TN_ROLE_MEMBER;
+	if (arg_str(req, "role", &rv) && !parse_enum(&rv, roles, 2, &role))
+		FAIL(TD_CTL_E_INVALID, "role must be member or coordinator");
+	uint64_t ttl_s = TN_INVITE_TTL_DEFAULT_MS / 1000;
+	if (td_ctl_get_uint(&req->args, "expires_s", &ttl_s) != TN_OK)
+		ttl_s = TN_INVITE_TTL_DEFAULT_MS / 1000;
+	if (ttl_s < INVITE_TTL_MIN_S || ttl_s > INVITE_TTL_MAX_S)
+		FAIL(TD_CTL_E_INVALID, "an invitation lasts 1 minute to 7 days");
+	static char ep[TN_ENDPOINT_STR_MAX]; /* the reply points at it */
+	if (!own_endpoint(m, ep, sizeof ep))
+		FAIL(TD_CTL_E_INVALID,
+		     "this daemon listens on %s (every interface), so the code would carry no address "
+		     "the newcomer can reach: set [network] advertise = HOST:PORT in tocsind.conf",
+		     m->listen[0] ? m->listen : "no address");
+	tn_view v = {(const uint8_t *)ep, strlen(ep)};
+	tn_invite inv;
+	uint64_t now = wall_ms();
+	tn_err rc = tn_node_invite_create(m->node, &v, 1, role, ttl_s * 1000, now, &inv);
+	if (rc != TN_OK) {
+		tn_invite_wipe(&inv);
+		if (rc == TN_ERR_LIMIT)
+			FAIL(TD_CTL_E_INVALID,
+			     "%d invitations are outstanding: wait until some are used or expire",
+			     TN_INVITE_BOOK_MAX);
+		FAIL(TD_CTL_E_INTERNAL, "the invitation could not be made: %s", tn_strerror(rc));
+	}
+	invites_save(m); /* before the code leaves: one-time use survives a crash */
+	code_free(m);
+	m->code_str = malloc(TN_INVITE_CODE_MAX);
+	tn_ssize n = m->code_str ? tn_invite_to_code(&inv, m->code_str, TN_INVITE_CODE_MAX)
+	                         : TN_ERR_NOMEM;
+	uint64_t expires = inv.expires_ms;
+	tn_invite_wipe(&inv);
+	if (n < 0) {
+		code_free(m);
+		FAIL(TD_CTL_E_INTERNAL, "the invitation could not be rendered: %s",
+		     tn_strerror((tn_err)n));
+	}
+	char nm[TN_NAME_MAX + 1];
+	memcpy(nm, name.p, name.len);
+	nm[name.len] = '\0';
+	td_ctl_utf8_clean(nm, sizeof nm, nm);
+	td_info(m->log, "invite_created for=\"%s\" role=%s expires_s=%" PRIu64 " endpoint=%s", nm,
+	        roles[role], ttl_s, ep);
+	td_ctl_add_str(r, "code", m->code_str);
+	td_ctl_add_strn(r, "name", name.p, name.len);
+	td_ctl_add_str(r, "role", roles[role]);
+	td_ctl_add_str(r, "endpoint", ep);
+	td_ctl_add_bool(r, "advertised", m->cfg->advertise[0] != '\0');
+	td_ctl_add_uint(r, "expires_ms", expires);
+	return TD_CTL_OK;
+}
+
+/* Drop a joining node: close its sockets (their close callbacks see no
+ * node) and delete it. */
+static void stop_joining(td_mesh *m)
+{
+	tn_node *n = m->node;
+	m->node = NULL;
+	while (m->conns.head) /* td_conn_close unlinks it */
+		td_conn_close(m->conns.head, "join_replaced");
+	uv_timer_stop(&m->timer);
+	tn_node_del(n);
+}
+
+static const char *invite_problem(tn_invite_reason why)
+{
+	switch (why) {
+	case TN_INVITE_R_CHARSET: return "it contains a character that is not in invitation codes";
+	case TN_INVITE_R_LENGTH: return "it is too short or too long (a group missing or repeated?)";
+	case TN_INVITE_R_PADDING: return "its length is impossible (a letter missing or extra?)";
+	case TN_INVITE_R_CHECKSUM: return "its checksum does not match (a letter mistyped?)";
+	case TN_INVITE_R_PAYLOAD: return "it is not an invitation this version understands";
+	default: return "it is not a valid invitation";
+	}
+}
+
+static td_ctl_code op_join(td_mesh *m, const td_ctl_req *req, td_ctl_msg *r, char *msg,
+                           size_t msglen)
+{
+	if (m->ro)
+		FAIL(TD_CTL_E_IN_NETWORK, "this device is already in a network");
+	tn_view code, name;
+	if (!arg_str(req, "name", &name) || name.len == 0 || name.len > TN_NAME_MAX)
+		FAIL(TD_CTL_E_INVALID, "your name for the network (1..%d bytes) is needed", TN_NAME_MAX);
+	if (!arg_str(req, "code", &code) || code.len == 0)
+		FAIL(TD_CTL_E_INVALID, "the invitation code is needed");
+	tn_invite inv;
+	tn_invite_reason why = TN_INVITE_OK;
+	if (tn_invite_from_code(&inv, (const char *)code.p, code.len, &why) != TN_OK)
+		FAIL(TD_CTL_E_INVALID, "this invitation code is mistyped: %s; check it with the "
+		                       "coordinator",
+		     invite_problem(why));
+	if (tn_invite_check(&inv, wall_ms(), &why) != TN_OK) {
+		tn_invite_wipe(&inv);
+		FAIL(TD_CTL_E_INVALID, "this invitation has expired: ask for a new one");
+	}
+	if (m->node) {
+		/* A pending attempt (not admitted: nothing stored) gives way to
+		 * the new code: its sockets close, its node goes. */
+		td_info(m->log, "join_replaced reason=new_code");
+		stop_joining(m);
+	}
+	tn_node_config nc;
+	base_config(m, &nc);
+	nc.join = &inv;
+	nc.join_name = name;
+	tn_err rc = tn_node_new(&m->node, &nc);
+	static char nid[TN_NETWORK_ID * 2 + 1], ep[TN_ENDPOINT_STR_MAX + 1];
+	hex(inv.network_id, TN_NETWORK_ID, nid, sizeof nid);
+	snprintf(ep, sizeof ep, "%s", inv.endpoints[0]);
+	tn_invite_wipe(&inv);
+	if (rc != TN_OK)
+		FAIL(TD_CTL_E_INTERNAL, "cannot start joining: %s", tn_strerror(rc));
+	td_info(m->log, "joining network=%.8s coordinator=%s", nid, ep);
+	check_jump(m);
+	tn_node_tick(m->node, uv_hrtime(), wall_ms());
+	pump(m);
+	td_ctl_add_str(r, "network_id", nid);
+	td_ctl_add_str(r, "coordinator_endpoint", ep);
+	return TD_CTL_OK;
+}
+
+/* Digits of a fingerprint without its spaces. */
+static void digits_only(const char *in, char *out, size_t cap)
+{
+	size_t o = 0;
+	for (; *in && o + 1 < cap; in++)
+		if (*in >= '0' && *in <= '9')
+			out[o++] = *in;
+	out[o] = '\0';
+}
+
+/* An active member by exact name, else by a prefix of her fingerprint
+ * (digits) or short id (hex). Ambiguity lists the candidates. */
+static td_ctl_code find_member(td_mesh *m, const tn_view *q, tn_pubkey *pk, char *msg,
+                               size_t msglen)
+{
+	char want[TN_NAME_MAX + 1], wd[TN_NAME_MAX + 1], list[512];
+	if (q->len == 0 || q->len > TN_NAME_MAX)
+		FAIL(TD_CTL_E_INVALID, "a member's name or fingerprint prefix is needed");
+	memcpy(want, q->p, q->len);
+	want[q->len] = '\0';
+	digits_only(want, wd, sizeof wd);
+	bool all_digits = strspn(want, "0123456789 ") == q->len;
+	size_t n = tn_roster_member_count(m->ro), hits = 0;
+	list[0] = '\0';
+	for (int pass = 0; pass < 2 && hits == 0; pass++) {
+		for (size_t i = 0; i < n; i++) {
+			tn_roster_member rm;
+			if (tn_roster_member_at(m->ro, i, &rm) != TN_OK || !rm.active)
+				continue;
+			char fp[TN_FINGERPRINT_STRLEN + 1], fd[TN_FINGERPRINT_STRLEN + 1], name[TN_NAME_MAX + 1];
+			const char *sid = tn_shortfp_pubkey(&rm.pk).s;
+			member_name(m, &rm.pk, name, sizeof name);
+			if (tn_fingerprint_str(&rm.pk, fp, sizeof fp) < 0)
+				fp[0] = '\0';
+			digits_only(fp, fd, sizeof fd);
+			bool hit = pass == 0 ? strcmp(name, want) == 0
+			                     : (all_digits && strlen(wd) >= 4 &&
+			                        strncmp(fd, wd, strlen(wd)) == 0) ||
+			                               (q->len >= 4 && strncmp(sid, want, q->len) == 0);
+			if (!hit)
+				continue;
+			hits++;
+			*pk = rm.pk;
+			size_t l = strlen(list);
+			snprintf(list + l, sizeof list - l, "%s%s (%s)", l ? ", " : "", name, sid);
+		}
+	}
+	if (hits == 0)
+		FAIL(TD_CTL_E_NOT_FOUND, "no active member is named or has a fingerprint starting "
+		                         "with \"%s\" (see tocsin members)", want);
+	if (hits > 1)
+		FAIL(TD_CTL_E_INVALID, "\"%s\" matches %zu members: %s; give more of the fingerprint",
+		     want, hits, list);
+	return TD_CTL_OK;
+}
+
+static td_ctl_code op_revoke(td_mesh *m, const td_ctl_req *req, td_ctl_msg *r, char *msg,
+                             size_t msglen)
+{
+	td_ctl_code c = need_network(m, msg, msglen);
+	if (c != TD_CTL_OK)
+		return c;
+	if (!is_coordinator(m))
+		FAIL(TD_CTL_E_NOT_COORDINATOR, "only a coordinator can revoke a member");
+	tn_view q;
+	tn_pubkey pk;
+	if (!arg_str(req, "member", &q))
+		FAIL(TD_CTL_E_INVALID, "a member's name or fingerprint prefix is needed");
+	if ((c = find_member(m, &q, &pk, msg, msglen)) != TD_CTL_OK)
+		return c;
+	if (tn_pubkey_eq(&pk, tn_identity_pubkey(m->id)))
+		FAIL(TD_CTL_E_INVALID, "you cannot revoke this device; ask another coordinator");
+	static char name[TN_NAME_MAX + 1], fp[TN_FINGERPRINT_STRLEN + 1], sid[32];
+	member_name(m, &pk, name, sizeof name);
+	if (tn_fingerprint_str(&pk, fp, sizeof fp) < 0)
+		fp[0] = '\0';
+	snprintf(sid, sizeof sid, "%s", tn_shortfp_pubkey(&pk).s);
+	tn_view reason = {(const uint8_t *)"revoked", 7};
+	check_jump(m);
+	tn_err rc = tn_node_revoke(m->node, &pk, reason, uv_hrtime(), wall_ms());
+	pump(m); /* STORE_ROSTER of the revoke and rekey records: stored here */
+	if (rc != TN_OK)
+		FAIL(rc == TN_ERR_NOTFOUND ? TD_CTL_E_NOT_FOUND : TD_CTL_E_INTERNAL,
+		     "the revocation could not be made: %s", tn_strerror(rc));
+	td_info(m->log, "revoked member=%s", sid);
+	td_ctl_add_str(r, "member", sid);
+	td_ctl_add_str(r, "name", name);
+	td_ctl_add_str(r, "fingerprint", fp);
+	return TD_CTL_OK;
+}
+
 td_ctl_code td_mesh_ctl(td_mesh *m, const td_ctl_req *req, td_ctl_msg *r, char *msg,
                         size_t msglen)
 {
 	if (!m->id)
-		FAIL(TD_CTL_E_NOT_INITIALISED, "this device has no identity yet");
+		FAIL(TD_CTL_E_NOT_INITIALISED,
+		     "this device has no identity yet: run tocsin init first");
+	code_free(m);
 	switch (req->op) {
 	case TD_CTL_OP_NETWORK_CREATE: return op_network_create(m, req, r, msg, msglen);
 	case TD_CTL_OP_ALERT: return op_alert(m, req, r, msg, msglen);
@@ -1241,6 +1773,9 @@ td_ctl_code td_mesh_ctl(td_mesh *m, const td_ctl_req *req, td_ctl_msg *r, char *
 		return op_alerts(m, req, r, msg, msglen);
 	case TD_CTL_OP_MEMBERS: return op_members(m, r, msg, msglen);
 	case TD_CTL_OP_PEERS: return op_peers(m, r, msg, msglen);
+	case TD_CTL_OP_INVITE: return op_invite(m, req, r, msg, msglen);
+	case TD_CTL_OP_JOIN: return op_join(m, req, r, msg, msglen);
+	case TD_CTL_OP_REVOKE: return op_revoke(m, req, r, msg, msglen);
 	default: break;
 	}
 	FAIL(TD_CTL_E_INTERNAL, "not a network op");
@@ -1250,6 +1785,10 @@ void td_mesh_describe(td_mesh *m, char *out, size_t cap)
 {
 	if (!m->node) {
 		snprintf(out, cap, "no network (tocsin network create NAME, or join one)");
+		return;
+	}
+	if (!m->ro) {
+		snprintf(out, cap, "joining a network: not admitted yet (no alert can travel)");
 		return;
 	}
 	char nid[TN_NETWORK_ID * 2 + 1];

@@ -88,6 +88,8 @@ enum stmt_id {
 	ST_RECEIPT_LIST,
 	ST_ROSTER_INSERT,
 	ST_ROSTER_LIST,
+	ST_META_PUT,
+	ST_META_GET,
 	ST_COUNT
 };
 
@@ -121,6 +123,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_ROSTER_INSERT] = "INSERT OR IGNORE INTO roster_records(id, bytes, accepted_at)"
 			     " VALUES(?1, ?2, ?3)",
 	[ST_ROSTER_LIST] = "SELECT bytes FROM roster_records ORDER BY rowid",
+	[ST_META_PUT] = "INSERT OR REPLACE INTO meta(key, value) VALUES(?1, ?2)",
+	[ST_META_GET] = "SELECT value FROM meta WHERE key = ?1",
 };
 
 struct td_store {
@@ -611,4 +615,40 @@ tn_ssize td_store_roster_list(td_store *s, td_record_fn fn, void *ud)
 	}
 	sqlite3_reset(st);
 	return rc == SQLITE_DONE ? n : fail(s, rc, "roster_list");
+}
+
+tn_err td_store_meta_put(td_store *s, const char *key, const uint8_t *value, size_t len)
+{
+	if (!key || (!value && len) || len > INT32_MAX)
+		return TN_ERR_INVAL;
+	sqlite3_stmt *st = s->st[ST_META_PUT];
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 2, len ? value : (const void *)"", (int)len, SQLITE_STATIC);
+	int rc = run(st);
+	return rc == SQLITE_DONE ? TN_OK : fail(s, rc, "meta_put");
+}
+
+tn_ssize td_store_meta_get(td_store *s, const char *key, uint8_t *out, size_t cap)
+{
+	sqlite3_stmt *st = s->st[ST_META_GET];
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	tn_ssize n;
+	if (rc == SQLITE_ROW) {
+		size_t len = (size_t)sqlite3_column_bytes(st, 0);
+		const void *p = sqlite3_column_blob(st, 0);
+		if (len > cap)
+			n = TN_ERR_NOBUF;
+		else {
+			if (len)
+				memcpy(out, p, len);
+			n = (tn_ssize)len;
+		}
+		rc = SQLITE_DONE;
+	} else if (rc == SQLITE_DONE)
+		n = TN_ERR_NOTFOUND;
+	else
+		n = fail(s, rc, "meta_get");
+	sqlite3_reset(st);
+	return n;
 }

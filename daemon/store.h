@@ -139,4 +139,10 @@ typedef void (*td_record_fn)(void *ud, const uint8_t *bytes, size_t len);
  * into a new tn_roster re-accepts all. Returns the count or an error. */
 TN_NODISCARD tn_ssize td_store_roster_list(td_store *s, td_record_fn fn, void *ud);
 
+/* A small named blob (the invite book). put replaces; get returns its
+ * length, TN_ERR_NOTFOUND, TN_ERR_NOBUF (over cap), or a store error. */
+TN_NODISCARD tn_err td_store_meta_put(td_store *s, const char *key, const uint8_t *value,
+                                      size_t len);
+TN_NODISCARD tn_ssize td_store_meta_get(td_store *s, const char *key, uint8_t *out, size_t cap);
+
 #endif
