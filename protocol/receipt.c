@@ -91,14 +91,18 @@ tn_time tn_node_receipts_deadline(const tn_node *n)
 
 /* Send r toward the author of alert a (NULL when we do not hold it):
  * along a's reverse path when that link is up, else to every up link but
- * `from` while the hop limit allows. hops = links crossed so far. */
+ * `from` while the hop limit allows. hops = fallback hops taken so far:
+ * only links crossed off the reverse path count. Reverse-path hops are
+ * bounded by the alert's own path (a tree rooted at the author, so no
+ * cycle), and the dedupe stops any second pass; counting them as well
+ * dropped receipts that had come a long way and then met one broken link
+ * (docs/sim.md). */
 static void route(tn_node *n, const alert_entry *a, const node_link *from, const uint8_t *r,
                   size_t len, uint8_t hops, tn_time now, bool own)
 {
-	uint8_t next = hops < TN_RECEIPT_HOPS_MAX ? (uint8_t)(hops + 1) : TN_RECEIPT_HOPS_MAX;
 	node_link *rev = a && a->src_link ? tn_node_link_find(n, a->src_link) : NULL;
 	if (rev && rev->state == NL_UP && rev != from) {
-		batch_add(n, rev, r, len, next, now);
+		batch_add(n, rev, r, len, hops, now);
 		if (!own)
 			n->rctr[TN_RECEIPT_FORWARDED]++;
 		return;
@@ -107,6 +111,7 @@ static void route(tn_node *n, const alert_entry *a, const node_link *from, const
 		n->rctr[TN_RECEIPT_HOPS_EXCEEDED]++;
 		return;
 	}
+	uint8_t next = (uint8_t)(hops + 1); /* hops < receipt_hops <= TN_RECEIPT_HOPS_MAX */
 	bool sent = false;
 	for (size_t i = 0; i < TN_NODE_LINKS_MAX; i++) {
 		node_link *l = &n->links[i];

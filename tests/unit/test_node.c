@@ -815,6 +815,70 @@ static void receipt_falls_back_when_reverse_link_down(void **state)
 	assert_everyone(w, 0, id);
 }
 
+/* Line 0-1-2-3-4 plus node 5 linked to 1 and 3. Node 5 holds its store
+ * back so that node 3 hears the panic from 2 (reverse path 3 -> 2), then
+ * the link 2-3 is cut and node 4 stores: its receipt takes one reverse hop
+ * (4 -> 3), one fallback hop (3 -> 5), then two reverse hops (5 -> 1 -> 0).
+ * Only the fallback hop counts against receipt_hops. Returns whether the
+ * author got node 4's receipt. */
+static bool receipt_after_long_reverse_path(net *w, uint8_t receipt_hops)
+{
+	net_init(w, 6);
+	w->base.receipt_hops = receipt_hops;
+	line(w);
+	w->adj[4][5] = w->adj[5][4] = false;
+	link_ab(w, 5, 1);
+	link_ab(w, 5, 3);
+	start_all(w);
+	run_for(w, 30 * TN_SEC);
+	assert_int_equal(links_up(&w->nd[3]), 3);
+	assert_int_equal(links_up(&w->nd[5]), 2);
+	w->nd[4].defer_store = true;
+	w->nd[5].defer_store = true;
+	uint8_t id[TN_ALERT_ID];
+	create(w, 0, 1, TN_KIND_PANIC, HOUR_MS, id);
+	run_for(w, 100 * TN_MSEC);
+	assert_int_equal(w->nd[4].npend, 1);
+	assert_int_equal(w->nd[5].npend, 1);
+	/* Node 5 heard it from 1 first (its reverse path); now it may store. */
+	w->nd[5].defer_store = false;
+	assert_int_equal(tn_node_stored(w->nd[5].n, w->nd[5].pend[0], true, w->now, wall(w)),
+	                 TN_OK);
+	w->nd[5].npend = 0;
+	run_for(w, 1 * TN_SEC);
+	cut(w, 2, 3);
+	w->nd[4].defer_store = false;
+	assert_int_equal(tn_node_stored(w->nd[4].n, w->nd[4].pend[0], true, w->now, wall(w)),
+	                 TN_OK);
+	w->nd[4].npend = 0;
+	run_for(w, 1 * TN_SEC);
+	tn_node_alert_status st;
+	assert_int_equal(tn_node_alert_status_get(w->nd[0].n, id, &st), TN_OK);
+	for (uint64_t k = 0; k < st.delivered; k++) {
+		tn_pubkey pk;
+		assert_int_equal(tn_node_alert_receiver(w->nd[0].n, id, k, &pk), TN_OK);
+		if (node_of(w, &pk) == 4)
+			return true;
+	}
+	return false;
+}
+
+static void receipt_hop_limit_counts_only_fallback(void **state)
+{
+	(void)state;
+	net *w = &NET;
+	/* Three reverse-path hops and one fallback hop, limit 1: delivered. */
+	assert_true(receipt_after_long_reverse_path(w, 1));
+	assert_int_equal(rctr(&w->nd[3], TN_RECEIPT_FALLBACK), 1);
+	assert_int_equal(rctr(&w->nd[3], TN_RECEIPT_HOPS_EXCEEDED), 0);
+	assert_true(rctr(&w->nd[5], TN_RECEIPT_FORWARDED) >= 1);
+	net_free(w);
+	/* Limit 0: no fallback hop allowed, the flood stays bounded. */
+	assert_false(receipt_after_long_reverse_path(w, 0));
+	assert_int_equal(rctr(&w->nd[3], TN_RECEIPT_FALLBACK), 0);
+	assert_int_equal(rctr(&w->nd[3], TN_RECEIPT_HOPS_EXCEEDED), 1);
+}
+
 static void idle_wakes_only_for_keepalive_and_anti_entropy(void **state)
 {
 	(void)state;
@@ -1136,6 +1200,7 @@ int main(int argc, char **argv)
 	        cmocka_unit_test_teardown(expired_alerts_gc_and_not_offered, teardown),
 	        cmocka_unit_test_teardown(rate_limit_push_vs_catch_up, teardown),
 	        cmocka_unit_test_teardown(receipt_falls_back_when_reverse_link_down, teardown),
+	        cmocka_unit_test_teardown(receipt_hop_limit_counts_only_fallback, teardown),
 	        cmocka_unit_test_teardown(idle_wakes_only_for_keepalive_and_anti_entropy, teardown),
 	        cmocka_unit_test_teardown(wake_reconnects_at_once, teardown),
 	        cmocka_unit_test_teardown(equivocation_is_a_conflict, teardown),
