@@ -879,6 +879,82 @@ static void receipt_hop_limit_counts_only_fallback(void **state)
 	assert_int_equal(rctr(&w->nd[3], TN_RECEIPT_HOPS_EXCEEDED), 1);
 }
 
+static size_t delivered(net *w, int author, const uint8_t id[TN_ALERT_ID])
+{
+	tn_node_alert_status st;
+	assert_int_equal(tn_node_alert_status_get(w->nd[author].n, id, &st), TN_OK);
+	return st.delivered;
+}
+
+static void restart_from_disk(net *w, int i)
+{
+	start_node(w, i);
+	for (size_t k = 0; k < w->nd[i].ndisk; k++) {
+		disk_rec *d = &w->nd[i].disk[k];
+		unsigned f = (d->notified ? TN_NODE_LOAD_NOTIFIED : 0) |
+		             (d->receipted ? TN_NODE_LOAD_RECEIPTED : 0);
+		assert_int_equal(tn_node_load_alert(w->nd[i].n, d->env, d->len, f, w->now, wall(w)),
+		                 TN_OK);
+	}
+}
+
+/* RECEIPTED only once the batch has left: a crash inside the batch delay
+ * leaves the store without the flag, and the restarted node sends it. */
+static void receipted_only_after_the_batch_left(void **state)
+{
+	(void)state;
+	net *w = &NET;
+	net_init(w, 3);
+	line(w);
+	start_all(w);
+	run_for(w, 10 * TN_SEC);
+	uint8_t id[TN_ALERT_ID];
+	create(w, 0, 1, TN_KIND_PANIC, HOUR_MS, id);
+	run_for(w, w->base.receipt_delay - 1); /* stored everywhere, batches not flushed */
+	assert_int_equal(w->nd[2].ndisk, 1);
+	assert_true(w->nd[2].disk[0].notified);
+	assert_false(w->nd[2].disk[0].receipted);
+	assert_int_equal(rctr(&w->nd[2], TN_RECEIPT_SENT), 1);
+	assert_int_equal(delivered(w, 0, id), 0);
+	/* kill -9 node 2 before its batch leaves; restart from its store */
+	node_down(w, 2);
+	restart_from_disk(w, 2);
+	run_for(w, 10 * TN_MIN);
+	assert_int_equal(links_up(&w->nd[2]), 1);
+	assert_true(w->nd[2].disk[0].receipted);
+	assert_int_equal(w->nd[2].nnotes, 1); /* shown once, by the first incarnation */
+	assert_int_equal(delivered(w, 0, id), 2);
+	/* The other receiver's batch left normally: flagged, not sent twice. */
+	assert_true(w->nd[1].disk[0].receipted);
+	assert_int_equal(rctr(&w->nd[1], TN_RECEIPT_SENT), 1);
+}
+
+/* A link that breaks with our receipt still in its batch: the receipt is
+ * owed to the next link up (none other is up) and reaches the author. */
+static void receipt_resent_when_its_link_breaks(void **state)
+{
+	(void)state;
+	net *w = &NET;
+	net_init(w, 3);
+	line(w);
+	start_all(w);
+	run_for(w, 10 * TN_SEC);
+	uint8_t id[TN_ALERT_ID];
+	create(w, 0, 1, TN_KIND_PANIC, HOUR_MS, id);
+	run_for(w, w->base.receipt_delay - 1);
+	assert_false(w->nd[2].disk[0].receipted);
+	cut(w, 1, 2);
+	run_for(w, 1 * TN_SEC);
+	assert_false(w->nd[2].disk[0].receipted);
+	assert_int_equal(delivered(w, 0, id), 1);
+	link_ab(w, 1, 2); /* may redial */
+	run_for(w, 10 * TN_MIN);
+	assert_int_equal(links_up(&w->nd[2]), 1);
+	assert_true(w->nd[2].disk[0].receipted);
+	assert_int_equal(delivered(w, 0, id), 2);
+	assert_int_equal(rctr(&w->nd[2], TN_RECEIPT_SENT), 2); /* signed again */
+}
+
 static void idle_wakes_only_for_keepalive_and_anti_entropy(void **state)
 {
 	(void)state;
@@ -1201,6 +1277,8 @@ int main(int argc, char **argv)
 	        cmocka_unit_test_teardown(rate_limit_push_vs_catch_up, teardown),
 	        cmocka_unit_test_teardown(receipt_falls_back_when_reverse_link_down, teardown),
 	        cmocka_unit_test_teardown(receipt_hop_limit_counts_only_fallback, teardown),
+	        cmocka_unit_test_teardown(receipted_only_after_the_batch_left, teardown),
+	        cmocka_unit_test_teardown(receipt_resent_when_its_link_breaks, teardown),
 	        cmocka_unit_test_teardown(idle_wakes_only_for_keepalive_and_anti_entropy, teardown),
 	        cmocka_unit_test_teardown(wake_reconnects_at_once, teardown),
 	        cmocka_unit_test_teardown(equivocation_is_a_conflict, teardown),
