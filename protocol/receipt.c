@@ -226,8 +226,29 @@ void tn_node_receipt_own(tn_node *n, alert_entry *a, uint64_t wall_ms, tn_time n
 		a->flags |= AF_RECEIPT_OWED; /* no link up (or no memory): next link up */
 }
 
+/* Others' receipts still in l's batch (not yet in the link): route them
+ * again, l being no longer up. Those already in the link's queue are the
+ * link's and go with it. Ours are skipped: the own list re-signs them. */
+static void reroute_batch(tn_node *n, node_link *l, tn_time now)
+{
+	size_t k = l->nr;
+	l->nr = 0;
+	l->rflush_at = TN_TIME_NEVER;
+	for (size_t i = 0; i < k; i++) {
+		const uint8_t *r = l->rbuf + i * TN_RECEIPT_MAX;
+		tn_receipt c;
+		if (tn_receipt_decode(&c, r, l->rlen[i]) != TN_OK ||
+		    memcmp(c.receiver, n->self->b, TN_PUBKEY) == 0)
+			continue;
+		(void)route(n, tn_node_index_find(n, c.alert_id), NULL, r, l->rlen[i], l->rhops[i],
+		            now, NULL);
+	}
+}
+
 void tn_node_receipts_link_gone(tn_node *n, node_link *l, tn_time now)
 {
+	if (l->nr && l->rbuf)
+		reroute_batch(n, l, now);
 	uint64_t bit = UINT64_C(1) << tn_node_link_slot(n, l);
 	size_t k = l->own_n;
 	l->own_n = l->own_out = 0;

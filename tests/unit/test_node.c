@@ -955,6 +955,40 @@ static void receipt_resent_when_its_link_breaks(void **state)
 	assert_int_equal(rctr(&w->nd[2], TN_RECEIPT_SENT), 2); /* signed again */
 }
 
+/* Line 0-1-2 plus node 3 linked to 0 and 1. Node 2's receipt waits in
+ * node 1's batch for the link to 0 when that link breaks: node 1 routes it
+ * again (fallback, through 3) instead of dropping it with the link. */
+static void relayed_batch_rerouted_when_its_link_breaks(void **state)
+{
+	(void)state;
+	net *w = &NET;
+	net_init(w, 4);
+	line(w);
+	w->adj[2][3] = w->adj[3][2] = false;
+	link_ab(w, 3, 0);
+	link_ab(w, 3, 1);
+	start_all(w);
+	run_for(w, 30 * TN_SEC);
+	assert_int_equal(links_up(&w->nd[1]), 3);
+	w->nd[2].defer_store = true;
+	uint8_t id[TN_ALERT_ID];
+	create(w, 0, 1, TN_KIND_PANIC, HOUR_MS, id);
+	run_for(w, 1 * TN_SEC);
+	assert_int_equal(delivered(w, 0, id), 2); /* 1 and 3 */
+	w->nd[2].defer_store = false;
+	assert_int_equal(tn_node_stored(w->nd[2].n, w->nd[2].pend[0], true, w->now, wall(w)),
+	                 TN_OK);
+	w->nd[2].npend = 0;
+	/* 2 flushes at +delay; node 1 holds it until +2 delay; cut in between */
+	run_for(w, w->base.receipt_delay + w->base.receipt_delay / 2);
+	assert_int_equal(rctr(&w->nd[1], TN_RECEIPT_FORWARDED), 1);
+	assert_int_equal(delivered(w, 0, id), 2);
+	cut(w, 0, 1);
+	run_for(w, 1 * TN_SEC);
+	assert_int_equal(rctr(&w->nd[1], TN_RECEIPT_FALLBACK), 1);
+	assert_int_equal(delivered(w, 0, id), 3);
+}
+
 static void idle_wakes_only_for_keepalive_and_anti_entropy(void **state)
 {
 	(void)state;
@@ -1279,6 +1313,7 @@ int main(int argc, char **argv)
 	        cmocka_unit_test_teardown(receipt_hop_limit_counts_only_fallback, teardown),
 	        cmocka_unit_test_teardown(receipted_only_after_the_batch_left, teardown),
 	        cmocka_unit_test_teardown(receipt_resent_when_its_link_breaks, teardown),
+	        cmocka_unit_test_teardown(relayed_batch_rerouted_when_its_link_breaks, teardown),
 	        cmocka_unit_test_teardown(idle_wakes_only_for_keepalive_and_anti_entropy, teardown),
 	        cmocka_unit_test_teardown(wake_reconnects_at_once, teardown),
 	        cmocka_unit_test_teardown(equivocation_is_a_conflict, teardown),
