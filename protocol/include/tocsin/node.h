@@ -52,7 +52,7 @@ enum {
 	TN_NODE_PASSIVE_DEFAULT = 30,
 	TN_NODE_ALERTS_DEFAULT = 4096,
 	TN_NODE_ALERTS_MAX = 1 << 20,
-	TN_NODE_RECEIPT_HOPS_DEFAULT = 6,
+	TN_NODE_RECEIPT_HOPS_DEFAULT = 3,
 };
 
 #define TN_NODE_ANTI_ENTROPY_DEFAULT  (4 * TN_MIN)
@@ -117,7 +117,7 @@ typedef struct tn_node_config {
 	tn_time receipt_delay;  /* receipt batch flush delay (default 20 ms) */
 	tn_time backoff_min;    /* reconnect backoff (default 1 s) ... */
 	tn_time backoff_max;    /* ... doubling up to (default 5 min) */
-	uint8_t receipt_hops;   /* fallback flooding hop limit (default 6, <= 16) */
+	uint8_t receipt_hops;   /* fallback flooding hop limit (default 3, <= 16) */
 	tn_alert_limits limits; /* per-author budgets (docs/node.md: rate limits) */
 
 	/* Roster mode (docs/node.md "Roster gossip"): the node creates and owns
