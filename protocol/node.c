@@ -137,6 +137,7 @@ void tn_node_del(tn_node *n)
 		tn_node_qring_free(&l->prio);
 		tn_node_qring_free(&l->normal);
 		free(l->rbuf);
+		free(l->own);
 		free(l->wants);
 	}
 	for (size_t i = 0; n->evq && i < n->evn; i++)

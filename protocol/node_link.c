@@ -348,8 +348,9 @@ tn_err tn_node_link_open(tn_node *n, tn_noise_role role, const tn_pubkey *member
 	return TN_OK;
 }
 
-static void free_link_state(tn_node *n, node_link *l)
+static void free_link_state(tn_node *n, node_link *l, tn_time now)
 {
+	tn_node_receipts_link_gone(n, l, now);
 	tn_node_index_forget_link(n, tn_node_link_slot(n, l));
 	tn_node_qring_free(&l->prio);
 	tn_node_qring_free(&l->normal);
@@ -387,7 +388,7 @@ static void on_close(tn_node *n, node_link *l, const tn_link_event *ev, tn_time 
 		}
 	}
 	l->state = NL_CLOSING;
-	free_link_state(n, l);
+	free_link_state(n, l, now);
 	if (!caller_closed) {
 		ev_item it = {
 		        .type = TN_NODE_EV_CLOSE_LINK, .link_id = l->id, .close_at = ev->close_at};
@@ -588,6 +589,8 @@ tn_ssize tn_node_link_out(tn_node *n, uint64_t id, uint8_t *out, size_t cap, tn_
 	else if (l->state == NL_JOIN)
 		tn_node_join_pump(n, l, now);
 	tn_ssize r = tn_link_out(l->link, out, cap, now);
+	if (r >= 0 && l->own_out)
+		tn_node_receipts_link_out(n, l);
 	if (r >= 0 && l->state != NL_CLOSING)
 		tn_node_link_drain(n, l, now, n->last_wall); /* nonce exhaustion closes */
 	return r;

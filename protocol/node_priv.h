@@ -31,6 +31,10 @@ enum alert_flags {
 	AF_RECEIPT_OWED = 8, /* loaded without RECEIPTED: send on next link up */
 	AF_NEVER_SENT = 16,  /* stored while no link was up */
 };
+/* Our receipt for an alert: signed and in some link's batch or link queue
+ * (alert_entry.rpend bits); AF_RECEIPTED once one link has handed out
+ * every byte up to it; re-sent from scratch if every such link goes away
+ * first (AF_RECEIPT_OWED when no link is up). */
 
 typedef struct alert_entry {
 	uint8_t state; /* alert_state */
@@ -46,6 +50,7 @@ typedef struct alert_entry {
 	uint64_t src_link; /* link it first came in on (0: own or loaded) */
 	uint64_t known;    /* link slots known to hold it (sent or received) */
 	uint64_t queued;   /* link slots with it in their node queue */
+	uint64_t rpend;    /* link slots holding our receipt, not yet handed out */
 	tn_pubkey *rcv;    /* own alerts: receivers, arrival order */
 	size_t nrcv, rcvcap;
 } alert_entry;
@@ -101,6 +106,10 @@ typedef struct node_link {
 	uint8_t rhops[TN_RECEIPTS_PER_MSG];
 	size_t nr;
 	tn_time rflush_at;
+	/* our own receipts in the batch or the link's queue: [0, own_out)
+	 * flushed into the link, [own_out, own_n) still in the batch */
+	qref *own;
+	size_t own_n, own_cap, own_out;
 	/* digest round going out: next author (exclusive), part numbering */
 	bool dg_active;
 	bool dg_started;
@@ -282,6 +291,12 @@ void tn_node_receipts_message(tn_node *n, node_link *l, const tn_link_msg *m, tn
                               uint64_t wall_ms);
 void tn_node_receipts_flush(tn_node *n, node_link *l, tn_time now);
 tn_time tn_node_receipts_deadline(const tn_node *n);
+/* After tn_link_out on l: our receipts the link has fully handed out
+ * become RECEIPTED. */
+void tn_node_receipts_link_out(tn_node *n, node_link *l);
+/* l is going away (state no longer NL_UP): our receipts it had not handed
+ * out are sent again on other links, or owed to the next link up. */
+void tn_node_receipts_link_gone(tn_node *n, node_link *l, tn_time now);
 
 /* node_join.c: roster gossip and joining */
 /* Before validation: a joining or roster-mode config gets its network id

@@ -59,17 +59,69 @@ void tn_node_receipts_flush(tn_node *n, node_link *l, tn_time now)
 	m.count = l->nr;
 	l->nr = 0;
 	l->rflush_at = TN_TIME_NEVER;
-	(void)tn_node_send_msg(n, l, &m, false, now);
+	/* On failure the link is closing: tn_node_receipts_link_gone sends
+	 * our own receipts again elsewhere. */
+	if (tn_node_send_msg(n, l, &m, false, now) == TN_OK)
+		l->own_out = l->own_n;
 }
 
-static void batch_add(tn_node *n, node_link *l, const uint8_t *r, size_t len, uint8_t hops,
-                      tn_time now)
+/* Remember that our receipt for a is in l's batch. */
+static bool own_add(tn_node *n, node_link *l, alert_entry *a)
+{
+	if (l->own_n == l->own_cap) {
+		/* Bounded by the index: a is at most once per link (rpend). */
+		size_t cap = l->own_cap ? 2 * l->own_cap : 16;
+		if (cap > n->cfg.alerts_max)
+			cap = n->cfg.alerts_max;
+		if (cap <= l->own_n)
+			return false;
+		qref *q = realloc(l->own, cap * sizeof *q);
+		if (!q)
+			return false;
+		l->own = q;
+		l->own_cap = cap;
+	}
+	l->own[l->own_n++] = (qref){tn_node_index_slot(n, a), a->gen};
+	a->rpend |= UINT64_C(1) << tn_node_link_slot(n, l);
+	return true;
+}
+
+/* The link has handed out everything queued so far (tn_link_pending is an
+ * upper bound, so 0 is certain): the flushed receipts left. Not finer
+ * grained: priority messages and control frames may overtake a batch in
+ * the link's queue, so a byte count could not tell when it left; waiting
+ * for an empty queue only delays RECEIPTED, never advances it. */
+void tn_node_receipts_link_out(tn_node *n, node_link *l)
+{
+	if (!l->own_out || tn_link_pending(l->link) != 0)
+		return;
+	for (size_t i = 0; i < l->own_out; i++) {
+		alert_entry *a = tn_node_index_ref(n, l->own[i]);
+		if (!a || (a->flags & AF_RECEIPTED))
+			continue;
+		a->flags |= AF_RECEIPTED;
+		a->rpend = 0;
+		ev_item it = {.type = TN_NODE_EV_RECEIPTED};
+		memcpy(it.alert_id, a->id, TN_ALERT_ID);
+		(void)tn_node_ev_push(n, &it);
+	}
+	memmove(l->own, l->own + l->own_out, (l->own_n - l->own_out) * sizeof *l->own);
+	l->own_n -= l->own_out;
+	l->own_out = 0;
+}
+
+/* Queue r in l's batch; own: the alert when r is our own receipt.
+ * False when nothing was queued (no memory). */
+static bool batch_add(tn_node *n, node_link *l, const uint8_t *r, size_t len, uint8_t hops,
+                      tn_time now, alert_entry *own)
 {
 	if (!l->rbuf) {
 		l->rbuf = malloc((size_t)TN_RECEIPTS_PER_MSG * TN_RECEIPT_MAX);
 		if (!l->rbuf)
-			return;
+			return false;
 	}
+	if (own && !own_add(n, l, own))
+		return false;
 	if (l->nr == 0)
 		l->rflush_at = now + n->cfg.receipt_delay;
 	memcpy(l->rbuf + l->nr * TN_RECEIPT_MAX, r, len);
@@ -78,6 +130,7 @@ static void batch_add(tn_node *n, node_link *l, const uint8_t *r, size_t len, ui
 	l->nr++;
 	if (l->nr == TN_RECEIPTS_PER_MSG)
 		tn_node_receipts_flush(n, l, now);
+	return true;
 }
 
 tn_time tn_node_receipts_deadline(const tn_node *n)
@@ -91,42 +144,59 @@ tn_time tn_node_receipts_deadline(const tn_node *n)
 
 /* Send r toward the author of alert a (NULL when we do not hold it):
  * along a's reverse path when that link is up, else to every up link but
- * `from` while the hop limit allows. hops = links crossed so far. */
-static void route(tn_node *n, const alert_entry *a, const node_link *from, const uint8_t *r,
-                  size_t len, uint8_t hops, tn_time now, bool own)
+ * `from` while the hop limit allows. hops = fallback hops taken so far:
+ * only links crossed off the reverse path count. Reverse-path hops are
+ * bounded by the alert's own path (a tree rooted at the author, so no
+ * cycle), and the dedupe stops any second pass; counting them as well
+ * dropped receipts that had come a long way and then met one broken link
+ * (docs/sim.md). */
+static size_t route(tn_node *n, const alert_entry *a, const node_link *from, const uint8_t *r,
+                    size_t len, uint8_t hops, tn_time now, alert_entry *own)
 {
-	uint8_t next = hops < TN_RECEIPT_HOPS_MAX ? (uint8_t)(hops + 1) : TN_RECEIPT_HOPS_MAX;
 	node_link *rev = a && a->src_link ? tn_node_link_find(n, a->src_link) : NULL;
 	if (rev && rev->state == NL_UP && rev != from) {
-		batch_add(n, rev, r, len, next, now);
+		if (!batch_add(n, rev, r, len, hops, now, own))
+			return 0;
 		if (!own)
 			n->rctr[TN_RECEIPT_FORWARDED]++;
-		return;
+		return 1;
 	}
 	if (hops >= n->cfg.receipt_hops) {
 		n->rctr[TN_RECEIPT_HOPS_EXCEEDED]++;
-		return;
+		return 0;
 	}
-	bool sent = false;
+	uint8_t next = (uint8_t)(hops + 1); /* hops < receipt_hops <= TN_RECEIPT_HOPS_MAX */
+	size_t sent = 0;
 	for (size_t i = 0; i < TN_NODE_LINKS_MAX; i++) {
 		node_link *l = &n->links[i];
-		if (l->state == NL_UP && l != from) {
-			batch_add(n, l, r, len, next, now);
-			sent = true;
-		}
+		if (l->state == NL_UP && l != from)
+			sent += batch_add(n, l, r, len, next, now, own);
 	}
 	if (sent)
 		n->rctr[TN_RECEIPT_FALLBACK]++;
 	else
 		n->rctr[TN_RECEIPT_HOPS_EXCEEDED]++;
+	return sent;
+}
+
+static bool any_up(const tn_node *n)
+{
+	for (size_t i = 0; i < TN_NODE_LINKS_MAX; i++)
+		if (n->links[i].state == NL_UP)
+			return true;
+	return false;
 }
 
 /* Sign our receipt for a stored alert and send it (only: to that link,
  * for receipts owed since a restart). */
 void tn_node_receipt_own(tn_node *n, alert_entry *a, uint64_t wall_ms, tn_time now, node_link *only)
 {
-	if (a->flags & (AF_OWN | AF_RECEIPTED))
+	if ((a->flags & (AF_OWN | AF_RECEIPTED)) || a->rpend)
 		return;
+	if (!only && !any_up(n)) {
+		a->flags |= AF_RECEIPT_OWED; /* signed when a link comes up */
+		return;
+	}
 	tn_receipt c;
 	memset(&c, 0, sizeof c);
 	memcpy(c.network_id, n->cfg.network_id, TN_NETWORK_ID);
@@ -146,15 +216,54 @@ void tn_node_receipt_own(tn_node *n, alert_entry *a, uint64_t wall_ms, tn_time n
 	if (len < 0)
 		return;
 	rseen_add(n, rkey(n, a->id, n->self->b));
-	if (only)
-		batch_add(n, only, out, (size_t)len, 1, now);
-	else
-		route(n, a, NULL, out, (size_t)len, 0, now, true);
-	a->flags |= AF_RECEIPTED;
 	n->rctr[TN_RECEIPT_SENT]++;
-	ev_item it = {.type = TN_NODE_EV_RECEIPTED};
-	memcpy(it.alert_id, a->id, TN_ALERT_ID);
-	(void)tn_node_ev_push(n, &it);
+	/* RECEIPTED waits until a link has handed the batch out
+	 * (tn_node_receipts_link_out): a crash before then leaves the store
+	 * without the flag, and the restarted node sends it again. */
+	size_t k = only ? batch_add(n, only, out, (size_t)len, 1, now, a)
+	                : route(n, a, NULL, out, (size_t)len, 0, now, a);
+	if (!k)
+		a->flags |= AF_RECEIPT_OWED; /* no link up (or no memory): next link up */
+}
+
+/* Others' receipts still in l's batch (not yet in the link): route them
+ * again, l being no longer up. Those already in the link's queue are the
+ * link's and go with it. Ours are skipped: the own list re-signs them. */
+static void reroute_batch(tn_node *n, node_link *l, tn_time now)
+{
+	size_t k = l->nr;
+	l->nr = 0;
+	l->rflush_at = TN_TIME_NEVER;
+	for (size_t i = 0; i < k; i++) {
+		const uint8_t *r = l->rbuf + i * TN_RECEIPT_MAX;
+		tn_receipt c;
+		if (tn_receipt_decode(&c, r, l->rlen[i]) != TN_OK ||
+		    memcmp(c.receiver, n->self->b, TN_PUBKEY) == 0)
+			continue;
+		(void)route(n, tn_node_index_find(n, c.alert_id), NULL, r, l->rlen[i], l->rhops[i],
+		            now, NULL);
+	}
+}
+
+void tn_node_receipts_link_gone(tn_node *n, node_link *l, tn_time now)
+{
+	if (l->nr && l->rbuf)
+		reroute_batch(n, l, now);
+	uint64_t bit = UINT64_C(1) << tn_node_link_slot(n, l);
+	size_t k = l->own_n;
+	l->own_n = l->own_out = 0;
+	for (size_t i = 0; i < k; i++) {
+		alert_entry *a = tn_node_index_ref(n, l->own[i]);
+		if (!a || !(a->rpend & bit))
+			continue;
+		a->rpend &= ~bit;
+		/* Still on its way on another link: that one decides. */
+		if (!a->rpend && !(a->flags & AF_RECEIPTED))
+			tn_node_receipt_own(n, a, n->last_wall, now, NULL);
+	}
+	free(l->own); /* the slot is cleared when reused */
+	l->own = NULL;
+	l->own_cap = 0;
 }
 
 static bool receipt_sig_ok(const tn_receipt *c)
@@ -218,7 +327,7 @@ static void one_receipt(tn_node *n, node_link *l, const tn_view *v, uint8_t hops
 		(void)tn_node_ev_push(n, &it);
 		return;
 	}
-	route(n, a, l, v->p, v->len, hops, now, false);
+	(void)route(n, a, l, v->p, v->len, hops, now, NULL);
 }
 
 void tn_node_receipts_message(tn_node *n, node_link *l, const tn_link_msg *m, tn_time now,

@@ -1,11 +1,13 @@
 #!/bin/sh
 # tocsin-sim (the real tn_node under the simulator), three checks:
-#   churn: N=200, 30 % churn, a healed partition. With 1 % loss: every
-#          owed host is reached, every host stored the panic, nobody is
-#          notified twice; the receipts the author counted are printed, not
-#          asserted (receipts are fire-and-forget in tn_node: one lost in a
-#          broken link or past the hop limit is never resent, docs/sim.md).
-#          Without loss (seed 1): also a receipt from every host that stored it.
+#   churn: N=200, 30 % churn, a healed partition, seeds 1, 3 and 5. With
+#          1 % loss: every owed host is reached, every host stored the
+#          panic, nobody is notified twice, and the author counted a
+#          receipt from all but at most one of them (a receipt lost on a
+#          link after it left its sender, or in a relay that crashed, is
+#          never resent, docs/node.md "Receipts"). Without loss: a receipt
+#          from every host that stored it (before the receipt fixes seeds
+#          3 and 5 gave 197 and 109 of 199, docs/sim.md).
 #   repro: same seed, same output byte for byte; another seed, another run
 #   calm:  no churn: every host but the author notified exactly once
 # Usage: test_tocsin_sim.sh path/to/tocsin-sim churn|repro|calm
@@ -20,8 +22,9 @@ run() {
 }
 case $mode in
 churn)
+	for seed in 1 3 5; do
 	for loss in 0.01 0; do
-		out=$(run --nodes 200 --degree 5 --churn 0.3 --loss $loss --seed 1 --partition)
+		out=$(run --nodes 200 --degree 5 --churn 0.3 --loss $loss --seed $seed --partition)
 		printf '%s\n' "$out"
 		printf '%s\n' "$out" | head -n 1 | grep -Eq '^nodes=200 degree=5 churn=0\.30 delivery=[0-9.]+% p50_ms=[0-9.]+ p99_ms=[0-9.]+ max_ms=[0-9.]+ frames_per_node=[0-9.]+ bytes_per_node=[0-9.]+$' ||
 			{ echo "FAIL: summary line not in the issue's shape" >&2; exit 1; }
@@ -30,10 +33,14 @@ churn)
 		stored=$(field stored "$node")
 		[ "$stored" = "199/199" ] || { echo "FAIL: stored=$stored" >&2; exit 1; }
 		[ "$(field notified_multi "$node")" = 0 ] || { echo "FAIL: notified twice" >&2; exit 1; }
+		rcpt=$(field receipts "$node")
 		if [ "$loss" = 0 ]; then
-			rcpt=$(field receipts "$node")
-			[ "$rcpt" = "$stored" ] || { echo "FAIL: receipts=$rcpt but stored=$stored" >&2; exit 1; }
+			[ "$rcpt" = "$stored" ] || { echo "FAIL: seed $seed receipts=$rcpt but stored=$stored" >&2; exit 1; }
+		else
+			k=${rcpt%/*}
+			[ "$k" -ge 198 ] || { echo "FAIL: seed $seed loss $loss receipts=$rcpt" >&2; exit 1; }
 		fi
+	done
 	done
 	;;
 repro)

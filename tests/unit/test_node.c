@@ -815,6 +815,180 @@ static void receipt_falls_back_when_reverse_link_down(void **state)
 	assert_everyone(w, 0, id);
 }
 
+/* Line 0-1-2-3-4 plus node 5 linked to 1 and 3. Node 5 holds its store
+ * back so that node 3 hears the panic from 2 (reverse path 3 -> 2), then
+ * the link 2-3 is cut and node 4 stores: its receipt takes one reverse hop
+ * (4 -> 3), one fallback hop (3 -> 5), then two reverse hops (5 -> 1 -> 0).
+ * Only the fallback hop counts against receipt_hops. Returns whether the
+ * author got node 4's receipt. */
+static bool receipt_after_long_reverse_path(net *w, uint8_t receipt_hops)
+{
+	net_init(w, 6);
+	w->base.receipt_hops = receipt_hops;
+	line(w);
+	w->adj[4][5] = w->adj[5][4] = false;
+	link_ab(w, 5, 1);
+	link_ab(w, 5, 3);
+	start_all(w);
+	run_for(w, 30 * TN_SEC);
+	assert_int_equal(links_up(&w->nd[3]), 3);
+	assert_int_equal(links_up(&w->nd[5]), 2);
+	w->nd[4].defer_store = true;
+	w->nd[5].defer_store = true;
+	uint8_t id[TN_ALERT_ID];
+	create(w, 0, 1, TN_KIND_PANIC, HOUR_MS, id);
+	run_for(w, 100 * TN_MSEC);
+	assert_int_equal(w->nd[4].npend, 1);
+	assert_int_equal(w->nd[5].npend, 1);
+	/* Node 5 heard it from 1 first (its reverse path); now it may store. */
+	w->nd[5].defer_store = false;
+	assert_int_equal(tn_node_stored(w->nd[5].n, w->nd[5].pend[0], true, w->now, wall(w)),
+	                 TN_OK);
+	w->nd[5].npend = 0;
+	run_for(w, 1 * TN_SEC);
+	cut(w, 2, 3);
+	w->nd[4].defer_store = false;
+	assert_int_equal(tn_node_stored(w->nd[4].n, w->nd[4].pend[0], true, w->now, wall(w)),
+	                 TN_OK);
+	w->nd[4].npend = 0;
+	run_for(w, 1 * TN_SEC);
+	tn_node_alert_status st;
+	assert_int_equal(tn_node_alert_status_get(w->nd[0].n, id, &st), TN_OK);
+	for (uint64_t k = 0; k < st.delivered; k++) {
+		tn_pubkey pk;
+		assert_int_equal(tn_node_alert_receiver(w->nd[0].n, id, k, &pk), TN_OK);
+		if (node_of(w, &pk) == 4)
+			return true;
+	}
+	return false;
+}
+
+static void receipt_hop_limit_counts_only_fallback(void **state)
+{
+	(void)state;
+	net *w = &NET;
+	/* Three reverse-path hops and one fallback hop, limit 1: delivered. */
+	assert_true(receipt_after_long_reverse_path(w, 1));
+	assert_int_equal(rctr(&w->nd[3], TN_RECEIPT_FALLBACK), 1);
+	assert_int_equal(rctr(&w->nd[3], TN_RECEIPT_HOPS_EXCEEDED), 0);
+	assert_true(rctr(&w->nd[5], TN_RECEIPT_FORWARDED) >= 1);
+	net_free(w);
+	/* Limit 0: no fallback hop allowed, the flood stays bounded. */
+	assert_false(receipt_after_long_reverse_path(w, 0));
+	assert_int_equal(rctr(&w->nd[3], TN_RECEIPT_FALLBACK), 0);
+	assert_int_equal(rctr(&w->nd[3], TN_RECEIPT_HOPS_EXCEEDED), 1);
+}
+
+static size_t delivered(net *w, int author, const uint8_t id[TN_ALERT_ID])
+{
+	tn_node_alert_status st;
+	assert_int_equal(tn_node_alert_status_get(w->nd[author].n, id, &st), TN_OK);
+	return st.delivered;
+}
+
+static void restart_from_disk(net *w, int i)
+{
+	start_node(w, i);
+	for (size_t k = 0; k < w->nd[i].ndisk; k++) {
+		disk_rec *d = &w->nd[i].disk[k];
+		unsigned f = (d->notified ? TN_NODE_LOAD_NOTIFIED : 0) |
+		             (d->receipted ? TN_NODE_LOAD_RECEIPTED : 0);
+		assert_int_equal(tn_node_load_alert(w->nd[i].n, d->env, d->len, f, w->now, wall(w)),
+		                 TN_OK);
+	}
+}
+
+/* RECEIPTED only once the batch has left: a crash inside the batch delay
+ * leaves the store without the flag, and the restarted node sends it. */
+static void receipted_only_after_the_batch_left(void **state)
+{
+	(void)state;
+	net *w = &NET;
+	net_init(w, 3);
+	line(w);
+	start_all(w);
+	run_for(w, 10 * TN_SEC);
+	uint8_t id[TN_ALERT_ID];
+	create(w, 0, 1, TN_KIND_PANIC, HOUR_MS, id);
+	run_for(w, w->base.receipt_delay - 1); /* stored everywhere, batches not flushed */
+	assert_int_equal(w->nd[2].ndisk, 1);
+	assert_true(w->nd[2].disk[0].notified);
+	assert_false(w->nd[2].disk[0].receipted);
+	assert_int_equal(rctr(&w->nd[2], TN_RECEIPT_SENT), 1);
+	assert_int_equal(delivered(w, 0, id), 0);
+	/* kill -9 node 2 before its batch leaves; restart from its store */
+	node_down(w, 2);
+	restart_from_disk(w, 2);
+	run_for(w, 10 * TN_MIN);
+	assert_int_equal(links_up(&w->nd[2]), 1);
+	assert_true(w->nd[2].disk[0].receipted);
+	assert_int_equal(w->nd[2].nnotes, 1); /* shown once, by the first incarnation */
+	assert_int_equal(delivered(w, 0, id), 2);
+	/* The other receiver's batch left normally: flagged, not sent twice. */
+	assert_true(w->nd[1].disk[0].receipted);
+	assert_int_equal(rctr(&w->nd[1], TN_RECEIPT_SENT), 1);
+}
+
+/* A link that breaks with our receipt still in its batch: the receipt is
+ * owed to the next link up (none other is up) and reaches the author. */
+static void receipt_resent_when_its_link_breaks(void **state)
+{
+	(void)state;
+	net *w = &NET;
+	net_init(w, 3);
+	line(w);
+	start_all(w);
+	run_for(w, 10 * TN_SEC);
+	uint8_t id[TN_ALERT_ID];
+	create(w, 0, 1, TN_KIND_PANIC, HOUR_MS, id);
+	run_for(w, w->base.receipt_delay - 1);
+	assert_false(w->nd[2].disk[0].receipted);
+	cut(w, 1, 2);
+	run_for(w, 1 * TN_SEC);
+	assert_false(w->nd[2].disk[0].receipted);
+	assert_int_equal(delivered(w, 0, id), 1);
+	link_ab(w, 1, 2); /* may redial */
+	run_for(w, 10 * TN_MIN);
+	assert_int_equal(links_up(&w->nd[2]), 1);
+	assert_true(w->nd[2].disk[0].receipted);
+	assert_int_equal(delivered(w, 0, id), 2);
+	assert_int_equal(rctr(&w->nd[2], TN_RECEIPT_SENT), 2); /* signed again */
+}
+
+/* Line 0-1-2 plus node 3 linked to 0 and 1. Node 2's receipt waits in
+ * node 1's batch for the link to 0 when that link breaks: node 1 routes it
+ * again (fallback, through 3) instead of dropping it with the link. */
+static void relayed_batch_rerouted_when_its_link_breaks(void **state)
+{
+	(void)state;
+	net *w = &NET;
+	net_init(w, 4);
+	line(w);
+	w->adj[2][3] = w->adj[3][2] = false;
+	link_ab(w, 3, 0);
+	link_ab(w, 3, 1);
+	start_all(w);
+	run_for(w, 30 * TN_SEC);
+	assert_int_equal(links_up(&w->nd[1]), 3);
+	w->nd[2].defer_store = true;
+	uint8_t id[TN_ALERT_ID];
+	create(w, 0, 1, TN_KIND_PANIC, HOUR_MS, id);
+	run_for(w, 1 * TN_SEC);
+	assert_int_equal(delivered(w, 0, id), 2); /* 1 and 3 */
+	w->nd[2].defer_store = false;
+	assert_int_equal(tn_node_stored(w->nd[2].n, w->nd[2].pend[0], true, w->now, wall(w)),
+	                 TN_OK);
+	w->nd[2].npend = 0;
+	/* 2 flushes at +delay; node 1 holds it until +2 delay; cut in between */
+	run_for(w, w->base.receipt_delay + w->base.receipt_delay / 2);
+	assert_int_equal(rctr(&w->nd[1], TN_RECEIPT_FORWARDED), 1);
+	assert_int_equal(delivered(w, 0, id), 2);
+	cut(w, 0, 1);
+	run_for(w, 1 * TN_SEC);
+	assert_int_equal(rctr(&w->nd[1], TN_RECEIPT_FALLBACK), 1);
+	assert_int_equal(delivered(w, 0, id), 3);
+}
+
 static void idle_wakes_only_for_keepalive_and_anti_entropy(void **state)
 {
 	(void)state;
@@ -1136,6 +1310,10 @@ int main(int argc, char **argv)
 	        cmocka_unit_test_teardown(expired_alerts_gc_and_not_offered, teardown),
 	        cmocka_unit_test_teardown(rate_limit_push_vs_catch_up, teardown),
 	        cmocka_unit_test_teardown(receipt_falls_back_when_reverse_link_down, teardown),
+	        cmocka_unit_test_teardown(receipt_hop_limit_counts_only_fallback, teardown),
+	        cmocka_unit_test_teardown(receipted_only_after_the_batch_left, teardown),
+	        cmocka_unit_test_teardown(receipt_resent_when_its_link_breaks, teardown),
+	        cmocka_unit_test_teardown(relayed_batch_rerouted_when_its_link_breaks, teardown),
 	        cmocka_unit_test_teardown(idle_wakes_only_for_keepalive_and_anti_entropy, teardown),
 	        cmocka_unit_test_teardown(wake_reconnects_at_once, teardown),
 	        cmocka_unit_test_teardown(equivocation_is_a_conflict, teardown),

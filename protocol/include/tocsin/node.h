@@ -52,7 +52,7 @@ enum {
 	TN_NODE_PASSIVE_DEFAULT = 30,
 	TN_NODE_ALERTS_DEFAULT = 4096,
 	TN_NODE_ALERTS_MAX = 1 << 20,
-	TN_NODE_RECEIPT_HOPS_DEFAULT = 6,
+	TN_NODE_RECEIPT_HOPS_DEFAULT = 3,
 };
 
 #define TN_NODE_ANTI_ENTROPY_DEFAULT  (4 * TN_MIN)
@@ -117,7 +117,7 @@ typedef struct tn_node_config {
 	tn_time receipt_delay;  /* receipt batch flush delay (default 20 ms) */
 	tn_time backoff_min;    /* reconnect backoff (default 1 s) ... */
 	tn_time backoff_max;    /* ... doubling up to (default 5 min) */
-	uint8_t receipt_hops;   /* fallback flooding hop limit (default 6, <= 16) */
+	uint8_t receipt_hops;   /* fallback flooding hop limit (default 3, <= 16) */
 	tn_alert_limits limits; /* per-author budgets (docs/node.md: rate limits) */
 
 	/* Roster mode (docs/node.md "Roster gossip"): the node creates and owns
@@ -170,7 +170,8 @@ typedef enum tn_node_load_flags {
  * them before it was stored). Not NOTIFIED: a NOTIFY is queued. Not
  * RECEIPTED (and not our own): a receipt is sent on the next link up
  * (reverse path unknown after a restart: hop-limited fallback), then a
- * RECEIPTED event. Own alerts (author = our identity) are recognised.
+ * RECEIPTED event once that link has handed the receipt's frame out.
+ * Own alerts (author = our identity) are recognised.
  * Returns TN_OK, TN_ERR_STALE (expired at wall_ms: delete it from the
  * store), TN_ERR_EXISTS (already held), TN_ERR_PROTO (not a strict
  * envelope of this network), TN_ERR_LIMIT (index full), TN_ERR_NOMEM. */
@@ -273,8 +274,10 @@ TN_NODISCARD tn_err tn_node_alert_create(tn_node *node, const tn_node_alert_req 
 /* The caller committed (ok) or failed to commit (!ok) an alert a
  * STORE_ALERT asked for. ok: forward at once on every link but the one it
  * came from (priority for panic/safe), send our receipt toward its author,
- * queue NOTIFY. !ok: forget it (not forwarded, receipted or shown; it may
- * arrive again). Returns TN_OK, TN_ERR_NOTFOUND (not pending). */
+ * queue NOTIFY (RECEIPTED follows once the receipt's frame has been handed
+ * out by a link; if its links close first it is sent again). !ok: forget
+ * it (not forwarded, receipted or shown; it may arrive again).
+ * Returns TN_OK, TN_ERR_NOTFOUND (not pending). */
 TN_NODISCARD tn_err tn_node_stored(tn_node *node, const uint8_t alert_id[TN_ALERT_ID], bool ok,
                                    tn_time now, uint64_t wall_ms);
 
@@ -307,7 +310,8 @@ typedef enum tn_node_event_type {
 	TN_NODE_EV_STORE_ALERT, /* commit envelope, then tn_node_stored */
 	TN_NODE_EV_NOTIFY,      /* show it, then mark it notified in the store */
 	TN_NODE_EV_RECEIPT,     /* receiver stored our alert: record it (k / N) */
-	TN_NODE_EV_RECEIPTED,   /* our receipt for alert_id left: mark it in the store */
+	TN_NODE_EV_RECEIPTED,   /* our receipt for alert_id left (a link handed out its
+	                           frame, tn_node_send): mark it in the store */
 	TN_NODE_EV_CONFLICT,    /* equivocation: keep the evidence, show coordinators */
 	TN_NODE_EV_LINK_UP,     /* link_id to member is established */
 	TN_NODE_EV_LINK_DOWN,   /* link_id to member is gone */
