@@ -1,12 +1,10 @@
 #!/usr/bin/env bash
 # Install what is missing, build, and run a local demo mesh on 127.0.0.1:
-# five tocsind daemons, a panic with Arabic text pressed on one of them,
-# the alert arriving at every daemon with the time it took, the receipts
-# coming back to the author, then `safe`. Every process it starts is stopped.
-#
-# Not built yet: invitations. The five members are therefore provisioned by
-# the test tool tests/tools/mkmesh (keys and a signed roster written into
-# each home), not by `tocsin invite` / `tocsin join`. The demo says so.
+# five tocsind daemons; the first creates a network and invites the other
+# four, who join (both sides print the safety number to compare); a panic
+# with Arabic text is pressed on one of them and arrives at every daemon
+# with the time it took; the receipts come back to the author; then `safe`.
+# Every process it starts is stopped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/deps.sh
@@ -16,7 +14,6 @@ if [ -f build/build.ninja ]; then meson setup --reconfigure build >/dev/null; el
 meson compile -C build >/dev/null
 TOCSIND=$PWD/build/daemon/tocsind
 TOCSIN=$PWD/build/client/tocsin
-MKMESH=$PWD/build/tests/mkmesh
 
 work=$(mktemp -d /tmp/tocsin-demo.XXXXXX)
 pids=()
@@ -44,16 +41,38 @@ for s in socks: s.close()
 EOF
 ))
 
-say "five members (provisioned by the test tool mkmesh: invitations are not wired yet)"
-args=()
-for i in 1 2 3 4 5; do args+=("$work/n$i:${ports[i-1]}"); done
-"$MKMESH" "${args[@]}" | sed 's|'"$work"'/||'
-
-say "each member's daemon starts and links to the others"
+names=(ana bea cleo dana eva)
+say "five laptops, each running tocsind"
 for i in 1 2 3 4 5; do
 	"$TOCSIND" --home "$work/n$i" --listen "127.0.0.1:${ports[i-1]}" 2>"$work/n$i.log" &
 	pids+=($!)
 done
+for i in 1 2 3 4 5; do
+	for _ in $(seq 100); do [ -S "$work/n$i/control.sock" ] && break; sleep 0.05; done
+	"$TOCSIN" --home "$work/n$i" init >/dev/null
+	echo "${names[i-1]}: $("$TOCSIN" --home "$work/n$i" id | head -1)"
+done
+
+say "ana founds the network"
+"$TOCSIN" --home "$work/n1" network create "Demo network" --name ana
+
+for i in 2 3 4 5; do
+	name=${names[i-1]}
+	role=member
+	[ "$name" = bea ] && role=coordinator
+	say "ana invites $name ($role); $name joins"
+	"$TOCSIN" --home "$work/n1" invite --name "$name" --role "$role" --json --wait --timeout 30 \
+		>"$work/inv.$i" 2>&1 &
+	inviter=$!
+	for _ in $(seq 100); do grep -qs '"code"' "$work/inv.$i" && break; sleep 0.05; done
+	code=$(head -n 1 "$work/inv.$i" | json 'print(d["code"])')
+	echo "invitation code: $code"
+	"$TOCSIN" --home "$work/n$i" join "$code" --name "$name" --timeout 30
+	wait "$inviter"
+	echo "ana's side: $(tail -n 1 "$work/inv.$i" | json 'print("%s joined; safety number %s" % (d["name"], d["safety_number"]))')"
+done
+
+say "every daemon links to the others"
 for i in 1 2 3 4 5; do
 	for _ in $(seq 200); do
 		up=$("$TOCSIN" --home "$work/n$i" peers --json 2>/dev/null |
@@ -62,10 +81,9 @@ for i in 1 2 3 4 5; do
 		sleep 0.05
 	done
 done
-sleep 0.5
 "$TOCSIN" --home "$work/n1" members
 
-say "m2 presses panic"
+say "bea presses panic"
 "$TOCSIN" --home "$work/n2" panic "النجدة، أنا في خطر" --violation detention
 
 say "the alert at every daemon, and how long it took to get there"
@@ -83,7 +101,7 @@ for i in 1 2 3 4 5; do
 	"$TOCSIN" --home "$work/n$i" alerts --json | json '
 a = [x for x in d if x["kind"] == "panic"][0]
 who = "its author" if a["own"] else "after %d ms" % (a["received_ms"] - a["created_ms"])
-print("m%s: %s from %s: %s  (%s)" % ('"$i"', a["kind"], a["author_name"], a["text"], who))'
+print("%s: %s from %s: %s  (%s)" % ("'"${names[i-1]}"'", a["kind"], a["author_name"], a["text"], who))'
 done
 [ "$ok" -eq 5 ] || { echo "UNEXPECTED: the panic reached only $ok of 5 daemons"; exit 1; }
 
@@ -95,16 +113,15 @@ print(a.get("delivered", 0), a.get("members", 0))')
 	[ "${line% *}" = "${line#* }" ] && break
 	sleep 0.1
 done
-echo "m2 sees: delivered ${line% *} / ${line#* } other members"
+echo "bea sees: delivered ${line% *} / ${line#* } other members"
 
-say "m2 is safe"
+say "bea is safe"
 "$TOCSIN" --home "$work/n2" safe
 sleep 0.5
 "$TOCSIN" --home "$work/n5" alerts | tail -2
 
 say "not built yet"
 cat <<'EOF'
-Invitations (`tocsin invite` / `tocsin join`), roster gossip, revocation through
-the daemons and desktop notifications are being built; README.md, "Status",
-lists what works.
+Desktop notifications, the Arabic user interface, man pages and NAT traversal
+are being built; README.md, "Status", lists what works.
 EOF
