@@ -818,9 +818,14 @@ static int list_cmd(cli *c, td_ctl_op op, void (*human)(json_t *), const char *e
 		return EXIT_REPLY;
 	}
 	if (c->json) {
-		rc = json_dumpf(arr, stdout, JSON_COMPACT) == 0 && fputc('\n', stdout) != EOF
-		             ? EXIT_OK
-		             : EXIT_REPLY;
+		/* JSON lines: one object per line, so `--watch` and lists read alike. */
+		size_t i;
+		json_t *o;
+		rc = EXIT_OK;
+		json_array_foreach(arr, i, o) {
+			if (json_dumpf(o, stdout, JSON_COMPACT) != 0 || fputc('\n', stdout) == EOF)
+				rc = EXIT_REPLY;
+		}
 	} else {
 		size_t i;
 		json_t *o;

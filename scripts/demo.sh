@@ -30,6 +30,8 @@ else
 	say() { printf '\n== %s\n' "$*"; }
 fi
 json() { python3 -c "import json,sys; d=json.load(sys.stdin); $1"; }
+# jsonl: the same over JSON lines (lists: one object per line) as d.
+jsonl() { python3 -c "import json,sys; d=[json.loads(l) for l in sys.stdin if l.strip()]; $1"; }
 
 # Free ports on 127.0.0.1, asked of the kernel.
 ports=($(python3 - <<'EOF'
@@ -76,7 +78,7 @@ say "every daemon links to the others"
 for i in 1 2 3 4 5; do
 	for _ in $(seq 200); do
 		up=$("$TOCSIN" --home "$work/n$i" peers --json 2>/dev/null |
-			json 'print(sum(1 for p in d if p.get("state") == "up"))' 2>/dev/null || echo 0)
+			jsonl 'print(sum(1 for p in d if p.get("state") == "up"))' 2>/dev/null || echo 0)
 		[ "$up" -ge 4 ] && break
 		sleep 0.05
 	done
@@ -91,14 +93,14 @@ ok=0
 for _ in $(seq 100); do
 	ok=0
 	for i in 1 2 3 4 5; do
-		n=$("$TOCSIN" --home "$work/n$i" alerts --json | json 'print(sum(1 for a in d if a["kind"] == "panic"))')
+		n=$("$TOCSIN" --home "$work/n$i" alerts --json | jsonl 'print(sum(1 for a in d if a["kind"] == "panic"))')
 		[ "$n" -ge 1 ] && ok=$((ok + 1))
 	done
 	[ "$ok" -eq 5 ] && break
 	sleep 0.1
 done
 for i in 1 2 3 4 5; do
-	"$TOCSIN" --home "$work/n$i" alerts --json | json '
+	"$TOCSIN" --home "$work/n$i" alerts --json | jsonl '
 a = [x for x in d if x["kind"] == "panic"][0]
 who = "its author" if a["own"] else "after %d ms" % (a["received_ms"] - a["created_ms"])
 print("%s: %s from %s: %s  (%s)" % ("'"${names[i-1]}"'", a["kind"], a["author_name"], a["text"], who))'
@@ -107,7 +109,7 @@ done
 
 say "receipts back at the author"
 for _ in $(seq 100); do
-	line=$("$TOCSIN" --home "$work/n2" alerts --json | json '
+	line=$("$TOCSIN" --home "$work/n2" alerts --json | jsonl '
 a = [x for x in d if x["kind"] == "panic"][0]
 print(a.get("delivered", 0), a.get("members", 0))')
 	[ "${line% *}" = "${line#* }" ] && break

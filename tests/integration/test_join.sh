@@ -70,7 +70,7 @@ th_pass "4 joined with invite/join, admitted by ana; both sides name each other 
 members_sig() {
 	tc "$1" members --json | python3 -c '
 import json, sys
-for m in sorted(json.load(sys.stdin), key=lambda m: m["fingerprint"]):
+for m in sorted([json.loads(l) for l in sys.stdin if l.strip()], key=lambda m: m["fingerprint"]):
     print(m["fingerprint"], m["name"], m["role"], m["active"])'
 }
 same_members() {
@@ -86,12 +86,12 @@ links_of() { tc "$1" status --json | jget links; }
 has_alert() {
 	tc "$1" alerts --json | python3 -c '
 import json, sys
-sys.exit(0 if any(a["id"] == sys.argv[1] and a.get("opened") for a in json.load(sys.stdin)) else 1)' "$2"
+sys.exit(0 if any(a["id"] == sys.argv[1] and a.get("opened") for a in [json.loads(l) for l in sys.stdin if l.strip()]) else 1)' "$2"
 }
 delivered() {
 	tc "$1" alerts --json | python3 -c '
 import json, sys
-for a in json.load(sys.stdin):
+for a in [json.loads(l) for l in sys.stdin if l.strip()]:
     if a["id"] == sys.argv[1]:
         sys.exit(0 if (a.get("delivered"), a.get("members")) == (int(sys.argv[2]), int(sys.argv[2])) else 1)
 sys.exit(1)' "$2" "$3"
@@ -118,7 +118,7 @@ tc n2 revoke dana --json >"$TH_DIR/revoke.out" || th_fail "revoke: $(cat "$TH_DI
 revoked_on() {
 	tc "$1" members --json | python3 -c '
 import json, sys
-sys.exit(0 if any(m["name"] == "dana" and not m["active"] for m in json.load(sys.stdin)) else 1)'
+sys.exit(0 if any(m["name"] == "dana" and not m["active"] for m in [json.loads(l) for l in sys.stdin if l.strip()]) else 1)'
 }
 all_revoked() { local i; for i in n1 n2 n3 n5; do revoked_on "$i" || return 1; done; }
 th_poll 10 all_revoked || th_fail "not every remaining daemon shows dana revoked"
