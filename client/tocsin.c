@@ -88,6 +88,7 @@ static int cmd_peers(cli *c);
 static int cmd_invite(cli *c);
 static int cmd_join(cli *c);
 static int cmd_revoke(cli *c);
+static int cmd_audit(cli *c);
 
 static const command commands[] = {
         {"version", cmd_version, "version [--json]", "print the client's and the daemon's versions",
@@ -124,6 +125,8 @@ static const command commands[] = {
          "join a network with an invitation code (after tocsin init)", false, ARGS_MAX},
         {"revoke", cmd_revoke, "revoke MEMBER [--json]",
          "revoke a member (name or fingerprint prefix) and rekey (coordinators only)", false, 1},
+        {"audit", cmd_audit, "audit [--json]",
+         "every roster change with who signed it (coordinators only)", false},
 };
 enum { NCOMMANDS = sizeof commands / sizeof commands[0] };
 
@@ -745,13 +748,20 @@ static const char *jstr(json_t *o, const char *k)
 	return s ? s : "";
 }
 
+/* A Unix ms time as local "YYYY-MM-DD HH:MM:SS". */
+static void local_time(json_int_t ms, char *out, size_t cap)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+	snprintf(out, cap, "?");
+	if (localtime_r(&t, &tm))
+		strftime(out, cap, "%Y-%m-%d %H:%M:%S", &tm);
+}
+
 static void human_alert(json_t *o)
 {
-	time_t t = (time_t)(json_integer_value(json_object_get(o, "created_ms")) / 1000);
-	struct tm tm;
-	char when[32] = "?";
-	if (localtime_r(&t, &tm))
-		strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", &tm);
+	char when[32];
+	local_time(json_integer_value(json_object_get(o, "created_ms")), when, sizeof when);
 	const char *name = jstr(o, "author_name");
 	printf("%s  %-10s %.12s  %s (%s)", when, jstr(o, "kind"), jstr(o, "id"),
 	       jstr(o, "author"), name[0] ? name : "?");
@@ -774,10 +784,45 @@ static void human_alert(json_t *o)
 
 static void human_member(json_t *o)
 {
-	printf("%-16s %-20s %-11s%s%s%s\n", jstr(o, "id"), jstr(o, "name"), jstr(o, "role"),
-	       json_is_true(json_object_get(o, "self")) ? _(" (this device)") : "",
-	       json_is_true(json_object_get(o, "linked")) ? _(" linked") : "",
-	       json_is_true(json_object_get(o, "active")) ? "" : _(" REVOKED"));
+	bool self = json_is_true(json_object_get(o, "self"));
+	bool linked = json_is_true(json_object_get(o, "linked"));
+	char seen[40];
+	json_t *ls = json_object_get(o, "last_seen_ms");
+	if (self)
+		snprintf(seen, sizeof seen, "%s", _("this device"));
+	else if (linked)
+		snprintf(seen, sizeof seen, "%s", _("linked now"));
+	else if (json_is_integer(ls))
+		local_time(json_integer_value(ls), seen, sizeof seen);
+	else
+		snprintf(seen, sizeof seen, "%s", _("never seen"));
+	printf("%-16s %-20s %-11s %-19s%s\n", jstr(o, "id"), jstr(o, "name"), jstr(o, "role"),
+	       seen, json_is_true(json_object_get(o, "revoked")) ? _("  REVOKED") : "");
+	if (!self && json_object_get(o, "safety_number"))
+		printf(_("    safety number: %s\n"), jstr(o, "safety_number"));
+}
+
+static void human_audit(json_t *o)
+{
+	char when[32];
+	local_time(json_integer_value(json_object_get(o, "created_ms")), when, sizeof when);
+	const char *type = jstr(o, "type"), *status = jstr(o, "status");
+	printf("%4lld %s  %-8s by %s (%s)", (long long)json_integer_value(json_object_get(o, "n")),
+	       when, type, jstr(o, "issuer_name"), jstr(o, "issuer"));
+	if (json_object_get(o, "subject") && strcmp(type, "endpoint") != 0)
+		printf(": %s (%s)", jstr(o, "subject_name"), jstr(o, "subject"));
+	if (json_object_get(o, "role") && strcmp(type, "revoke") != 0)
+		printf(_(" as %s"), jstr(o, "role"));
+	if (json_object_get(o, "epoch"))
+		printf(_(", epoch %lld"), (long long)json_integer_value(json_object_get(o, "epoch")));
+	json_t *eps = json_object_get(o, "endpoints");
+	if (json_is_array(eps) && json_array_size(eps) > 0)
+		printf(": %s", json_is_string(json_array_get(eps, 0))
+		                       ? json_string_value(json_array_get(eps, 0))
+		                       : "");
+	if (strcmp(status, "valid") != 0)
+		printf("  [%s]", status);
+	printf("\n");
 }
 
 static void human_peer(json_t *o)
@@ -848,6 +893,11 @@ static int cmd_alerts(cli *c)
 static int cmd_members(cli *c)
 {
 	return list_cmd(c, TD_CTL_OP_MEMBERS, human_member, _("no members"));
+}
+
+static int cmd_audit(cli *c)
+{
+	return list_cmd(c, TD_CTL_OP_AUDIT, human_audit, _("no roster records"));
 }
 
 static int cmd_peers(cli *c)

@@ -193,7 +193,7 @@ tn_ssize td_ctl_dispatch(const td_ctl_host *host, uint64_t subscribers, const ui
 		if (code == TD_CTL_E_UNKNOWN_OP)
 			snprintf(msg, sizeof msg,
 			         "unknown op; known: version status init id subscribe network_create "
-			         "alert alerts alert_status members peers invite join revoke");
+			         "alert alerts alert_status members peers invite join revoke audit");
 		else
 			bad_request_message(msg, sizeof msg, rc);
 		if (!req.has_id)
@@ -214,7 +214,8 @@ tn_ssize td_ctl_dispatch(const td_ctl_host *host, uint64_t subscribers, const ui
 	case TD_CTL_OP_PEERS:
 	case TD_CTL_OP_INVITE:
 	case TD_CTL_OP_JOIN:
-	case TD_CTL_OP_REVOKE: return op_net(&c);
+	case TD_CTL_OP_REVOKE:
+	case TD_CTL_OP_AUDIT: return op_net(&c);
 	case TD_CTL_OP_NONE: break;
 	}
 	return send_error(&c, TD_CTL_E_INTERNAL, "unhandled op");

@@ -386,6 +386,7 @@ static const char *const op_names[] = {
         [TD_CTL_OP_ALERT_STATUS] = "alert_status", [TD_CTL_OP_MEMBERS] = "members",
         [TD_CTL_OP_PEERS] = "peers",         [TD_CTL_OP_INVITE] = "invite",
         [TD_CTL_OP_JOIN] = "join",           [TD_CTL_OP_REVOKE] = "revoke",
+        [TD_CTL_OP_AUDIT] = "audit",
 };
 enum { OP_COUNT = sizeof op_names / sizeof op_names[0] };
 
@@ -640,6 +641,7 @@ tn_err td_ctl_reply_check(const td_ctl_msg *m, td_ctl_op op)
 	case TD_CTL_OP_ALERTS:
 	case TD_CTL_OP_MEMBERS:
 	case TD_CTL_OP_PEERS:
+	case TD_CTL_OP_AUDIT:
 		if ((rc = NEED(m, TD_CTL_STR, "items")))
 			return rc;
 		return NEED(m, TD_CTL_UINT, "count");

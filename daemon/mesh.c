@@ -13,6 +13,7 @@
 
 #include "conn.h"
 #include "daemon_limits.h"
+#include "roster_view.h"
 #include "tocsin/alert.h"
 #include "tocsin/node.h"
 #include "tocsin/roster.h"
@@ -63,6 +64,8 @@ struct td_mesh {
 	td_ratelimit rl;
 	char *reply_str; /* the str a list reply carries, until the next op */
 	char *code_str;  /* an invite code a reply carries (a secret: wiped at the next op) */
+	td_seen *seen;   /* last seen per member (tocsin members) */
+	uint64_t ep_checked_ms; /* last endpoint_refresh */
 	uint8_t out[OUT_BUF];
 };
 
@@ -501,9 +504,31 @@ static void join_failed(td_mesh *m, const tn_node_event *ev)
 	td_control_emit(m->ctl, &e);
 }
 
+/* Last seen (roster_view.h): a link up or down, or something the member
+ * signed arrived. */
+static void note_seen(td_mesh *m, const tn_node_event *ev)
+{
+	uint64_t now = wall_ms();
+	tn_alert_env env;
+	switch (ev->type) {
+	case TN_NODE_EV_LINK_UP:
+	case TN_NODE_EV_LINK_DOWN:
+		td_seen_touch(m->seen, &ev->member, now, now, ev->type == TN_NODE_EV_LINK_DOWN);
+		break;
+	case TN_NODE_EV_RECEIPT: td_seen_touch(m->seen, &ev->member, ev->stored_ms, now, false); break;
+	case TN_NODE_EV_STORE_ALERT:
+		if (!ev->own && tn_alert_env_decode(&env, ev->envelope.p, ev->envelope.len) == TN_OK)
+			td_seen_touch(m->seen, &ev->member, env.created_ms, now, false);
+		break;
+	case TN_NODE_EV_STORE_ROSTER: td_seen_record(m->seen, ev->record.p, ev->record.len, now); break;
+	default: break;
+	}
+}
+
 static void handle(td_mesh *m, const tn_node_event *ev)
 {
 	char idh[ID_HEX];
+	note_seen(m, ev);
 	switch (ev->type) {
 	case TN_NODE_EV_DIAL: dial(m, ev); break;
 	case TN_NODE_EV_CLOSE_LINK: close_link(m, ev); break;
@@ -997,6 +1022,11 @@ tn_err td_mesh_new(td_mesh **out, uv_loop_t *loop, td_log *log, td_store *store,
 		return TN_ERR_NOMEM;
 	}
 	td_ratelimit_init(&m->rl, 20, 10 * TN_SEC);
+	if (td_seen_new(&m->seen, store, log) != TN_OK) {
+		free(m->inv_blob);
+		free(m);
+		return TN_ERR_NOMEM;
+	}
 	td_conn_ops ops = {on_connected, on_data, on_drained, on_closed};
 	td_conns_init(&m->conns, loop, log, TD_PENDING_CONN_MAX, &ops, m);
 	uv_timer_init(loop, &m->timer);
@@ -1026,6 +1056,11 @@ void td_mesh_stop(td_mesh *m)
 	if (!m)
 		return;
 	m->stopping = true;
+	uint64_t now = wall_ms();
+	for (td_conn *c = m->conns.head; c; c = c->next)
+		if (c->up)
+			td_seen_touch(m->seen, &c->member, now, now, false);
+	td_seen_flush(m->seen);
 	td_conns_close_all(&m->conns);
 	if (!uv_is_closing((uv_handle_t *)&m->timer))
 		uv_close((uv_handle_t *)&m->timer, NULL);
@@ -1036,6 +1071,7 @@ void td_mesh_del(td_mesh *m)
 	if (!m)
 		return;
 	tn_node_del(m->node);
+	td_seen_del(m->seen);
 	sodium_memzero(&m->list_key, sizeof m->list_key);
 	free(m->inv_blob);
 	free(m->reply_str);
@@ -1438,38 +1474,22 @@ static td_ctl_code op_alerts(td_mesh *m, const td_ctl_req *req, td_ctl_msg *r, c
 	return reply_items(m, l.arr, r, msg, msglen);
 }
 
+static bool linked_to(void *ud, const tn_pubkey *pk)
+{
+	td_mesh *m = ud;
+	for (td_conn *c = m->conns.head; c; c = c->next)
+		if (c->up && !c->closing && tn_pubkey_eq(&c->member, pk))
+			return true;
+	return false;
+}
+
 static td_ctl_code op_members(td_mesh *m, td_ctl_msg *r, char *msg, size_t msglen)
 {
 	if (!m->ro)
 		FAIL(TD_CTL_E_NO_NETWORK, "this device is not in a network");
-	json_t *arr = json_array();
+	json_t *arr = td_members_json(m->ro, m->id, m->seen, linked_to, m, wall_ms());
 	if (!arr)
 		FAIL(TD_CTL_E_INTERNAL, "out of memory");
-	size_t n = tn_roster_member_count(m->ro);
-	for (size_t i = 0; i < n; i++) {
-		tn_roster_member rm;
-		if (tn_roster_member_at(m->ro, i, &rm) != TN_OK)
-			continue;
-		char fp[TN_FINGERPRINT_STRLEN + 1], name[TN_NAME_MAX + 1];
-		if (tn_fingerprint_str(&rm.pk, fp, sizeof fp) < 0)
-			fp[0] = '\0';
-		member_name(m, &rm.pk, name, sizeof name);
-		bool linked = false;
-		for (td_conn *c = m->conns.head; c; c = c->next)
-			linked = linked || (c->up && !c->closing && tn_pubkey_eq(&c->member, &rm.pk));
-		json_t *o = json_object();
-		json_object_set_new(o, "id", json_string(tn_shortfp_pubkey(&rm.pk).s));
-		json_object_set_new(o, "fingerprint", json_string(fp));
-		json_object_set_new(o, "name", json_string(name));
-		json_object_set_new(o, "role", json_string(rm.role == TN_ROLE_COORDINATOR
-		                                                   ? "coordinator"
-		                                                   : "member"));
-		json_object_set_new(o, "active", json_boolean(rm.active));
-		json_object_set_new(o, "self",
-		                    json_boolean(tn_pubkey_eq(&rm.pk, tn_identity_pubkey(m->id))));
-		json_object_set_new(o, "linked", json_boolean(linked));
-		json_array_append_new(arr, o);
-	}
 	return reply_items(m, arr, r, msg, msglen);
 }
 
@@ -1756,6 +1776,21 @@ static td_ctl_code op_revoke(td_mesh *m, const td_ctl_req *req, td_ctl_msg *r, c
 	return TD_CTL_OK;
 }
 
+/* The audit log (coordinators only): every accepted roster record. */
+static td_ctl_code op_audit(td_mesh *m, td_ctl_msg *r, char *msg, size_t msglen)
+{
+	td_ctl_code c = need_network(m, msg, msglen);
+	if (c != TD_CTL_OK)
+		return c;
+	if (!is_coordinator(m))
+		FAIL(TD_CTL_E_NOT_COORDINATOR, "only a coordinator can read the audit log; ask one "
+		                               "of your network's coordinators");
+	json_t *arr = td_audit_json(m->ro);
+	if (!arr)
+		FAIL(TD_CTL_E_INTERNAL, "out of memory");
+	return reply_items(m, arr, r, msg, msglen);
+}
+
 td_ctl_code td_mesh_ctl(td_mesh *m, const td_ctl_req *req, td_ctl_msg *r, char *msg,
                         size_t msglen)
 {
@@ -1776,6 +1811,7 @@ td_ctl_code td_mesh_ctl(td_mesh *m, const td_ctl_req *req, td_ctl_msg *r, char *
 	case TD_CTL_OP_INVITE: return op_invite(m, req, r, msg, msglen);
 	case TD_CTL_OP_JOIN: return op_join(m, req, r, msg, msglen);
 	case TD_CTL_OP_REVOKE: return op_revoke(m, req, r, msg, msglen);
+	case TD_CTL_OP_AUDIT: return op_audit(m, r, msg, msglen);
 	default: break;
 	}
 	FAIL(TD_CTL_E_INTERNAL, "not a network op");

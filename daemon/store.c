@@ -64,6 +64,10 @@ static const char *const migrations[] = {
 	/* 2: our receipt for an alert has left (RECEIPTED), so a restart does
 	 * not send it again. */
 	"ALTER TABLE alerts ADD COLUMN receipted INTEGER NOT NULL DEFAULT 0;",
+	/* 3: when each member was last seen (a link up, or something she
+	 * signed arrived), for tocsin members. */
+	"CREATE TABLE member_seen(member BLOB PRIMARY KEY CHECK(length(member) = 32),"
+	" last_seen INTEGER NOT NULL);",
 };
 enum { SCHEMA_LATEST = sizeof migrations / sizeof migrations[0] };
 
@@ -90,6 +94,8 @@ enum stmt_id {
 	ST_ROSTER_LIST,
 	ST_META_PUT,
 	ST_META_GET,
+	ST_SEEN_PUT,
+	ST_SEEN_LIST,
 	ST_COUNT
 };
 
@@ -125,6 +131,10 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_ROSTER_LIST] = "SELECT bytes FROM roster_records ORDER BY rowid",
 	[ST_META_PUT] = "INSERT OR REPLACE INTO meta(key, value) VALUES(?1, ?2)",
 	[ST_META_GET] = "SELECT value FROM meta WHERE key = ?1",
+	[ST_SEEN_PUT] = "INSERT INTO member_seen(member, last_seen) VALUES(?1, ?2)"
+			" ON CONFLICT(member) DO UPDATE SET"
+			" last_seen = max(last_seen, excluded.last_seen)",
+	[ST_SEEN_LIST] = "SELECT member, last_seen FROM member_seen",
 };
 
 struct td_store {
@@ -651,4 +661,32 @@ tn_ssize td_store_meta_get(td_store *s, const char *key, uint8_t *out, size_t ca
 		n = fail(s, rc, "meta_get");
 	sqlite3_reset(st);
 	return n;
+}
+
+/* ---- last seen -------------------------------------------------------------- */
+
+tn_err td_store_seen_put(td_store *s, const uint8_t member[TD_AUTHOR_LEN], int64_t seen_ms)
+{
+	sqlite3_stmt *st = s->st[ST_SEEN_PUT];
+	sqlite3_bind_blob(st, 1, member, TD_AUTHOR_LEN, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, seen_ms);
+	int rc = run(st);
+	return rc == SQLITE_DONE ? TN_OK : fail(s, rc, "seen_put");
+}
+
+tn_ssize td_store_seen_list(td_store *s, td_seen_fn fn, void *ud)
+{
+	sqlite3_stmt *st = s->st[ST_SEEN_LIST];
+	tn_ssize n = 0;
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		uint8_t pk[TD_AUTHOR_LEN];
+		if (sqlite3_column_bytes(st, 0) != TD_AUTHOR_LEN)
+			continue; /* the CHECK makes this impossible; never trust a file */
+		copy_blob(pk, sizeof pk, st, 0);
+		fn(ud, pk, sqlite3_column_int64(st, 1));
+		n++;
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? n : fail(s, rc, "seen_list");
 }

@@ -145,4 +145,12 @@ TN_NODISCARD tn_err td_store_meta_put(td_store *s, const char *key, const uint8_
                                       size_t len);
 TN_NODISCARD tn_ssize td_store_meta_get(td_store *s, const char *key, uint8_t *out, size_t cap);
 
+/* When a member was last seen (a link with her up, or something she signed
+ * arrived): kept as the maximum of every value put. list calls fn for each
+ * stored member, in no particular order; returns the count or an error. */
+TN_NODISCARD tn_err td_store_seen_put(td_store *s, const uint8_t member[TD_AUTHOR_LEN],
+                                      int64_t seen_ms);
+typedef void (*td_seen_fn)(void *ud, const uint8_t member[TD_AUTHOR_LEN], int64_t seen_ms);
+TN_NODISCARD tn_ssize td_store_seen_list(td_store *s, td_seen_fn fn, void *ud);
+
 #endif

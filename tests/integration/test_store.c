@@ -474,7 +474,7 @@ static void receipts_receipted_and_roster_records(void **state)
 {
 	fixture *f = *state;
 	td_store *s = open_store(f, 0);
-	assert_int_equal(td_store_schema_version(s), 2);
+	assert_int_equal(td_store_schema_version(s), td_store_schema_latest());
 	td_insert_result r;
 	test_alert a;
 	make_alert(&a, 7, 1, 1, 99999, "x");
@@ -551,10 +551,52 @@ static void migration_2_from_schema_1(void **state)
 	        SQLITE_OK);
 	sqlite3_close(db);
 	td_store *s = open_store(f, 0);
-	assert_int_equal(td_store_schema_version(s), 2);
+	assert_int_equal(td_store_schema_version(s), td_store_schema_latest());
 	int receipted = 0;
 	assert_int_equal(td_store_alert_list(s, 0, 10, collect_receipted, &receipted), 1);
 	assert_int_equal(receipted, 0);
+	td_store_close(s);
+}
+
+typedef struct seen_ctx {
+	int n;
+	int64_t ms[4];
+	uint8_t first[4];
+} seen_ctx;
+
+static void collect_seen(void *ud, const uint8_t member[TD_AUTHOR_LEN], int64_t ms)
+{
+	seen_ctx *c = ud;
+	if (c->n < 4) {
+		c->first[c->n] = member[0];
+		c->ms[c->n] = ms;
+	}
+	c->n++;
+}
+
+/* Migration 3 (member_seen): last seen only moves forward and survives a
+ * reopen; one row per member. */
+static void member_seen_keeps_the_maximum(void **state)
+{
+	fixture *f = *state;
+	td_store *s = open_store(f, 0);
+	assert_true(td_store_schema_version(s) >= 3);
+	uint8_t a[TD_AUTHOR_LEN], b[TD_AUTHOR_LEN];
+	memset(a, 1, sizeof a);
+	memset(b, 2, sizeof b);
+	assert_int_equal(td_store_seen_put(s, a, 5000), TN_OK);
+	assert_int_equal(td_store_seen_put(s, a, 4000), TN_OK); /* older: ignored */
+	assert_int_equal(td_store_seen_put(s, b, 7000), TN_OK);
+	assert_int_equal(td_store_seen_put(s, b, 9000), TN_OK);
+	td_store_close(s);
+	s = open_store(f, 0);
+	seen_ctx c;
+	memset(&c, 0, sizeof c);
+	assert_int_equal(td_store_seen_list(s, collect_seen, &c), 2);
+	assert_int_equal(c.n, 2);
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(c.ms[i], c.first[i] == 1 ? 5000 : 9000);
+	assert_int_not_equal(c.first[0], c.first[1]);
 	td_store_close(s);
 }
 
@@ -564,6 +606,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(migrates_from_empty_and_reopens_idempotently),
+		T(member_seen_keeps_the_maximum),
 		T(newer_schema_is_refused),
 		T(not_a_database_is_corrupt),
 		T(seq_never_repeats_across_reopen),
