@@ -131,6 +131,7 @@ static void reload(td_daemon *d)
 	memcpy(next.listen_str, d->cfg.listen_str, sizeof next.listen_str);
 	d->cfg = next;
 	d->log.level = next.log_level;
+	td_mesh_config_changed(d->mesh);
 	td_info(&d->log, "reload_ok config=%s found=%s level=%s degree=%u max_inbound=%u keepalive=%u",
 		d->paths.config_file, found ? "yes" : "no", td_log_level_name(next.log_level),
 		next.degree, next.max_inbound, next.keepalive_s);

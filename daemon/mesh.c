@@ -66,6 +66,8 @@ struct td_mesh {
 	char *code_str;  /* an invite code a reply carries (a secret: wiped at the next op) */
 	td_seen *seen;   /* last seen per member (tocsin members) */
 	uint64_t ep_checked_ms; /* last endpoint_refresh */
+	char ep_last[TN_ENDPOINT_STR_MAX]; /* the last endpoint published, and when */
+	uint64_t ep_last_ms;
 	uint8_t out[OUT_BUF];
 };
 
@@ -426,24 +428,61 @@ static void store_roster(td_mesh *m, const tn_node_event *ev)
 
 static bool own_endpoint(td_mesh *m, char *ep, size_t cap);
 
-/* Our endpoint record (self-signed, a year), so members can dial us. */
-static void publish_endpoint(td_mesh *m)
+/* Endpoint records (docs/daemon.md "Endpoint records"): valid a year,
+ * renewed when less than a month is left, checked every minute and at
+ * once when the listener or [network] advertise changes. */
+#define EP_LIFETIME_MS (365ull * 24 * 3600 * 1000)
+#define EP_RENEW_MS (30ull * 24 * 3600 * 1000)
+enum { EP_CHECK_MS = 60 * 1000, EP_SAME_AGAIN_MS = 3600 * 1000 };
+
+/* Our endpoint record (self-signed), so members can dial us. */
+static void publish_endpoint(td_mesh *m, const char *ep, const char *why)
 {
-	char ep[TN_ENDPOINT_STR_MAX];
-	if (!own_endpoint(m, ep, sizeof ep)) {
-		td_warn(m->log, "endpoint_unpublished reason=wildcard_listen hint=\"set [network] "
-		                "advertise\"");
-		return;
-	}
 	uint64_t now = wall_ms();
 	tn_view v = {(const uint8_t *)ep, strlen(ep)};
 	uint8_t *rec = malloc(TN_ROSTER_RECORD_MAX);
-	tn_ssize n = rec ? tn_roster_make_endpoint(m->ro, &v, 1, now + 365ull * 24 * 3600 * 1000, now,
-	                                           rec, TN_ROSTER_RECORD_MAX)
+	tn_ssize n = rec ? tn_roster_make_endpoint(m->ro, &v, 1, now + EP_LIFETIME_MS, now, rec,
+	                                           TN_ROSTER_RECORD_MAX)
 	                 : TN_ERR_NOMEM;
 	if (n < 0 || tn_node_roster_submit(m->node, rec, (size_t)n, uv_hrtime(), now, NULL) != TN_OK)
 		td_warn(m->log, "endpoint_record_failed addr=%s", ep);
+	else
+		td_info(m->log, "endpoint_published addr=%s reason=%s", ep, why);
 	free(rec);
+}
+
+/* Publish when the roster holds no endpoint of ours, another address, or
+ * one that expires within EP_RENEW_MS. force: check now (and say why
+ * nothing can be published). */
+static void endpoint_refresh(td_mesh *m, bool force)
+{
+	uint64_t now = wall_ms();
+	if (!m->ro || !m->node || (!force && now - m->ep_checked_ms < EP_CHECK_MS))
+		return;
+	m->ep_checked_ms = now;
+	char ep[TN_ENDPOINT_STR_MAX];
+	if (!own_endpoint(m, ep, sizeof ep)) {
+		if (force && m->listen[0])
+			td_warn(m->log, "endpoint_unpublished reason=wildcard_listen hint=\"set "
+			                "[network] advertise\"");
+		return;
+	}
+	tn_view cur[TN_ENDPOINTS_MAX];
+	tn_ssize n = tn_roster_endpoints(m->ro, tn_identity_pubkey(m->id), now, cur,
+	                                 TN_ENDPOINTS_MAX);
+	if (n < 0) /* not an active member (revoked), or out of memory */
+		return;
+	bool same = n == 1 && cur[0].len == strlen(ep) && memcmp(cur[0].p, ep, cur[0].len) == 0;
+	if (same && tn_roster_endpoints(m->ro, tn_identity_pubkey(m->id), now + EP_RENEW_MS, cur,
+	                                TN_ENDPOINTS_MAX) > 0)
+		return;
+	/* A record we made but the roster did not take must not repeat every
+	 * minute: the same address again at most hourly. */
+	if (strcmp(m->ep_last, ep) == 0 && now - m->ep_last_ms < EP_SAME_AGAIN_MS)
+		return;
+	snprintf(m->ep_last, sizeof m->ep_last, "%s", ep);
+	m->ep_last_ms = now;
+	publish_endpoint(m, ep, n == 0 ? "none" : same ? "renew" : "changed");
 }
 
 /* JOINED: as the joiner (we had no roster yet) we are in, member is the
@@ -468,7 +507,7 @@ static void joined(td_mesh *m, const tn_node_event *ev)
 			td_err(m->log, "joined_without_roster");
 			return;
 		}
-		publish_endpoint(m);
+		endpoint_refresh(m, true);
 	}
 	hex(tn_roster_network_id(m->ro), TN_NETWORK_ID, nid, sizeof nid);
 	td_info(m->log, "joined role=%s member=%s network=%.8s members=%zu",
@@ -612,6 +651,7 @@ static void pump(td_mesh *m)
 	} while (m->again);
 	m->pumping = false;
 	invites_save(m);
+	endpoint_refresh(m, false);
 	rearm(m);
 }
 
@@ -1049,6 +1089,15 @@ void td_mesh_set_control(td_mesh *m, td_control *ctl)
 void td_mesh_set_listen(td_mesh *m, const char *bound)
 {
 	snprintf(m->listen, sizeof m->listen, "%s", bound);
+	td_mesh_config_changed(m);
+}
+
+void td_mesh_config_changed(td_mesh *m)
+{
+	if (!m)
+		return;
+	endpoint_refresh(m, true);
+	pump(m);
 }
 
 void td_mesh_stop(td_mesh *m)
@@ -1140,15 +1189,7 @@ static td_ctl_code op_network_create(td_mesh *m, const td_ctl_req *req, td_ctl_m
 	if ((err = start_node(m, rec, (size_t)n)) != TN_OK)
 		FAIL(TD_CTL_E_INTERNAL, "network created but the node did not start: %s",
 		     tn_strerror(err));
-	char ep[TN_ENDPOINT_STR_MAX];
-	if (own_endpoint(m, ep, sizeof ep)) {
-		tn_view v = {(const uint8_t *)ep, strlen(ep)};
-		n = tn_roster_make_endpoint(m->ro, &v, 1, now + 365ull * 24 * 3600 * 1000, now, rec,
-		                            TN_ROSTER_RECORD_MAX);
-		if (n < 0 || tn_node_roster_submit(m->node, rec, (size_t)n, uv_hrtime(), now, NULL) !=
-		                     TN_OK)
-			td_warn(m->log, "endpoint_record_failed addr=%s", ep);
-	}
+	endpoint_refresh(m, true);
 	if ((err = replay_and_go(m, 1, 0)) != TN_OK)
 		FAIL(TD_CTL_E_INTERNAL, "network created but the node did not start: %s",
 		     tn_strerror(err));

@@ -36,6 +36,9 @@ TN_NODISCARD tn_err td_mesh_new(td_mesh **out, uv_loop_t *loop, td_log *log, td_
 tn_err td_mesh_set_identity(td_mesh *m, const tn_identity *identity);
 /* The bound listener address ("127.0.0.1:7450"): the founder's endpoint. */
 void td_mesh_set_listen(td_mesh *m, const char *bound);
+/* The config was reloaded ([network] advertise may have changed): publish
+ * a new endpoint record if our address changed. */
+void td_mesh_config_changed(td_mesh *m);
 /* One line for status: "no network" or the network and its links. */
 void td_mesh_describe(td_mesh *m, char *out, size_t cap);
 /* Where NOTIFY and receipt events go (may be NULL). */
