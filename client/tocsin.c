@@ -813,6 +813,8 @@ static void human_audit(json_t *o)
 		printf(": %s (%s)", jstr(o, "subject_name"), jstr(o, "subject"));
 	if (json_object_get(o, "role") && strcmp(type, "revoke") != 0)
 		printf(_(" as %s"), jstr(o, "role"));
+	if (json_object_get(o, "invited_as"))
+		printf(_(" (invited as \"%s\")"), jstr(o, "invited_as"));
 	if (json_object_get(o, "epoch"))
 		printf(_(", epoch %lld"), (long long)json_integer_value(json_object_get(o, "epoch")));
 	json_t *eps = json_object_get(o, "endpoints");

@@ -13,6 +13,7 @@
 
 #include "conn.h"
 #include "daemon_limits.h"
+#include "invite_book.h"
 #include "roster_view.h"
 #include "tocsin/alert.h"
 #include "tocsin/node.h"
@@ -42,9 +43,7 @@ struct td_mesh {
 	tn_roster *ro; /* the node's (tn_node_roster_get), NULL without a network */
 	tn_node *node;
 	tn_seckey list_key; /* group key handed to tn_alert_open while listing */
-	uint8_t inv_hash[TN_HASH]; /* of the invite book last written */
-	bool inv_saved;
-	uint8_t *inv_blob; /* scratch for its encoding (wiped after use) */
+	td_invbook *book; /* the invite book at rest (invite_book.h) */
 	tn_time last_mono;
 	uint64_t last_wall;
 	bool pumping, again, stopping;
@@ -510,6 +509,8 @@ static void joined(td_mesh *m, const tn_node_event *ev)
 		endpoint_refresh(m, true);
 	}
 	hex(tn_roster_network_id(m->ro), TN_NETWORK_ID, nid, sizeof nid);
+	/* The name the coordinator invited her as (the invite book keeps it). */
+	const char *as = self ? NULL : td_invbook_joined(m->book, m->node, &ev->member);
 	td_info(m->log, "joined role=%s member=%s network=%.8s members=%zu",
 	        self ? "newcomer" : "coordinator", tn_shortfp_pubkey(&ev->member).s, nid,
 	        tn_roster_member_count(m->ro));
@@ -524,6 +525,8 @@ static void joined(td_mesh *m, const tn_node_event *ev)
 	td_ctl_add_str(&e, "fingerprint", fp);
 	td_ctl_add_str(&e, "name", name);
 	td_ctl_add_str(&e, "safety_number", safety);
+	if (as)
+		td_ctl_add_str(&e, "invited_as", as);
 	td_ctl_add_uint(&e, "members", tn_roster_member_count(m->ro));
 	td_control_emit(m->ctl, &e);
 }
@@ -825,124 +828,16 @@ static void replay_receipt(void *ud, const uint8_t id[TN_ALERT_ID],
 		r->failed++;
 }
 
-/* ---- the invite book: one-time use must survive a restart ----------------
- *
- * Encoded explicitly (not the struct's bytes): a version byte, a count,
- * then per entry secret | network id | expires_ms | role | used | used_ms,
- * integers little-endian. Written whenever it changes (compared by hash
- * after each pump), so a redeemed code stays redeemed. */
+/* ---- the invite book: one-time use must survive a restart (invite_book.c) -- */
 
-#define INVITES_KEY "invite_book"
-enum {
-	INV_ENTRY = 32 + TN_NETWORK_ID + 8 + 1 + 1 + 8,
-	INV_BLOB = 2 + TN_INVITE_BOOK_MAX * INV_ENTRY,
-	INV_VERSION = 1,
-};
-
-static void put64(uint8_t *p, uint64_t v)
-{
-	for (int i = 0; i < 8; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-	uint64_t v = 0;
-	for (int i = 7; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
-}
-
-static size_t invites_encode(const tn_invite_book *b, uint8_t out[INV_BLOB])
-{
-	size_t n = b->count < TN_INVITE_BOOK_MAX ? b->count : TN_INVITE_BOOK_MAX;
-	uint8_t *p = out;
-	*p++ = INV_VERSION;
-	*p++ = (uint8_t)n;
-	for (size_t i = 0; i < n; i++) {
-		const tn_invite_entry *e = &b->e[i];
-		memcpy(p, e->secret.b, 32);
-		p += 32;
-		memcpy(p, e->network_id, TN_NETWORK_ID);
-		p += TN_NETWORK_ID;
-		put64(p, e->expires_ms);
-		p += 8;
-		*p++ = e->role;
-		*p++ = e->used ? 1 : 0;
-		put64(p, e->used_ms);
-		p += 8;
-	}
-	return (size_t)(p - out);
-}
-
-static bool invites_decode(tn_invite_book *b, const uint8_t *p, size_t len)
-{
-	tn_invite_book_init(b);
-	if (len < 2 || p[0] != INV_VERSION || p[1] > TN_INVITE_BOOK_MAX ||
-	    len != 2 + (size_t)p[1] * INV_ENTRY)
-		return false;
-	b->count = p[1];
-	p += 2;
-	for (size_t i = 0; i < b->count; i++) {
-		tn_invite_entry *e = &b->e[i];
-		memcpy(e->secret.b, p, 32);
-		p += 32;
-		memcpy(e->network_id, p, TN_NETWORK_ID);
-		p += TN_NETWORK_ID;
-		e->expires_ms = get64(p);
-		p += 8;
-		e->role = *p++;
-		e->used = *p++ != 0;
-		e->used_ms = get64(p);
-		p += 8;
-	}
-	return true;
-}
-
-/* Persist the book if it changed since the last write. */
 static void invites_save(td_mesh *m)
 {
-	const tn_invite_book *b = m->node ? tn_node_invite_book(m->node) : NULL;
-	if (!b)
-		return;
-	uint8_t *blob = m->inv_blob;
-	size_t n = invites_encode(b, blob);
-	uint8_t h[TN_HASH];
-	crypto_generichash(h, sizeof h, blob, n, NULL, 0);
-	if (m->inv_saved && sodium_memcmp(h, m->inv_hash, sizeof h) == 0)
-		goto out;
-	if (td_store_meta_put(m->store, INVITES_KEY, blob, n) != TN_OK) {
-		td_warn(m->log, "invite_book_save_failed");
-		goto out;
-	}
-	memcpy(m->inv_hash, h, sizeof h);
-	m->inv_saved = true;
-out:
-	sodium_memzero(blob, INV_BLOB);
+	td_invbook_save(m->book, m->node, m->id);
 }
 
 static tn_err invites_load(td_mesh *m)
 {
-	uint8_t *blob = m->inv_blob;
-	tn_ssize n = td_store_meta_get(m->store, INVITES_KEY, blob, INV_BLOB);
-	if (n == TN_ERR_NOTFOUND)
-		return TN_OK;
-	if (n < 0)
-		return (tn_err)n;
-	tn_invite_book *b = malloc(sizeof *b);
-	if (!b)
-		return TN_ERR_NOMEM;
-	if (invites_decode(b, blob, (size_t)n)) {
-		tn_node_invite_book_set(m->node, b);
-		crypto_generichash(m->inv_hash, sizeof m->inv_hash, blob, (size_t)n, NULL, 0);
-		m->inv_saved = true;
-		td_info(m->log, "invite_book_loaded outstanding=%zu", b->count);
-	} else
-		td_warn(m->log, "invite_book_unreadable action=ignored");
-	tn_invite_book_free(b);
-	free(b);
-	sodium_memzero(blob, INV_BLOB);
-	return TN_OK;
+	return td_invbook_load(m->book, m->node, m->id);
 }
 
 static void base_config(td_mesh *m, tn_node_config *nc)
@@ -1056,14 +951,13 @@ tn_err td_mesh_new(td_mesh **out, uv_loop_t *loop, td_log *log, td_store *store,
 	m->store = store;
 	m->cfg = cfg;
 	m->id = identity;
-	m->inv_blob = malloc(INV_BLOB);
-	if (!m->inv_blob) {
+	if (td_invbook_new(&m->book, store, log) != TN_OK) {
 		free(m);
 		return TN_ERR_NOMEM;
 	}
 	td_ratelimit_init(&m->rl, 20, 10 * TN_SEC);
 	if (td_seen_new(&m->seen, store, log) != TN_OK) {
-		free(m->inv_blob);
+		td_invbook_del(m->book);
 		free(m);
 		return TN_ERR_NOMEM;
 	}
@@ -1122,7 +1016,7 @@ void td_mesh_del(td_mesh *m)
 	tn_node_del(m->node);
 	td_seen_del(m->seen);
 	sodium_memzero(&m->list_key, sizeof m->list_key);
-	free(m->inv_blob);
+	td_invbook_del(m->book);
 	free(m->reply_str);
 	code_free(m);
 	free(m);
@@ -1629,6 +1523,7 @@ static td_ctl_code op_invite(td_mesh *m, const td_ctl_req *req, td_ctl_msg *r, c
 			     TN_INVITE_BOOK_MAX);
 		FAIL(TD_CTL_E_INTERNAL, "the invitation could not be made: %s", tn_strerror(rc));
 	}
+	td_invbook_named(m->book, &inv, name);
 	invites_save(m); /* before the code leaves: one-time use survives a crash */
 	code_free(m);
 	m->code_str = malloc(TN_INVITE_CODE_MAX);
@@ -1826,7 +1721,7 @@ static td_ctl_code op_audit(td_mesh *m, td_ctl_msg *r, char *msg, size_t msglen)
 	if (!is_coordinator(m))
 		FAIL(TD_CTL_E_NOT_COORDINATOR, "only a coordinator can read the audit log; ask one "
 		                               "of your network's coordinators");
-	json_t *arr = td_audit_json(m->ro);
+	json_t *arr = td_audit_json(m->ro, m->book);
 	if (!arr)
 		FAIL(TD_CTL_E_INTERNAL, "out of memory");
 	return reply_items(m, arr, r, msg, msglen);

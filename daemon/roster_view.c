@@ -268,7 +268,7 @@ static void audit_body(json_t *o, tn_roster *ro, const tn_roster_audit *a)
 	}
 }
 
-json_t *td_audit_json(tn_roster *ro)
+json_t *td_audit_json(tn_roster *ro, const td_invbook *book)
 {
 	json_t *arr = json_array();
 	if (!arr)
@@ -295,6 +295,11 @@ json_t *td_audit_json(tn_roster *ro)
 			json_object_set_new(o, "subject", json_string(tn_shortfp_pubkey(&a.subject).s));
 			json_object_set_new(o, "subject_name", name_of(ro, &a.subject));
 		}
+		const char *as = a.type == TN_ROSTER_ADD && a.has_subject
+		                         ? td_invbook_invited_as(book, &a.subject)
+		                         : NULL;
+		if (as)
+			json_object_set_new(o, "invited_as", json_string(as));
 		if (a.type == TN_ROSTER_ADD || a.type == TN_ROSTER_ROLE)
 			json_object_set_new(o, "role", json_string(role_name(a.role)));
 		if (a.type == TN_ROSTER_ADD || a.type == TN_ROSTER_REKEY)

@@ -9,6 +9,7 @@
 
 #include <jansson.h>
 
+#include "invite_book.h"
 #include "log.h"
 #include "store.h"
 #include "tocsin/identity.h"
@@ -51,8 +52,10 @@ json_t *td_members_json(tn_roster *ro, const tn_identity *self, td_seen *seen,
  * roster's audit (the same order on every node): n (position), id (16 hex
  * of the record id), type, status, issuer, issuer_name, iseq, created_ms,
  * and per type subject, subject_name, role, epoch, part, parts, pin_seq,
- * reason, endpoints, expires_ms, network (genesis). NULL on out of memory. */
-json_t *td_audit_json(tn_roster *ro);
+ * reason, endpoints, expires_ms, network (genesis), and invited_as (an add
+ * of someone this device invited: the name given to tocsin invite). NULL
+ * on out of memory. */
+json_t *td_audit_json(tn_roster *ro, const td_invbook *book);
 
 /* Short names for the audit and logs. */
 const char *td_roster_type_name(unsigned type);

@@ -186,9 +186,18 @@ assert eps >= {"ana", "bea", "cleo", "dana", "eva"}, eps
 assert [e["n"] for e in a] == list(range(1, len(a) + 1))
 assert all(a[i]["created_ms"] <= a[i + 1]["created_ms"] for i in range(len(a) - 1))
 assert all(e["status"] == "valid" for e in a), [e for e in a if e["status"] != "valid"]
+# ana invited them: her audit shows the name each was invited as
+assert all(e.get("invited_as") == e["subject_name"] for e in a if e["type"] == "add"), a
 PY
 tc n2 audit --json >"$TH_DIR/audit2.json" || th_fail "audit on the second coordinator"
-cmp -s "$TH_DIR/audit.json" "$TH_DIR/audit2.json" || th_fail "the two coordinators' audits differ"
+# The same records in the same order on both; only ana knows whom she invited as what.
+strip_invited() { python3 -c '
+import json, sys
+for l in open(sys.argv[1]):
+    e = json.loads(l); e.pop("invited_as", None); print(json.dumps(e, sort_keys=True))' "$1"; }
+[ "$(strip_invited "$TH_DIR/audit.json")" = "$(strip_invited "$TH_DIR/audit2.json")" ] ||
+	th_fail "the two coordinators' audits differ"
+! grep -q invited_as "$TH_DIR/audit2.json" || th_fail "bea's audit names invitations she did not make"
 tc n1 audit >"$TH_DIR/audit.txt" || th_fail "audit (human)"
 grep -q 'revoke   by bea .*: dana' "$TH_DIR/audit.txt" || th_fail "audit (human): $(cat "$TH_DIR/audit.txt")"
 tc n3 audit >/dev/null 2>"$TH_DIR/audit.err"
@@ -215,6 +224,14 @@ th_pass "a mistyped code is refused: $(head -n 1 "$TH_DIR/bad.err")"
 # still admits, a used one is still refused.
 tc n1 invite --name fay --json >"$TH_DIR/inv.n6" || th_fail "invite fay"
 fresh=$(jget code <"$TH_DIR/inv.n6")
+# ... and it is sealed at rest: version 2, no network id or name in clear.
+python3 - "$TH_DIR/n1/data/tocsin.db" "$NID" <<'PY' || th_fail "the invite book is not sealed at rest"
+import sqlite3, sys
+db = sqlite3.connect("file:" + sys.argv[1] + "?mode=ro", uri=True)
+(blob,) = db.execute("SELECT value FROM meta WHERE key = 'invite_book'").fetchone()
+assert blob[0] == 2, blob[:1]
+assert bytes.fromhex(sys.argv[2]) not in blob and b"fay" not in blob
+PY
 th_stop n1
 th_start_at n1 "${TH_PORT[n1]}"
 if tc n6 join "$code" --name mallory --timeout 4 2>"$TH_DIR/reuse.err"; then th_fail "a used code admitted a second device"; fi
