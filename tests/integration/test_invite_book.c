@@ -136,6 +136,20 @@ static size_t stored(fixture *f, td_store *s)
 	return (size_t)n;
 }
 
+/* Loading the stored book with id: refused, said, nothing loaded. */
+static void unreadable(fixture *f, td_store *s, const tn_identity *id)
+{
+	f->nlines = 0;
+	td_invbook *b;
+	assert_int_equal(td_invbook_new(&b, s, &f->log), TN_OK);
+	tn_node *n = node_of(f, f->id);
+	assert_int_equal(td_invbook_load(b, n, id), TN_OK);
+	assert_int_equal(tn_node_invite_book(n)->count, 0);
+	assert_true(logged(f, "invite_book_unreadable"));
+	td_invbook_del(b);
+	tn_node_del(n);
+}
+
 /* Saved sealed (neither the secret nor the network id in clear), read back
  * with the same identity, and only with it. */
 static void sealed_and_read_back(void **state)
@@ -179,26 +193,12 @@ static void sealed_and_read_back(void **state)
 	tn_node_del(n);
 
 	/* Another identity cannot open it: ignored, said, nothing loaded. */
-	assert_int_equal(td_invbook_new(&b, s, &f->log), TN_OK);
-	n = node_of(f, f->id);
-	assert_int_equal(td_invbook_load(b, n, f->other), TN_OK);
-	assert_int_equal(tn_node_invite_book(n)->count, 0);
-	assert_true(logged(f, "invite_book_unreadable"));
-	td_invbook_del(b);
-	tn_node_del(n);
-
+	unreadable(f, s, f->other);
 	/* One byte changed on disk: ignored too. */
 	len = stored(f, s);
 	f->blob[len - 1] ^= 1;
 	assert_int_equal(td_store_meta_put(s, "invite_book", f->blob, len), TN_OK);
-	f->nlines = 0;
-	assert_int_equal(td_invbook_new(&b, s, &f->log), TN_OK);
-	n = node_of(f, f->id);
-	assert_int_equal(td_invbook_load(b, n, f->id), TN_OK);
-	assert_int_equal(tn_node_invite_book(n)->count, 0);
-	assert_true(logged(f, "invite_book_unreadable"));
-	td_invbook_del(b);
-	tn_node_del(n);
+	unreadable(f, s, f->id);
 	tn_invite_wipe(&inv);
 	td_store_close(s);
 }
