@@ -21,18 +21,19 @@
 
 #include "ctlproto.h"
 
-#define BOOK_KEY "invite_book"
-#define BOOK_AD "tocsin/1 invite book"
+#define BOOK_KEY    "invite_book"
+#define BOOK_AD     "tocsin/1 invite book"
 #define KDF_CONTEXT "invbook1" /* crypto_kdf: 8 bytes */
 
 enum {
 	V1 = 1,
 	V2 = 2,
-	TAG = 16, /* BLAKE2b-128 of an invite's secret: names it without keeping it */
+	TAG = 16,          /* BLAKE2b-128 of an invite's secret: names it without keeping it */
 	INVITED_MAX = 256, /* members remembered with the name they were invited as */
 	V1_ENTRY = 32 + TN_NETWORK_ID + 8 + 1 + 1 + 8,
 	ENTRY = TN_INVITE_SECRET + TN_NETWORK_ID + 8 + 1 + 1 + 8 + 1 + TN_NAME_MAX + 1 + TN_PUBKEY,
-	PLAIN_MAX = 1 + TN_INVITE_BOOK_MAX * ENTRY + 2 + INVITED_MAX * (TN_PUBKEY + 1 + TN_NAME_MAX),
+	PLAIN_MAX =
+	        1 + TN_INVITE_BOOK_MAX * ENTRY + 2 + INVITED_MAX * (TN_PUBKEY + 1 + TN_NAME_MAX),
 	NONCE = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES,
 	MAC = crypto_aead_xchacha20poly1305_ietf_ABYTES,
 	BLOB_MAX = 1 + NONCE + PLAIN_MAX + MAC,
@@ -388,7 +389,8 @@ void td_invbook_named(td_invbook *b, const tn_invite *inv, tn_view name)
 		/* Drop names whose invite left the node's book (the node purges
 		 * expired ones before adding): keep at most one per slot. */
 		if (b->nnames == TN_INVITE_BOOK_MAX) {
-			memmove(&b->names[0], &b->names[1], (TN_INVITE_BOOK_MAX - 1) * sizeof b->names[0]);
+			memmove(&b->names[0], &b->names[1],
+			        (TN_INVITE_BOOK_MAX - 1) * sizeof b->names[0]);
 			b->nnames--;
 		}
 		nm = &b->names[b->nnames++];

@@ -152,7 +152,7 @@ const char *td_roster_type_name(unsigned type)
 
 const char *td_roster_status_name(unsigned status)
 {
-	static const char *const n[] = {"valid",       "void_fork", "void_revoked",
+	static const char *const n[] = {"valid",        "void_fork", "void_revoked",
 	                                "void_demoted", "void_auth", "void_settled"};
 	return status < sizeof n / sizeof n[0] ? n[status] : "unknown";
 }
@@ -183,8 +183,8 @@ static json_t *name_of(tn_roster *ro, const tn_pubkey *pk)
 
 /* ---- members ------------------------------------------------------------------ */
 
-json_t *td_members_json(tn_roster *ro, const tn_identity *self, td_seen *seen,
-                        td_linked_fn linked, void *ud, uint64_t now_ms)
+json_t *td_members_json(tn_roster *ro, const tn_identity *self, td_seen *seen, td_linked_fn linked,
+                        void *ud, uint64_t now_ms)
 {
 	json_t *arr = json_array();
 	if (!arr)
@@ -242,9 +242,7 @@ static void audit_body(json_t *o, tn_roster *ro, const tn_roster_audit *a)
 		json_object_set_new(o, "subject_name", jview(r.body.genesis.founder_name));
 		json_object_set_new(o, "role", json_string("coordinator"));
 		break;
-	case TN_ROSTER_REVOKE:
-		json_object_set_new(o, "reason", jview(r.body.revoke.reason));
-		break;
+	case TN_ROSTER_REVOKE: json_object_set_new(o, "reason", jview(r.body.revoke.reason)); break;
 	case TN_ROSTER_REKEY:
 		json_object_set_new(o, "part", json_integer(r.body.rekey.part));
 		json_object_set_new(o, "parts", json_integer(r.body.rekey.parts));
@@ -292,7 +290,8 @@ json_t *td_audit_json(tn_roster *ro, const td_invbook *book)
 		json_object_set_new(o, "iseq", json_integer((json_int_t)a.iseq));
 		json_object_set_new(o, "created_ms", json_integer((json_int_t)a.created_ms));
 		if (a.has_subject) {
-			json_object_set_new(o, "subject", json_string(tn_shortfp_pubkey(&a.subject).s));
+			json_object_set_new(o, "subject",
+			                    json_string(tn_shortfp_pubkey(&a.subject).s));
 			json_object_set_new(o, "subject_name", name_of(ro, &a.subject));
 		}
 		const char *as = a.type == TN_ROSTER_ADD && a.has_subject

@@ -45,8 +45,8 @@ typedef bool (*td_linked_fn)(void *ud, const tn_pubkey *pk);
  * self, linked, safety_number (with self; not for self), last_seen_ms
  * (absent when never seen; now when linked), endpoint (her newest
  * unexpired address, when any). NULL on out of memory. */
-json_t *td_members_json(tn_roster *ro, const tn_identity *self, td_seen *seen,
-                        td_linked_fn linked, void *ud, uint64_t now_ms);
+json_t *td_members_json(tn_roster *ro, const tn_identity *self, td_seen *seen, td_linked_fn linked,
+                        void *ud, uint64_t now_ms);
 
 /* Every accepted roster record, ordered by (created_ms, id) like the
  * roster's audit (the same order on every node): n (position), id (16 hex

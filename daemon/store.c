@@ -66,8 +66,8 @@ static const char *const migrations[] = {
 	"ALTER TABLE alerts ADD COLUMN receipted INTEGER NOT NULL DEFAULT 0;",
 	/* 3: when each member was last seen (a link up, or something she
 	 * signed arrived), for tocsin members. */
-	"CREATE TABLE member_seen(member BLOB PRIMARY KEY CHECK(length(member) = 32),"
-	" last_seen INTEGER NOT NULL);",
+	("CREATE TABLE member_seen(member BLOB PRIMARY KEY CHECK(length(member) = 32),"
+	 " last_seen INTEGER NOT NULL);"),
 };
 enum { SCHEMA_LATEST = sizeof migrations / sizeof migrations[0] };
 

@@ -293,11 +293,11 @@ static tn_err ingest(tn_node *n, const uint8_t *rec, size_t len, node_link *src,
 	case TN_ROSTER_HELD_REVOKED:
 	case TN_ROSTER_HELD_DEMOTED:
 	case TN_ROSTER_HELD_BACKDATED:
-		tn_node_log(n, TN_LOG_DEBUG, "roster_record_held reason=", tn_roster_reason_str(r));
+		tn_node_log(n, TN_LOG_DEBUG, "roster_record_held reason=", tn_roster_reason_str((int)r));
 		return TN_ERR_AGAIN;
 	default:
 		n->ctr[TN_NODE_C_ROSTER_REFUSED]++;
-		tn_node_log(n, TN_LOG_INFO, "roster_record_refused reason=", tn_roster_reason_str(r));
+		tn_node_log(n, TN_LOG_INFO, "roster_record_refused reason=", tn_roster_reason_str((int)r));
 		return TN_ERR_PROTO;
 	}
 }

@@ -125,8 +125,9 @@ static uint64_t wall_now(void)
 static void make_invite(tn_node *n, tn_invite *inv)
 {
 	tn_view ep = sv("tcp:127.0.0.1:7443");
-	assert_int_equal(tn_node_invite_create(n, &ep, 1, TN_ROLE_MEMBER, 3600 * 1000, wall_now(), inv),
-	                 TN_OK);
+	assert_int_equal(
+	        tn_node_invite_create(n, &ep, 1, TN_ROLE_MEMBER, 3600 * 1000, wall_now(), inv),
+	        TN_OK);
 }
 
 static size_t stored(fixture *f, td_store *s)
@@ -215,7 +216,7 @@ static void migrates_unsealed_v1(void **state)
 	v1[0] = 1;
 	v1[1] = 1;
 	memset(v1 + 2, 0xab, 32); /* the secret */
-	uint8_t h[TN_HASH]; /* the network id: BLAKE2b-256 of the genesis, first 16 */
+	uint8_t h[TN_HASH];       /* the network id: BLAKE2b-256 of the genesis, first 16 */
 	crypto_generichash(h, sizeof h, f->genesis, f->glen, NULL, 0);
 	memcpy(v1 + 2 + 32, h, TN_NETWORK_ID);
 	uint64_t exp = wall_now() + 3600 * 1000;
@@ -289,9 +290,9 @@ static void name_tied_to_member(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		T(sealed_and_read_back),
-		T(migrates_unsealed_v1),
-		T(name_tied_to_member),
+	        T(sealed_and_read_back),
+	        T(migrates_unsealed_v1),
+	        T(name_tied_to_member),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
