@@ -127,11 +127,32 @@ static bool ep_pack(const uint8_t *s, size_t n, uint8_t out[PACKED_EP])
 	return true;
 }
 
-static size_t ep_render(const uint8_t in[PACKED_EP], char *out, size_t cap)
+/* Decimal without leading zeros (no stdio in protocol/). */
+static size_t put_dec(char *out, unsigned v)
 {
-	int n = snprintf(out, cap, "tcp:%u.%u.%u.%u:%u", in[0], in[1], in[2], in[3],
-	                 (unsigned)in[4] << 8 | in[5]);
-	return n > 0 ? (size_t)n : 0;
+	char d[5];
+	size_t k = 0;
+	do {
+		d[k++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	for (size_t i = 0; i < k; i++)
+		out[i] = d[k - 1 - i];
+	return k;
+}
+
+/* "tcp:" + 4 x (3 digits + separator) + 5 digits: 25 bytes at most. */
+static size_t ep_render(const uint8_t in[PACKED_EP], char out[TN_ENDPOINT_STR_MAX + 1])
+{
+	size_t o = 4;
+	memcpy(out, "tcp:", 4);
+	for (int i = 0; i < 4; i++) {
+		o += put_dec(out + o, in[i]);
+		out[o++] = i < 3 ? '.' : ':';
+	}
+	o += put_dec(out + o, (unsigned)in[4] << 8 | in[5]);
+	out[o] = '\0';
+	return o;
 }
 
 static void invite_put(tn_mp_wr *w, const void *obj)
@@ -217,8 +238,7 @@ static tn_err invite_fields(tn_mp_rd *r, tn_invite *inv)
 	       (rc = tn_codec_iter_next(&it, endpoint_elem, &e)) == TN_OK) {
 		size_t k = inv->endpoint_count++;
 		if (e.packed)
-			inv->endpoint_len[k] = ep_render(e.v.p, inv->endpoints[k],
-			                                 sizeof inv->endpoints[k]);
+			inv->endpoint_len[k] = ep_render(e.v.p, inv->endpoints[k]);
 		else {
 			memcpy(inv->endpoints[k], e.v.p, e.v.len);
 			inv->endpoint_len[k] = e.v.len;
