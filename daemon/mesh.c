@@ -644,6 +644,7 @@ static void pump(td_mesh *m)
 	if (!m->node)
 		return;
 	m->pumping = true;
+	endpoint_refresh(m, false); /* its events are handled just below */
 	do {
 		m->again = false;
 		tn_node_event ev;
@@ -654,7 +655,6 @@ static void pump(td_mesh *m)
 	} while (m->again);
 	m->pumping = false;
 	invites_save(m);
-	endpoint_refresh(m, false);
 	rearm(m);
 }
 
