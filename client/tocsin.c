@@ -519,30 +519,22 @@ static void human_event(const td_ctl_msg *m)
 	fflush(stdout);
 }
 
-/* Print events until the stream ends. Exit 0 when the daemon said it was
- * shutting down, 3 when the stream ended otherwise. */
-static int cmd_watch(cli *c)
+/* Print the events on sub (only "alert" ones when alerts_only) until the
+ * stream ends, then close it. Exit 0 when the daemon said it was shutting
+ * down, 3 when the stream ended otherwise. */
+static int print_events(cli *c, ctl_conn *sub, bool alerts_only)
 {
-	ctl_conn conn;
 	td_ctl_msg m;
-	td_ctl_req req = {.op = TD_CTL_OP_SUBSCRIBE, .id = 1};
-	int rc = call(c, &conn, &req, &m, TIMEOUT_MS);
-	if (rc >= 0)
-		return rc;
+	int rc;
 	bool shutdown = false;
-	if (!f_bool(&m, "ok")) {
-		rc = refused(c, &m);
-		ctl_close(&conn);
-		return rc;
-	}
 	for (;;) {
-		ctl_status st = ctl_recv(&conn, &m, -1);
+		ctl_status st = ctl_recv(sub, &m, -1);
 		if (st == CTL_CLOSED && shutdown) {
 			rc = EXIT_OK;
 			break;
 		}
 		if (st != CTL_OK) {
-			rc = lost(st, &conn);
+			rc = lost(st, sub);
 			break;
 		}
 		if (td_ctl_event_check(&m) != TN_OK) {
@@ -550,14 +542,27 @@ static int cmd_watch(cli *c)
 			rc = EXIT_REPLY;
 			break;
 		}
+		shutdown = shutdown || td_ctl_str_is(&m, "event", "shutdown");
+		if (alerts_only && !td_ctl_str_is(&m, "event", "alert"))
+			continue;
 		if (c->json ? print_json(&m, false, NULL) != 0 : (human_event(&m), false)) {
 			rc = EXIT_REPLY;
 			break;
 		}
-		shutdown = shutdown || td_ctl_str_is(&m, "event", "shutdown");
 	}
-	ctl_close(&conn);
+	ctl_close(sub);
 	return rc;
+}
+
+/* Print events until the stream ends. Exit 0 when the daemon said it was
+ * shutting down, 3 when the stream ended otherwise. */
+static int cmd_watch(cli *c)
+{
+	ctl_conn conn;
+	int rc = subscribe(c, &conn);
+	if (rc >= 0)
+		return rc;
+	return print_events(c, &conn, false);
 }
 
 /* ---- network ops ------------------------------------------------------------ */
@@ -614,22 +619,35 @@ static void on_sigint(int sig)
 	interrupted = 1;
 }
 
-/* Delivered k / N of an own alert, printed on every change until Ctrl-C. */
-static int watch_delivery(cli *c, const char *alert)
+/* Ctrl-C sets `interrupted` (no SA_RESTART: waits return early). */
+static void catch_sigint(void)
 {
 	struct sigaction sa;
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_sigint;
 	sigaction(SIGINT, &sa, NULL);
+}
+
+/* alert_status of an own alert into *m on an open *conn (-1), or an exit
+ * status with the message printed. */
+static int alert_status(cli *c, const char *alert, ctl_conn *conn, td_ctl_msg *m)
+{
+	td_ctl_req req;
+	memset(&req, 0, sizeof req);
+	req.op = TD_CTL_OP_ALERT_STATUS;
+	td_ctl_add_str(&req.args, "alert", alert);
+	return net_call(c, conn, &req, m);
+}
+
+/* Delivered k / N of an own alert, printed on every change until Ctrl-C. */
+static int watch_delivery(cli *c, const char *alert)
+{
+	catch_sigint();
 	long long last_k = -1, last_n = -1;
 	while (!interrupted) {
 		ctl_conn conn;
 		td_ctl_msg m;
-		td_ctl_req req;
-		memset(&req, 0, sizeof req);
-		req.op = TD_CTL_OP_ALERT_STATUS;
-		td_ctl_add_str(&req.args, "alert", alert);
-		int rc = net_call(c, &conn, &req, &m);
+		int rc = alert_status(c, alert, &conn, &m);
 		if (rc >= 0)
 			return rc;
 		long long k = (long long)f_uint(&m, "delivered"), n = (long long)f_uint(&m, "members");
@@ -1356,33 +1374,7 @@ static int alerts_watch(cli *c)
 		ctl_close(&sub);
 		return rc;
 	}
-	bool shutdown = false;
-	for (;;) {
-		td_ctl_msg m;
-		ctl_status st = ctl_recv(&sub, &m, -1);
-		if (st == CTL_CLOSED && shutdown) {
-			rc = EXIT_OK;
-			break;
-		}
-		if (st != CTL_OK) {
-			rc = lost(st, &sub);
-			break;
-		}
-		if (td_ctl_event_check(&m) != TN_OK) {
-			fprintf(stderr, _("tocsin: tocsind sent a malformed event\n"));
-			rc = EXIT_REPLY;
-			break;
-		}
-		shutdown = shutdown || td_ctl_str_is(&m, "event", "shutdown");
-		if (!td_ctl_str_is(&m, "event", "alert"))
-			continue;
-		if (c->json ? print_json(&m, false, NULL) != 0 : !human_alert_event(&m)) {
-			rc = EXIT_REPLY;
-			break;
-		}
-	}
-	ctl_close(&sub);
-	return rc;
+	return print_events(c, &sub, true);
 }
 
 /* A panic follows its delivery by default only for a person at a terminal:
@@ -1479,10 +1471,7 @@ static void show_responders(cli *c, const char *alert, uint64_t since_ms, json_t
  * until Ctrl-C. sub was subscribed before the alert was sent. */
 static int follow_alert(cli *c, ctl_conn *sub, const char *alert)
 {
-	struct sigaction sa;
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_sigint;
-	sigaction(SIGINT, &sa, NULL);
+	catch_sigint();
 	uint64_t t0 = mono_ms(), since = wall_ms() - 60 * 1000;
 	json_t *members = fetch_list(c, TD_CTL_OP_MEMBERS, 0);
 	json_t *shown = json_object();
@@ -1534,11 +1523,7 @@ static int follow_alert(cli *c, ctl_conn *sub, const char *alert)
 		 * revoked, a receipt before we subscribed). */
 		ctl_conn conn;
 		td_ctl_msg m;
-		td_ctl_req req;
-		memset(&req, 0, sizeof req);
-		req.op = TD_CTL_OP_ALERT_STATUS;
-		td_ctl_add_str(&req.args, "alert", alert);
-		int src = net_call(c, &conn, &req, &m);
+		int src = alert_status(c, alert, &conn, &m);
 		if (src >= 0) {
 			rc = src;
 			break;
