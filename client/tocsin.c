@@ -807,20 +807,35 @@ static bool colour(void)
 #define BOLD_RED "\033[1;31m"
 #define RESET "\033[0m"
 
-/* The kind of an alert for people (the JSON keeps the protocol word). */
-static const char *kind_label(const char *kind)
+/* A protocol word of an alert (kind, severity, violation) for people, in
+ * their language; the JSON keeps the word. Unknown words are shown as is. */
+static const char *word_label(const char *word)
 {
-	if (strcmp(kind, "panic") == 0)
-		return _("PANIC");
-	if (strcmp(kind, "safe") == 0)
-		return _("safe");
-	if (strcmp(kind, "responding") == 0)
-		return _("responding");
-	if (strcmp(kind, "notice") == 0)
-		return _("notice");
-	if (strcmp(kind, "drill") == 0)
-		return _("drill");
-	return kind;
+	static const struct {
+		const char *word, *label;
+	} t[] = {
+	        {"panic", N_("PANIC")},
+	        {"safe", N_("safe")},
+	        {"responding", N_("responding")},
+	        {"notice", N_("notice")},
+	        {"drill", N_("drill")},
+	        {"low", N_("low")},
+	        {"medium", N_("medium")},
+	        {"high", N_("high")},
+	        {"critical", N_("critical")},
+	        {"threat", N_("threat")},
+	        {"surveillance", N_("surveillance")},
+	        {"detention", N_("detention")},
+	        {"kidnapping", N_("kidnapping")},
+	        {"assault", N_("assault")},
+	        {"raid", N_("raid")},
+	        {"digital_attack", N_("digital attack")},
+	        {"other", N_("other")},
+	};
+	for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
+		if (strcmp(t[i].word, word) == 0)
+			return _(t[i].label);
+	return word;
 }
 
 /* One alert (a list item, or an event made into one) for people: local
@@ -837,7 +852,7 @@ static void human_alert(json_t *o)
 			strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S %Z", &tm);
 	}
 	const char *name = jstr(o, "author_name");
-	printf("%s  %s%-10s%s %.12s  %s (%s)", when, red ? BOLD_RED : "", kind_label(jstr(o, "kind")),
+	printf("%s  %s%-10s%s %.12s  %s (%s)", when, red ? BOLD_RED : "", word_label(jstr(o, "kind")),
 	       red ? RESET : "", jstr(o, "id"), name[0] ? name : "?", jstr(o, "author"));
 	if (json_is_true(json_object_get(o, "own")) && json_object_get(o, "delivered"))
 		printf(_("  delivered %lld / %lld"),
@@ -849,7 +864,11 @@ static void human_alert(json_t *o)
 		return;
 	}
 	const char *viol = jstr(o, "violation");
-	printf("    %s%s%s", jstr(o, "severity"), viol[0] ? ", " : "", viol);
+	if (viol[0])
+		/* TRANSLATORS: "    severity critical, detention": the severity, then the violation. */
+		printf(_("    severity %s, %s"), word_label(jstr(o, "severity")), word_label(viol));
+	else
+		printf(_("    severity %s"), word_label(jstr(o, "severity")));
 	if (json_object_get(o, "location"))
 		printf(_(", at %s"), jstr(o, "location"));
 	printf("\n");

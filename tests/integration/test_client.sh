@@ -64,6 +64,7 @@ grep -Eq '^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2} UTC ' "$TH_DIR/
 	th_fail "no local time: $(cat "$TH_DIR/c1.pty")"
 tc n1 alerts >"$TH_DIR/c2.out" || th_fail "alerts piped"
 grep -q PANIC "$TH_DIR/c2.out" || th_fail "piped alerts without the panic"
+grep -q '^    severity critical, other$' "$TH_DIR/c2.out" || th_fail "no severity line: $(cat "$TH_DIR/c2.out")"
 grep -q "$ESC" "$TH_DIR/c2.out" && th_fail "colour when piped"
 NO_COLOR=1 TERM=xterm pty c3 "$TOCSIN" --home "$TH_DIR/n1" alerts || th_fail "alerts NO_COLOR"
 grep -q PANIC "$TH_DIR/c3.pty" || th_fail "NO_COLOR alerts without the panic"
@@ -128,3 +129,20 @@ tc lone panic >/dev/null 2>"$TH_DIR/e5.err"; rc=$?
 grep -q 'hint: this device is not a member of a network yet: join one with tocsin join' "$TH_DIR/e5.err" ||
 	th_fail "not a member: $(cat "$TH_DIR/e5.err")"
 th_pass "hints: not a coordinator, unknown member, unknown alert, not a member yet (exit 1)"
+
+# ---- no peer reachable: said plainly, and the alert leaves when one is ----
+th_stop n2
+th_stop n3
+no_links() { [ "$(links_of n1)" = 0 ]; }
+th_poll 15 no_links || th_fail "n1 still has links with n2 and n3 stopped"
+th_spawn f2 script -qfec "exec $(printf '%q' "$TOCSIN") --home $(printf '%q' "$TH_DIR/n1") panic alone" /dev/null
+th_poll 10 grep -q 'no peer reachable yet - it will leave as soon as one is' "${TH_LOG[f2]}" ||
+	th_fail "no plain 'no peer reachable': $(cat "${TH_LOG[f2]}")"
+th_poll 10 grep -q 'delivered 0 / 2' "${TH_LOG[f2]}" || th_fail "no delivered 0 / 2: $(cat "${TH_LOG[f2]}")"
+th_start_at n3 "${PORTS[2]}"
+th_poll 20 grep -q 'delivered 1 / 2: m3 ' "${TH_LOG[f2]}" ||
+	th_fail "the alert did not leave when m3 came back: $(cat "${TH_LOG[f2]}")"
+child=$(ps -o pid= --ppid "${TH_PID[f2]}" | tr -d ' ')
+kill -INT "${child:-${TH_PID[f2]}}"
+th_poll 10 th_dead "${TH_PID[f2]}" || th_fail "Ctrl-C did not end following"
+th_pass "with no peer the panic says so plainly, and leaves (delivered 1 / 2: m3) when a peer is back"

@@ -82,6 +82,7 @@ for l in open(sys.argv[1]):
 tc n1 alerts >"$TH_DIR/a.out" || th_fail "alerts"
 has "$TH_DIR/a.out" "استغاثة"
 has "$TH_DIR/a.out" "    $TEXT"
+has "$TH_DIR/a.out" "    الخطورة حرجة، أخرى"
 th_pass "panic with a plural in Arabic; alerts in Arabic with the text byte-exact; --json keys and kinds untranslated"
 
 tc n2 notice "x" >/dev/null 2>"$TH_DIR/n.err"; rc=$?
