@@ -58,7 +58,7 @@ typedef struct cli {
 	bool json;
 	bool help;
 	bool watch;
-	bool no_watch; /* panic --no-watch: return at once even on a terminal */
+	bool no_watch;             /* panic --no-watch: return at once even on a terminal */
 	const struct command *cmd; /* the command run (for error hints) */
 	int nargs;
 	const char *args[ARGS_MAX]; /* positional arguments after the command */
@@ -102,10 +102,10 @@ static bool parse_iso_time(const char *s, uint64_t *out_ms);
 static void i18n_init(void);
 
 static const command commands[] = {
-        {"version", cmd_version, "version [--json]", N_("print the client's and the daemon's versions"),
-         false},
-        {"status", cmd_status, "status [--json]", N_("show the daemon: home, identity, links, mesh"),
-         false},
+        {"version", cmd_version, "version [--json]",
+         N_("print the client's and the daemon's versions"), false},
+        {"status", cmd_status, "status [--json]",
+         N_("show the daemon: home, identity, links, mesh"), false},
         {"init", cmd_init, "init [--passphrase-file FILE] [--json]",
          N_("create this device's identity (keys) in the daemon's data dir"), true},
         {"id", cmd_id, "id [--json]", N_("print this device's fingerprint (compare it by voice)"),
@@ -117,9 +117,10 @@ static const command commands[] = {
         {"panic", cmd_panic,
          "panic [TEXT] [--violation TYPE] [--location PLACE] [--watch | --no-watch] [--json]",
          N_("send a panic alert to every member now (no prompt)"), false, 1},
-        {"safe", cmd_safe, "safe [TEXT] [--watch] [--json]", N_("say you are safe (ends your last panic)"),
-         false, 1},
-        {"drill", cmd_drill, "drill [TEXT] [--watch] [--json]", N_("send a practice alert"), false, 1},
+        {"safe", cmd_safe, "safe [TEXT] [--watch] [--json]",
+         N_("say you are safe (ends your last panic)"), false, 1},
+        {"drill", cmd_drill, "drill [TEXT] [--watch] [--json]", N_("send a practice alert"), false,
+         1},
         {"notice", cmd_notice, "notice TEXT [--watch] [--json]",
          N_("send a notice to every member (coordinators only)"), false, 1},
         {"respond", cmd_respond, "respond ALERT_ID_PREFIX [TEXT] [--watch] [--json]",
@@ -137,7 +138,8 @@ static const command commands[] = {
         {"join", cmd_join, "join CODE --name NAME [--timeout S] [--json]",
          N_("join a network with an invitation code (after tocsin init)"), false, ARGS_MAX},
         {"revoke", cmd_revoke, "revoke MEMBER [--json]",
-         N_("revoke a member (name or fingerprint prefix) and rekey (coordinators only)"), false, 1},
+         N_("revoke a member (name or fingerprint prefix) and rekey (coordinators only)"), false,
+         1},
 };
 enum { NCOMMANDS = sizeof commands / sizeof commands[0] };
 
@@ -805,7 +807,7 @@ static bool colour(void)
 }
 
 #define BOLD_RED "\033[1;31m"
-#define RESET "\033[0m"
+#define RESET    "\033[0m"
 
 /* A protocol word of an alert (kind, severity, violation) for people, in
  * their language; the JSON keeps the word. Unknown words are shown as is. */
@@ -852,8 +854,9 @@ static void human_alert(json_t *o)
 			strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S %Z", &tm);
 	}
 	const char *name = jstr(o, "author_name");
-	printf("%s  %s%-10s%s %.12s  %s (%s)", when, red ? BOLD_RED : "", word_label(jstr(o, "kind")),
-	       red ? RESET : "", jstr(o, "id"), name[0] ? name : "?", jstr(o, "author"));
+	printf("%s  %s%-10s%s %.12s  %s (%s)", when, red ? BOLD_RED : "",
+	       word_label(jstr(o, "kind")), red ? RESET : "", jstr(o, "id"), name[0] ? name : "?",
+	       jstr(o, "author"));
 	if (json_is_true(json_object_get(o, "own")) && json_object_get(o, "delivered"))
 		printf(_("  delivered %lld / %lld"),
 		       (long long)json_integer_value(json_object_get(o, "delivered")),
@@ -865,7 +868,8 @@ static void human_alert(json_t *o)
 	}
 	const char *viol = jstr(o, "violation");
 	if (viol[0])
-		/* TRANSLATORS: "    severity critical, detention": the severity, then the violation. */
+		/* TRANSLATORS: "    severity critical, detention": the severity, then the
+		 * violation. */
 		printf(_("    severity %s, %s"), word_label(jstr(o, "severity")), word_label(viol));
 	else
 		printf(_("    severity %s"), word_label(jstr(o, "severity")));
@@ -902,9 +906,10 @@ static int list_cmd(cli *c, td_ctl_op op, void (*human)(json_t *), const char *e
 	if (op == TD_CTL_OP_ALERTS && c->since) {
 		uint64_t since;
 		if (!parse_since(c->since, &since)) {
-			fprintf(stderr, _("tocsin: --since takes a duration (45s, 30m, 2h, 1d), a local date or time "
-			                  "(2026-11-25, 2026-11-25T08:30, 2026-11-25 08:30:00; Z at the "
-			                  "end for UTC) or Unix ms\n"));
+			fprintf(stderr,
+			        _("tocsin: --since takes a duration (45s, 30m, 2h, 1d), a local "
+			          "date or time (2026-11-25, 2026-11-25T08:30, 2026-11-25 08:30:00; "
+			          "Z at the end for UTC) or Unix ms\n"));
 			return EXIT_USAGE;
 		}
 		td_ctl_add_uint(&req.args, "since", since);
@@ -1505,7 +1510,8 @@ static int follow_alert(cli *c, ctl_conn *sub, const char *alert)
 		if (interrupted)
 			break;
 		if (st == CTL_CLOSED && shutdown) {
-			printf(_("tocsind stopped; the alert is stored and leaves when it runs again\n"));
+			printf(_("tocsind stopped; the alert is stored and leaves when it runs "
+			         "again\n"));
 			rc = EXIT_UNREACHABLE;
 			break;
 		}
@@ -1515,7 +1521,8 @@ static int follow_alert(cli *c, ctl_conn *sub, const char *alert)
 		}
 		if (st == CTL_OK && td_ctl_event_check(&e) == TN_OK) {
 			shutdown = shutdown || td_ctl_str_is(&e, "event", "shutdown");
-			if (td_ctl_str_is(&e, "event", "receipt") && td_ctl_str_is(&e, "alert", alert)) {
+			if (td_ctl_str_is(&e, "event", "receipt") &&
+			    td_ctl_str_is(&e, "alert", alert)) {
 				int rn;
 				const char *r = f_str(&e, "receiver", &rn);
 				char rid[64];
@@ -1529,12 +1536,14 @@ static int follow_alert(cli *c, ctl_conn *sub, const char *alert)
 				last_k = (long long)f_uint(&e, "delivered");
 				last_n = (long long)f_uint(&e, "members");
 				/* TRANSLATORS: "delivered 3 / 4: Bea (9f3a...) after 0.4 s" */
-				printf(_("delivered %lld / %lld: %s (%s) after %.1f s\n"), last_k, last_n,
-				       name[0] ? name : "?", rid, (double)(mono_ms() - t0) / 1000.0);
+				printf(_("delivered %lld / %lld: %s (%s) after %.1f s\n"), last_k,
+				       last_n, name[0] ? name : "?", rid,
+				       (double)(mono_ms() - t0) / 1000.0);
 				fflush(stdout);
 				continue;
 			}
-			if (td_ctl_str_is(&e, "event", "alert") && td_ctl_str_is(&e, "kind", "responding"))
+			if (td_ctl_str_is(&e, "event", "alert") &&
+			    td_ctl_str_is(&e, "kind", "responding"))
 				show_responders(c, alert, since, shown);
 			continue;
 		}
@@ -1547,13 +1556,15 @@ static int follow_alert(cli *c, ctl_conn *sub, const char *alert)
 			rc = src;
 			break;
 		}
-		long long k = (long long)f_uint(&m, "delivered"), n = (long long)f_uint(&m, "members");
+		long long k = (long long)f_uint(&m, "delivered"),
+		          n = (long long)f_uint(&m, "members");
 		unsigned long long links = f_uint(&m, "links");
 		ctl_close(&conn);
 		if (k != last_k || n != last_n) {
 			printf(_("delivered %lld / %lld\n"), k, n);
 			if (links == 0 && k < n)
-				printf(_("no peer reachable yet - the alert leaves as soon as one is\n"));
+				printf(_("no peer reachable yet - the alert leaves as soon as one "
+				         "is\n"));
 			fflush(stdout);
 			last_k = k;
 			last_n = n;
@@ -1578,9 +1589,10 @@ static void print_refusal_hint(const cli *c, const td_ctl_msg *m)
 	bool revoke = c->cmd && c->cmd->run == cmd_revoke;
 	bool respond = c->cmd && c->cmd->run == cmd_respond;
 	if (td_ctl_str_is(m, "error", "no_network"))
-		fprintf(stderr, _("hint: this device is not a member of a network yet: join one with "
-		                  "tocsin join CODE --name NAME (after tocsin init), or found one with "
-		                  "tocsin network create NAME\n"));
+		fprintf(stderr,
+		        _("hint: this device is not a member of a network yet: join one with "
+		          "tocsin join CODE --name NAME (after tocsin init), or found one with "
+		          "tocsin network create NAME\n"));
 	else if (td_ctl_str_is(m, "error", "not_coordinator"))
 		fprintf(stderr, _("hint: only a coordinator can do this; tocsin members shows who "
 		                  "the coordinators are\n"));
@@ -1588,8 +1600,9 @@ static void print_refusal_hint(const cli *c, const td_ctl_msg *m)
 		fprintf(stderr, _("hint: no member has that name; tocsin members lists the names "
 		                  "and ids\n"));
 	else if (td_ctl_str_is(m, "error", "not_found") && respond)
-		fprintf(stderr, _("hint: no alert has an id starting like that; tocsin alerts lists "
-		                  "the ids\n"));
+		fprintf(stderr,
+		        _("hint: no alert has an id starting like that; tocsin alerts lists "
+		          "the ids\n"));
 	else if (td_ctl_str_is(m, "error", "invalid") && revoke && strstr(text, " matches "))
 		fprintf(stderr, _("hint: several members match; give more digits of the "
 		                  "fingerprint (tocsin members shows them)\n"));
@@ -1637,7 +1650,8 @@ static bool parse_iso_time(const char *s, uint64_t *out_ms)
 		return false;
 	int64_t t;
 	if (utc) {
-		t = days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600 + mi * 60 + sec;
+		t = days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600 + mi * 60 +
+		    sec;
 	} else {
 		struct tm tm;
 		memset(&tm, 0, sizeof tm);
