@@ -30,7 +30,8 @@ tocsin_install_deps() {
 # The Arabic locale the client's translation is tested in
 # (tests/integration/test_client_i18n.sh): generated when missing.
 tocsin_locales() {
-	locale -a 2>/dev/null | grep -qix 'ar_IQ.utf8' && return 0
+	# grep without -q reads all: no SIGPIPE for locale under pipefail
+	locale -a 2>/dev/null | grep -ix 'ar_IQ.utf8' >/dev/null && return 0
 	sudo_cmd=""
 	[ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
 	echo "generating the ar_IQ.UTF-8 locale"
