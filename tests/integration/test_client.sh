@@ -9,7 +9,7 @@
 # a coordinator, unknown member, unknown alert).
 . "$TH_LIB"
 : "${TOCSIN:?}" "${MKMESH:?}"
-command -v script >/dev/null || th_fail "script (util-linux) is needed"
+command -v script >/dev/null || th_fail "script (util-linux; Debian: bsdutils) is needed"
 th_init
 
 N=3
