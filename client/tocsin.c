@@ -854,8 +854,13 @@ static void human_alert(json_t *o)
 			strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S %Z", &tm);
 	}
 	const char *name = jstr(o, "author_name");
-	printf("%s  %s%-10s%s %.12s  %s (%s)", when, red ? BOLD_RED : "",
-	       word_label(jstr(o, "kind")), red ? RESET : "", jstr(o, "id"), name[0] ? name : "?",
+	/* The kind padded to 10 characters, not bytes (Arabic letters take two). */
+	const char *kind = word_label(jstr(o, "kind"));
+	int chars = 0;
+	for (const char *p = kind; *p; p++)
+		chars += ((unsigned char)*p & 0xC0) != 0x80;
+	printf("%s  %s%s%s%*s %.12s  %s (%s)", when, red ? BOLD_RED : "", kind, red ? RESET : "",
+	       chars < 10 ? 10 - chars : 0, "", jstr(o, "id"), name[0] ? name : "?",
 	       jstr(o, "author"));
 	if (json_is_true(json_object_get(o, "own")) && json_object_get(o, "delivered"))
 		printf(_("  delivered %lld / %lld"),

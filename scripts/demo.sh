@@ -122,8 +122,11 @@ say "bea is safe"
 sleep 0.5
 "$TOCSIN" --home "$work/n5" alerts | tail -2
 
+say "the same alerts at cleo's, in Arabic (LANG=ar_IQ.UTF-8)"
+LANG=ar_IQ.UTF-8 LC_ALL= TOCSIN_LOCALEDIR=$PWD/build/po "$TOCSIN" --home "$work/n3" alerts
+
 say "not built yet"
 cat <<'EOF'
-Desktop notifications, the Arabic user interface, man pages and NAT traversal
-are being built; README.md, "Status", lists what works.
+Desktop notifications and NAT traversal are being built; README.md, "Status",
+lists what works.
 EOF
