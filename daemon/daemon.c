@@ -26,6 +26,7 @@
 #include "paths.h"
 #include "store.h"
 #include "tocsin/identity.h"
+#include "wipe.h"
 
 #ifndef TD_VERSION
 #define TD_VERSION "unknown"
@@ -51,6 +52,8 @@ typedef struct td_daemon {
 	td_ratelimit accept_rl;
 	bool listener_open;
 	bool stopping;
+	uv_timer_t wipe_timer; /* tocsin wipe: stops the loop after the reply */
+	bool wipe;             /* wipe the data dir once the store is closed */
 } td_daemon;
 
 static tn_time hr_clock(void *ud)
@@ -170,6 +173,8 @@ static void shutdown_loop(td_daemon *d, const char *why)
 	close_handle((uv_handle_t *)&d->sig_term);
 	close_handle((uv_handle_t *)&d->sig_int);
 	close_handle((uv_handle_t *)&d->sig_hup);
+	if (d->wipe)
+		close_handle((uv_handle_t *)&d->wipe_timer);
 }
 
 static void on_signal(uv_signal_t *h, int signum)
@@ -416,10 +421,56 @@ static td_ctl_code host_net(void *ud, const td_ctl_req *req, td_ctl_msg *m, char
 	return td_mesh_ctl(d->mesh, req, m, msg, msglen);
 }
 
+static void on_wipe_timer(uv_timer_t *t)
+{
+	shutdown_loop(t->data, "wipe");
+}
+
+/* tocsin wipe: the reply is written while the op returns; the shutdown
+ * runs at the next loop turn, the wipe itself after the store is closed
+ * (wipe_data). */
+static tn_err host_wipe(void *ud, char *msg, size_t msglen)
+{
+	td_daemon *d = ud;
+	if (d->wipe || d->stopping) {
+		snprintf(msg, msglen, "the daemon is already stopping");
+		return TN_ERR_STATE;
+	}
+	uv_timer_init(&d->loop, &d->wipe_timer);
+	d->wipe_timer.data = d;
+	if (uv_timer_start(&d->wipe_timer, on_wipe_timer, 0, 0) != 0) {
+		close_handle((uv_handle_t *)&d->wipe_timer);
+		snprintf(msg, msglen, "cannot schedule the wipe");
+		return TN_ERR_INTERNAL;
+	}
+	d->wipe = true;
+	td_warn(&d->log, "wipe_requested data=%s", d->paths.data_dir);
+	return TN_OK;
+}
+
+/* After the links, the store and the identity are closed, still holding
+ * the home lock: overwrite and remove the data dir (wipe.h). */
+static int wipe_data(td_daemon *d)
+{
+	td_wipe_stats st;
+	char err[TD_PATH_MAX + 128];
+	memset(&st, 0, sizeof st);
+	err[0] = '\0';
+	tn_err rc = td_wipe_home(&d->paths, &st, err, sizeof err);
+	if (rc != TN_OK) {
+		td_err(&d->log, "wipe_incomplete files=%lu failed=%lu error=\"%s\"", st.files,
+		       st.failed, err);
+		return TD_EXIT_RUNTIME;
+	}
+	td_warn(&d->log, "wiped files=%lu bytes=%llu dirs=%lu other=%lu", st.files, st.bytes,
+		st.dirs, st.other);
+	return TD_EXIT_OK;
+}
+
 static tn_err start_control(td_daemon *d)
 {
 	char err[TD_PATH_MAX + 256];
-	d->host = (td_ctl_host){d, host_info, host_identity, host_init, host_net};
+	d->host = (td_ctl_host){d, host_info, host_identity, host_init, host_net, host_wipe};
 	tn_err rc = td_control_start(&d->ctl, &d->loop, &d->log, d->paths.control_socket, &d->host,
 				     err, sizeof err);
 	if (rc != TN_OK)
@@ -489,6 +540,8 @@ out:
 	td_mesh_del(d->mesh);
 	tn_identity_del(d->identity);
 	td_store_close(d->store);
+	if (d->wipe && status == TD_EXIT_OK)
+		status = wipe_data(d);
 	td_lock_release(&d->lock);
 	td_log_flush_limited(&d->log, &d->accept_rl, TN_LOG_INFO, "accept");
 	td_info(&d->log, "stopped status=%d", status);
