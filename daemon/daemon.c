@@ -448,15 +448,27 @@ static tn_err host_wipe(void *ud, char *msg, size_t msglen)
 	return TN_OK;
 }
 
+/* SQLite unlinks tocsin.db-wal and -shm when the store closes: keep them
+ * open so their contents are overwritten too (wipe.h). */
+static void hold_store_files(td_daemon *d, td_wipe_hold *h)
+{
+	char wal[TD_PATH_MAX + 8], shm[TD_PATH_MAX + 8];
+	snprintf(wal, sizeof wal, "%s-wal", d->paths.db_file);
+	snprintf(shm, sizeof shm, "%s-shm", d->paths.db_file);
+	const char *const files[] = {d->paths.db_file, wal, shm};
+	td_wipe_hold_open(h, files, 3);
+}
+
 /* After the links, the store and the identity are closed, still holding
  * the home lock: overwrite and remove the data dir (wipe.h). */
-static int wipe_data(td_daemon *d)
+static int wipe_data(td_daemon *d, td_wipe_hold *held)
 {
 	td_wipe_stats st;
 	char err[TD_PATH_MAX + 128];
 	memset(&st, 0, sizeof st);
 	err[0] = '\0';
 	tn_err rc = td_wipe_home(&d->paths, &st, err, sizeof err);
+	td_wipe_hold_finish(held, &st);
 	if (rc != TN_OK) {
 		td_err(&d->log, "wipe_incomplete files=%lu failed=%lu error=\"%s\"", st.files,
 		       st.failed, err);
@@ -539,9 +551,12 @@ out:
 	td_control_del(d->ctl);
 	td_mesh_del(d->mesh);
 	tn_identity_del(d->identity);
+	td_wipe_hold held = {.n = 0};
+	if (d->wipe && status == TD_EXIT_OK)
+		hold_store_files(d, &held);
 	td_store_close(d->store);
 	if (d->wipe && status == TD_EXIT_OK)
-		status = wipe_data(d);
+		status = wipe_data(d, &held);
 	td_lock_release(&d->lock);
 	td_log_flush_limited(&d->log, &d->accept_rl, TN_LOG_INFO, "accept");
 	td_info(&d->log, "stopped status=%d", status);

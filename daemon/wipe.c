@@ -174,6 +174,34 @@ tn_err td_wipe_tree(const char *dir, td_wipe_stats *st, char *err, size_t errlen
 	return st->failed == failed_before ? TN_OK : TN_ERR_IO;
 }
 
+void td_wipe_hold_open(td_wipe_hold *h, const char *const *paths, size_t n)
+{
+	h->n = 0;
+	for (size_t i = 0; i < n && h->n < TD_WIPE_HOLD_MAX; i++) {
+		int fd = open(paths[i], O_WRONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+		if (fd < 0)
+			continue;
+		struct stat sb;
+		if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || sb.st_uid != geteuid()) {
+			close(fd);
+			continue;
+		}
+		h->fd[h->n++] = fd;
+	}
+}
+
+void td_wipe_hold_finish(td_wipe_hold *h, td_wipe_stats *st)
+{
+	wipe_ctx w = {st, NULL, 0};
+	for (size_t i = 0; i < h->n; i++) {
+		struct stat sb;
+		if (fstat(h->fd[i], &sb) == 0)
+			(void)overwrite(&w, h->fd[i], &sb, "a held file");
+		close(h->fd[i]);
+	}
+	h->n = 0;
+}
+
 tn_err td_wipe_home(const td_paths *p, td_wipe_stats *st, char *err, size_t errlen)
 {
 	if (!p->data_dir[0] || strcmp(p->data_dir, "/") == 0) {

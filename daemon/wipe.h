@@ -41,6 +41,22 @@ enum {
  * (some entries remain: st->failed counts them, err names the first). */
 TN_NODISCARD tn_err td_wipe_tree(const char *dir, td_wipe_stats *st, char *err, size_t errlen);
 
+/* Files another party will unlink before the wipe reaches them: SQLite
+ * deletes tocsin.db-wal and -shm when the store is closed, without
+ * overwriting them (the WAL holds whole pages: alerts, roster records, the
+ * invite book). Open them first; td_wipe_hold_finish then overwrites each
+ * through its descriptor, linked or not, and closes it. */
+enum { TD_WIPE_HOLD_MAX = 8 };
+typedef struct td_wipe_hold {
+	int fd[TD_WIPE_HOLD_MAX];
+	size_t n;
+} td_wipe_hold;
+
+/* Open each path that exists as a regular file of ours (no symlink). */
+void td_wipe_hold_open(td_wipe_hold *h, const char *const *paths, size_t n);
+/* Overwrite every held file (its size now), sync, close; add to *st. */
+void td_wipe_hold_finish(td_wipe_hold *h, td_wipe_stats *st);
+
 /* Everything tocsind keeps for the home of p: the whole data dir (the
  * keystore, tocsin.db with its -wal and -shm, which hold the alerts, the
  * roster, the epoch keys' sealed records and the invite book, the pid/lock

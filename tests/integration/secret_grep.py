@@ -8,7 +8,7 @@ per line. Every FILE is searched for every secret in these forms: raw bytes,
 hex (lower and upper), base64 (standard and URL-safe, with and without
 padding), base32 (RFC 4648, upper and lower, without padding); and for every
 8-byte window of a secret as raw bytes and hex, so a truncated key is caught
-too. Invitation codes are searched as typed (with dashes) and without their
+too (not for labels ending in _full, which end in public bytes). Invitation codes are searched as typed (with dashes) and without their
 separators. Files after --no-invite are the outputs of `tocsin invite`,
 whose job is to print the code: invite secrets and codes are not searched
 there, everything else is. Prints each hit; exit 1 if any, 0 if none.
@@ -17,7 +17,7 @@ import base64
 import sys
 
 
-def forms(b):
+def forms(b, full_only=False):
     out = {
         "raw": b,
         "hex": b.hex().encode(),
@@ -32,6 +32,8 @@ def forms(b):
     b32 = base64.b32encode(b).rstrip(b"=")
     out["base32"] = b32
     out["base32_lower"] = b32.lower()
+    if full_only:
+        return out
     for i in range(0, len(b) - 8 + 1):
         w = b[i:i + 8]
         out["raw_window@%d" % i] = w
@@ -63,7 +65,7 @@ def main(argv):
         label, hx = line.split()
         inv = "invite" in label
         nsecrets += 1
-        for f, v in forms(bytes.fromhex(hx)).items():
+        for f, v in forms(bytes.fromhex(hx), label.endswith("_full")).items():
             needles.append((label, f, v, inv))
     for c in codes:
         needles.append(("invite_code", "as printed", c.encode(), True))

@@ -163,7 +163,9 @@ static int home(const char *dir)
 	put("identity_sign_seed", sec->sign_seed.b, sizeof sec->sign_seed.b);
 	uint8_t pk[crypto_sign_PUBLICKEYBYTES], sk[crypto_sign_SECRETKEYBYTES];
 	crypto_sign_seed_keypair(pk, sk, sec->sign_seed.b);
-	put("identity_sign_secret_key", sk, sizeof sk);
+	/* seed || public key: its second half is public, so it is searched
+	 * for whole only (secret_grep.py: the _full suffix). */
+	put("identity_sign_secret_key_full", sk, sizeof sk);
 	sodium_memzero(sk, sizeof sk);
 	put("identity_link_secret", sec->link.b, sizeof sec->link.b);
 	/* The clamped scalar, as X25519 uses it. */
