@@ -18,6 +18,7 @@
 #include "conn.h"
 #include "control.h"
 #include "daemon_limits.h"
+#include "expiry.h"
 #include "keystore_file.h"
 #include "lock.h"
 #include "log.h"
@@ -52,6 +53,7 @@ typedef struct td_daemon {
 	td_ratelimit accept_rl;
 	bool listener_open;
 	bool stopping;
+	td_expiry expiry;      /* expired alerts purged (expiry.h) */
 	uv_timer_t wipe_timer; /* tocsin wipe: stops the loop after the reply */
 	bool wipe;             /* wipe the data dir once the store is closed */
 } td_daemon;
@@ -168,6 +170,7 @@ static void shutdown_loop(td_daemon *d, const char *why)
 		d->mesh ? td_mesh_links(d->mesh) : 0, td_control_subscribers(d->ctl));
 	td_control_stop(d->ctl, why);
 	td_mesh_stop(d->mesh);
+	td_expiry_stop(&d->expiry);
 	if (d->listener_open)
 		close_handle((uv_handle_t *)&d->listener);
 	close_handle((uv_handle_t *)&d->sig_term);
@@ -495,6 +498,8 @@ static int prepare_loop(td_daemon *d)
 	td_ratelimit_init(&d->accept_rl, 10, 10 * TN_SEC);
 	if (start_signals(d) != TN_OK || start_listener(d, d->bound, sizeof d->bound) != TN_OK)
 		return TD_EXIT_RUNTIME;
+	/* Before the mesh replays the store: nothing expired goes back in. */
+	td_expiry_start(&d->expiry, &d->loop, d->store, &d->log);
 	if (td_mesh_new(&d->mesh, &d->loop, &d->log, d->store, &d->cfg, d->identity) != TN_OK ||
 	    start_control(d) != TN_OK)
 		return TD_EXIT_RUNTIME;
