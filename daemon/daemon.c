@@ -307,6 +307,14 @@ static int prepare_files(td_daemon *d)
 		td_err(&d->log, "lock_error error=\"%s\"", err);
 		return TD_EXIT_RUNTIME;
 	}
+	/* The store's files hold the invite book and the alerts: like the
+	 * directories, a group/other mode left by a copy is tightened. */
+	const char *suffix[] = {"", "-wal", "-shm"};
+	for (size_t i = 0; i < 3; i++) {
+		char f[TD_PATH_MAX + 8];
+		snprintf(f, sizeof f, "%s%s", d->paths.db_file, suffix[i]);
+		td_paths_tighten_file(f, path_note, &d->log);
+	}
 	if (td_store_open(&d->store, d->paths.db_file, &d->log, NULL) != TN_OK) {
 		td_err(&d->log, "store_open_failed path=%s", d->paths.db_file);
 		return TD_EXIT_RUNTIME;
