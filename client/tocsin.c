@@ -1275,28 +1275,18 @@ static int wipe_online(cli *c, bool *done)
 	req.id = 1;
 	td_ctl_add_str(&req.args, "confirm", "wipe");
 	int rc = call(c, &conn, &req, &m, TIMEOUT_MS);
-	if (rc >= 0) {
-		if (lfd >= 0)
-			close(lfd);
-		return rc;
-	}
-	if (!f_bool(&m, "ok")) {
-		rc = refused(c, &m);
+	if (rc < 0) {
+		rc = f_bool(&m, "ok") ? -1 : refused(c, &m);
 		ctl_close(&conn);
-		if (lfd >= 0)
-			close(lfd);
-		return rc;
 	}
-	ctl_close(&conn);
-	bool gone = wait_daemon_gone(c, lfd, 30 * 1000);
+	if (rc < 0 && !wait_daemon_gone(c, lfd, 30 * 1000)) {
+		fprintf(stderr, _("tocsin: tocsind accepted the wipe but is still running after 30 s\n"));
+		rc = EXIT_REPLY;
+	}
 	if (lfd >= 0)
 		close(lfd);
-	if (!gone) {
-		fprintf(stderr, _("tocsin: tocsind accepted the wipe but is still running after 30 s\n"));
-		return EXIT_REPLY;
-	}
-	*done = true;
-	return -1;
+	*done = rc < 0;
+	return rc;
 }
 
 /* With no daemon: hold the home lock (so none starts meanwhile), then wipe
