@@ -7,8 +7,9 @@
 # files' old contents are checked through descriptors opened before the
 # wipe (the keystore, tocsin.db and its -wal, which SQLite itself unlinks):
 # overwritten, no secret left in them. Then status says not initialised.
-# Last, the same wipe with no daemon running (offline), and refused while
-# a daemon holds the home lock but cannot be reached.
+# Last, the same wipe with no daemon running (offline), the confirmation
+# typed on a terminal, and the refusal while a daemon holds the home lock
+# but cannot be reached.
 . "$TH_LIB"
 : "${TOCSIN:?}" "${SECRETS:?}" "${SECRET_GREP:?}"
 th_init
@@ -100,6 +101,20 @@ tc n2 wipe --yes --json >"$TH_DIR/off.json" || th_fail "offline wipe"
 [ "$(jget files <"$TH_DIR/off.json")" -ge 3 ] || th_fail "offline wipe removed too few files: $(cat "$TH_DIR/off.json")"
 [ ! -e "$TH_DIR/n2/data" ] || th_fail "offline wipe left $(ls -la "$TH_DIR/n2/data")"
 th_pass "wipe with no daemon running: data dir overwritten and removed ($(jget files <"$TH_DIR/off.json") files)"
+
+# On a terminal (script(1) gives it one): only the typed word goes on.
+setup n4
+th_stop n4
+rc=0
+printf 'no\n' | script -qec "'$TOCSIN' --home '$TH_DIR/n4' wipe" /dev/null >"$TH_DIR/tty1.out" 2>&1 || rc=$?
+[ "$rc" = 2 ] || th_fail "typed no: exit $rc, want 2: $(cat "$TH_DIR/tty1.out")"
+grep -q 'Type wipe to go on' "$TH_DIR/tty1.out" && grep -q 'nothing was wiped' "$TH_DIR/tty1.out" ||
+	th_fail "typed no: $(cat "$TH_DIR/tty1.out")"
+[ -f "$TH_DIR/n4/data/keystore" ] || th_fail "typed no, yet the keystore is gone"
+printf 'wipe\n' | script -qec "'$TOCSIN' --home '$TH_DIR/n4' wipe" /dev/null >"$TH_DIR/tty2.out" 2>&1 ||
+	th_fail "typed wipe: $(cat "$TH_DIR/tty2.out")"
+[ ! -e "$TH_DIR/n4/data" ] || th_fail "typed wipe, yet the data dir is left"
+th_pass "on a terminal: typing no wipes nothing (exit 2), typing wipe wipes"
 
 # A daemon that holds the home lock but whose socket is gone: refused.
 setup n3
