@@ -10,6 +10,9 @@
 #define _POSIX_C_SOURCE 200809L
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <locale.h>
 #include <signal.h>
 #include <stddef.h>
@@ -27,8 +30,10 @@
 #include "ctl_io.h"
 #include "ctlproto.h"
 #include "i18n.h"
+#include "lock.h"
 #include "passfile.h"
 #include "paths.h"
+#include "wipe.h"
 
 #ifndef TN_VERSION
 #define TN_VERSION "unknown"
@@ -58,6 +63,7 @@ typedef struct cli {
 	bool json;
 	bool help;
 	bool watch;
+	bool yes; /* wipe --yes */
 	bool no_watch;             /* panic --no-watch: return at once even on a terminal */
 	const struct command *cmd; /* the command run (for error hints) */
 	int nargs;
@@ -91,6 +97,7 @@ static int cmd_peers(cli *c);
 static int cmd_invite(cli *c);
 static int cmd_join(cli *c);
 static int cmd_revoke(cli *c);
+static int cmd_wipe(cli *c);
 static int subscribe(cli *c, ctl_conn *sub);
 static int follow_alert(cli *c, ctl_conn *sub, const char *alert);
 static bool follow_by_default(const cli *c, const char *kind);
@@ -140,6 +147,8 @@ static const command commands[] = {
         {"revoke", cmd_revoke, "revoke MEMBER [--json]",
          N_("revoke a member (name or fingerprint prefix) and rekey (coordinators only)"), false,
          1},
+        {"wipe", cmd_wipe, "wipe [--yes] [--json]",
+         N_("overwrite and delete this device's keys and history, and stop tocsind"), false},
 };
 enum { NCOMMANDS = sizeof commands / sizeof commands[0] };
 
@@ -1678,6 +1687,144 @@ static bool parse_iso_time(const char *s, uint64_t *out_ms)
 	return true;
 }
 
+/* ---- wipe ---------------------------------------------------------------- */
+
+/* Ask on the terminal; only the word "wipe" goes on. */
+static bool confirm_wipe(const cli *c)
+{
+	printf(_("This overwrites and deletes this device's keys, its alerts and its network\n"
+	         "membership (%s). It cannot be undone: to take part again this device\n"
+	         "must be initialised and invited again.\n"
+	         "Type wipe to go on: "),
+	       c->paths.data_dir);
+	fflush(stdout);
+	char line[64];
+	if (!fgets(line, sizeof line, stdin))
+		return false;
+	line[strcspn(line, "\r\n")] = '\0';
+	return strcmp(line, "wipe") == 0;
+}
+
+/* Until the daemon that held lfd's lock has exited (the kernel frees the
+ * flock when it dies). lfd < 0: until the control socket stops answering. */
+static bool wait_daemon_gone(const cli *c, int lfd, int timeout_ms)
+{
+	uint64_t end = mono_ms() + (uint64_t)timeout_ms;
+	for (;;) {
+		if (lfd >= 0) {
+			if (flock(lfd, LOCK_EX | LOCK_NB) == 0)
+				return true;
+		} else {
+			ctl_conn probe;
+			if (ctl_connect(&probe, c->paths.control_socket) != CTL_OK)
+				return true;
+			ctl_close(&probe);
+		}
+		if (mono_ms() >= end)
+			return false;
+		struct timespec ts = {0, 50 * 1000 * 1000};
+		nanosleep(&ts, NULL);
+	}
+}
+
+/* The daemon's wipe op: reply first, then it stops and wipes. */
+static int wipe_online(cli *c, bool *done)
+{
+	int lfd = open(c->paths.lock_file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	ctl_conn conn;
+	td_ctl_msg m;
+	td_ctl_req req;
+	memset(&req, 0, sizeof req);
+	req.op = TD_CTL_OP_WIPE;
+	req.id = 1;
+	td_ctl_add_str(&req.args, "confirm", "wipe");
+	int rc = call(c, &conn, &req, &m, TIMEOUT_MS);
+	if (rc < 0) {
+		rc = f_bool(&m, "ok") ? -1 : refused(c, &m);
+		ctl_close(&conn);
+	}
+	if (rc < 0 && !wait_daemon_gone(c, lfd, 30 * 1000)) {
+		fprintf(stderr, _("tocsin: tocsind accepted the wipe but is still running after 30 s\n"));
+		rc = EXIT_REPLY;
+	}
+	if (lfd >= 0)
+		close(lfd);
+	*done = rc < 0;
+	return rc;
+}
+
+/* With no daemon: hold the home lock (so none starts meanwhile), then wipe
+ * what is there. Also run after the daemon's wipe, to catch anything left
+ * by a daemon that died half way. */
+static int wipe_offline(cli *c, td_wipe_stats *st)
+{
+	char err[TD_PATH_MAX + 256];
+	td_lock lock = {-1};
+	struct stat sb;
+	if (lstat(c->paths.data_dir, &sb) == 0) {
+		tn_err lr = td_lock_acquire(&lock, c->paths.lock_file, err, sizeof err);
+		if (lr == TN_ERR_INUSE) {
+			fprintf(stderr,
+			        _("tocsin: %s\ntocsin: its control socket does not answer: stop it, then "
+			          "run tocsin wipe again\n"),
+			        err);
+			return EXIT_UNREACHABLE;
+		}
+		/* Another failure (not our directory, ...): td_wipe_home says why. */
+	}
+	tn_err rc = td_wipe_home(&c->paths, st, err, sizeof err);
+	td_lock_release(&lock);
+	if (rc != TN_OK) {
+		fprintf(stderr, _("tocsin: wipe incomplete (%lu entries left): %s\n"), st->failed, err);
+		return EXIT_REPLY;
+	}
+	return -1;
+}
+
+static int cmd_wipe(cli *c)
+{
+	if (!c->yes) {
+		if (!isatty(STDIN_FILENO)) {
+			fprintf(stderr, _("tocsin: wipe deletes this device's keys and history for good; "
+			                  "without a terminal to confirm on, pass --yes\n"));
+			return EXIT_USAGE;
+		}
+		if (!confirm_wipe(c)) {
+			fprintf(stderr, _("tocsin: not confirmed: nothing was wiped\n"));
+			return EXIT_USAGE;
+		}
+	}
+	bool daemon = false;
+	ctl_conn probe;
+	if (ctl_connect(&probe, c->paths.control_socket) == CTL_OK) {
+		ctl_close(&probe);
+		int rc = wipe_online(c, &daemon);
+		if (rc >= 0)
+			return rc;
+	} else if (probe.err == EACCES || probe.err == EPERM) {
+		return unreachable(c, &probe);
+	}
+	td_wipe_stats st;
+	memset(&st, 0, sizeof st);
+	int rc = wipe_offline(c, &st);
+	if (rc >= 0)
+		return rc;
+	if (c->json) {
+		printf("{\"wiped\": true, \"daemon_stopped\": %s, \"files\": %lu, \"bytes\": %llu}\n",
+		       daemon ? "true" : "false", st.files, st.bytes);
+		return EXIT_OK;
+	}
+	if (daemon)
+		printf(_("tocsind overwrote and deleted %s and stopped\n"), c->paths.data_dir);
+	else
+		printf(_("overwrote and deleted %s: %lu files, %llu bytes (no daemon was running)\n"),
+		       c->paths.data_dir, st.files, st.bytes);
+	printf(_("note: overwriting cannot guarantee erasure on SSDs and flash, on journaling or\n"
+	         "copy-on-write filesystems, in snapshots or backups; full-disk encryption is\n"
+	         "what protects a seized laptop (docs/security.md)\n"));
+	return EXIT_OK;
+}
+
 static int parse(int argc, char **argv, cli *c, const command **cmd, bool *help_cmd)
 {
 	static const struct {
@@ -1737,6 +1884,8 @@ static int parse(int argc, char **argv, cli *c, const command **cmd, bool *help_
 			c->qr = true;
 		} else if (strcmp(a, "--wait") == 0) {
 			c->wait = true;
+		} else if (strcmp(a, "--yes") == 0) {
+			c->yes = true;
 		} else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
 			c->help = true;
 		} else {
@@ -1755,6 +1904,10 @@ static int parse(int argc, char **argv, cli *c, const command **cmd, bool *help_
 	*cmd = find_command(name);
 	if (!*cmd) {
 		fprintf(stderr, _("tocsin: unknown command '%s'\n"), name);
+		return EXIT_USAGE;
+	}
+	if (c->yes && (*cmd)->run != cmd_wipe) {
+		fprintf(stderr, _("tocsin: --yes is for wipe\n"));
 		return EXIT_USAGE;
 	}
 	if (c->passfile && !(*cmd)->takes_passfile) {
