@@ -81,6 +81,11 @@ typedef struct td_ctl_host {
 	 * reply. NULL: those ops answer "internal" (tests without a mesh). */
 	td_ctl_code (*net)(void *ud, const td_ctl_req *req, td_ctl_msg *m, char *msg,
 	                   size_t msglen);
+	/* tocsin wipe (docs/control.md): schedule it. The reply goes out
+	 * first; then the daemon stops as on SIGTERM (links, store closed),
+	 * overwrites and removes its data dir (wipe.h) and exits. TN_OK, or
+	 * an error with a human line in msg. NULL: wipe answers "internal". */
+	tn_err (*wipe)(void *ud, char *msg, size_t msglen);
 } td_ctl_host;
 
 typedef enum td_ctl_action {

@@ -329,21 +329,19 @@ void td_invbook_save(td_invbook *b, const tn_node *node, const tn_identity *id)
 	save(b, node, id, true);
 }
 
-tn_err td_invbook_load(td_invbook *b, tn_node *node, const tn_identity *id)
+tn_err td_invbook_read(td_invbook *b, const tn_identity *id, tn_invite_book *bk, int *version,
+                       size_t *dropped)
 {
+	tn_invite_book_init(bk);
+	*version = 0;
+	*dropped = 0;
 	tn_ssize n = td_store_meta_get(b->store, BOOK_KEY, b->blob, BLOB_MAX);
-	if (n == TN_ERR_NOTFOUND)
-		return TN_OK;
 	if (n < 0)
 		return (tn_err)n;
-	tn_invite_book *bk = malloc(sizeof *bk);
-	if (!bk)
-		return TN_ERR_NOMEM;
-	bool ok = false, migrate = false;
-	size_t dropped = 0;
+	bool ok = false;
 	if (n >= 1 && b->blob[0] == V1) {
-		ok = decode_v1(bk, b->blob, (size_t)n, &dropped);
-		migrate = true;
+		ok = decode_v1(bk, b->blob, (size_t)n, dropped);
+		*version = V1;
 	} else if (n >= 1 + NONCE + MAC && b->blob[0] == V2) {
 		uint8_t key[crypto_kdf_KEYBYTES], ad[sizeof BOOK_AD];
 		book_key(id, 1, key);
@@ -356,8 +354,27 @@ tn_err td_invbook_load(td_invbook *b, tn_node *node, const tn_identity *id)
 		     decode_v2(b, bk, b->plain, (size_t)plen);
 		sodium_memzero(key, sizeof key);
 		sodium_memzero(b->plain, PLAIN_MAX);
+		*version = V2;
 	}
 	sodium_memzero(b->blob, BLOB_MAX);
+	if (!ok)
+		tn_invite_book_free(bk);
+	return ok ? TN_OK : TN_ERR_AUTH;
+}
+
+tn_err td_invbook_load(td_invbook *b, tn_node *node, const tn_identity *id)
+{
+	tn_invite_book *bk = malloc(sizeof *bk);
+	if (!bk)
+		return TN_ERR_NOMEM;
+	int version;
+	size_t dropped;
+	tn_err rc = td_invbook_read(b, id, bk, &version, &dropped);
+	if (rc == TN_ERR_NOTFOUND || (rc != TN_OK && rc != TN_ERR_AUTH)) {
+		free(bk);
+		return rc == TN_ERR_NOTFOUND ? TN_OK : rc;
+	}
+	bool ok = rc == TN_OK, migrate = version == V1;
 	if (ok) {
 		tn_node_invite_book_set(node, bk);
 		td_info(b->log, "invite_book_loaded outstanding=%zu sealed=%s", bk->count,

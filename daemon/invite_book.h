@@ -38,6 +38,13 @@ void td_invbook_del(td_invbook *b);
  * back sealed (the migration). TN_OK or TN_ERR_NOMEM / a store error. */
 TN_NODISCARD tn_err td_invbook_load(td_invbook *b, tn_node *node, const tn_identity *id);
 
+/* The stored book alone (tests/tools/secrets): TN_OK with *out and the
+ * format it was in (1 unsealed, 2 sealed; dropped: format-1 invites left
+ * out), TN_ERR_NOTFOUND (none stored), TN_ERR_AUTH (does not open or is
+ * malformed), a store error. Wipe *out with tn_invite_book_free. */
+TN_NODISCARD tn_err td_invbook_read(td_invbook *b, const tn_identity *id, tn_invite_book *out,
+                                    int *version, size_t *dropped);
+
 /* Write the node's book if it changed since the last write. */
 void td_invbook_save(td_invbook *b, const tn_node *node, const tn_identity *id);
 

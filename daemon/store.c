@@ -144,6 +144,9 @@ struct td_store {
 	int schema_version;
 	/* A full disk or a flood can make every write fail: rate limit. */
 	td_ratelimit err_rl;
+	/* Told of each new alert's expiry (daemon/expiry.c). */
+	td_expiry_fn on_insert;
+	void *on_insert_ud;
 };
 
 static tn_err map_rc(int rc)
@@ -476,6 +479,32 @@ tn_err td_store_alert_insert(td_store *s, const td_alert_row *a, td_insert_resul
 	tn_err err = commit(s, "alert_insert");
 	if (err == TN_OK)
 		*res = r;
+	if (err == TN_OK && r == TD_INSERTED && s->on_insert)
+		s->on_insert(s->on_insert_ud, a->expires_ms);
+	return err;
+}
+
+void td_store_on_alert_insert(td_store *s, td_expiry_fn fn, void *ud)
+{
+	s->on_insert = fn;
+	s->on_insert_ud = ud;
+}
+
+tn_err td_store_next_expiry(td_store *s, int64_t *out)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v2(s->db, "SELECT MIN(expires_ms) FROM alerts", -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return fail(s, rc, "next_expiry");
+	rc = sqlite3_step(st);
+	tn_err err = TN_ERR_NOTFOUND;
+	if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) == SQLITE_INTEGER) {
+		*out = sqlite3_column_int64(st, 0);
+		err = TN_OK;
+	} else if (rc != SQLITE_ROW) {
+		err = fail(s, rc, "next_expiry");
+	}
+	sqlite3_finalize(st);
 	return err;
 }
 

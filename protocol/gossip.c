@@ -240,7 +240,7 @@ static bool author_ranges(tn_node *n, size_t *pos, tn_digest_entry *de)
 	memset(de, 0, sizeof *de);
 	const alert_entry *first = &n->alerts[n->sorted[*pos]];
 	memcpy(de->author, first->author.b, TN_PUBKEY);
-	tn_seq_range rs[TN_DIGEST_RANGES_MAX + 1];
+	tn_seq_range rs[TN_DIGEST_RANGES_MAX + 1] = {{0, 0}};
 	size_t nr = 0;
 	for (; *pos < n->nsorted; (*pos)++) {
 		const alert_entry *a = &n->alerts[n->sorted[*pos]];

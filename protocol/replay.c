@@ -88,6 +88,8 @@ tn_err tn_replay_cache_check_insert(tn_replay_cache *c, const tn_noise_pubkey *e
 	/* Eviction order: a free slot, then one that is past the window, then
 	 * the oldest insertion (only PSK holders can fill the cache). */
 	entry *dst = free_slot ? free_slot : stale ? stale : oldest;
+	if (!dst) /* cap >= 1 (tn_replay_cache_new): cannot happen */
+		return TN_ERR_INTERNAL;
 	if (dst == free_slot)
 		c->used++;
 	memcpy(dst->e, e->b, sizeof dst->e);

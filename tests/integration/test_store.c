@@ -289,6 +289,46 @@ static void list_and_mark_notified(void **state)
 	td_store_close(s);
 }
 
+static void note_expiry(void *ud, int64_t expires_ms)
+{
+	int64_t *seen = ud;
+	seen[0]++;
+	seen[1] = expires_ms;
+}
+
+/* What the purge timer (daemon/expiry.c) relies on: the earliest expiry,
+ * and one call per newly stored alert (not for a duplicate). */
+static void next_expiry_and_insert_hook(void **state)
+{
+	fixture *f = *state;
+	td_store *s = open_store(f, 0);
+	int64_t next = -1, seen[2] = {0, 0};
+	assert_int_equal(td_store_next_expiry(s, &next), TN_ERR_NOTFOUND);
+	td_store_on_alert_insert(s, note_expiry, seen);
+	td_insert_result r;
+	test_alert a, b;
+	make_alert(&a, 1, 1, 1, 7000, "a");
+	make_alert(&b, 2, 2, 1, 5000, "b");
+	assert_int_equal(td_store_alert_insert(s, &a.row, &r), TN_OK);
+	assert_int_equal(seen[0], 1);
+	assert_int_equal(seen[1], 7000);
+	assert_int_equal(td_store_alert_insert(s, &a.row, &r), TN_OK);
+	assert_int_equal(r, TD_DUPLICATE);
+	assert_int_equal(seen[0], 1);
+	assert_int_equal(td_store_alert_insert(s, &b.row, &r), TN_OK);
+	assert_int_equal(seen[0], 2);
+	assert_int_equal(seen[1], 5000);
+	assert_int_equal(td_store_next_expiry(s, &next), TN_OK);
+	assert_int_equal(next, 5000);
+	assert_int_equal(td_store_purge_expired(s, 5000), 1);
+	assert_int_equal(td_store_next_expiry(s, &next), TN_OK);
+	assert_int_equal(next, 7000);
+	td_store_on_alert_insert(s, NULL, NULL);
+	assert_int_equal(td_store_purge_expired(s, 7000), 1);
+	assert_int_equal(td_store_next_expiry(s, &next), TN_ERR_NOTFOUND);
+	td_store_close(s);
+}
+
 static void purge_deletes_expired_and_their_receipts(void **state)
 {
 	fixture *f = *state;
@@ -614,6 +654,7 @@ int main(void)
 		T(insert_rejects_bad_arguments),
 		T(list_and_mark_notified),
 		T(purge_deletes_expired_and_their_receipts),
+		T(next_expiry_and_insert_hook),
 		T(disk_full_fails_cleanly_and_keeps_committed_rows),
 		T(busy_write_lock_is_an_error_not_a_crash),
 		T(peers_upsert),
