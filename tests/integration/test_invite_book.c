@@ -137,6 +137,14 @@ static size_t stored(fixture *f, td_store *s)
 	return (size_t)n;
 }
 
+/* The store, a book on it and a node of the founder. */
+static tn_node *opened(fixture *f, td_store **s, td_invbook **b)
+{
+	assert_int_equal(td_store_open(s, f->path, &f->log, NULL), TN_OK);
+	assert_int_equal(td_invbook_new(b, *s, &f->log), TN_OK);
+	return node_of(f, f->id);
+}
+
 /* Loading the stored book with id: refused, said, nothing loaded. */
 static void unreadable(fixture *f, td_store *s, const tn_identity *id)
 {
@@ -157,10 +165,8 @@ static void sealed_and_read_back(void **state)
 {
 	fixture *f = *state;
 	td_store *s;
-	assert_int_equal(td_store_open(&s, f->path, &f->log, NULL), TN_OK);
 	td_invbook *b;
-	assert_int_equal(td_invbook_new(&b, s, &f->log), TN_OK);
-	tn_node *n = node_of(f, f->id);
+	tn_node *n = opened(f, &s, &b);
 	tn_invite inv;
 	make_invite(n, &inv);
 	td_invbook_named(b, &inv, sv("Zoe"));
@@ -210,7 +216,8 @@ static void migrates_unsealed_v1(void **state)
 {
 	fixture *f = *state;
 	td_store *s;
-	assert_int_equal(td_store_open(&s, f->path, &f->log, NULL), TN_OK);
+	td_invbook *b;
+	tn_node *n = opened(f, &s, &b);
 	uint8_t v1[2 + 32 + TN_NETWORK_ID + 18];
 	memset(v1, 0, sizeof v1);
 	v1[0] = 1;
@@ -223,17 +230,14 @@ static void migrates_unsealed_v1(void **state)
 	for (int i = 0; i < 8; i++)
 		v1[2 + 32 + TN_NETWORK_ID + i] = (uint8_t)(exp >> (8 * i));
 	assert_int_equal(td_store_meta_put(s, "invite_book", v1, sizeof v1), TN_OK);
-	td_invbook *b;
-	assert_int_equal(td_invbook_new(&b, s, &f->log), TN_OK);
-	tn_node *n = node_of(f, f->id);
 	assert_int_equal(td_invbook_load(b, n, f->id), TN_OK);
 	assert_true(logged(f, "invite_book_migrated from=1 to=2"));
 	assert_int_equal(tn_node_invite_book(n)->count, TN_INVITE_SECRET == 32 ? 1 : 0);
 	size_t len = stored(f, s);
 	assert_int_equal(f->blob[0], 2);
-	static const uint8_t secret[32] = {0xab, 0xab, 0xab, 0xab, 0xab, 0xab, 0xab, 0xab,
-	                                   0xab, 0xab, 0xab, 0xab, 0xab, 0xab, 0xab, 0xab};
-	assert_null(memmem(f->blob, len, secret, 16));
+	uint8_t secret[16];
+	memset(secret, 0xab, sizeof secret);
+	assert_null(memmem(f->blob, len, secret, sizeof secret)); /* the old secret is gone */
 	td_invbook_del(b);
 	tn_node_del(n);
 	td_store_close(s);
@@ -245,10 +249,8 @@ static void name_tied_to_member(void **state)
 {
 	fixture *f = *state;
 	td_store *s;
-	assert_int_equal(td_store_open(&s, f->path, &f->log, NULL), TN_OK);
 	td_invbook *b;
-	assert_int_equal(td_invbook_new(&b, s, &f->log), TN_OK);
-	tn_node *n = node_of(f, f->id);
+	tn_node *n = opened(f, &s, &b);
 	tn_invite a, c;
 	make_invite(n, &a);
 	td_invbook_named(b, &a, sv("Zoe"));

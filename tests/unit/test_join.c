@@ -16,6 +16,7 @@
 #include <cmocka.h>
 #include <sodium.h>
 
+#include "roster_forge.h"
 #include "test_rng.h"
 #include "tocsin/node.h"
 #include "tocsin/roster.h"
@@ -1221,17 +1222,9 @@ static void roster_convergence_1000(void **state)
 /* A roster record re-signed by signer (whatever it claims). */
 static size_t forge_rec(const tn_identity *signer, tn_roster_rec *r, uint8_t *dst, size_t cap)
 {
-	static uint8_t msg[TN_ROSTER_SIG_DOMAIN_LEN + TN_ROSTER_RECORD_MAX];
-	memcpy(msg, TN_ROSTER_SIG_DOMAIN, TN_ROSTER_SIG_DOMAIN_LEN);
-	tn_ssize n = tn_roster_encode_signed(r, msg + TN_ROSTER_SIG_DOMAIN_LEN, TN_ROSTER_RECORD_MAX);
+	size_t n = test_forge_record(signer, r, dst, cap);
 	assert_true(n > 0);
-	tn_sig sig;
-	assert_int_equal(tn_identity_sign(signer, msg, TN_ROSTER_SIG_DOMAIN_LEN + (size_t)n, &sig),
-	                 TN_OK);
-	memcpy(r->signature, sig.b, TN_SIG);
-	n = tn_roster_encode(r, dst, cap);
-	assert_true(n > 0);
-	return (size_t)n;
+	return n;
 }
 
 /* Submit one record to node i (the path of a record from a link) and check
