@@ -292,3 +292,21 @@ sys.exit(0 if any(p["direction"] == "out" and p["state"] == "up" and p.get("name
 }
 th_poll 30 dials_eva || th_fail "nobody dialed eva at her new address: $(tc n3 peers; tc n6 peers)"
 th_pass "a member restarted on a new port ($old -> $new) publishes an endpoint record; with no coordinator online the others get it and dial her there"
+
+# ---- endpoint record after a reload: [network] advertise removed -----------
+# A one-member network advertising 127.0.0.1:1 (closed); the key is removed
+# and SIGHUP: the daemon publishes its bound address instead.
+conf n7
+printf '[links]\nkeepalive = 2\n[network]\nadvertise = 127.0.0.1:1\n' >"$TH_DIR/n7/tocsind.conf"
+th_start n7
+tc n7 init --json >/dev/null || th_fail "init n7"
+tc n7 network create solo --json >/dev/null || th_fail "network create n7"
+self_ep() { tc n7 members --json | python3 -c '
+import json, sys
+print([m for m in map(json.loads, filter(str.strip, sys.stdin)) if m["self"]][0].get("endpoint", ""))'; }
+[ "$(self_ep)" = "tcp:127.0.0.1:1" ] || th_fail "n7 does not advertise 127.0.0.1:1: $(self_ep)"
+printf '[links]\nkeepalive = 2\n' >"$TH_DIR/n7/tocsind.conf"
+kill -HUP "${TH_PID[n7]}"
+th_wait_log n7 "endpoint_published addr=tcp:127.0.0.1:${TH_PORT[n7]} reason=changed"
+[ "$(self_ep)" = "tcp:127.0.0.1:${TH_PORT[n7]}" ] || th_fail "after reload: $(self_ep)"
+th_pass "a reload that changes the advertised address publishes a new endpoint record"
