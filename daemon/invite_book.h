@@ -52,7 +52,9 @@ void td_invbook_save(td_invbook *b, const tn_node *node, const tn_identity *id);
 void td_invbook_named(td_invbook *b, const tn_invite *inv, tn_view name);
 
 /* Our node admitted member (JOINED, coordinator side): tie her to the
- * invite that was redeemed (the most recently used one not tied yet).
+ * invite that was redeemed (the most recently used one not tied yet: the
+ * node redeems the invite and emits JOINED in the same call, and the
+ * daemon handles events after each call, so that is hers).
  * Returns the name she was invited as, or NULL. */
 const char *td_invbook_joined(td_invbook *b, const tn_node *node, const tn_pubkey *member);
 
