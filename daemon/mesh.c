@@ -62,6 +62,7 @@ struct td_mesh {
 	} created[CREATED_CACHE];
 	size_t created_next;
 	td_ratelimit rl;
+	td_ratelimit conflict_rl; /* alert_conflict lines: their own budget */
 	char *reply_str; /* the str a list reply carries, until the next op */
 	char *code_str;  /* an invite code a reply carries (a secret: wiped at the next op) */
 	uint8_t out[OUT_BUF];
@@ -520,8 +521,11 @@ static void handle(td_mesh *m, const tn_node_event *ev)
 		break;
 	case TN_NODE_EV_CONFLICT:
 		hex(ev->alert_id, TN_ALERT_ID, idh, sizeof idh);
-		td_warn(m->log, "alert_conflict author=%s seq=%" PRIu64 " held=%.16s",
-		        tn_shortfp_pubkey(&ev->member).s, ev->seq, idh);
+		/* A member can sign any number of conflicting versions: rate-limited
+		 * (status counters has node.conflict, the total). */
+		td_log_limited(m->log, &m->conflict_rl, TN_LOG_WARN,
+		               "alert_conflict author=%s seq=%" PRIu64 " held=%.16s",
+		               tn_shortfp_pubkey(&ev->member).s, ev->seq, idh);
 		break;
 	case TN_NODE_EV_LINK_UP: link_event(m, ev, true); break;
 	case TN_NODE_EV_LINK_DOWN: link_event(m, ev, false); break;
@@ -998,6 +1002,7 @@ tn_err td_mesh_new(td_mesh **out, uv_loop_t *loop, td_log *log, td_store *store,
 		return TN_ERR_NOMEM;
 	}
 	td_ratelimit_init(&m->rl, 20, 10 * TN_SEC);
+	td_ratelimit_init(&m->conflict_rl, 10, 10 * TN_SEC);
 	td_conn_ops ops = {on_connected, on_data, on_drained, on_closed};
 	td_conns_init(&m->conns, loop, log, TD_PENDING_CONN_MAX, &ops, m);
 	uv_timer_init(loop, &m->timer);
