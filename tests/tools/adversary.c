@@ -23,12 +23,12 @@
  * A malicious member: links to TARGET (a member name, "m1") at PORT as the
  * member of HOME and sends crafted frames:
  *
- *   adversary member HOME TARGET PORT forge VICTIM SEQ
+ *   adversary member HOME TARGET PORT forge SEQ VICTIM
  *       a panic in VICTIM's name (signed by HOME's key)
  *   adversary member HOME TARGET PORT notice SEQ
  *       a notice from a member who is not a coordinator
- *   adversary member HOME TARGET PORT equivocate SEQ
- *       two different drills with the same seq
+ *   adversary member HOME TARGET PORT equivocate SEQ [COUNT]
+ *       COUNT (default 2) different drills with the same seq
  *   adversary member HOME TARGET PORT flood SEQ SECS KIND
  *       KIND (panic|drill) alerts as fast as the link takes them
  *   adversary member HOME TARGET PORT revoked SEQ ACCOMPLICE_HOME
@@ -78,7 +78,7 @@ static void rnd(void *ud, uint8_t *buf, size_t len)
 static const tn_rand rand_ = {rnd, NULL};
 
 /* what: a fixed description; arg: its detail. */
-static void die(const char *what, const char *arg)
+_Noreturn static void die(const char *what, const char *arg)
 {
 	fprintf(stderr, "adversary: %s %s\n", what, arg);
 	printf("result=FAIL\n");
@@ -486,7 +486,6 @@ static tn_roster_member by_name(member *m, const char *name)
 		if (rm.name.len == strlen(name) && memcmp(rm.name.p, name, rm.name.len) == 0)
 			return rm;
 	die("no member named", name);
-	return rm;
 }
 
 static tn_noise_psk member_psk(const member *m)
@@ -757,13 +756,21 @@ static int member_mode(const char *home, const char *target, unsigned port, int 
 		(void)send_alert(&s, env, n);
 		hexout("notice_id", id, sizeof id);
 	} else if (strcmp(what, "equivocate") == 0) {
+		int count = argc >= 3 ? atoi(argv[2]) : 2;
 		size_t n = seal(&me, seq, TN_KIND_DRILL, "first version", env, sizeof env, id);
 		(void)send_alert(&s, env, n);
 		sess_pump(&s, 300);
-		size_t m = seal(&me, seq, TN_KIND_DRILL, "second version", env2, sizeof env2, id2);
-		(void)send_alert(&s, env2, m);
 		hexout("first_id", id, sizeof id);
-		hexout("second_id", id2, sizeof id2);
+		for (int i = 1; i < count; i++) {
+			char text[64];
+			snprintf(text, sizeof text, "version %d", i + 1);
+			size_t m = seal(&me, seq, TN_KIND_DRILL, text, env2, sizeof env2, id2);
+			while (!send_alert(&s, env2, m) && !s.closed)
+				sess_pump(&s, 10);
+			sess_pump(&s, 0);
+			if (i == 1)
+				hexout("second_id", id2, sizeof id2);
+		}
 	} else if (strcmp(what, "flood") == 0 && argc >= 4) {
 		int secs = atoi(argv[2]);
 		uint8_t kind = strcmp(argv[3], "panic") == 0 ? TN_KIND_PANIC : TN_KIND_DRILL;
