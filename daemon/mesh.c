@@ -1845,6 +1845,7 @@ void td_mesh_counters(td_mesh *m, char *out, size_t cap)
 		return;
 	out[0] = '\0';
 	ctr_put(&o, "conn", "refused", m->conns.refused);
+	ctr_put(&o, "conn", "evicted", m->conns.evicted);
 	if (!m->node)
 		return;
 	tn_node_stats st;
