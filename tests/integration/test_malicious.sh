@@ -88,23 +88,24 @@ nconf=$(grep -c 'alert_conflict' "${TH_LOG[n1]}")
 [ "$nconf" -le 25 ] || th_fail "alert_conflict logged $nconf times for 40 conflicts: not rate-limited"
 th_pass "seq reuse: first version everywhere, 40 others refused as equivocation, counted, logged $nconf times"
 
-# 4. A panic flood from m4 for 6 s; m2's real panic meanwhile.
-"$ADVERSARY" member "$M4" m1 "$P1" flood 1000 6 panic >"$TH_DIR/flood.out" 2>&1 &
+# 4. A panic flood from m4 for 8 s, 5 000 a second (a shared CI machine
+# cannot take the tool's full speed, ~15 000/s), m2's real panic meanwhile.
+"$ADVERSARY" member "$M4" m1 "$P1" flood 1000 8 panic 5000 >"$TH_DIR/flood.out" 2>&1 &
 flood=$!
 th_poll 10 ge n1 alert.rate_limited 50 || th_fail "the flood did not reach the rate limit: $(ctrs)"
 t0=$(th_now_us)
 out=$(tc n2 panic "real panic during the flood" --json) || th_fail "panic on n2 failed: $out"
-PID_=$(printf '%s' "$out" | python3 -c 'import json,sys; print(json.load(sys.stdin)["alert"])')
-th_poll 5 on_all "$PID_" || th_fail "m2's panic did not reach all 3 within 5 s during the flood"
-ms=$((($(th_now_us) - t0) / 1000))
-flood_on=yes
+flood_on=yes # still flooding once m2's panic has left n2?
 kill -0 "$flood" 2>/dev/null || flood_on=no
+PID_=$(printf '%s' "$out" | python3 -c 'import json,sys; print(json.load(sys.stdin)["alert"])')
+th_poll 10 on_all "$PID_" || th_fail "m2's panic did not reach all 3 within 10 s during the flood"
+ms=$((($(th_now_us) - t0) / 1000))
 wait "$flood" || th_fail "flood: $(cat "$TH_DIR/flood.out")"
 sent=$(val flood_sent "$TH_DIR/flood.out")
 limited=$(counter n1 alert.rate_limited)
-th_log "flood: m4 sent $sent panics in 6 s; n1 rate-limited $limited; m2's panic on all 3 in $ms ms (polled)"
+th_log "flood: m4 sent $sent panics in 8 s; n1 rate-limited $limited; m2's panic on all 3 in $ms ms (polled)"
 # The daemons' own clocks: stored on n2 -> shown on n1 (flooded) and n3.
-python3 - "$TH_DIR" "${PID_:0:16}" <<'PY' >&2
+python3 - "$TH_DIR" "${PID_:0:16}" <<'PY' >&2 || th_fail "m2's panic was delayed by the flood"
 import datetime, sys
 d, short = sys.argv[1], sys.argv[2]
 def ts(line):
@@ -112,7 +113,10 @@ def ts(line):
 sent = [ts(l) for l in open(f"{d}/n2.log") if f"alert_sent id={short}" in l][0]
 for i in (1, 3):
     got = [ts(l) for l in open(f"{d}/n{i}.log") if f"alert id={short}" in l][0]
-    print(f"# daemon logs: m2's panic stored on n2 -> shown on n{i}: {(got - sent).total_seconds() * 1000:.1f} ms")
+    ms = (got - sent).total_seconds() * 1000
+    print(f"# daemon logs: m2's panic stored on n2 -> shown on n{i}: {ms:.1f} ms")
+    if ms > 1000:
+        sys.exit(f"n{i} showed m2's panic {ms:.0f} ms after n2 sent it, during the flood")
 PY
 # m4's urgent budget: burst 5, then 1 a minute. n1 holds at most 6 of the
 # flood's panics and forwarded no more to n2 and n3.

@@ -29,8 +29,9 @@
  *       a notice from a member who is not a coordinator
  *   adversary member HOME TARGET PORT equivocate SEQ [COUNT]
  *       COUNT (default 2) different drills with the same seq
- *   adversary member HOME TARGET PORT flood SEQ SECS KIND
- *       KIND (panic|drill) alerts as fast as the link takes them
+ *   adversary member HOME TARGET PORT flood SEQ SECS KIND [RATE]
+ *       KIND (panic|drill) alerts as fast as the link takes them, or at
+ *       most RATE a second
  *   adversary member HOME TARGET PORT revoked SEQ ACCOMPLICE_HOME
  *       links as HOME and as ACCOMPLICE_HOME; sends one alert; prints
  *       "ready" and waits until HOME is revoked (the link closed by the
@@ -774,16 +775,21 @@ static int member_mode(const char *home, const char *target, unsigned port, int 
 	} else if (strcmp(what, "flood") == 0 && argc >= 4) {
 		int secs = atoi(argv[2]);
 		uint8_t kind = strcmp(argv[3], "panic") == 0 ? TN_KIND_PANIC : TN_KIND_DRILL;
-		tn_time end = mono() + (tn_time)secs * TN_SEC;
+		uint64_t rate = argc >= 5 ? strtoull(argv[4], NULL, 10) : 0; /* 0: no cap */
+		tn_time start = mono(), end = start + (tn_time)secs * TN_SEC;
 		uint64_t sent = 0;
 		while (mono() < end && !s.closed) {
-			/* Keep the link's queue short: seal only when it has room. */
-			if (tn_link_pending(s.link) < 64 * 1024) {
+			/* Keep the link's queue short: seal only when it has room (and
+			 * under the rate cap: a shared CI machine is not ours to hog). */
+			bool room = tn_link_pending(s.link) < 64 * 1024;
+			if (rate && sent >= rate * (mono() - start) / TN_SEC)
+				room = false;
+			if (room) {
 				size_t n = seal(&me, seq + sent, kind, "flood", env, sizeof env, id);
 				if (send_alert(&s, env, n))
 					sent++;
 			}
-			sess_pump(&s, 0);
+			sess_pump(&s, room ? 0 : 1);
 		}
 		printf("flood_sent=%llu\nflood_rate_per_s=%llu\n", (unsigned long long)sent,
 		       (unsigned long long)(secs > 0 ? sent / (uint64_t)secs : 0));
