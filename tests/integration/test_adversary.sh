@@ -10,52 +10,26 @@
 # test_probe.sh covers the same probes against a daemon without a network
 # (which reads nothing); here the link layer really parses them.
 . "$TH_LIB"
-: "${TOCSIN:?}" "${MKMESH:?}" "${ADVERSARY:?}"
+: "${ADVERSARY:?}"
 th_init
 
+. "$(dirname "$TH_LIB")/mesh.sh"
 # n1..n3 run; m4's keys are the "recording" source (a member whose valid
 # message 1 an observer captured) and build the misdirected message 1.
-mapfile -t PORTS < <(th_free_ports 4)
-args=()
-for i in 1 2 3 4; do args+=("$TH_DIR/n$i:${PORTS[$((i - 1))]}"); done
-"$MKMESH" --name adv-net "${args[@]}" >"$TH_DIR/mkmesh.out" || th_fail "mkmesh"
-for i in 1 2 3; do
-	printf '[links]\nkeepalive = 2\n' >"$TH_DIR/n$i/tocsind.conf"
-	chmod 600 "$TH_DIR/n$i/tocsind.conf"
-	th_start_at "n$i" "${PORTS[$((i - 1))]}"
-done
+tm_seed adv-net 4
+for i in 1 2 3; do tm_start "$i"; done
 P1=${PORTS[0]}
 PID1=${TH_PID[n1]}
-
-tc() { local n=$1; shift; "$TOCSIN" --home "$TH_DIR/$n" "$@"; }
-links_of() { tc "$1" status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["links"])'; }
-all_linked() { local i; for i in 1 2 3; do [ "$(links_of "n$i")" -ge 2 ] || return 1; done; }
-th_poll 20 all_linked || th_fail "the 3 daemons did not link"
-
-# counter NODE NAME: a counter from status --json ("link.rej_mac"), 0 if absent.
-counter() {
-	tc "$1" status --json | python3 -c '
-import json, sys
-c = dict(kv.split("=") for kv in json.load(sys.stdin)["counters"].split())
-print(c.get(sys.argv[1], 0))' "$2"
-}
-ge() { [ "$(counter "$1" "$2")" -ge "$3" ]; }
-ctrs() { tc n1 status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["counters"])'; }
+th_poll 20 tm_linked 3 || th_fail "the 3 daemons did not link"
+ctrs() { counters n1; }
 kib() { awk -v k="$2" '$1 == k":" {print $2}' "/proc/$1/status"; }
-has_alert() {
-	tc "$1" alerts --json | python3 -c '
-import json, sys
-sys.exit(0 if any(json.loads(l)["id"] == sys.argv[1] for l in sys.stdin if l.strip()) else 1)' "$2"
-}
 # panic_reaches FROM LABEL: a panic from FROM must be on n1..n3 within 5 s.
 panic_reaches() {
 	local from=$1 label=$2 out id t0 i
 	t0=$(th_now_us)
 	out=$(tc "$from" panic "$label" --json) || th_fail "panic on $from failed: $out"
-	id=$(printf '%s' "$out" | python3 -c 'import json,sys; print(json.load(sys.stdin)["alert"])')
-	for i in 1 2 3; do
-		th_poll 5 has_alert "n$i" "$id" || th_fail "$label: the panic did not reach n$i within 5 s"
-	done
+	id=$(printf '%s' "$out" | alert_id)
+	th_poll 5 on_all "$id" || th_fail "$label: the panic did not reach all 3 within 5 s"
 	th_log "$label: panic from $from on all 3 in $((($(th_now_us) - t0) / 1000)) ms (polled)"
 }
 
@@ -133,7 +107,7 @@ th_log "n1 counters: $(ctrs)"
 th_alive "$PID1" || th_fail "n1 died"
 "$ADVERSARY" replay "$TH_DIR/n4" m1 "$P1" >"$TH_DIR/p-after.out" 2>&1 ||
 	th_fail "after the flood: $(cat "$TH_DIR/p-after.out")"
-th_poll 10 all_linked || th_fail "the mesh lost links after the attacks"
+th_poll 10 tm_linked 3 || th_fail "the mesh lost links after the attacks"
 panic_reaches n1 "after the attacks"
 rss1=$(kib "$PID1" VmRSS)
 hwm1=$(kib "$PID1" VmHWM)

@@ -9,42 +9,20 @@
 # Each must be rejected, counted (status --json "counters"), logged
 # rate-limited, stored nowhere, and the others unaffected.
 . "$TH_LIB"
-: "${TOCSIN:?}" "${MKMESH:?}" "${ADVERSARY:?}"
+: "${ADVERSARY:?}"
 th_init
 
-mapfile -t PORTS < <(th_free_ports 5)
-args=()
-for i in 1 2 3 4 5; do args+=("$TH_DIR/n$i:${PORTS[$((i - 1))]}"); done
-"$MKMESH" --name mal-net "${args[@]}" >"$TH_DIR/mkmesh.out" || th_fail "mkmesh"
-for i in 1 2 3; do
-	printf '[links]\nkeepalive = 2\n' >"$TH_DIR/n$i/tocsind.conf"
-	chmod 600 "$TH_DIR/n$i/tocsind.conf"
-done
+. "$(dirname "$TH_LIB")/mesh.sh"
+tm_seed mal-net 5
 # n1 (m1, the coordinator) logs at debug: the drops must be rate-limited there too.
-th_start_at n1 "${PORTS[0]}" --log-level debug
-th_start_at n2 "${PORTS[1]}"
-th_start_at n3 "${PORTS[2]}"
+tm_start 1 --log-level debug
+tm_start 2
+tm_start 3
 P1=${PORTS[0]}
 M4=$TH_DIR/n4
+th_poll 20 tm_linked 3 || th_fail "the 3 honest daemons did not link"
+ctrs() { counters n1; }
 
-tc() { local n=$1; shift; "$TOCSIN" --home "$TH_DIR/$n" "$@"; }
-links_of() { tc "$1" status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["links"])'; }
-all_linked() { local i; for i in 1 2 3; do [ "$(links_of "n$i")" -ge 2 ] || return 1; done; }
-th_poll 20 all_linked || th_fail "the 3 honest daemons did not link"
-
-counter() {
-	tc "$1" status --json | python3 -c '
-import json, sys
-c = dict(kv.split("=") for kv in json.load(sys.stdin)["counters"].split())
-print(c.get(sys.argv[1], 0))' "$2"
-}
-ge() { [ "$(counter "$1" "$2")" -ge "$3" ]; }
-has_alert() {
-	tc "$1" alerts --json | python3 -c '
-import json, sys
-sys.exit(0 if any(json.loads(l)["id"] == sys.argv[1] for l in sys.stdin if l.strip()) else 1)' "$2"
-}
-on_all() { local i; for i in 1 2 3; do has_alert "n$i" "$1" || return 1; done; }
 on_none() {
 	local i
 	for i in 1 2 3; do
@@ -59,7 +37,6 @@ adv() {
 		th_fail "$name: $(cat "$TH_DIR/$name.out")"
 	grep -q '^linked=yes$' "$TH_DIR/$name.out" || th_fail "$name: m4 did not link"
 }
-ctrs() { tc n1 status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["counters"])'; }
 
 # 1. A panic in m2's name, signed by m4.
 adv forge forge 100 m2
@@ -97,7 +74,7 @@ t0=$(th_now_us)
 out=$(tc n2 panic "real panic during the flood" --json) || th_fail "panic on n2 failed: $out"
 flood_on=yes # still flooding once m2's panic has left n2?
 kill -0 "$flood" 2>/dev/null || flood_on=no
-PID_=$(printf '%s' "$out" | python3 -c 'import json,sys; print(json.load(sys.stdin)["alert"])')
+PID_=$(printf '%s' "$out" | alert_id)
 th_poll 10 on_all "$PID_" || th_fail "m2's panic did not reach all 3 within 10 s during the flood"
 ms=$((($(th_now_us) - t0) / 1000))
 wait "$flood" || th_fail "flood: $(cat "$TH_DIR/flood.out")"
@@ -168,7 +145,7 @@ th_pass "after revocation: m4's link closed, her replayed/held/new alerts refuse
 
 # Others unaffected: a panic still reaches all 3.
 out=$(tc n3 panic "after it all" --json) || th_fail "panic on n3 failed"
-AID=$(printf '%s' "$out" | python3 -c 'import json,sys; print(json.load(sys.stdin)["alert"])')
+AID=$(printf '%s' "$out" | alert_id)
 th_poll 5 on_all "$AID" || th_fail "the last panic did not reach all 3"
 th_log "n1 counters: $(ctrs)"
 th_pass "honest members unaffected: a panic from n3 reaches all 3"
