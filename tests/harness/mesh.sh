@@ -55,3 +55,11 @@ sys.exit(0 if any(json.loads(l)["id"] == sys.argv[1] for l in sys.stdin if l.str
 on_all() { local i; for i in 1 2 3; do has_alert "n$i" "$1" || return 1; done; }
 # alert_id: the "alert" field of a --json reply on stdin.
 alert_id() { python3 -c 'import json,sys; print(json.load(sys.stdin)["alert"])'; }
+# tm_stop_all N: stop n1..nN, each must exit 0.
+tm_stop_all() {
+	local i
+	for i in $(seq 1 "$1"); do
+		th_stop "n$i"
+		[ "$TH_STATUS" = 0 ] || th_fail "n$i exit $TH_STATUS"
+	done
+}

@@ -118,8 +118,5 @@ printf 'n1 memory: VmRSS %s -> %s KiB; peak VmHWM %s KiB before, %s KiB during t
 [ $((hwm1 - hwm0)) -le 32768 ] || th_fail "n1's peak memory grew by $((hwm1 - hwm0)) KiB"
 th_pass "after the attacks: n1 alive, relinked, answers a valid handshake, peak RSS grew $((hwm1 - hwm0)) KiB"
 
-for i in 1 2 3; do
-	th_stop "n$i"
-	[ "$TH_STATUS" = 0 ] || th_fail "n$i exit $TH_STATUS"
-done
+tm_stop_all 3
 th_pass "clean shutdown"

@@ -150,8 +150,5 @@ th_poll 5 on_all "$AID" || th_fail "the last panic did not reach all 3"
 th_log "n1 counters: $(ctrs)"
 th_pass "honest members unaffected: a panic from n3 reaches all 3"
 
-for i in 1 2 3; do
-	th_stop "n$i"
-	[ "$TH_STATUS" = 0 ] || th_fail "n$i exit $TH_STATUS"
-done
+tm_stop_all 3
 th_pass "clean shutdown"

@@ -205,13 +205,20 @@ static size_t make_msg1(const uint8_t network_id[TN_NETWORK_ID], const tn_noise_
 	return (size_t)n;
 }
 
-static void random_keypair(tn_noise_keypair *kp)
+/* A well-formed message 1 from an outsider: her own key, a PSK she guessed,
+ * a responder she does not know. */
+static size_t outsider_msg1(const uint8_t nid[TN_NETWORK_ID], uint8_t *out, size_t cap)
 {
 	tn_noise_seckey sk;
+	tn_noise_keypair kp;
+	tn_noise_psk psk;
+	tn_noise_pubkey remote;
 	randombytes_buf(sk.b, sizeof sk.b);
-	if (tn_noise_keypair_from_secret(kp, &sk) != TN_OK)
+	if (tn_noise_keypair_from_secret(&kp, &sk) != TN_OK)
 		die("keypair", "");
-	sodium_memzero(&sk, sizeof sk);
+	randombytes_buf(psk.b, sizeof psk.b);
+	randombytes_buf(remote.b, sizeof remote.b);
+	return make_msg1(nid, &kp, &psk, &remote, out, cap);
 }
 
 /* A TLS 1.3 ClientHello as a browser would start one (SNI "example.org"). */
@@ -308,26 +315,14 @@ static int probe(unsigned port, int argc, char **argv)
 		fails += expect_silence(mode, fd, 1500);
 		close(fd);
 	} else if (strcmp(mode, "wrongpsk") == 0) {
-		tn_noise_keypair kp;
-		tn_noise_psk psk;
-		tn_noise_pubkey remote;
-		random_keypair(&kp);
-		randombytes_buf(psk.b, sizeof psk.b);
-		randombytes_buf(remote.b, sizeof remote.b);
-		size_t n = make_msg1(nid, &kp, &psk, &remote, buf, sizeof buf);
+		size_t n = outsider_msg1(nid, buf, sizeof buf);
 		int fd = tcp_connect(port, false);
 		send_all(fd, buf, n);
 		fails += expect_silence("wrongpsk", fd, 1500);
 		close(fd);
 	} else if (strcmp(mode, "slowloris") == 0 && argc >= 2) {
 		int secs = atoi(argv[1]);
-		tn_noise_keypair kp;
-		tn_noise_psk psk;
-		tn_noise_pubkey remote;
-		random_keypair(&kp);
-		randombytes_buf(psk.b, sizeof psk.b);
-		randombytes_buf(remote.b, sizeof remote.b);
-		size_t n = make_msg1(nid, &kp, &psk, &remote, buf, sizeof buf);
+		size_t n = outsider_msg1(nid, buf, sizeof buf);
 		int fd = tcp_connect(port, false);
 		int sent = 0, closed_at = -1;
 		for (int i = 0; i < secs && (size_t)i < n; i++) {
