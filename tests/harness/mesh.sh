@@ -63,3 +63,5 @@ tm_stop_all() {
 		[ "$TH_STATUS" = 0 ] || th_fail "n$i exit $TH_STATUS"
 	done
 }
+# tm_kib PID FIELD: a /proc/PID/status figure in KiB (VmRSS, VmHWM).
+tm_kib() { awk -v k="$2" '$1 == k":" {print $2}' "/proc/$1/status"; }

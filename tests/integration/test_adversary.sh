@@ -22,7 +22,6 @@ P1=${PORTS[0]}
 PID1=${TH_PID[n1]}
 th_poll 20 tm_linked 3 || th_fail "the 3 daemons did not link"
 ctrs() { counters n1; }
-kib() { awk -v k="$2" '$1 == k":" {print $2}' "/proc/$1/status"; }
 # panic_reaches FROM LABEL: a panic from FROM must be on n1..n3 within 5 s.
 panic_reaches() {
 	local from=$1 label=$2 out id t0 i
@@ -33,8 +32,8 @@ panic_reaches() {
 	th_log "$label: panic from $from on all 3 in $((($(th_now_us) - t0) / 1000)) ms (polled)"
 }
 
-rss0=$(kib "$PID1" VmRSS)
-hwm0=$(kib "$PID1" VmHWM)
+rss0=$(tm_kib "$PID1" VmRSS)
+hwm0=$(tm_kib "$PID1" VmHWM)
 th_log "n1 before the attacks: VmRSS ${rss0} KiB, VmHWM ${hwm0} KiB"
 
 # 1. One connection each, all at once (well under the 32-socket cap).
@@ -90,7 +89,7 @@ slow=$!
 panic_reaches n2 "500 half-open + slow-loris on n1"
 panic_reaches n3 "500 half-open + slow-loris on n1, panic from n3"
 th_alive "$PID1" || th_fail "n1 died under the flood"
-hwm_mid=$(kib "$PID1" VmHWM)
+hwm_mid=$(tm_kib "$PID1" VmHWM)
 wait "$half" || th_fail "half-open: $(cat "$TH_DIR/p-half.out")"
 wait "$slow" || th_fail "slow-loris: $(cat "$TH_DIR/p-slow.out")"
 grep -q '^halfopen_bytes_back=0$' "$TH_DIR/p-half.out" || th_fail "half-open: bytes came back"
@@ -109,8 +108,8 @@ th_alive "$PID1" || th_fail "n1 died"
 	th_fail "after the flood: $(cat "$TH_DIR/p-after.out")"
 th_poll 10 tm_linked 3 || th_fail "the mesh lost links after the attacks"
 panic_reaches n1 "after the attacks"
-rss1=$(kib "$PID1" VmRSS)
-hwm1=$(kib "$PID1" VmHWM)
+rss1=$(tm_kib "$PID1" VmRSS)
+hwm1=$(tm_kib "$PID1" VmHWM)
 printf 'n1 memory: VmRSS %s -> %s KiB; peak VmHWM %s KiB before, %s KiB during the flood, %s KiB at the end (+%s KiB)\n' \
 	"$rss0" "$rss1" "$hwm0" "$hwm_mid" "$hwm1" "$((hwm1 - hwm0))"
 # Bounded: per pending socket a link of a few KiB and a 1 KiB pre-auth

@@ -22,6 +22,7 @@ P1=${PORTS[0]}
 M4=$TH_DIR/n4
 th_poll 20 tm_linked 3 || th_fail "the 3 honest daemons did not link"
 ctrs() { counters n1; }
+hwm0=$(tm_kib "${TH_PID[n1]}" VmHWM)
 
 on_none() {
 	local i
@@ -148,6 +149,9 @@ out=$(tc n3 panic "after it all" --json) || th_fail "panic on n3 failed"
 AID=$(printf '%s' "$out" | alert_id)
 th_poll 5 on_all "$AID" || th_fail "the last panic did not reach all 3"
 th_log "n1 counters: $(ctrs)"
+hwm1=$(tm_kib "${TH_PID[n1]}" VmHWM)
+printf 'n1 peak memory (VmHWM): %s KiB before, %s KiB after the malicious member (+%s KiB)\n' "$hwm0" "$hwm1" "$((hwm1 - hwm0))"
+[ $((hwm1 - hwm0)) -le 32768 ] || th_fail "n1's peak memory grew by $((hwm1 - hwm0)) KiB"
 th_pass "honest members unaffected: a panic from n3 reaches all 3"
 
 tm_stop_all 3
