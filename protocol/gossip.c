@@ -216,7 +216,8 @@ static void handle_alert(tn_node *n, node_link *l, const uint8_t *env, size_t le
 	default:
 		/* Counted by the check; the caller's log sink rate-limits (a
 		 * flood of forgeries must not flood the log). */
-		tn_node_log(n, TN_LOG_DEBUG, "alert_dropped reason=", tn_alert_reason_name(v.reason));
+		tn_node_log(n, TN_LOG_DEBUG, "alert_dropped reason=",
+		            tn_alert_reason_name(v.reason));
 		return;
 	}
 	alert_entry *a;

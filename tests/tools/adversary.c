@@ -225,8 +225,8 @@ static size_t outsider_msg1(const uint8_t nid[TN_NETWORK_ID], uint8_t *out, size
 static size_t tls_hello(uint8_t *out)
 {
 	static const uint8_t ext[] = {
-	        0x00, 0x00, 0x00, 0x10, 0x00, 0x0e, 0x00, 0x00, 0x0b, 'e', 'x', 'a', 'm', 'p',
-	        'l',  'e',  '.',  'o',  'r',  'g',  /* server_name */
+	        0x00, 0x00, 0x00, 0x10, 0x00, 0x0e, 0x00, 0x00, 0x0b, 'e',
+	        'x',  'a',  'm',  'p',  'l',  'e',  '.',  'o',  'r',  'g', /* server_name */
 	        0x00, 0x0a, 0x00, 0x04, 0x00, 0x02, 0x00, 0x1d, /* supported_groups x25519 */
 	        0x00, 0x0d, 0x00, 0x04, 0x00, 0x02, 0x04, 0x03, /* signature_algorithms */
 	        0x00, 0x2b, 0x00, 0x03, 0x02, 0x03, 0x04,       /* supported_versions 1.3 */
@@ -244,7 +244,7 @@ static size_t tls_hello(uint8_t *out)
 	memcpy(body + n, suites, sizeof suites);
 	n += sizeof suites;
 	body[n++] = 1;
-	body[n++] = 0; /* compression: null */
+	body[n++] = 0;                         /* compression: null */
 	size_t klen = sizeof ext + 4 + 2 + 32; /* + key_share */
 	body[n++] = (uint8_t)(klen >> 8);
 	body[n++] = (uint8_t)klen;
@@ -333,7 +333,8 @@ static int probe(unsigned port, int argc, char **argv)
 			sent++;
 			ssize_t b = bytes_back(fd, 1000);
 			if (b > 0) {
-				printf("slowloris: FAIL %zd bytes back after %d bytes sent\n", b, sent);
+				printf("slowloris: FAIL %zd bytes back after %d bytes sent\n", b,
+				       sent);
 				return 1;
 			}
 			if (b < 0) {
@@ -561,7 +562,8 @@ static void sess_events(sess *s)
 			s->msgs_in++;
 			tn_link_msg lm;
 			/* Roster gossip keeps our view current (a revocation). */
-			if (tn_link_decode(&lm, ev.msg, ev.len) == TN_OK && lm.type == TN_LINK_ROSTER) {
+			if (tn_link_decode(&lm, ev.msg, ev.len) == TN_OK &&
+			    lm.type == TN_LINK_ROSTER) {
 				s->roster_in++;
 				(void)tn_roster_add_record(s->me->ro, lm.record.p, lm.record.len);
 			}
@@ -591,8 +593,9 @@ static void sess_pump(sess *s, int ms)
 			wait = 50;
 		if (poll(&pf, 1, wait) > 0) {
 			if (pf.revents & POLLOUT) {
-				ssize_t w = send(s->fd, s->out + s->out_off, s->out_len - s->out_off,
-				                 MSG_NOSIGNAL | MSG_DONTWAIT);
+				ssize_t w =
+				        send(s->fd, s->out + s->out_off, s->out_len - s->out_off,
+				             MSG_NOSIGNAL | MSG_DONTWAIT);
 				if (w > 0)
 					s->out_off += (size_t)w;
 				else if (w < 0 && errno != EAGAIN) {
@@ -609,7 +612,8 @@ static void sess_pump(sess *s, int ms)
 				}
 				const uint8_t *p = in;
 				while (r > 0) {
-					tn_ssize k = tn_link_recv(s->link, p, (size_t)r, mono(), wall());
+					tn_ssize k =
+					        tn_link_recv(s->link, p, (size_t)r, mono(), wall());
 					if (k < 0)
 						die("link_recv", "");
 					p += k;
@@ -661,8 +665,8 @@ static void sess_close(sess *s)
 }
 
 /* Seal an alert by author (with author's epoch keys) into out. */
-static size_t seal(const member *author, uint64_t seq, uint8_t kind, const char *text,
-                   uint8_t *out, size_t cap, uint8_t id[TN_ALERT_ID])
+static size_t seal(const member *author, uint64_t seq, uint8_t kind, const char *text, uint8_t *out,
+                   size_t cap, uint8_t id[TN_ALERT_ID])
 {
 	tn_alert_draft d;
 	memset(&d, 0, sizeof d);
@@ -708,8 +712,7 @@ static void need_up(sess *s)
 		die("no link to the target as", s->name);
 }
 
-static int member_mode(const char *home, const char *target, unsigned port, int argc,
-                       char **argv)
+static int member_mode(const char *home, const char *target, unsigned port, int argc, char **argv)
 {
 	const char *what = argv[0];
 	if (argc < 2)
@@ -741,7 +744,8 @@ static int member_mode(const char *home, const char *target, unsigned port, int 
 		(void)send_alert(&s, env2, (size_t)m);
 		hexout("forged_id", id2, sizeof id2);
 	} else if (strcmp(what, "notice") == 0) {
-		size_t n = seal(&me, seq, TN_KIND_NOTICE, "notice from a member", env, sizeof env, id);
+		size_t n =
+		        seal(&me, seq, TN_KIND_NOTICE, "notice from a member", env, sizeof env, id);
 		(void)send_alert(&s, env, n);
 		hexout("notice_id", id, sizeof id);
 	} else if (strcmp(what, "equivocate") == 0) {
@@ -773,7 +777,8 @@ static int member_mode(const char *home, const char *target, unsigned port, int 
 			if (rate && sent >= rate * (mono() - start) / TN_SEC)
 				room = false;
 			if (room) {
-				size_t n = seal(&me, seq + sent, kind, "flood", env, sizeof env, id);
+				size_t n =
+				        seal(&me, seq + sent, kind, "flood", env, sizeof env, id);
 				if (send_alert(&s, env, n))
 					sent++;
 			}
@@ -782,7 +787,8 @@ static int member_mode(const char *home, const char *target, unsigned port, int 
 		printf("flood_sent=%llu\nflood_rate_per_s=%llu\n", (unsigned long long)sent,
 		       (unsigned long long)(secs > 0 ? sent / (uint64_t)secs : 0));
 		if (s.closed) {
-			printf("flood: the target closed the link (%s)\n", tn_strerror(s.close_ev.err));
+			printf("flood: the target closed the link (%s)\n",
+			       tn_strerror(s.close_ev.err));
 		}
 	} else if (strcmp(what, "revoked") == 0 && argc >= 3) {
 		static member acc;
@@ -790,7 +796,8 @@ static int member_mode(const char *home, const char *target, unsigned port, int 
 		member_load(&acc, argv[2]);
 		sess_open(&a, &acc, argv[2], target, port);
 		need_up(&a);
-		size_t n1 = seal(&me, seq, TN_KIND_DRILL, "before revocation, sent", env, sizeof env, id);
+		size_t n1 = seal(&me, seq, TN_KIND_DRILL, "before revocation, sent", env,
+		                 sizeof env, id);
 		size_t n2 = seal(&me, seq + 1, TN_KIND_DRILL, "before revocation, held back", env2,
 		                 sizeof env2, id2);
 		(void)send_alert(&s, env, n1);
@@ -808,22 +815,24 @@ static int member_mode(const char *home, const char *target, unsigned port, int 
 		while (mono() < end && !(s.closed && revoked)) {
 			sess_pump(&s, 20);
 			sess_pump(&a, 20);
-			revoked = tn_roster_member_by_pk(acc.ro, tn_identity_pubkey(me.id), &rm) == TN_OK &&
+			revoked = tn_roster_member_by_pk(acc.ro, tn_identity_pubkey(me.id), &rm) ==
+			                  TN_OK &&
 			          !rm.active;
 		}
 		printf("revoked_link_closed=%s\n", s.closed ? "yes" : "no");
 		if (s.closed)
 			printf("revoked_close_err=%s peer_reason=%u\n", tn_strerror(s.close_ev.err),
 			       s.close_ev.peer_reason);
-		printf("accomplice_saw_revocation=%s roster_records_in=%llu\n", revoked ? "yes" : "no",
-		       (unsigned long long)a.roster_in);
+		printf("accomplice_saw_revocation=%s roster_records_in=%llu\n",
+		       revoked ? "yes" : "no", (unsigned long long)a.roster_in);
 		if (!s.closed || !revoked)
 			fails++;
 		/* Replays over the accomplice's link: the accepted one, the one
 		 * held back, and one sealed now with the revoked key. */
 		static uint8_t env3[TN_ALERT_ENVELOPE_MAX];
 		uint8_t id3[TN_ALERT_ID];
-		size_t n3 = seal(&me, seq + 2, TN_KIND_PANIC, "after revocation", env3, sizeof env3, id3);
+		size_t n3 = seal(&me, seq + 2, TN_KIND_PANIC, "after revocation", env3, sizeof env3,
+		                 id3);
 		(void)send_alert(&a, env, n1);
 		(void)send_alert(&a, env2, n2);
 		(void)send_alert(&a, env3, n3);
