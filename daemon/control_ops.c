@@ -84,6 +84,9 @@ static tn_ssize op_status(reply_ctx *c)
 	/* Say plainly whether there is a network: status must never let a
 	 * defender believe her panic would reach anyone when it cannot. */
 	td_ctl_add_str(&m, "mesh", info.mesh ? info.mesh : "no network layer");
+	/* What was dropped and why (probes, forgeries, floods): the protocol's
+	 * rejection counters, so an attack is visible without debug logs. */
+	td_ctl_add_str(&m, "counters", info.counters ? info.counters : "");
 	td_ctl_add_bool(&m, "initialised", id != NULL);
 	if (id) {
 		fingerprints(id, b.fp, b.shortfp);

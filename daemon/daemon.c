@@ -45,6 +45,7 @@ typedef struct td_daemon {
 	td_lock lock;
 	td_mesh *mesh;
 	char mesh_line[256];
+	char counters_line[4096];
 	td_control *ctl;
 	td_ctl_host host;
 	tn_identity *identity; /* NULL until tocsin init */
@@ -384,6 +385,8 @@ static void host_info(void *ud, td_ctl_info *o)
 	o->links = td_mesh_links(d->mesh);
 	td_mesh_describe(d->mesh, d->mesh_line, sizeof d->mesh_line);
 	o->mesh = d->mesh_line;
+	td_mesh_counters(d->mesh, d->counters_line, sizeof d->counters_line);
+	o->counters = d->counters_line;
 	o->version = TD_VERSION;
 	o->home = d->paths.home;
 	o->data_dir = d->paths.data_dir;

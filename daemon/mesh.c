@@ -3,6 +3,7 @@
 #include "mesh.h"
 
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,6 +62,7 @@ struct td_mesh {
 	} created[CREATED_CACHE];
 	size_t created_next;
 	td_ratelimit rl;
+	td_ratelimit conflict_rl; /* alert_conflict lines: their own budget */
 	char *reply_str; /* the str a list reply carries, until the next op */
 	char *code_str;  /* an invite code a reply carries (a secret: wiped at the next op) */
 	td_seen *seen;   /* last seen per member (tocsin members) */
@@ -586,8 +588,11 @@ static void handle(td_mesh *m, const tn_node_event *ev)
 		break;
 	case TN_NODE_EV_CONFLICT:
 		hex(ev->alert_id, TN_ALERT_ID, idh, sizeof idh);
-		td_warn(m->log, "alert_conflict author=%s seq=%" PRIu64 " held=%.16s",
-		        tn_shortfp_pubkey(&ev->member).s, ev->seq, idh);
+		/* A member can sign any number of conflicting versions: rate-limited
+		 * (status counters has node.conflict, the total). */
+		td_log_limited(m->log, &m->conflict_rl, TN_LOG_WARN,
+		               "alert_conflict author=%s seq=%" PRIu64 " held=%.16s",
+		               tn_shortfp_pubkey(&ev->member).s, ev->seq, idh);
 		break;
 	case TN_NODE_EV_LINK_UP: link_event(m, ev, true); break;
 	case TN_NODE_EV_LINK_DOWN: link_event(m, ev, false); break;
@@ -961,6 +966,7 @@ tn_err td_mesh_new(td_mesh **out, uv_loop_t *loop, td_log *log, td_store *store,
 		free(m);
 		return TN_ERR_NOMEM;
 	}
+	td_ratelimit_init(&m->conflict_rl, 10, 10 * TN_SEC);
 	td_conn_ops ops = {on_connected, on_data, on_drained, on_closed};
 	td_conns_init(&m->conns, loop, log, TD_PENDING_CONN_MAX, &ops, m);
 	uv_timer_init(loop, &m->timer);
@@ -1769,4 +1775,62 @@ void td_mesh_describe(td_mesh *m, char *out, size_t cap)
 	tn_node_stats_get(m->node, &st);
 	snprintf(out, cap, "network %.8s: %zu members, %zu links up, %zu alerts held", nid,
 	         tn_roster_member_count(m->ro), st.links_up, st.alerts_held);
+}
+
+/* ---- counters (status) ------------------------------------------------------------ */
+
+#define LINK_STAT(f) {#f, offsetof(tn_link_stats, f)}
+static const struct {
+	const char *name;
+	size_t off;
+} link_stat_names[] = {
+        LINK_STAT(rej_size),         LINK_STAT(rej_framing),     LINK_STAT(rej_mac),
+        LINK_STAT(rej_decode),       LINK_STAT(rej_misdirected), LINK_STAT(rej_stale),
+        LINK_STAT(rej_replay),       LINK_STAT(hs_timeout),      LINK_STAT(hs_fail),
+        LINK_STAT(hs_wrong_key),     LINK_STAT(framing),         LINK_STAT(transport_auth),
+        LINK_STAT(transport_decode), LINK_STAT(dead_peer),       LINK_STAT(outq_overflow),
+        LINK_STAT(established),
+};
+#undef LINK_STAT
+
+typedef struct ctr_out {
+	char *p;
+	size_t cap, len;
+} ctr_out;
+
+static void ctr_put(ctr_out *o, const char *group, const char *name, uint64_t v)
+{
+	if (!v || o->len >= o->cap)
+		return;
+	int w = snprintf(o->p + o->len, o->cap - o->len, "%s%s.%s=%" PRIu64, o->len ? " " : "",
+	                 group, name, v);
+	if (w > 0 && (size_t)w < o->cap - o->len)
+		o->len += (size_t)w;
+	else
+		o->p[o->len] = '\0'; /* cut at a whole entry */
+}
+
+void td_mesh_counters(td_mesh *m, char *out, size_t cap)
+{
+	ctr_out o = {out, cap, 0};
+	if (!cap)
+		return;
+	out[0] = '\0';
+	ctr_put(&o, "conn", "refused", m->conns.refused);
+	ctr_put(&o, "conn", "evicted", m->conns.evicted);
+	if (!m->node)
+		return;
+	tn_node_stats st;
+	tn_node_stats_get(m->node, &st);
+	for (size_t i = 0; i < sizeof link_stat_names / sizeof link_stat_names[0]; i++) {
+		uint64_t v;
+		memcpy(&v, (const uint8_t *)&st.link + link_stat_names[i].off, sizeof v);
+		ctr_put(&o, "link", link_stat_names[i].name, v);
+	}
+	for (int r = 0; r < TN_ALERT_REASON_COUNT; r++)
+		ctr_put(&o, "alert", tn_alert_reason_name((tn_alert_reason)r), st.alert[r]);
+	for (int r = 0; r < TN_RECEIPT_REASON_COUNT; r++)
+		ctr_put(&o, "receipt", tn_receipt_reason_name((tn_receipt_reason)r), st.receipt[r]);
+	for (int c = 0; c < TN_NODE_C_COUNT; c++)
+		ctr_put(&o, "node", tn_node_counter_name((tn_node_counter)c), st.node[c]);
 }

@@ -213,7 +213,12 @@ static void handle_alert(tn_node *n, node_link *l, const uint8_t *env, size_t le
 		return;
 	}
 	case TN_ALERT_EQUIVOCATION: conflict(n, &v, env, len); return;
-	default: return;
+	default:
+		/* Counted by the check; the caller's log sink rate-limits (a
+		 * flood of forgeries must not flood the log). */
+		tn_node_log(n, TN_LOG_DEBUG, "alert_dropped reason=",
+		            tn_alert_reason_name(v.reason));
+		return;
 	}
 	alert_entry *a;
 	if ((rc = tn_node_index_add(n, env, len, &v.env, v.id, &a))) {
