@@ -84,6 +84,7 @@ static tn_ssize op_status(reply_ctx *c)
 	/* Say plainly whether there is a network: status must never let a
 	 * defender believe her panic would reach anyone when it cannot. */
 	td_ctl_add_str(&m, "mesh", info.mesh ? info.mesh : "no network layer");
+	td_ctl_add_str(&m, "desktop_notify", info.desktop_notify ? info.desktop_notify : "unknown");
 	td_ctl_add_bool(&m, "initialised", id != NULL);
 	if (id) {
 		fingerprints(id, b.fp, b.shortfp);

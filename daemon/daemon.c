@@ -367,6 +367,7 @@ static void host_info(void *ud, td_ctl_info *o)
 	o->links = td_mesh_links(d->mesh);
 	td_mesh_describe(d->mesh, d->mesh_line, sizeof d->mesh_line);
 	o->mesh = d->mesh_line;
+	o->desktop_notify = td_mesh_desktop_state(d->mesh);
 	o->version = TD_VERSION;
 	o->home = d->paths.home;
 	o->data_dir = d->paths.data_dir;

@@ -13,6 +13,7 @@
 
 #include "conn.h"
 #include "daemon_limits.h"
+#include "notify.h"
 #include "tocsin/alert.h"
 #include "tocsin/node.h"
 #include "tocsin/roster.h"
@@ -36,6 +37,7 @@ struct td_mesh {
 	const td_config *cfg;
 	const tn_identity *id;
 	td_control *ctl;
+	td_desktop *desk; /* desktop notifications (notify.h) */
 	td_conns conns;
 	uv_timer_t timer;
 	tn_roster *ro; /* the node's (tn_node_roster_get), NULL without a network */
@@ -369,6 +371,22 @@ static void notify(td_mesh *m, const tn_node_event *ev)
 		td_control_emit(m->ctl, &e);
 	}
 	run_on_alert(m, ev, idh, author, name);
+	td_desktop_alert da = {
+		.kind = kind_name(ev->kind),
+		.author_name = name,
+		.author = author,
+		.urgent = ev->kind == TN_KIND_PANIC,
+		.opened = ev->opened,
+	};
+	if (ev->opened && ev->pt.has_text) {
+		da.text = ev->pt.text.p;
+		da.text_len = ev->pt.text.len;
+	}
+	if (ev->opened && ev->pt.has_location) {
+		da.location = ev->pt.location.p;
+		da.location_len = ev->pt.location.len;
+	}
+	td_desktop_alert_show(m->desk, &da);
 	tn_err rc = td_store_alert_mark_notified(m->store, ev->alert_id);
 	if (rc != TN_OK)
 		td_warn(m->log, "mark_notified_failed id=%.16s code=%s", idh, tn_strerror(rc));
@@ -997,6 +1015,12 @@ tn_err td_mesh_new(td_mesh **out, uv_loop_t *loop, td_log *log, td_store *store,
 		return TN_ERR_NOMEM;
 	}
 	td_ratelimit_init(&m->rl, 20, 10 * TN_SEC);
+	tn_err drc = td_desktop_new(&m->desk, loop, log, cfg);
+	if (drc != TN_OK) {
+		free(m->inv_blob);
+		free(m);
+		return drc;
+	}
 	td_conn_ops ops = {on_connected, on_data, on_drained, on_closed};
 	td_conns_init(&m->conns, loop, log, TD_PENDING_CONN_MAX, &ops, m);
 	uv_timer_init(loop, &m->timer);
@@ -1027,6 +1051,7 @@ void td_mesh_stop(td_mesh *m)
 		return;
 	m->stopping = true;
 	td_conns_close_all(&m->conns);
+	td_desktop_stop(m->desk);
 	if (!uv_is_closing((uv_handle_t *)&m->timer))
 		uv_close((uv_handle_t *)&m->timer, NULL);
 }
@@ -1036,6 +1061,7 @@ void td_mesh_del(td_mesh *m)
 	if (!m)
 		return;
 	tn_node_del(m->node);
+	td_desktop_del(m->desk);
 	sodium_memzero(&m->list_key, sizeof m->list_key);
 	free(m->inv_blob);
 	free(m->reply_str);
@@ -1779,6 +1805,11 @@ td_ctl_code td_mesh_ctl(td_mesh *m, const td_ctl_req *req, td_ctl_msg *r, char *
 	default: break;
 	}
 	FAIL(TD_CTL_E_INTERNAL, "not a network op");
+}
+
+const char *td_mesh_desktop_state(const td_mesh *m)
+{
+	return m ? td_desktop_state(m->desk) : "not started";
 }
 
 void td_mesh_describe(td_mesh *m, char *out, size_t cap)

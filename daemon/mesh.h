@@ -38,6 +38,8 @@ tn_err td_mesh_set_identity(td_mesh *m, const tn_identity *identity);
 void td_mesh_set_listen(td_mesh *m, const char *bound);
 /* One line for status: "no network" or the network and its links. */
 void td_mesh_describe(td_mesh *m, char *out, size_t cap);
+/* Desktop notifications, for status: "connected", "off", ... (notify.h). */
+const char *td_mesh_desktop_state(const td_mesh *m);
 /* Where NOTIFY and receipt events go (may be NULL). */
 void td_mesh_set_control(td_mesh *m, td_control *ctl);
 /* The listener's connection callback (status 0). */
