@@ -16,22 +16,26 @@
 # apart, so n1's links come up (and their keepalive timers run) out of step
 # instead of together: the less friendly case.
 #
+# BUILD names another build directory (default build; it is compiled first).
+#
 #   bench/idle.sh                 # 60 s
 #   IDLE_SECONDS=600 STAGGER_SECONDS=17 bench/idle.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 IDLE=${IDLE_SECONDS:-60}
-SETTLE=${SETTLE_SECONDS:-10}
+SETTLE=${SETTLE_SECONDS:-30}
+BUILD=${BUILD:-build}
 STAGGER=${STAGGER_SECONDS:-0}
 N=6
-[ -f build/build.ninja ] || meson setup build >/dev/null
-meson compile -C build >/dev/null
+[ -f "$BUILD/build.ninja" ] || meson setup "$BUILD" >/dev/null
+meson compile -C "$BUILD" tocsind tocsin mkmesh uv_idle >/dev/null
+BUILD=$(cd "$BUILD" && pwd)
 
-export TOCSIND=$ROOT/build/daemon/tocsind
-TOCSIN=$ROOT/build/client/tocsin
-MKMESH=$ROOT/build/tests/mkmesh
-UV_IDLE=$ROOT/build/bench/uv_idle
+export TOCSIND=$BUILD/daemon/tocsind
+TOCSIN=$BUILD/client/tocsin
+MKMESH=$BUILD/tests/mkmesh
+UV_IDLE=$BUILD/bench/uv_idle
 # shellcheck source=../tests/harness/lib.sh
 . "$ROOT/tests/harness/lib.sh"
 set +u

@@ -570,6 +570,30 @@ static bool flush(td_mesh *m)
 	return wrote;
 }
 
+/* Timer slack, so that deadlines close together cost one wakeup (docs/daemon.md
+ * "Idle cost"): a deadline at least SLACK_FAR away fires at the next multiple of
+ * 1 s of the monotonic clock, one at least SLACK_NEAR away at the next multiple
+ * of 100 ms, a nearer one exactly. The node handles everything due at a tick,
+ * so keepalives of links that fall in the same slot go out together, and from
+ * then on their timers stay in step. Never early, at most 1 s late: keepalive
+ * is >= 2 s and dead-peer detection 2.5 x keepalive.
+ * Returns the uv_timer delay: uv timers count from uv_now(), the loop's
+ * cached millisecond clock, which lags uv_hrtime(); counting from it makes
+ * the timer fire at or after the slot, never before it. */
+static uint64_t timer_delay_ms(tn_time when, tn_time now, uint64_t loop_ms)
+{
+	const tn_time SLACK_FAR = 10 * TN_SEC, SLACK_NEAR = TN_SEC;
+	tn_time slot = 0;
+	if (when >= now + SLACK_FAR)
+		slot = TN_SEC;
+	else if (when >= now + SLACK_NEAR)
+		slot = 100 * TN_MSEC;
+	if (slot)
+		when = (when + slot - 1) / slot * slot;
+	uint64_t due_ms = (when + TN_MSEC - 1) / TN_MSEC;
+	return due_ms > loop_ms ? due_ms - loop_ms : 0;
+}
+
 static void rearm(td_mesh *m)
 {
 	if (m->stopping)
@@ -579,9 +603,7 @@ static void rearm(td_mesh *m)
 		uv_timer_stop(&m->timer);
 		return;
 	}
-	tn_time now = uv_hrtime();
-	uint64_t ms = when > now ? (when - now + TN_MSEC - 1) / TN_MSEC : 0;
-	uv_timer_start(&m->timer, on_timer, ms, 0);
+	uv_timer_start(&m->timer, on_timer, timer_delay_ms(when, uv_hrtime(), uv_now(m->loop)), 0);
 }
 
 /* After every node call: events, bytes out, timer. Re-entrant calls (a
