@@ -245,12 +245,15 @@ static void store_alert(td_mesh *m, const tn_node_event *ev)
 	ok = rc == TN_OK && res != TD_CONFLICT;
 	char idh[ID_HEX];
 	hex(ev->alert_id, TN_ALERT_ID, idh, sizeof idh);
+	/* A write that failed (full, busy, io) is not lost: the node forgets
+	 * the alert and pulls it again at the next digest exchange. */
 	td_log_limited(m->log, &m->rl, ok ? TN_LOG_DEBUG : TN_LOG_WARN,
-	               "alert_stored id=%.16s kind=%s own=%s result=%s", idh, kind_name(ev->kind),
+	               "alert_stored id=%.16s kind=%s own=%s result=%s%s", idh, kind_name(ev->kind),
 	               ev->own ? "yes" : "no",
 	               rc != TN_OK ? tn_strerror(rc)
 	                           : (res == TD_INSERTED ? "new"
-	                                                 : res == TD_DUPLICATE ? "duplicate" : "conflict"));
+	                                                 : res == TD_DUPLICATE ? "duplicate" : "conflict"),
+	               rc != TN_OK ? " retry=next_digest_exchange" : "");
 	if (m->want_active && memcmp(m->want_id, ev->alert_id, TN_ALERT_ID) == 0) {
 		m->want_ok = ok;
 		m->want_active = false;
@@ -1289,7 +1292,10 @@ static td_ctl_code op_alert(td_mesh *m, const td_ctl_req *req, td_ctl_msg *r, ch
 	const uint8_t *author = tn_identity_pubkey(m->id)->b;
 	tn_err rc = td_store_seq_reserve(m->store, author, &a.seq);
 	if (rc != TN_OK)
-		FAIL(TD_CTL_E_STORE, "cannot reserve a sequence number: %s", tn_strerror(rc));
+		FAIL(TD_CTL_E_STORE, "NOT sent: cannot reserve a sequence number: %s%s", tn_strerror(rc),
+		     rc == TN_ERR_FULL   ? " (the disk holding tocsin.db is full: free space, retry)"
+		     : rc == TN_ERR_BUSY ? " (another program holds the store's lock: retry)"
+		                         : "");
 	check_jump(m);
 	uint8_t id[TN_ALERT_ID];
 	rc = tn_node_alert_create(m->node, &a, uv_hrtime(), wall_ms(), id);
