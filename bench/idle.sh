@@ -16,7 +16,8 @@
 # apart, so n1's links come up (and their keepalive timers run) out of step
 # instead of together: the less friendly case.
 #
-# BUILD names another build directory (default build; it is compiled first).
+# KEEPALIVE_SECONDS writes [links] keepalive into every home (default: the
+# daemon's own, 120 s). BUILD names another build directory (default build; it is compiled first).
 #
 #   bench/idle.sh                 # 60 s
 #   IDLE_SECONDS=600 STAGGER_SECONDS=17 bench/idle.sh
@@ -27,6 +28,7 @@ IDLE=${IDLE_SECONDS:-60}
 SETTLE=${SETTLE_SECONDS:-30}
 BUILD=${BUILD:-build}
 STAGGER=${STAGGER_SECONDS:-0}
+KEEPALIVE=${KEEPALIVE_SECONDS:-}
 N=6
 [ -f "$BUILD/build.ninja" ] || meson setup "$BUILD" >/dev/null
 meson compile -C "$BUILD" tocsind tocsin mkmesh uv_idle >/dev/null
@@ -50,6 +52,10 @@ args=()
 for i in $(seq 1 $N); do args+=("$TH_DIR/n$i:${PORTS[$((i - 1))]}"); done
 "$MKMESH" --name idle-net "${args[@]}" >"$TH_DIR/mkmesh.out"
 for i in $(seq 1 $N); do
+	if [ -n "$KEEPALIVE" ]; then
+		printf '[links]\nkeepalive = %s\n' "$KEEPALIVE" >"$TH_DIR/n$i/tocsind.conf"
+		chmod 600 "$TH_DIR/n$i/tocsind.conf"
+	fi
 	# No session bus: the desktop connection is lazy anyway (no alert here).
 	TH_HOME[n$i]=$TH_DIR/n$i
 	th_spawn "n$i" env -u DBUS_SESSION_BUS_ADDRESS "$TOCSIND" --home "$TH_DIR/n$i" \
@@ -91,7 +97,7 @@ start=$(th_now_us)
 sleep "$IDLE"
 secs=$(awk -v us=$(($(th_now_us) - start)) 'BEGIN {printf "%.3f", us / 1e6}')
 
-echo "idle window: $secs s (stagger ${STAGGER} s, settle ${SETTLE} s); targets: <= 0.1 wakeups/s, RSS <= 8 MB (8192 KiB)"
+echo "idle window: $secs s (stagger ${STAGGER} s, settle ${SETTLE} s, keepalive ${KEEPALIVE:-default 120} s); targets: <= 0.1 wakeups/s, RSS <= 8 MB (8192 KiB)"
 printf '%-22s %8s %10s %8s %9s %9s %7s\n' process threads switches wakeups/s VmRSS_KiB VmHWM_KiB links
 for n in "${names[@]}"; do
 	pid=${TH_PID[$n]}
