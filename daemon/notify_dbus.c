@@ -131,9 +131,12 @@ static void arm(td_desktop *d)
 	uv_timer_start(&d->timer, on_timer, ms, 0);
 }
 
-/* Run sd-bus until it has nothing to do; drop the bus on error. */
+/* Run sd-bus until it has nothing to do (at most 64 steps per wakeup; more
+ * continue at once from the timer, since sd-bus may hold read messages the
+ * fd will not announce again); drop the bus on error. */
 static void process(td_desktop *d)
 {
+	bool more = false;
 	for (int i = 0; d->bus && i < 64; i++) {
 		int r = sd_bus_process(d->bus, NULL);
 		if (r < 0) {
@@ -144,6 +147,7 @@ static void process(td_desktop *d)
 			drop_bus(d);
 			return;
 		}
+		more = r > 0 && i == 63;
 		if (r == 0)
 			break;
 	}
@@ -155,6 +159,8 @@ static void process(td_desktop *d)
 		return;
 	}
 	arm(d);
+	if (more && d->bus)
+		uv_timer_start(&d->timer, on_timer, 0, 0);
 }
 
 static void on_poll(uv_poll_t *p, int status, int events)
