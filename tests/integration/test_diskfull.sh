@@ -16,8 +16,11 @@ if ! mount -t tmpfs -o size=2m,mode=700 tocsin-test "$FULL" 2>/dev/null; then
 	echo "SKIP: cannot mount a tmpfs here (needs root)"
 	exit 77
 fi
-# Daemons first (th_cleanup), then the mount.
-trap 'th_cleanup; umount "$FULL"; rmdir "$FULL"' EXIT
+# Daemons first (th_cleanup), then the mount; also on INT/TERM (a timeout).
+full_cleanup() { th_cleanup; umount "$FULL" && rmdir "$FULL"; }
+trap 'full_cleanup' EXIT
+trap 'full_cleanup; trap - EXIT; exit 130' INT
+trap 'full_cleanup; trap - EXIT; exit 143' TERM
 
 N=3
 mapfile -t PORTS < <(th_free_ports $N)
