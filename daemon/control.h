@@ -62,6 +62,7 @@ typedef struct td_ctl_info {
 	const char *listen; /* bound address, "127.0.0.1:7450" */
 	const char *mesh;   /* one line: the network and its links, or "no network" */
 	const char *counters; /* nonzero drop/rejection counters, "group.name=N ..." */
+	const char *desktop_notify; /* desktop notifications: "connected", "off", ... */
 } td_ctl_info;
 
 /* What the dispatcher needs from the daemon. */

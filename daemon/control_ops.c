@@ -87,6 +87,7 @@ static tn_ssize op_status(reply_ctx *c)
 	/* What was dropped and why (probes, forgeries, floods): the protocol's
 	 * rejection counters, so an attack is visible without debug logs. */
 	td_ctl_add_str(&m, "counters", info.counters ? info.counters : "");
+	td_ctl_add_str(&m, "desktop_notify", info.desktop_notify ? info.desktop_notify : "unknown");
 	td_ctl_add_bool(&m, "initialised", id != NULL);
 	if (id) {
 		fingerprints(id, b.fp, b.shortfp);

@@ -387,6 +387,7 @@ static void host_info(void *ud, td_ctl_info *o)
 	o->mesh = d->mesh_line;
 	td_mesh_counters(d->mesh, d->counters_line, sizeof d->counters_line);
 	o->counters = d->counters_line;
+	o->desktop_notify = td_mesh_desktop_state(d->mesh);
 	o->version = TD_VERSION;
 	o->home = d->paths.home;
 	o->data_dir = d->paths.data_dir;

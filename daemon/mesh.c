@@ -16,6 +16,7 @@
 #include "daemon_limits.h"
 #include "invite_book.h"
 #include "roster_view.h"
+#include "notify.h"
 #include "tocsin/alert.h"
 #include "tocsin/node.h"
 #include "tocsin/roster.h"
@@ -39,6 +40,7 @@ struct td_mesh {
 	const td_config *cfg;
 	const tn_identity *id;
 	td_control *ctl;
+	td_desktop *desk; /* desktop notifications (notify.h) */
 	td_conns conns;
 	uv_timer_t timer;
 	tn_roster *ro; /* the node's (tn_node_roster_get), NULL without a network */
@@ -249,12 +251,15 @@ static void store_alert(td_mesh *m, const tn_node_event *ev)
 	ok = rc == TN_OK && res != TD_CONFLICT;
 	char idh[ID_HEX];
 	hex(ev->alert_id, TN_ALERT_ID, idh, sizeof idh);
+	/* A write that failed (full, busy, io) is not lost: the node forgets
+	 * the alert and pulls it again at the next digest exchange. */
 	td_log_limited(m->log, &m->rl, ok ? TN_LOG_DEBUG : TN_LOG_WARN,
-	               "alert_stored id=%.16s kind=%s own=%s result=%s", idh, kind_name(ev->kind),
+	               "alert_stored id=%.16s kind=%s own=%s result=%s%s", idh, kind_name(ev->kind),
 	               ev->own ? "yes" : "no",
 	               rc != TN_OK ? tn_strerror(rc)
 	                           : (res == TD_INSERTED ? "new"
-	                                                 : res == TD_DUPLICATE ? "duplicate" : "conflict"));
+	                                                 : res == TD_DUPLICATE ? "duplicate" : "conflict"),
+	               rc != TN_OK ? " retry=next_digest_exchange" : "");
 	if (m->want_active && memcmp(m->want_id, ev->alert_id, TN_ALERT_ID) == 0) {
 		m->want_ok = ok;
 		m->want_active = false;
@@ -375,6 +380,22 @@ static void notify(td_mesh *m, const tn_node_event *ev)
 		td_control_emit(m->ctl, &e);
 	}
 	run_on_alert(m, ev, idh, author, name);
+	td_desktop_alert da = {
+		.kind = kind_name(ev->kind),
+		.author_name = name,
+		.author = author,
+		.urgent = ev->kind == TN_KIND_PANIC,
+		.opened = ev->opened,
+	};
+	if (ev->opened && ev->pt.has_text) {
+		da.text = ev->pt.text.p;
+		da.text_len = ev->pt.text.len;
+	}
+	if (ev->opened && ev->pt.has_location) {
+		da.location = ev->pt.location.p;
+		da.location_len = ev->pt.location.len;
+	}
+	td_desktop_alert_show(m->desk, &da);
 	tn_err rc = td_store_alert_mark_notified(m->store, ev->alert_id);
 	if (rc != TN_OK)
 		td_warn(m->log, "mark_notified_failed id=%.16s code=%s", idh, tn_strerror(rc));
@@ -624,6 +645,30 @@ static bool flush(td_mesh *m)
 	return wrote;
 }
 
+/* Timer slack, so that deadlines close together cost one wakeup (docs/daemon.md
+ * "Idle cost"): a deadline at least SLACK_FAR away fires at the next multiple of
+ * 1 s of the monotonic clock, one at least SLACK_NEAR away at the next multiple
+ * of 100 ms, a nearer one exactly. The node handles everything due at a tick,
+ * so keepalives of links that fall in the same slot go out together, and from
+ * then on their timers stay in step. Never early, at most 1 s late: keepalive
+ * is >= 2 s and dead-peer detection 2.5 x keepalive.
+ * Returns the uv_timer delay: uv timers count from uv_now(), the loop's
+ * cached millisecond clock, which lags uv_hrtime(); counting from it makes
+ * the timer fire at or after the slot, never before it. */
+static uint64_t timer_delay_ms(tn_time when, tn_time now, uint64_t loop_ms)
+{
+	const tn_time SLACK_FAR = 10 * TN_SEC, SLACK_NEAR = TN_SEC;
+	tn_time slot = 0;
+	if (when >= now + SLACK_FAR)
+		slot = TN_SEC;
+	else if (when >= now + SLACK_NEAR)
+		slot = 100 * TN_MSEC;
+	if (slot)
+		when = (when + slot - 1) / slot * slot;
+	uint64_t due_ms = (when + TN_MSEC - 1) / TN_MSEC;
+	return due_ms > loop_ms ? due_ms - loop_ms : 0;
+}
+
 static void rearm(td_mesh *m)
 {
 	if (m->stopping)
@@ -633,9 +678,7 @@ static void rearm(td_mesh *m)
 		uv_timer_stop(&m->timer);
 		return;
 	}
-	tn_time now = uv_hrtime();
-	uint64_t ms = when > now ? (when - now + TN_MSEC - 1) / TN_MSEC : 0;
-	uv_timer_start(&m->timer, on_timer, ms, 0);
+	uv_timer_start(&m->timer, on_timer, timer_delay_ms(when, uv_hrtime(), uv_now(m->loop)), 0);
 }
 
 /* After every node call: events, bytes out, timer. Re-entrant calls (a
@@ -967,6 +1010,13 @@ tn_err td_mesh_new(td_mesh **out, uv_loop_t *loop, td_log *log, td_store *store,
 		return TN_ERR_NOMEM;
 	}
 	td_ratelimit_init(&m->conflict_rl, 10, 10 * TN_SEC);
+	tn_err drc = td_desktop_new(&m->desk, loop, log, cfg);
+	if (drc != TN_OK) {
+		td_seen_del(m->seen);
+		td_invbook_del(m->book);
+		free(m);
+		return drc;
+	}
 	td_conn_ops ops = {on_connected, on_data, on_drained, on_closed};
 	td_conns_init(&m->conns, loop, log, TD_PENDING_CONN_MAX, &ops, m);
 	uv_timer_init(loop, &m->timer);
@@ -1011,6 +1061,7 @@ void td_mesh_stop(td_mesh *m)
 			td_seen_touch(m->seen, &c->member, now, now, false);
 	td_seen_flush(m->seen);
 	td_conns_close_all(&m->conns);
+	td_desktop_stop(m->desk);
 	if (!uv_is_closing((uv_handle_t *)&m->timer))
 		uv_close((uv_handle_t *)&m->timer, NULL);
 }
@@ -1021,6 +1072,7 @@ void td_mesh_del(td_mesh *m)
 		return;
 	tn_node_del(m->node);
 	td_seen_del(m->seen);
+	td_desktop_del(m->desk);
 	sodium_memzero(&m->list_key, sizeof m->list_key);
 	td_invbook_del(m->book);
 	free(m->reply_str);
@@ -1218,7 +1270,10 @@ static td_ctl_code op_alert(td_mesh *m, const td_ctl_req *req, td_ctl_msg *r, ch
 	const uint8_t *author = tn_identity_pubkey(m->id)->b;
 	tn_err rc = td_store_seq_reserve(m->store, author, &a.seq);
 	if (rc != TN_OK)
-		FAIL(TD_CTL_E_STORE, "cannot reserve a sequence number: %s", tn_strerror(rc));
+		FAIL(TD_CTL_E_STORE, "NOT sent: cannot reserve a sequence number: %s%s", tn_strerror(rc),
+		     rc == TN_ERR_FULL   ? " (the disk holding tocsin.db is full: free space, retry)"
+		     : rc == TN_ERR_BUSY ? " (another program holds the store's lock: retry)"
+		                         : "");
 	check_jump(m);
 	uint8_t id[TN_ALERT_ID];
 	rc = tn_node_alert_create(m->node, &a, uv_hrtime(), wall_ms(), id);
@@ -1757,6 +1812,11 @@ td_ctl_code td_mesh_ctl(td_mesh *m, const td_ctl_req *req, td_ctl_msg *r, char *
 	default: break;
 	}
 	FAIL(TD_CTL_E_INTERNAL, "not a network op");
+}
+
+const char *td_mesh_desktop_state(const td_mesh *m)
+{
+	return m ? td_desktop_state(m->desk) : "not started";
 }
 
 void td_mesh_describe(td_mesh *m, char *out, size_t cap)

@@ -49,6 +49,8 @@ void td_mesh_describe(td_mesh *m, char *out, size_t cap);
  * Groups: conn (sockets refused or evicted at the cap), link (tn_link_stats), alert
  * (tn_alert_reason), receipt (tn_receipt_reason), node (tn_node_counter). */
 void td_mesh_counters(td_mesh *m, char *out, size_t cap);
+/* Desktop notifications, for status: "connected", "off", ... (notify.h). */
+const char *td_mesh_desktop_state(const td_mesh *m);
 /* Where NOTIFY and receipt events go (may be NULL). */
 void td_mesh_set_control(td_mesh *m, td_control *ctl);
 /* The listener's connection callback (status 0). */
