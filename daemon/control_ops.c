@@ -84,6 +84,12 @@ static tn_ssize op_status(reply_ctx *c)
 	/* Say plainly whether there is a network: status must never let a
 	 * defender believe her panic would reach anyone when it cannot. */
 	td_ctl_add_str(&m, "mesh", info.mesh ? info.mesh : "no network layer");
+	td_ctl_add_str(&m, "reachable", info.reachable ? info.reachable : "unknown");
+	if (info.reach_checked_ms) {
+		td_ctl_add_str(&m, "reach_checked_by", info.reach_checker ? info.reach_checker : "");
+		td_ctl_add_uint(&m, "reach_checked_ms", info.reach_checked_ms);
+		td_ctl_add_str(&m, "reach_result", info.reach_result ? info.reach_result : "");
+	}
 	td_ctl_add_bool(&m, "initialised", id != NULL);
 	if (id) {
 		fingerprints(id, b.fp, b.shortfp);

@@ -43,6 +43,7 @@ typedef struct td_daemon {
 	td_lock lock;
 	td_mesh *mesh;
 	char mesh_line[256];
+	char reach_name[TN_NAME_MAX + 1]; /* who checked our reachability, for status */
 	td_control *ctl;
 	td_ctl_host host;
 	tn_identity *identity; /* NULL until tocsin init */
@@ -367,6 +368,7 @@ static void host_info(void *ud, td_ctl_info *o)
 	o->links = td_mesh_links(d->mesh);
 	td_mesh_describe(d->mesh, d->mesh_line, sizeof d->mesh_line);
 	o->mesh = d->mesh_line;
+	td_mesh_reach_info(d->mesh, o, d->reach_name, sizeof d->reach_name);
 	o->version = TD_VERSION;
 	o->home = d->paths.home;
 	o->data_dir = d->paths.data_dir;

@@ -13,6 +13,7 @@
 
 #include "conn.h"
 #include "daemon_limits.h"
+#include "reach.h"
 #include "tocsin/alert.h"
 #include "tocsin/node.h"
 #include "tocsin/roster.h"
@@ -63,6 +64,7 @@ struct td_mesh {
 	td_ratelimit rl;
 	char *reply_str; /* the str a list reply carries, until the next op */
 	char *code_str;  /* an invite code a reply carries (a secret: wiped at the next op) */
+	td_reach *reach; /* reachability checks (reach.h) */
 	uint8_t out[OUT_BUF];
 };
 
@@ -407,6 +409,8 @@ static void link_event(td_mesh *m, const tn_node_event *ev, bool up)
 		c->member = ev->member;
 	td_log_limited(m->log, &m->rl, TN_LOG_INFO, "link_%s link=%" PRIu64 " peer=%s",
 	               up ? "up" : "down", ev->link_id, tn_shortfp_pubkey(&ev->member).s);
+	if (up)
+		td_reach_on_link_up(m->reach);
 }
 
 /* A roster record the node accepted (roster gossip, joins): persist it so a
@@ -440,6 +444,8 @@ static void publish_endpoint(td_mesh *m)
 	                 : TN_ERR_NOMEM;
 	if (n < 0 || tn_node_roster_submit(m->node, rec, (size_t)n, uv_hrtime(), now, NULL) != TN_OK)
 		td_warn(m->log, "endpoint_record_failed addr=%s", ep);
+	else
+		td_reach_advertise_changed(m->reach);
 	free(rec);
 }
 
@@ -527,6 +533,8 @@ static void handle(td_mesh *m, const tn_node_event *ev)
 	case TN_NODE_EV_STORE_ROSTER: store_roster(m, ev); break;
 	case TN_NODE_EV_JOINED: joined(m, ev); break;
 	case TN_NODE_EV_JOIN_FAILED: join_failed(m, ev); break;
+	case TN_NODE_EV_DIALBACK: td_reach_on_dialback(m->reach, ev); break;
+	case TN_NODE_EV_REACHABILITY: td_reach_on_answer(m->reach, ev); break;
 	case TN_NODE_EV_NONE: break;
 	}
 }
@@ -980,6 +988,16 @@ out:
 	return rc;
 }
 
+static tn_node *reach_node(void *ud)
+{
+	return ((td_mesh *)ud)->node;
+}
+
+static void reach_pump(void *ud)
+{
+	pump(ud);
+}
+
 tn_err td_mesh_new(td_mesh **out, uv_loop_t *loop, td_log *log, td_store *store,
                    const td_config *cfg, const tn_identity *identity)
 {
@@ -1001,6 +1019,13 @@ tn_err td_mesh_new(td_mesh **out, uv_loop_t *loop, td_log *log, td_store *store,
 	td_conns_init(&m->conns, loop, log, TD_PENDING_CONN_MAX, &ops, m);
 	uv_timer_init(loop, &m->timer);
 	m->timer.data = m;
+	td_reach_host rh = {m, reach_node, reach_pump};
+	if (!(m->reach = td_reach_new(loop, log, &rh))) {
+		uv_close((uv_handle_t *)&m->timer, NULL);
+		free(m->inv_blob);
+		free(m);
+		return TN_ERR_NOMEM;
+	}
 	*out = m;
 	return join_stored(m);
 }
@@ -1026,6 +1051,7 @@ void td_mesh_stop(td_mesh *m)
 	if (!m)
 		return;
 	m->stopping = true;
+	td_reach_stop(m->reach);
 	td_conns_close_all(&m->conns);
 	if (!uv_is_closing((uv_handle_t *)&m->timer))
 		uv_close((uv_handle_t *)&m->timer, NULL);
@@ -1035,6 +1061,7 @@ void td_mesh_del(td_mesh *m)
 {
 	if (!m)
 		return;
+	td_reach_del(m->reach);
 	tn_node_del(m->node);
 	sodium_memzero(&m->list_key, sizeof m->list_key);
 	free(m->inv_blob);
@@ -1112,6 +1139,8 @@ static td_ctl_code op_network_create(td_mesh *m, const td_ctl_req *req, td_ctl_m
 		if (n < 0 || tn_node_roster_submit(m->node, rec, (size_t)n, uv_hrtime(), now, NULL) !=
 		                     TN_OK)
 			td_warn(m->log, "endpoint_record_failed addr=%s", ep);
+		else
+			td_reach_advertise_changed(m->reach);
 	}
 	if ((err = replay_and_go(m, 1, 0)) != TN_OK)
 		FAIL(TD_CTL_E_INTERNAL, "network created but the node did not start: %s",
@@ -1797,4 +1826,25 @@ void td_mesh_describe(td_mesh *m, char *out, size_t cap)
 	tn_node_stats_get(m->node, &st);
 	snprintf(out, cap, "network %.8s: %zu members, %zu links up, %zu alerts held", nid,
 	         tn_roster_member_count(m->ro), st.links_up, st.alerts_held);
+}
+
+void td_mesh_reach_info(td_mesh *m, td_ctl_info *o, char *name, size_t cap)
+{
+	td_reach_status st;
+	o->reachable = "unknown";
+	o->reach_checker = "";
+	o->reach_result = "";
+	o->reach_checked_ms = 0;
+	if (!m || !m->node)
+		return;
+	td_reach_get(m->reach, &st);
+	o->reachable = td_reachable_name(st.reachable);
+	if (!st.checked)
+		return;
+	member_name(m, &st.checker, name, cap);
+	if (!name[0])
+		snprintf(name, cap, "%s", tn_shortfp_pubkey(&st.checker).s);
+	o->reach_checker = name;
+	o->reach_result = tn_dialback_result_name(st.result);
+	o->reach_checked_ms = st.checked_ms;
 }

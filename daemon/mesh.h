@@ -42,6 +42,9 @@ void td_mesh_describe(td_mesh *m, char *out, size_t cap);
 void td_mesh_set_control(td_mesh *m, td_control *ctl);
 /* The listener's connection callback (status 0). */
 void td_mesh_accept(td_mesh *m, uv_stream_t *server);
+/* Reachability for status (docs/daemon.md "Reachability"): fills
+ * o->reachable, reach_checker (into name), reach_checked_ms, reach_result. */
+void td_mesh_reach_info(td_mesh *m, td_ctl_info *o, char *name, size_t cap);
 /* Links up, for status. */
 size_t td_mesh_links(const td_mesh *m);
 /* The network ops of the control socket (td_ctl_host.net). */
