@@ -1070,8 +1070,8 @@ static void rejects_missing_key(void **state)
 static void rejects_unknown_record_type(void **state)
 {
 	(void)state;
-	static const uint8_t link12[] = {0x92, 0x0c, 0x00};
-	assert_int_equal(rt_link(link12, sizeof link12), TN_ERR_DEC_RECTYPE);
+	static const uint8_t link14[] = {0x92, 0x0e, 0x00};
+	assert_int_equal(rt_link(link14, sizeof link14), TN_ERR_DEC_RECTYPE);
 	/* A future link type with another length is still "unknown type". */
 	static const uint8_t link20[] = {0x93, 0x14, 0x00, 0x00};
 	assert_int_equal(rt_link(link20, sizeof link20), TN_ERR_DEC_RECTYPE);
