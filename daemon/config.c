@@ -145,6 +145,18 @@ static tn_err set_advertise(td_config *c, const char *v, char *err, size_t errle
 	return td_parse_hostport(v, &ss, c->advertise, sizeof c->advertise, err, errlen);
 }
 
+static tn_err set_port_mapping(td_config *c, const char *v, char *err, size_t errlen)
+{
+	static const char *const names[] = {"off", "upnp", "natpmp", "auto"};
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (strcmp(v, names[i]) == 0) {
+			c->port_mapping = (td_portmap_mode)i;
+			return TN_OK;
+		}
+	set_err(err, errlen, "expected off, upnp, natpmp or auto, got '%.40s'", v);
+	return TN_ERR_CONFIG;
+}
+
 static tn_err set_degree(td_config *c, const char *v, char *err, size_t errlen)
 {
 	return parse_uint(v, TD_DEGREE_MIN, TD_DEGREE_MAX, &c->degree, err, errlen);
@@ -205,6 +217,7 @@ static const struct key_spec {
 } keys[] = {
 	{"network", "listen", set_listen},
 	{"network", "advertise", set_advertise},
+	{"network", "port_mapping", set_port_mapping},
 	{"links", "degree", set_degree},
 	{"links", "max_inbound", set_max_inbound},
 	{"links", "keepalive", set_keepalive},

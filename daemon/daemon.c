@@ -22,6 +22,7 @@
 #include "lock.h"
 #include "log.h"
 #include "mesh.h"
+#include "portmap.h"
 #include "passfile.h"
 #include "paths.h"
 #include "store.h"
@@ -42,6 +43,7 @@ typedef struct td_daemon {
 	td_store *store;
 	td_lock lock;
 	td_mesh *mesh;
+	td_portmap *portmap; /* NULL: [network] port_mapping = off */
 	char mesh_line[256];
 	char reach_name[TN_NAME_MAX + 1]; /* who checked our reachability, for status */
 	td_control *ctl;
@@ -165,6 +167,7 @@ static void shutdown_loop(td_daemon *d, const char *why)
 	td_info(&d->log, "shutdown reason=%s links=%zu subscribers=%u", why,
 		d->mesh ? td_mesh_links(d->mesh) : 0, td_control_subscribers(d->ctl));
 	td_control_stop(d->ctl, why);
+	td_portmap_stop(d->portmap);
 	td_mesh_stop(d->mesh);
 	if (d->listener_open)
 		close_handle((uv_handle_t *)&d->listener);
@@ -429,6 +432,27 @@ static tn_err start_control(td_daemon *d)
 	return rc;
 }
 
+static void on_mapped(void *ud, const char *external)
+{
+	td_daemon *d = ud;
+	td_mesh_set_mapped(d->mesh, external);
+}
+
+/* [network] port_mapping: on the thread pool (portmap.h). */
+static void start_portmap(td_daemon *d)
+{
+	if (d->cfg.port_mapping == TD_PORTMAP_OFF)
+		return;
+	const char *colon = strrchr(d->bound, ':');
+	unsigned long port = colon ? strtoul(colon + 1, NULL, 10) : 0;
+	if (port == 0 || port > 65535) {
+		td_warn(&d->log, "port_mapping_failed reason=listen_port listen=%s", d->bound);
+		return;
+	}
+	d->portmap = td_portmap_new(&d->loop, &d->log, d->cfg.port_mapping, (uint16_t)port,
+				    on_mapped, d);
+}
+
 static int prepare_loop(td_daemon *d)
 {
 	td_ratelimit_init(&d->accept_rl, 10, 10 * TN_SEC);
@@ -439,6 +463,7 @@ static int prepare_loop(td_daemon *d)
 		return TD_EXIT_RUNTIME;
 	td_mesh_set_listen(d->mesh, d->bound);
 	td_mesh_set_control(d->mesh, d->ctl);
+	start_portmap(d);
 	td_info(&d->log, "ready listen=%s control=%s initialised=%s", d->bound,
 		d->paths.control_socket, d->identity ? "yes" : "no");
 	notify("READY=1");
@@ -488,6 +513,7 @@ out:
 	if (loop_up)
 		drain_loop(d);
 	td_control_del(d->ctl);
+	td_portmap_del(d->portmap);
 	td_mesh_del(d->mesh);
 	tn_identity_del(d->identity);
 	td_store_close(d->store);

@@ -65,6 +65,7 @@ struct td_mesh {
 	char *reply_str; /* the str a list reply carries, until the next op */
 	char *code_str;  /* an invite code a reply carries (a secret: wiped at the next op) */
 	td_reach *reach; /* reachability checks (reach.h) */
+	char mapped[TD_ADDRSTR_MAX]; /* router port mapping's external address, "" none */
 	uint8_t out[OUT_BUF];
 };
 
@@ -1095,8 +1096,10 @@ static bool arg_str(const td_ctl_req *req, const char *key, tn_view *v)
  * no advertise). */
 static bool own_endpoint(td_mesh *m, char *ep, size_t cap)
 {
-	const char *a = m->cfg->advertise[0] ? m->cfg->advertise : m->listen;
-	if (!a[0] || (!m->cfg->advertise[0] &&
+	const char *a = m->cfg->advertise[0] ? m->cfg->advertise
+	                : m->mapped[0]        ? m->mapped
+	                                      : m->listen;
+	if (!a[0] || (!m->cfg->advertise[0] && !m->mapped[0] &&
 	              (strncmp(a, "0.0.0.0:", 8) == 0 || strncmp(a, "[::]:", 5) == 0)))
 		return false;
 	snprintf(ep, cap, "tcp:%s", a);
@@ -1847,4 +1850,24 @@ void td_mesh_reach_info(td_mesh *m, td_ctl_info *o, char *name, size_t cap)
 	o->reach_checker = name;
 	o->reach_result = tn_dialback_result_name(st.result);
 	o->reach_checked_ms = st.checked_ms;
+}
+
+void td_mesh_set_mapped(td_mesh *m, const char *external)
+{
+	if (!m)
+		return;
+	snprintf(m->mapped, sizeof m->mapped, "%s", external);
+	if (m->cfg->advertise[0] || !m->node || !m->ro || tn_node_is_joining(m->node))
+		return; /* advertise wins; no network yet: used when one is made */
+	/* Publish only when our endpoint record says something else. */
+	char ep[TN_ENDPOINT_STR_MAX];
+	tn_view cur[TN_ENDPOINTS_MAX];
+	snprintf(ep, sizeof ep, "tcp:%s", m->mapped);
+	tn_ssize n = tn_roster_endpoints(m->ro, tn_identity_pubkey(m->id), wall_ms(), cur,
+	                                 TN_ENDPOINTS_MAX);
+	if (n >= 1 && cur[0].len == strlen(ep) && memcmp(cur[0].p, ep, cur[0].len) == 0)
+		return;
+	td_info(m->log, "endpoint_update reason=port_mapping");
+	publish_endpoint(m);
+	pump(m);
 }

@@ -45,6 +45,10 @@ void td_mesh_accept(td_mesh *m, uv_stream_t *server);
 /* Reachability for status (docs/daemon.md "Reachability"): fills
  * o->reachable, reach_checker (into name), reach_checked_ms, reach_result. */
 void td_mesh_reach_info(td_mesh *m, td_ctl_info *o, char *name, size_t cap);
+/* The router mapped our port (portmap.h): external "A.B.C.D:PORT". Unless
+ * [network] advertise is set, it becomes our address (endpoint record,
+ * invites); a new endpoint record is published when ours differs. */
+void td_mesh_set_mapped(td_mesh *m, const char *external);
 /* Links up, for status. */
 size_t td_mesh_links(const td_mesh *m);
 /* The network ops of the control socket (td_ctl_host.net). */
