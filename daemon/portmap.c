@@ -197,8 +197,9 @@ static bool natpmp_map(job *j, uint32_t lifetime)
 	if (lifetime && sendpublicaddressrequest(&np) >= 0 && natpmp_wait(&np, &resp) == 0 &&
 	    resp.type == NATPMP_RESPTYPE_PUBLICADDRESS)
 		inet_ntop(AF_INET, &resp.pnu.publicaddress.addr, j->ext_ip, sizeof j->ext_ip);
-	r = sendnewportmappingrequest(&np, NATPMP_PROTOCOL_TCP, j->port,
-	                              lifetime ? j->port : j->ext_port, lifetime);
+	/* Removal: lifetime 0 and suggested external port 0 (RFC 6886 §3.4). */
+	r = sendnewportmappingrequest(&np, NATPMP_PROTOCOL_TCP, j->port, lifetime ? j->port : 0,
+	                              lifetime);
 	if (r >= 0)
 		r = natpmp_wait(&np, &resp);
 	closenatpmp(&np);
@@ -309,7 +310,7 @@ static void done(uv_work_t *w, int status)
 				p->cb(p->ud, p->external);
 		}
 		uint64_t renew = j->lease_s ? j->lease_s / 2 : TD_PORTMAP_LEASE_S;
-		arm(p, renew < 30 ? 30 : renew);
+		arm(p, renew < 10 ? 10 : renew);
 	} else {
 		p->how = M_NONE;
 		td_warn(p->log, "port_mapping_failed mode=%s reason=%s code=%d took_ms=%" PRIu64

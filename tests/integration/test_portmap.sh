@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# [network] port_mapping (docs/daemon.md "Port mapping"). Each daemon runs in
+# its own network namespace (unshare -rn: only loopback), so nothing is ever
+# sent to a real router. Without a gateway every mode logs no_gateway within
+# a bounded time and the daemon serves and stops cleanly; with a fake NAT-PMP
+# gateway inside the namespace the port is mapped, the external address
+# becomes the endpoint invites carry, the lease is renewed at half its life
+# and the mapping is removed at shutdown. A bad value is refused; the default
+# (off) maps nothing. Skipped (77) where user namespaces or veth are not
+# permitted.
+. "$TH_LIB"
+: "${TOCSIN:?}"
+th_init
+unshare -rn true 2>/dev/null || { th_log "unshare -rn not permitted here"; exit 77; }
+
+tc() { local n=$1; shift; "$TOCSIN" --home "$TH_DIR/$n" "$@"; }
+conf() { mkdir -p "$TH_DIR/$1"; printf '%s\n' "$2" >"$TH_DIR/$1/tocsind.conf"; chmod 600 "$TH_DIR/$1/tocsind.conf"; }
+
+# Bad value: refused at start with the reason, exit 2.
+conf bad $'[network]\nport_mapping = yes'
+if "$TOCSIND" --home "$TH_DIR/bad" --listen 127.0.0.1:0 >"$TH_DIR/bad.log" 2>&1; then th_fail "port_mapping = yes accepted"; else st=$?; fi
+[ "$st" = 2 ] || th_fail "bad port_mapping: exit $st, want 2"
+grep -q 'expected off, upnp, natpmp or auto' "$TH_DIR/bad.log" || th_fail "no reason: $(cat "$TH_DIR/bad.log")"
+th_pass "port_mapping = yes is refused (exit 2, reason named)"
+
+# No gateway: each mode says so within 3 s, the daemon keeps serving.
+for mode in auto upnp natpmp; do
+	conf "$mode" $'[network]\nport_mapping = '"$mode"
+	TH_HOME[$mode]=$TH_DIR/$mode
+	th_spawn "$mode" unshare -rn sh -c 'ip link set lo up && exec "$0" "$@"' \
+		"$TOCSIND" --home "$TH_DIR/$mode" --listen 127.0.0.1:0 --foreground
+	th_wait_ready "$mode"
+	th_wait_log "$mode" "port_mapping_failed mode=$mode reason=no_gateway" 5
+	took=$(grep -o 'port_mapping_failed.*took_ms=[0-9]*' "${TH_LOG[$mode]}" | sed 's/.*took_ms=//')
+	[ "$took" -le 3000 ] || th_fail "$mode: no_gateway after $took ms"
+	grep -q 'hint="no gateway' "${TH_LOG[$mode]}" || th_fail "$mode: no hint"
+	grep -q sendto "${TH_LOG[$mode]}" && th_fail "$mode: library noise in the log"
+	tc "$mode" status >/dev/null || th_fail "$mode: status failed"
+	th_stop "$mode" TERM 3
+	th_pass "port_mapping = $mode without a gateway: no_gateway after $took ms, daemon serves and stops"
+done
+
+# Default: off, nothing tried.
+conf off $'[log]\nlevel = debug'
+TH_HOME[off]=$TH_DIR/off
+th_spawn off unshare -rn sh -c 'ip link set lo up && exec "$0" "$@"' \
+	"$TOCSIND" --home "$TH_DIR/off" --listen 127.0.0.1:0 --foreground
+th_wait_ready off
+grep -q port_mapping "${TH_LOG[off]}" && th_fail "port mapping tried while off"
+th_stop off TERM 3
+th_pass "default (off): no port mapping attempted"
+
+# A fake NAT-PMP gateway (RFC 6886) at 10.77.0.1 (a veth pair inside the namespace):
+# external address 203.0.113.7, public port = private + 1000, 20 s leases.
+cat >"$TH_DIR/gw.py" <<'PY'
+import socket, struct, sys, time
+log = open(sys.argv[1], "a", buffering=1)
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("10.77.0.1", 5351))
+log.write("listening\n")
+t0 = time.time()
+while True:
+    data, peer = s.recvfrom(64)
+    epoch = int(time.time() - t0)
+    if len(data) == 2 and data == b"\0\0":
+        log.write("addr\n")
+        s.sendto(struct.pack("!BBHI4s", 0, 128, 0, epoch, socket.inet_aton("203.0.113.7")), peer)
+    elif len(data) == 12 and data[0] == 0 and data[1] in (1, 2):
+        _, op, _, priv, pub, life = struct.unpack("!BBHHHI", data)
+        log.write("map op=%d priv=%d pub=%d life=%d\n" % (op, priv, pub, life))
+        life = min(life, 20)
+        s.sendto(struct.pack("!BBHIHHI", 0, 128 + op, 0, epoch, priv,
+                             priv + 1000 if life else 0, life), peer)
+PY
+conf gw $'[network]\nport_mapping = natpmp'
+TH_HOME[gw]=$TH_DIR/gw
+th_spawn gw unshare -rn sh -c '
+	ip link set lo up && ip link add v0 type veth peer name v1 &&
+	ip addr add 10.77.0.2/24 dev v0 && ip addr add 10.77.0.1/24 dev v1 &&
+	ip link set v0 up && ip link set v1 up &&
+	ip route add default via 10.77.0.1 dev v0 || exit 77
+	python3 -u "$1" "$2" & echo $! >"$3"
+	for i in $(seq 50); do grep -q listening "$2" 2>/dev/null && break; sleep 0.1; done
+	shift 3; exec "$@"' sh "$TH_DIR/gw.py" "$TH_DIR/gw.req" "$TH_DIR/gw.pid" \
+	"$TOCSIND" --home "$TH_DIR/gw" --listen 127.0.0.1:0 --foreground --log-level debug
+th_poll 10 test -s "$TH_DIR/gw.pid" || {
+	# No veth in this kernel: the part without a gateway ran; say so.
+	th_dead "${TH_PID[gw]}" && grep -q 'veth\|Unknown device\|not supported' "${TH_LOG[gw]}" &&
+		{ th_log "veth not available: fake gateway part skipped"; exit 77; }
+	th_fail "fake gateway did not start: $(cat "${TH_LOG[gw]}")"
+}
+TH_PIDS+=("$(cat "$TH_DIR/gw.pid")")
+th_wait_ready gw
+port=${TH_PORT[gw]}
+th_wait_log gw "port_mapping_ok method=natpmp port=$port external_port=$((port + 1000)) lease_s=20" 5
+grep -q "port_mapping_external addr=203.0.113.7:$((port + 1000))" "${TH_LOG[gw]}" || th_fail "external address not logged at debug"
+grep -q "^map op=2 priv=$port pub=$port life=3600$" "$TH_DIR/gw.req" || th_fail "mapping request: $(cat "$TH_DIR/gw.req")"
+th_pass "fake NAT-PMP gateway: TCP port $port mapped to 203.0.113.7:$((port + 1000)), 20 s lease"
+
+tc gw init --json >/dev/null || th_fail "init"
+tc gw network create pm-net --name ana --json >/dev/null || th_fail "network create"
+ep=$(tc gw invite --name b --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["endpoint"])') ||
+	th_fail "invite"
+[ "$ep" = "tcp:203.0.113.7:$((port + 1000))" ] || th_fail "invite endpoint $ep, want the mapped address"
+th_pass "with advertise unset the mapped address is our endpoint (invite carries $ep)"
+
+th_wait_log gw "port_mapping_renewed method=natpmp" 20
+[ "$(grep -c '^map op=2 .* life=3600$' "$TH_DIR/gw.req")" -ge 2 ] || th_fail "no renewal request"
+th_pass "lease renewed at half its life"
+
+th_stop gw TERM 5
+grep -q "port_mapping_removed method=natpmp port=$((port + 1000))" "${TH_LOG[gw]}" || th_fail "removal not logged"
+grep -q "^map op=2 priv=$port pub=0 life=0$" "$TH_DIR/gw.req" || th_fail "no removal request: $(cat "$TH_DIR/gw.req")"
+th_pass "mapping removed at shutdown (lifetime 0 request), clean exit"
