@@ -33,6 +33,7 @@ static void defaults(void **state)
 	assert_string_equal(c.on_alert, "");
 	assert_true(c.desktop);
 	assert_int_equal(c.log_level, TN_LOG_INFO);
+	assert_int_equal(c.port_mapping, TD_PORTMAP_OFF);
 }
 
 static void valid_file_sets_every_key(void **state)
@@ -44,6 +45,7 @@ static void valid_file_sets_every_key(void **state)
 	const char *text = "; tocsind.conf\n"
 			   "[network]\n"
 			   "listen = 10.1.2.3:9000\n"
+			   "port_mapping = natpmp\n"
 			   "\n"
 			   "[links]\n"
 			   "degree = 7\n"
@@ -56,6 +58,7 @@ static void valid_file_sets_every_key(void **state)
 			   "level = debug\n";
 	assert_int_equal(parse(&c, text, err, sizeof err), TN_OK);
 	assert_string_equal(c.listen_str, "10.1.2.3:9000");
+	assert_int_equal(c.port_mapping, TD_PORTMAP_NATPMP);
 	struct sockaddr_in *a = (struct sockaddr_in *)&c.listen;
 	assert_int_equal(a->sin_family, AF_INET);
 	assert_int_equal(ntohs(a->sin_port), 9000);
@@ -114,6 +117,8 @@ static const struct bad {
 	{"[notify]\ndesktop = yes\n", "t.conf:2:", "expected true or false"},
 	{"[notify]\non_alert = bin/hook\n", "t.conf:2:", "absolute path"},
 	{"[log]\nlevel = verbose\n", "t.conf:2:", "expected err, warn, info or debug"},
+	{"[network]\nport_mapping = yes\n", "t.conf:2:", "expected off, upnp, natpmp or auto"},
+	{"[network]\nport_mapping = UPNP\n", "t.conf:2:", "got 'UPNP'"},
 	{"[network]\nlisten = localhost:7450\n", "t.conf:2:", "no host names"},
 	{"[network]\nlisten = 1.2.3.4\n", "t.conf:2:", "expected HOST:PORT"},
 	{"[network]\nlisten = 1.2.3.4:65536\n", "t.conf:2:", "0 to 65535"},
