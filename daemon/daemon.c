@@ -22,6 +22,7 @@
 #include "lock.h"
 #include "log.h"
 #include "mesh.h"
+#include "netwatch.h"
 #include "portmap.h"
 #include "passfile.h"
 #include "paths.h"
@@ -44,6 +45,7 @@ typedef struct td_daemon {
 	td_lock lock;
 	td_mesh *mesh;
 	td_portmap *portmap; /* NULL: [network] port_mapping = off */
+	td_netwatch *netwatch; /* clock jumps, resume, address changes */
 	char mesh_line[256];
 	char reach_name[TN_NAME_MAX + 1]; /* who checked our reachability, for status */
 	td_control *ctl;
@@ -168,6 +170,7 @@ static void shutdown_loop(td_daemon *d, const char *why)
 		d->mesh ? td_mesh_links(d->mesh) : 0, td_control_subscribers(d->ctl));
 	td_control_stop(d->ctl, why);
 	td_portmap_stop(d->portmap);
+	td_netwatch_stop(d->netwatch);
 	td_mesh_stop(d->mesh);
 	if (d->listener_open)
 		close_handle((uv_handle_t *)&d->listener);
@@ -438,6 +441,16 @@ static void on_mapped(void *ud, const char *external)
 	td_mesh_set_mapped(d->mesh, external);
 }
 
+/* Resume, a clock set or an address change: redial now (netwatch.h). */
+static void on_netwatch(void *ud, td_netwatch_why why)
+{
+	td_daemon *d = ud;
+	bool net = why == TD_NETWATCH_NETWORK;
+	td_mesh_wake(d->mesh, net ? "network_change" : "clock_set_or_resume", net);
+	if (net)
+		td_portmap_retry(d->portmap);
+}
+
 /* [network] port_mapping: on the thread pool (portmap.h). */
 static void start_portmap(td_daemon *d)
 {
@@ -464,6 +477,7 @@ static int prepare_loop(td_daemon *d)
 	td_mesh_set_listen(d->mesh, d->bound);
 	td_mesh_set_control(d->mesh, d->ctl);
 	start_portmap(d);
+	d->netwatch = td_netwatch_new(&d->loop, &d->log, on_netwatch, d);
 	td_info(&d->log, "ready listen=%s control=%s initialised=%s", d->bound,
 		d->paths.control_socket, d->identity ? "yes" : "no");
 	notify("READY=1");
@@ -514,6 +528,7 @@ out:
 		drain_loop(d);
 	td_control_del(d->ctl);
 	td_portmap_del(d->portmap);
+	td_netwatch_del(d->netwatch);
 	td_mesh_del(d->mesh);
 	tn_identity_del(d->identity);
 	td_store_close(d->store);

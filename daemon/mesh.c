@@ -1871,3 +1871,20 @@ void td_mesh_set_mapped(td_mesh *m, const char *external)
 	publish_endpoint(m);
 	pump(m);
 }
+
+void td_mesh_wake(td_mesh *m, const char *why, bool network)
+{
+	if (!m || m->stopping)
+		return;
+	if (network)
+		td_reach_network_changed(m->reach);
+	if (!m->node)
+		return;
+	tn_time now = uv_hrtime();
+	uint64_t w = wall_ms();
+	td_info(m->log, "wake reason=%s action=reconnect", why);
+	tn_node_wake(m->node, now, w);
+	m->last_mono = now; /* the drift check must not wake us twice */
+	m->last_wall = w;
+	pump(m);
+}

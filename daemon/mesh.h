@@ -49,6 +49,10 @@ void td_mesh_reach_info(td_mesh *m, td_ctl_info *o, char *name, size_t cap);
  * [network] advertise is set, it becomes our address (endpoint record,
  * invites); a new endpoint record is published when ours differs. */
 void td_mesh_set_mapped(td_mesh *m, const char *external);
+/* Resume, clock set or network change (netwatch.h): tn_node_wake (every
+ * backoff reset, dial now, digest on every link); network also re-checks
+ * reachability. */
+void td_mesh_wake(td_mesh *m, const char *why, bool network);
 /* Links up, for status. */
 size_t td_mesh_links(const td_mesh *m);
 /* The network ops of the control socket (td_ctl_host.net). */

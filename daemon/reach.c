@@ -284,6 +284,11 @@ void td_reach_advertise_changed(td_reach *r)
 	schedule(r, TD_REACH_ADVERTISE_S);
 }
 
+void td_reach_network_changed(td_reach *r)
+{
+	td_reach_advertise_changed(r);
+}
+
 static void on_timer(uv_timer_t *t)
 {
 	td_reach *r = t->data;

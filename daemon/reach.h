@@ -65,6 +65,8 @@ void td_reach_on_answer(td_reach *r, const tn_node_event *ev);
 void td_reach_on_link_up(td_reach *r);
 /* Our endpoint record changed: check again soon. */
 void td_reach_advertise_changed(td_reach *r);
+/* Another network (address change): what we knew is stale; check again. */
+void td_reach_network_changed(td_reach *r);
 void td_reach_get(const td_reach *r, td_reach_status *out);
 const char *td_reachable_name(td_reachable v);
 /* Close the probes and the timer (shutdown); free after the loop ran. */
