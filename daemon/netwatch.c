@@ -21,7 +21,7 @@ struct td_netwatch {
 	uv_poll_t tpoll, npoll;
 	uv_timer_t settle;
 	bool tpoll_on, npoll_on, stopping;
-	uint8_t buf[8192];
+	_Alignas(struct nlmsghdr) uint8_t buf[8192]; /* netlink messages are read in place */
 };
 
 /* Far in the future: it never expires, it only gets cancelled. */
