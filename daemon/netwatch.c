@@ -21,7 +21,7 @@ struct td_netwatch {
 	uv_poll_t tpoll, npoll;
 	uv_timer_t settle;
 	bool tpoll_on, npoll_on, stopping;
-	_Alignas(struct nlmsghdr) uint8_t buf[8192]; /* netlink messages are read in place */
+	uint8_t buf[8192];
 };
 
 /* Far in the future: it never expires, it only gets cancelled. */
@@ -77,11 +77,19 @@ static void on_netlink(uv_poll_t *h, int status, int events)
 		}
 		if (r == 0)
 			break;
-		size_t len = (size_t)r;
-		for (struct nlmsghdr *nh = (struct nlmsghdr *)(void *)w->buf; NLMSG_OK(nh, len);
-		     nh = NLMSG_NEXT(nh, len))
-			if (nh->nlmsg_type == RTM_NEWADDR || nh->nlmsg_type == RTM_DELADDR)
+		/* Headers copied out (no casts into the buffer), lengths checked. */
+		size_t len = (size_t)r, off = 0;
+		while (len - off >= sizeof(struct nlmsghdr)) {
+			struct nlmsghdr nh;
+			memcpy(&nh, w->buf + off, sizeof nh);
+			if (nh.nlmsg_len < sizeof nh || nh.nlmsg_len > len - off)
+				break;
+			if (nh.nlmsg_type == RTM_NEWADDR || nh.nlmsg_type == RTM_DELADDR)
 				changed = true;
+			off += NLMSG_ALIGN(nh.nlmsg_len);
+			if (off > len)
+				break;
+		}
 	}
 	if (changed && !w->stopping)
 		uv_timer_start(&w->settle, on_settled, TD_NETWATCH_SETTLE_MS, 0);
