@@ -12,11 +12,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <ini.h>
 
 #include "log.h"
+#include "tocsin/limits.h"
 
 __attribute__((format(printf, 3, 4))) static void set_err(char *err, size_t errlen,
 							   const char *fmt, ...)
@@ -498,4 +500,22 @@ tn_err td_config_load(td_config *cfg, const char *path, bool must_exist, bool *f
 	}
 	free(buf);
 	return rc;
+}
+
+tn_err td_parse_endpoint(const uint8_t *ep, size_t len, struct sockaddr_storage *ss, char *canon,
+			 size_t canonlen)
+{
+	char s[TN_ENDPOINT_STR_MAX + 1], err[128];
+	if (len < 4 || len > TN_ENDPOINT_STR_MAX || memcmp(ep, "tcp:", 4) != 0)
+		return TN_ERR_CONFIG;
+	memcpy(s, ep + 4, len - 4);
+	s[len - 4] = '\0';
+	return td_parse_hostport(s, ss, canon, canonlen, err, sizeof err);
+}
+
+uint64_t td_wall_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }

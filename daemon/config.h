@@ -26,6 +26,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/socket.h>
 
 #include "tocsin/err.h"
@@ -91,5 +92,14 @@ TN_NODISCARD tn_err td_config_load(td_config *cfg, const char *path, bool must_e
  * with the reason in err. */
 TN_NODISCARD tn_err td_parse_hostport(const char *s, struct sockaddr_storage *ss, char *canon,
 				      size_t canonlen, char *err, size_t errlen);
+
+/* An endpoint string from the roster or an invite ("tcp:HOST:PORT", not
+ * NUL-terminated, len bytes): the address to dial and its canonical text.
+ * Only numeric tcp: endpoints; anything else is TN_ERR_CONFIG. */
+TN_NODISCARD tn_err td_parse_endpoint(const uint8_t *ep, size_t len, struct sockaddr_storage *ss,
+				      char *canon, size_t canonlen);
+
+/* Wall clock, ms since the Unix epoch (CLOCK_REALTIME). */
+uint64_t td_wall_ms(void);
 
 #endif

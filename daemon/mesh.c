@@ -73,9 +73,7 @@ struct td_mesh {
 
 static uint64_t wall_ms(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+	return td_wall_ms();
 }
 
 static void rand_bytes(void *ud, uint8_t *buf, size_t len)
@@ -187,14 +185,9 @@ static void check_jump(td_mesh *m)
 
 static void dial(td_mesh *m, const tn_node_event *ev)
 {
-	char ep[TN_ENDPOINT_STR_MAX + 1];
-	size_t n = ev->endpoint.len < TN_ENDPOINT_STR_MAX ? ev->endpoint.len : TN_ENDPOINT_STR_MAX;
-	memcpy(ep, ev->endpoint.p, n);
-	ep[n] = '\0';
 	struct sockaddr_storage ss;
-	char canon[TD_ADDRSTR_MAX], err[128];
-	if (strncmp(ep, "tcp:", 4) != 0 ||
-	    td_parse_hostport(ep + 4, &ss, canon, sizeof canon, err, sizeof err) != TN_OK) {
+	char canon[TD_ADDRSTR_MAX];
+	if (td_parse_endpoint(ev->endpoint.p, ev->endpoint.len, &ss, canon, sizeof canon) != TN_OK) {
 		td_log_limited(m->log, &m->rl, TN_LOG_DEBUG, "dial_skipped peer=%s reason=endpoint",
 		               tn_shortfp_pubkey(&ev->member).s);
 		tn_node_dial_failed(m->node, &ev->member, uv_hrtime());

@@ -4,7 +4,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "config.h"
 #include "conn.h"
@@ -36,13 +35,6 @@ struct td_reach {
 	td_ratelimit rl;
 	uint8_t out[TN_FRAME_MAX + 1024];
 };
-
-static uint64_t wall_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 const char *td_reachable_name(td_reachable v)
 {
@@ -140,13 +132,9 @@ void td_reach_on_dialback(td_reach *r, const tn_node_event *ev)
 	memset(p, 0, sizeof *p);
 	p->id = ev->probe_id;
 	p->deadline = uv_now(r->loop) + TD_REACH_PROBE_S * 1000u;
-	char ep[TN_ENDPOINT_STR_MAX + 1], canon[TD_ADDRSTR_MAX], err[128];
-	size_t n = ev->endpoint.len < TN_ENDPOINT_STR_MAX ? ev->endpoint.len : TN_ENDPOINT_STR_MAX;
-	memcpy(ep, ev->endpoint.p, n);
-	ep[n] = '\0';
+	char canon[TD_ADDRSTR_MAX];
 	struct sockaddr_storage ss;
-	if (strncmp(ep, "tcp:", 4) != 0 ||
-	    td_parse_hostport(ep + 4, &ss, canon, sizeof canon, err, sizeof err) != TN_OK) {
+	if (td_parse_endpoint(ev->endpoint.p, ev->endpoint.len, &ss, canon, sizeof canon) != TN_OK) {
 		td_log_limited(r->log, &r->rl, TN_LOG_DEBUG, "dialback_skipped for=%s reason=endpoint",
 		               tn_shortfp_pubkey(&ev->member).s);
 		finish(r, p, TN_DIALBACK_NO_CONNECT);
@@ -171,7 +159,7 @@ static void on_connected(void *ud, td_conn *c, int status)
 		return; /* closed() follows */
 	p->connected = true;
 	tn_node *node = r->host.node_of(r->host.ud);
-	if (!node || tn_node_dialback_link(node, p->id, uv_hrtime(), wall_ms(), &p->link) != TN_OK) {
+	if (!node || tn_node_dialback_link(node, p->id, uv_hrtime(), td_wall_ms(), &p->link) != TN_OK) {
 		finish(r, p, TN_DIALBACK_HANDSHAKE);
 		return;
 	}
@@ -187,7 +175,7 @@ static void on_data(void *ud, td_conn *c, const uint8_t *bytes, size_t len)
 		return;
 	/* finish() closes the socket, and closed() frees p at once: return. */
 	while (len) {
-		tn_ssize k = tn_link_recv(p->link, bytes, len, uv_hrtime(), wall_ms());
+		tn_ssize k = tn_link_recv(p->link, bytes, len, uv_hrtime(), td_wall_ms());
 		tn_link_event ev;
 		while (tn_link_poll_event(p->link, &ev)) {
 			if (ev.type == TN_LINK_EV_ESTABLISHED) {
@@ -236,7 +224,7 @@ static void ask(td_reach *r)
 	if (!node || r->asking)
 		return;
 	tn_pubkey who;
-	tn_err rc = tn_node_dialback_ask(node, NULL, uv_hrtime(), wall_ms(), &who);
+	tn_err rc = tn_node_dialback_ask(node, NULL, uv_hrtime(), td_wall_ms(), &who);
 	if (rc != TN_OK) {
 		/* No link up: the next link up asks. */
 		td_debug(r->log, "reach_check_deferred reason=%s", tn_strerror(rc));
@@ -261,7 +249,7 @@ void td_reach_on_answer(td_reach *r, const tn_node_event *ev)
 	}
 	r->st.checked = true;
 	r->st.checker = ev->member;
-	r->st.checked_ms = wall_ms();
+	r->st.checked_ms = td_wall_ms();
 	r->st.result = ev->dialback;
 	td_info(r->log, "reachability reachable=%s result=%s checker=%s",
 	        td_reachable_name(r->st.reachable), tn_dialback_result_name(ev->dialback),
