@@ -132,9 +132,15 @@ static void reload(td_daemon *d)
 	if (next.degree != d->cfg.degree || next.max_inbound != d->cfg.max_inbound ||
 	    next.keepalive_s != d->cfg.keepalive_s)
 		td_warn(&d->log, "reload_links_ignored reason=restart_required");
+	if (next.port_mapping != d->cfg.port_mapping)
+		td_warn(&d->log, "reload_port_mapping_ignored reason=restart_required");
+	next.port_mapping = d->cfg.port_mapping;
+	bool advertise_changed = strcmp(next.advertise, d->cfg.advertise) != 0;
 	next.listen = d->cfg.listen;
 	memcpy(next.listen_str, d->cfg.listen_str, sizeof next.listen_str);
 	d->cfg = next;
+	if (advertise_changed)
+		td_mesh_republish(d->mesh); /* new endpoint record, reachability re-checked */
 	d->log.level = next.log_level;
 	td_info(&d->log, "reload_ok config=%s found=%s level=%s degree=%u max_inbound=%u keepalive=%u",
 		d->paths.config_file, found ? "yes" : "no", td_log_level_name(next.log_level),

@@ -1881,3 +1881,12 @@ void td_mesh_wake(td_mesh *m, const char *why, bool network)
 	m->last_wall = w;
 	pump(m);
 }
+
+void td_mesh_republish(td_mesh *m)
+{
+	if (!m || !m->node || !m->ro || tn_node_is_joining(m->node))
+		return;
+	td_info(m->log, "endpoint_update reason=advertise");
+	publish_endpoint(m);
+	pump(m);
+}

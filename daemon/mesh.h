@@ -49,6 +49,9 @@ void td_mesh_reach_info(td_mesh *m, td_ctl_info *o, char *name, size_t cap);
  * [network] advertise is set, it becomes our address (endpoint record,
  * invites); a new endpoint record is published when ours differs. */
 void td_mesh_set_mapped(td_mesh *m, const char *external);
+/* [network] advertise changed (reload): publish our endpoint record again
+ * (and so re-check reachability). */
+void td_mesh_republish(td_mesh *m);
 /* Resume, clock set or network change (netwatch.h): tn_node_wake (every
  * backoff reset, dial now, digest on every link); network also re-checks
  * reachability. */

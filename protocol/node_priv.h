@@ -254,6 +254,7 @@ struct tn_node {
 	uint64_t next_probe_id;
 	reach_asker askers[TN_DIALBACK_ASKERS];
 	bool ask_pending;
+	bool ask_asked; /* ask_member holds the member asked last */
 	uint64_t ask_nonce;
 	tn_pubkey ask_member;
 };

@@ -168,6 +168,15 @@ tn_err tn_node_dialback_ask(tn_node *n, const tn_pubkey *via, tn_time now, uint6
 	}
 	if (k == 0)
 		return via ? TN_ERR_NOTFOUND : TN_ERR_STATE;
+	/* Not the member asked last time when there is another: one member's
+	 * view (or lie) is not the only one, and she may still be rate
+	 * limiting us. */
+	if (!via && k > 1 && n->ask_asked)
+		for (size_t i = 0; i < k; i++)
+			if (tn_pubkey_eq(&up[i]->member, &n->ask_member)) {
+				up[i] = up[--k];
+				break;
+			}
 	node_link *l = up[tn_node_rand_u64(n) % k];
 	tn_link_msg m;
 	memset(&m, 0, sizeof m);
@@ -177,6 +186,7 @@ tn_err tn_node_dialback_ask(tn_node *n, const tn_pubkey *via, tn_time now, uint6
 	if (rc != TN_OK)
 		return rc == TN_ERR_NOMEM ? rc : TN_ERR_LIMIT;
 	n->ask_pending = true;
+	n->ask_asked = true;
 	n->ask_nonce = m.token;
 	n->ask_member = l->member;
 	n->ctr[TN_NODE_C_DIALBACK_ASKED]++;

@@ -6,7 +6,8 @@
 # yet the mesh works: a panic from n3 reaches n4 through n1/n2. Every daemon
 # asks a linked member to dial it back: n1 and n2 are reported reachable,
 # n3 not (no_connect), n4 not (handshake). Every dial-back in every log went
-# to an address of the roster.
+# to an address of the roster. n3 then advertises its real address (SIGHUP):
+# re-checked by another member, reachable.
 . "$TH_LIB"
 : "${TOCSIN:?}" "${MKMESH:?}"
 th_init
@@ -84,18 +85,32 @@ tc n1 status | grep -Eq "^reachable from outside: yes \(ok; checked by m[234] [0
 tc n3 status | grep -q "^reachable from outside: no (no_connect" || th_fail "n3 human status"
 th_pass "status --json says who checked and when; tocsin status prints the line"
 
+# n3 fixes its address: advertise its real listener, SIGHUP. A new endpoint
+# record goes out and another member (not the one who checked before) finds
+# n3 reachable.
+first=$(field n3 reach_checked_by)
+printf '[network]\nadvertise = 127.0.0.1:%s\n[links]\nkeepalive = 5\n' "$P3" >"$TH_DIR/n3/tocsind.conf"
+kill -HUP "${TH_PID[n3]}"
+th_wait_log n3 "endpoint_update reason=advertise" 5
+th_poll 30 reach_is n3 yes ok || th_fail "n3 not reachable after fixing its address: $(tc n3 status --json)"
+second=$(field n3 reach_checked_by)
+[ "$second" != "$first" ] || th_fail "re-checked by $second again, want another member"
+th_pass "advertise changed by reload: new endpoint record, re-checked by $second (was $first): reachable: yes"
+
 # Dial-backs only ever went to roster addresses, and to the right ones.
 grep -ho 'dialback_dial for=[^ ]* addr=[^ ]*' "$TH_DIR"/n[1-4].log >"$TH_DIR/dials" || true
 [ -s "$TH_DIR/dials" ] || th_fail "no dialback_dial line in any log"
 while read -r _ _ addr; do
 	case "${addr#addr=}" in
-	"127.0.0.1:$P1" | "127.0.0.1:$P2" | "127.0.0.1:$DEAD" | "127.0.0.1:$PL") ;;
+	"127.0.0.1:$P1" | "127.0.0.1:$P2" | "127.0.0.1:$DEAD" | "127.0.0.1:$PL" | "127.0.0.1:$P3") ;;
 	*) th_fail "a dial-back went to ${addr#addr=}, not a roster address" ;;
 	esac
 done <"$TH_DIR/dials"
 grep -q "addr=127.0.0.1:$DEAD\$" "$TH_DIR/dials" || th_fail "nobody dialed n3's advertised address"
 grep -q "addr=127.0.0.1:$PL\$" "$TH_DIR/dials" || th_fail "nobody dialed n4's advertised address"
-grep -q "addr=127.0.0.1:$P3\$\|addr=127.0.0.1:$P4\$" "$TH_DIR/dials" &&
-	th_fail "a dial-back reached a listen address that is in no roster record"
+grep -q "addr=127.0.0.1:$P4\$" "$TH_DIR/dials" &&
+	th_fail "a dial-back reached n4's listen address, which is in no roster record"
+[ "$(grep -c "addr=127.0.0.1:$P3\$" "$TH_DIR/dials")" = 1 ] ||
+	th_fail "n3's listener dialed back other than once (only after it was published)"
 [ -s "$TH_DIR/impostor.conns" ] || th_fail "the impostor listener saw no connection"
 th_pass "$(wc -l <"$TH_DIR/dials") dial-backs, each to the asker's roster address"

@@ -1196,6 +1196,12 @@ static void dialback_roster_endpoint_key_and_rate_limit(void **state)
 	tn_node_stats_get(p->n, &st);
 	assert_int_equal(st.node[TN_NODE_C_DIALBACK_SERVED], 3);
 	assert_int_equal(st.node[TN_NODE_C_DIALBACK_REFUSED], 3);
+	/* With two links, a second question goes to the other member. */
+	tn_pubkey q1, q2;
+	assert_int_equal(tn_node_dialback_ask(p->n, NULL, w->now, wall(w), &q1), TN_OK);
+	assert_int_equal(tn_node_dialback_ask(p->n, NULL, w->now, wall(w), &q2), TN_OK);
+	assert_false(tn_pubkey_eq(&q1, &q2));
+	pump(w);
 	/* Nobody to ask without a link. */
 	cut(w, 1, 2);
 	pump(w);

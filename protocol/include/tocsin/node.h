@@ -508,7 +508,8 @@ enum {
 /* One dial-back per asker per this long (a refusal answered LIMITED). */
 #define TN_DIALBACK_INTERVAL (60 * TN_SEC)
 
-/* Ask one up link's member (a random one; `via` to choose) to dial us back
+/* Ask one up link's member (a random one other than the last asked when
+ * there is another; `via` to choose) to dial us back
  * at the endpoint of our own roster record. The answer comes as a
  * REACHABILITY event (member = who checked); at most one question is
  * outstanding: a new one replaces it (the old answer is then a stray).
