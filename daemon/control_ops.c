@@ -86,7 +86,8 @@ static tn_ssize op_status(reply_ctx *c)
 	td_ctl_add_str(&m, "mesh", info.mesh ? info.mesh : "no network layer");
 	td_ctl_add_str(&m, "reachable", info.reachable ? info.reachable : "unknown");
 	if (info.reach_checked_ms) {
-		td_ctl_add_str(&m, "reach_checked_by", info.reach_checker ? info.reach_checker : "");
+		td_ctl_add_str(&m, "reach_checked_by",
+		               info.reach_checker ? info.reach_checker : "");
 		td_ctl_add_uint(&m, "reach_checked_ms", info.reach_checked_ms);
 		td_ctl_add_str(&m, "reach_result", info.reach_result ? info.reach_result : "");
 	}

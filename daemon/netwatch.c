@@ -30,7 +30,8 @@ static bool arm_clock(td_netwatch *w)
 	struct itimerspec its;
 	memset(&its, 0, sizeof its);
 	its.it_value.tv_sec = (time_t)0x7fffffff;
-	return timerfd_settime(w->tfd, TFD_TIMER_ABSTIME | TFD_TIMER_CANCEL_ON_SET, &its, NULL) == 0;
+	return timerfd_settime(w->tfd, TFD_TIMER_ABSTIME | TFD_TIMER_CANCEL_ON_SET, &its, NULL) ==
+	       0;
 }
 
 static void on_clock(uv_poll_t *h, int status, int events)

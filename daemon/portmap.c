@@ -224,7 +224,8 @@ static void work(uv_work_t *w)
 		if (j->how == M_UPNP) {
 			char port[8];
 			snprintf(port, sizeof port, "%u", (unsigned)j->ext_port);
-			int rc = UPNP_DeletePortMapping(j->control_url, j->service, port, "TCP", NULL);
+			int rc = UPNP_DeletePortMapping(j->control_url, j->service, port, "TCP",
+			                                NULL);
 			j->ok = rc == 0;
 			j->code = rc;
 		} else {
@@ -280,8 +281,8 @@ static void done(uv_work_t *w, int status)
 	}
 	if (j->op == OP_UNMAP) {
 		if (j->ok)
-			td_info(p->log, "port_mapping_removed method=%s port=%u", method_name(j->how),
-			        (unsigned)j->ext_port);
+			td_info(p->log, "port_mapping_removed method=%s port=%u",
+			        method_name(j->how), (unsigned)j->ext_port);
 		else
 			td_warn(p->log, "port_mapping_remove_failed method=%s reason=%s code=%d",
 			        method_name(j->how), j->reason ? j->reason : "refused", j->code);
@@ -299,8 +300,9 @@ static void done(uv_work_t *w, int status)
 			snprintf(ext, sizeof ext, "%s:%u", j->ext_ip, (unsigned)j->ext_port);
 		/* Our public address is where we live: info says only that it
 		 * worked; the address is at debug (like peers' addresses). */
-		td_info(p->log, "port_mapping_%s method=%s port=%u external_port=%u lease_s=%" PRIu32
-		                " took_ms=%" PRIu64,
+		td_info(p->log,
+		        "port_mapping_%s method=%s port=%u external_port=%u lease_s=%" PRIu32
+		        " took_ms=%" PRIu64,
 		        fresh ? "ok" : "renewed", method_name(j->how), (unsigned)p->port,
 		        (unsigned)j->ext_port, j->lease_s, j->took_ms);
 		td_debug(p->log, "port_mapping_external addr=%s", ext[0] ? ext : "unknown");
@@ -313,8 +315,9 @@ static void done(uv_work_t *w, int status)
 		arm(p, renew < 10 ? 10 : renew);
 	} else {
 		p->how = M_NONE;
-		td_warn(p->log, "port_mapping_failed mode=%s reason=%s code=%d took_ms=%" PRIu64
-		                " retry_s=%u%s",
+		td_warn(p->log,
+		        "port_mapping_failed mode=%s reason=%s code=%d took_ms=%" PRIu64
+		        " retry_s=%u%s",
 		        td_portmap_mode_name(p->mode), j->reason ? j->reason : "unknown", j->code,
 		        j->took_ms, (unsigned)TD_PORTMAP_RETRY_S,
 		        j->reason && strcmp(j->reason, "no_gateway") == 0

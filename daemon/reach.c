@@ -28,8 +28,8 @@ struct td_reach {
 	uv_timer_t timer;
 	probe probes[TN_DIALBACK_PROBES_MAX];
 	td_reach_status st;
-	uint64_t next_ask;  /* uv_now ms, NEVER: not scheduled */
-	uint64_t asked_at;  /* uv_now ms of the outstanding question */
+	uint64_t next_ask; /* uv_now ms, NEVER: not scheduled */
+	uint64_t asked_at; /* uv_now ms of the outstanding question */
 	bool asking;
 	bool stopping;
 	td_ratelimit rl;
@@ -134,8 +134,10 @@ void td_reach_on_dialback(td_reach *r, const tn_node_event *ev)
 	p->deadline = uv_now(r->loop) + TD_REACH_PROBE_S * 1000u;
 	char canon[TD_ADDRSTR_MAX];
 	struct sockaddr_storage ss;
-	if (td_parse_endpoint(ev->endpoint.p, ev->endpoint.len, &ss, canon, sizeof canon) != TN_OK) {
-		td_log_limited(r->log, &r->rl, TN_LOG_DEBUG, "dialback_skipped for=%s reason=endpoint",
+	if (td_parse_endpoint(ev->endpoint.p, ev->endpoint.len, &ss, canon, sizeof canon) !=
+	    TN_OK) {
+		td_log_limited(r->log, &r->rl, TN_LOG_DEBUG,
+		               "dialback_skipped for=%s reason=endpoint",
 		               tn_shortfp_pubkey(&ev->member).s);
 		finish(r, p, TN_DIALBACK_NO_CONNECT);
 		return;
@@ -159,7 +161,8 @@ static void on_connected(void *ud, td_conn *c, int status)
 		return; /* closed() follows */
 	p->connected = true;
 	tn_node *node = r->host.node_of(r->host.ud);
-	if (!node || tn_node_dialback_link(node, p->id, uv_hrtime(), td_wall_ms(), &p->link) != TN_OK) {
+	if (!node ||
+	    tn_node_dialback_link(node, p->id, uv_hrtime(), td_wall_ms(), &p->link) != TN_OK) {
 		finish(r, p, TN_DIALBACK_HANDSHAKE);
 		return;
 	}

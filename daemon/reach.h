@@ -44,10 +44,10 @@ typedef enum td_reachable {
 
 typedef struct td_reach_status {
 	td_reachable reachable;
-	bool checked;          /* a checker answered at least once */
-	tn_pubkey checker;     /* who answered last */
-	uint64_t checked_ms;   /* wall clock of that answer */
-	uint8_t result;        /* enum tn_dialback_result of that answer */
+	bool checked;        /* a checker answered at least once */
+	tn_pubkey checker;   /* who answered last */
+	uint64_t checked_ms; /* wall clock of that answer */
+	uint8_t result;      /* enum tn_dialback_result of that answer */
 } td_reach_status;
 
 /* node_of(ud) gives the current node (NULL without a network); pump(ud)

@@ -240,8 +240,7 @@ tn_err tn_node_dialback_done(tn_node *n, uint64_t probe_id, uint8_t result, tn_t
 
 static const char *const result_names[] = {"ok", "no_connect", "handshake", "no_endpoint",
                                            "limited"};
-_Static_assert(sizeof result_names / sizeof result_names[0] == TN_DIALBACK_RESULT_MAX + 1,
-               "names");
+_Static_assert(sizeof result_names / sizeof result_names[0] == TN_DIALBACK_RESULT_MAX + 1, "names");
 
 const char *tn_dialback_result_name(uint8_t result)
 {
