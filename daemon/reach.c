@@ -241,6 +241,11 @@ static void ask(td_reach *r)
 
 void td_reach_on_answer(td_reach *r, const tn_node_event *ev)
 {
+	if (!r->asking) { /* about an address we no longer advertise, or too late */
+		td_debug(r->log, "reach_answer_ignored result=%s",
+		         tn_dialback_result_name(ev->dialback));
+		return;
+	}
 	r->asking = false;
 	unsigned next = TD_REACH_RECHECK_S;
 	switch (ev->dialback) {
