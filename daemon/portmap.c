@@ -107,8 +107,12 @@ static bool upnp_map(job *j)
 		j->reason = "no_gateway";
 		return false;
 	}
-	struct UPNPDev *devs =
-	        upnpDiscover(TD_PORTMAP_UPNP_WAIT_MS, NULL, NULL, UPNP_LOCAL_PORT_ANY, 0, 2, &err);
+	/* One search type (an IGD:2 answers IGD:1 searches too): upnpDiscover
+	 * would wait the delay once per type, four times. */
+	static const char *const types[] = {"urn:schemas-upnp-org:device:InternetGatewayDevice:1",
+	                                    NULL};
+	struct UPNPDev *devs = upnpDiscoverDevices(types, TD_PORTMAP_UPNP_WAIT_MS, NULL, NULL,
+	                                           UPNP_LOCAL_PORT_ANY, 0, 2, &err, 0);
 	if (!devs) {
 		j->reason = "no_gateway";
 		j->code = err;
