@@ -1008,18 +1008,17 @@ tn_err td_mesh_new(td_mesh **out, uv_loop_t *loop, td_log *log, td_store *store,
 		free(m);
 		return TN_ERR_NOMEM;
 	}
+	td_reach_host rh = {m, reach_node, reach_pump};
+	if (!(m->reach = td_reach_new(loop, log, &rh))) { /* before any handle of ours */
+		free(m->inv_blob);
+		free(m);
+		return TN_ERR_NOMEM;
+	}
 	td_ratelimit_init(&m->rl, 20, 10 * TN_SEC);
 	td_conn_ops ops = {on_connected, on_data, on_drained, on_closed};
 	td_conns_init(&m->conns, loop, log, TD_PENDING_CONN_MAX, &ops, m);
 	uv_timer_init(loop, &m->timer);
 	m->timer.data = m;
-	td_reach_host rh = {m, reach_node, reach_pump};
-	if (!(m->reach = td_reach_new(loop, log, &rh))) {
-		uv_close((uv_handle_t *)&m->timer, NULL);
-		free(m->inv_blob);
-		free(m);
-		return TN_ERR_NOMEM;
-	}
 	*out = m;
 	return join_stored(m);
 }
