@@ -506,8 +506,9 @@ tn_err td_parse_endpoint(const uint8_t *ep, size_t len, struct sockaddr_storage 
 			 size_t canonlen)
 {
 	char s[TN_ENDPOINT_STR_MAX + 1], err[128];
-	if (len < 4 || len > TN_ENDPOINT_STR_MAX || memcmp(ep, "tcp:", 4) != 0)
-		return TN_ERR_CONFIG;
+	if (len < 4 || len > TN_ENDPOINT_STR_MAX || memcmp(ep, "tcp:", 4) != 0 ||
+	    memchr(ep, 0, len))
+		return TN_ERR_CONFIG; /* a NUL would cut the address short */
 	memcpy(s, ep + 4, len - 4);
 	s[len - 4] = '\0';
 	return td_parse_hostport(s, ss, canon, canonlen, err, sizeof err);
