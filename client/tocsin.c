@@ -420,6 +420,25 @@ static int cmd_version(cli *c)
 	return simple(c, TD_CTL_OP_VERSION, human_version);
 }
 
+/* "reachable from outside: yes (checked by NAME 42 s ago)" */
+static void human_reach(const td_ctl_msg *m)
+{
+	int rn, bn, xn;
+	const char *r = f_str(m, "reachable", &rn);
+	if (rn == 0)
+		return; /* an older daemon */
+	const char *by = f_str(m, "reach_checked_by", &bn);
+	const char *res = f_str(m, "reach_result", &xn);
+	unsigned long long at = f_uint(m, "reach_checked_ms");
+	if (bn == 0 || at == 0) {
+		printf(_("reachable from outside: %.*s (not checked yet)\n"), rn, r);
+		return;
+	}
+	long long ago = (long long)time(NULL) - (long long)(at / 1000);
+	printf(_("reachable from outside: %.*s (%.*s; checked by %.*s %lld s ago)\n"), rn, r,
+	       xn, res, bn, by, ago < 0 ? 0 : ago);
+}
+
 static void human_status(const cli *c, const td_ctl_msg *m)
 {
 	unsigned long long pid = f_uint(m, "pid"), up = f_uint(m, "uptime_s");
@@ -444,6 +463,7 @@ static void human_status(const cli *c, const td_ctl_msg *m)
 	printf(_("links: %llu\n"), links);
 	printf(_("watchers: %llu\n"), subs);
 	print_str(_("mesh"), m, "mesh");
+	human_reach(m);
 }
 
 static int cmd_status(cli *c)

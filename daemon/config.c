@@ -12,11 +12,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <ini.h>
 
 #include "log.h"
+#include "tocsin/limits.h"
 
 __attribute__((format(printf, 3, 4))) static void set_err(char *err, size_t errlen,
 							   const char *fmt, ...)
@@ -145,6 +147,18 @@ static tn_err set_advertise(td_config *c, const char *v, char *err, size_t errle
 	return td_parse_hostport(v, &ss, c->advertise, sizeof c->advertise, err, errlen);
 }
 
+static tn_err set_port_mapping(td_config *c, const char *v, char *err, size_t errlen)
+{
+	static const char *const names[] = {"off", "upnp", "natpmp", "auto"};
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (strcmp(v, names[i]) == 0) {
+			c->port_mapping = (td_portmap_mode)i;
+			return TN_OK;
+		}
+	set_err(err, errlen, "expected off, upnp, natpmp or auto, got '%.40s'", v);
+	return TN_ERR_CONFIG;
+}
+
 static tn_err set_degree(td_config *c, const char *v, char *err, size_t errlen)
 {
 	return parse_uint(v, TD_DEGREE_MIN, TD_DEGREE_MAX, &c->degree, err, errlen);
@@ -215,6 +229,7 @@ static const struct key_spec {
 } keys[] = {
 	{"network", "listen", set_listen},
 	{"network", "advertise", set_advertise},
+	{"network", "port_mapping", set_port_mapping},
 	{"links", "degree", set_degree},
 	{"links", "max_inbound", set_max_inbound},
 	{"links", "keepalive", set_keepalive},
@@ -497,4 +512,23 @@ tn_err td_config_load(td_config *cfg, const char *path, bool must_exist, bool *f
 	}
 	free(buf);
 	return rc;
+}
+
+tn_err td_parse_endpoint(const uint8_t *ep, size_t len, struct sockaddr_storage *ss, char *canon,
+			 size_t canonlen)
+{
+	char s[TN_ENDPOINT_STR_MAX + 1], err[128];
+	if (len < 4 || len > TN_ENDPOINT_STR_MAX || memcmp(ep, "tcp:", 4) != 0 ||
+	    memchr(ep, 0, len))
+		return TN_ERR_CONFIG; /* a NUL would cut the address short */
+	memcpy(s, ep + 4, len - 4);
+	s[len - 4] = '\0';
+	return td_parse_hostport(s, ss, canon, canonlen, err, sizeof err);
+}
+
+uint64_t td_wall_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }

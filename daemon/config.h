@@ -7,6 +7,8 @@
  *              advertise = HOST:PORT    the address invites and our endpoint record
  *                                       carry (needed when listen is 0.0.0.0 or ::);
  *                                       numeric like listen; "" = unset (default)
+ *              port_mapping = off|upnp|natpmp|auto   map the listen port on the
+ *                                       router (default off; portmap.h)
  *   [links]    degree = 1..32           target active links (default 5)
  *              max_inbound = 0..256     (default 12)
  *              keepalive = 2..3600      seconds of silence before a ping (120);
@@ -26,6 +28,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/socket.h>
 
 #include "tocsin/err.h"
@@ -33,11 +36,20 @@
 
 enum { TD_ADDRSTR_MAX = 64 }; /* "[ffff:...:ffff]:65535" fits */
 
+/* [network] port_mapping */
+typedef enum td_portmap_mode {
+	TD_PORTMAP_OFF = 0,
+	TD_PORTMAP_UPNP,
+	TD_PORTMAP_NATPMP,
+	TD_PORTMAP_AUTO, /* UPnP-IGD, then NAT-PMP */
+} td_portmap_mode;
+
 typedef struct td_config {
 	/* [network] */
 	struct sockaddr_storage listen; /* AF_INET or AF_INET6, port set */
 	char listen_str[TD_ADDRSTR_MAX]; /* canonical text, for logs */
 	char advertise[TD_ADDRSTR_MAX];  /* canonical HOST:PORT, "" when unset */
+	td_portmap_mode port_mapping;
 	/* [links] */
 	unsigned degree;
 	unsigned max_inbound;
@@ -83,5 +95,14 @@ TN_NODISCARD tn_err td_config_load(td_config *cfg, const char *path, bool must_e
  * with the reason in err. */
 TN_NODISCARD tn_err td_parse_hostport(const char *s, struct sockaddr_storage *ss, char *canon,
 				      size_t canonlen, char *err, size_t errlen);
+
+/* An endpoint string from the roster or an invite ("tcp:HOST:PORT", not
+ * NUL-terminated, len bytes): the address to dial and its canonical text.
+ * Only numeric tcp: endpoints; anything else is TN_ERR_CONFIG. */
+TN_NODISCARD tn_err td_parse_endpoint(const uint8_t *ep, size_t len, struct sockaddr_storage *ss,
+				      char *canon, size_t canonlen);
+
+/* Wall clock, ms since the Unix epoch (CLOCK_REALTIME). */
+uint64_t td_wall_ms(void);
 
 #endif

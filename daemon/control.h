@@ -63,6 +63,12 @@ typedef struct td_ctl_info {
 	const char *mesh;   /* one line: the network and its links, or "no network" */
 	const char *counters; /* nonzero drop/rejection counters, "group.name=N ..." */
 	const char *desktop_notify; /* desktop notifications: "connected", "off", ... */
+	/* Reachability: "yes" | "no" | "unknown"; who answered the last check
+	 * ("" never), when (wall ms, 0 never) and what she found ("" never). */
+	const char *reachable;
+	const char *reach_checker;
+	uint64_t reach_checked_ms;
+	const char *reach_result;
 } td_ctl_info;
 
 /* What the dispatcher needs from the daemon. */

@@ -88,6 +88,13 @@ static tn_ssize op_status(reply_ctx *c)
 	 * rejection counters, so an attack is visible without debug logs. */
 	td_ctl_add_str(&m, "counters", info.counters ? info.counters : "");
 	td_ctl_add_str(&m, "desktop_notify", info.desktop_notify ? info.desktop_notify : "unknown");
+	td_ctl_add_str(&m, "reachable", info.reachable ? info.reachable : "unknown");
+	if (info.reach_checked_ms) {
+		td_ctl_add_str(&m, "reach_checked_by",
+		               info.reach_checker ? info.reach_checker : "");
+		td_ctl_add_uint(&m, "reach_checked_ms", info.reach_checked_ms);
+		td_ctl_add_str(&m, "reach_result", info.reach_result ? info.reach_result : "");
+	}
 	td_ctl_add_bool(&m, "initialised", id != NULL);
 	if (id) {
 		fingerprints(id, b.fp, b.shortfp);

@@ -23,6 +23,8 @@
 #include "lock.h"
 #include "log.h"
 #include "mesh.h"
+#include "netwatch.h"
+#include "portmap.h"
 #include "passfile.h"
 #include "paths.h"
 #include "store.h"
@@ -44,8 +46,11 @@ typedef struct td_daemon {
 	td_store *store;
 	td_lock lock;
 	td_mesh *mesh;
+	td_portmap *portmap; /* NULL: [network] port_mapping = off */
+	td_netwatch *netwatch; /* clock jumps, resume, address changes */
 	char mesh_line[256];
 	char counters_line[4096];
+	char reach_name[TN_NAME_MAX + 1]; /* who checked our reachability, for status */
 	td_control *ctl;
 	td_ctl_host host;
 	tn_identity *identity; /* NULL until tocsin init */
@@ -133,6 +138,9 @@ static void reload(td_daemon *d)
 	if (next.degree != d->cfg.degree || next.max_inbound != d->cfg.max_inbound ||
 	    next.keepalive_s != d->cfg.keepalive_s)
 		td_warn(&d->log, "reload_links_ignored reason=restart_required");
+	if (next.port_mapping != d->cfg.port_mapping)
+		td_warn(&d->log, "reload_port_mapping_ignored reason=restart_required");
+	next.port_mapping = d->cfg.port_mapping;
 	next.listen = d->cfg.listen;
 	memcpy(next.listen_str, d->cfg.listen_str, sizeof next.listen_str);
 	d->cfg = next;
@@ -171,6 +179,8 @@ static void shutdown_loop(td_daemon *d, const char *why)
 	td_info(&d->log, "shutdown reason=%s links=%zu subscribers=%u", why,
 		d->mesh ? td_mesh_links(d->mesh) : 0, td_control_subscribers(d->ctl));
 	td_control_stop(d->ctl, why);
+	td_portmap_stop(d->portmap);
+	td_netwatch_stop(d->netwatch);
 	td_mesh_stop(d->mesh);
 	td_expiry_stop(&d->expiry);
 	if (d->listener_open)
@@ -388,6 +398,7 @@ static void host_info(void *ud, td_ctl_info *o)
 	td_mesh_counters(d->mesh, d->counters_line, sizeof d->counters_line);
 	o->counters = d->counters_line;
 	o->desktop_notify = td_mesh_desktop_state(d->mesh);
+	td_mesh_reach_info(d->mesh, o, d->reach_name, sizeof d->reach_name);
 	o->version = TD_VERSION;
 	o->home = d->paths.home;
 	o->data_dir = d->paths.data_dir;
@@ -506,6 +517,37 @@ static tn_err start_control(td_daemon *d)
 	return rc;
 }
 
+static void on_mapped(void *ud, const char *external)
+{
+	td_daemon *d = ud;
+	td_mesh_set_mapped(d->mesh, external);
+}
+
+/* Resume, a clock set or an address change: redial now (netwatch.h). */
+static void on_netwatch(void *ud, td_netwatch_why why)
+{
+	td_daemon *d = ud;
+	bool net = why == TD_NETWATCH_NETWORK;
+	td_mesh_wake(d->mesh, net ? "network_change" : "clock_set_or_resume", net);
+	if (net)
+		td_portmap_retry(d->portmap);
+}
+
+/* [network] port_mapping: on the thread pool (portmap.h). */
+static void start_portmap(td_daemon *d)
+{
+	if (d->cfg.port_mapping == TD_PORTMAP_OFF)
+		return;
+	const char *colon = strrchr(d->bound, ':');
+	unsigned long port = colon ? strtoul(colon + 1, NULL, 10) : 0;
+	if (port == 0 || port > 65535) {
+		td_warn(&d->log, "port_mapping_failed reason=listen_port listen=%s", d->bound);
+		return;
+	}
+	d->portmap = td_portmap_new(&d->loop, &d->log, d->cfg.port_mapping, (uint16_t)port,
+				    on_mapped, d);
+}
+
 static int prepare_loop(td_daemon *d)
 {
 	td_ratelimit_init(&d->accept_rl, 10, 10 * TN_SEC);
@@ -518,6 +560,8 @@ static int prepare_loop(td_daemon *d)
 		return TD_EXIT_RUNTIME;
 	td_mesh_set_listen(d->mesh, d->bound);
 	td_mesh_set_control(d->mesh, d->ctl);
+	start_portmap(d);
+	d->netwatch = td_netwatch_new(&d->loop, &d->log, on_netwatch, d);
 	td_info(&d->log, "ready listen=%s control=%s initialised=%s", d->bound,
 		d->paths.control_socket, d->identity ? "yes" : "no");
 	notify("READY=1");
@@ -567,6 +611,8 @@ out:
 	if (loop_up)
 		drain_loop(d);
 	td_control_del(d->ctl);
+	td_portmap_del(d->portmap);
+	td_netwatch_del(d->netwatch);
 	td_mesh_del(d->mesh);
 	tn_identity_del(d->identity);
 	td_wipe_hold held = {.n = 0};

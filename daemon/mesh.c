@@ -17,6 +17,7 @@
 #include "invite_book.h"
 #include "roster_view.h"
 #include "notify.h"
+#include "reach.h"
 #include "tocsin/alert.h"
 #include "tocsin/node.h"
 #include "tocsin/roster.h"
@@ -71,6 +72,8 @@ struct td_mesh {
 	uint64_t ep_checked_ms; /* last endpoint_refresh */
 	char ep_last[TN_ENDPOINT_STR_MAX]; /* the last endpoint published, and when */
 	uint64_t ep_last_ms;
+	td_reach *reach; /* reachability checks (reach.h) */
+	char mapped[TD_ADDRSTR_MAX]; /* router port mapping's external address, "" none */
 	uint8_t out[OUT_BUF];
 };
 
@@ -78,9 +81,7 @@ struct td_mesh {
 
 static uint64_t wall_ms(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+	return td_wall_ms();
 }
 
 static void rand_bytes(void *ud, uint8_t *buf, size_t len)
@@ -192,14 +193,9 @@ static void check_jump(td_mesh *m)
 
 static void dial(td_mesh *m, const tn_node_event *ev)
 {
-	char ep[TN_ENDPOINT_STR_MAX + 1];
-	size_t n = ev->endpoint.len < TN_ENDPOINT_STR_MAX ? ev->endpoint.len : TN_ENDPOINT_STR_MAX;
-	memcpy(ep, ev->endpoint.p, n);
-	ep[n] = '\0';
 	struct sockaddr_storage ss;
-	char canon[TD_ADDRSTR_MAX], err[128];
-	if (strncmp(ep, "tcp:", 4) != 0 ||
-	    td_parse_hostport(ep + 4, &ss, canon, sizeof canon, err, sizeof err) != TN_OK) {
+	char canon[TD_ADDRSTR_MAX];
+	if (td_parse_endpoint(ev->endpoint.p, ev->endpoint.len, &ss, canon, sizeof canon) != TN_OK) {
 		td_log_limited(m->log, &m->rl, TN_LOG_DEBUG, "dial_skipped peer=%s reason=endpoint",
 		               tn_shortfp_pubkey(&ev->member).s);
 		tn_node_dial_failed(m->node, &ev->member, uv_hrtime());
@@ -434,6 +430,8 @@ static void link_event(td_mesh *m, const tn_node_event *ev, bool up)
 		c->member = ev->member;
 	td_log_limited(m->log, &m->rl, TN_LOG_INFO, "link_%s link=%" PRIu64 " peer=%s",
 	               up ? "up" : "down", ev->link_id, tn_shortfp_pubkey(&ev->member).s);
+	if (up)
+		td_reach_on_link_up(m->reach);
 }
 
 /* A roster record the node accepted (roster gossip, joins): persist it so a
@@ -468,8 +466,10 @@ static void publish_endpoint(td_mesh *m, const char *ep, const char *why)
 	                 : TN_ERR_NOMEM;
 	if (n < 0 || tn_node_roster_submit(m->node, rec, (size_t)n, uv_hrtime(), now, NULL) != TN_OK)
 		td_warn(m->log, "endpoint_record_failed addr=%s", ep);
-	else
+	else {
 		td_info(m->log, "endpoint_published addr=%s reason=%s", ep, why);
+		td_reach_advertise_changed(m->reach);
+	}
 	free(rec);
 }
 
@@ -620,6 +620,8 @@ static void handle(td_mesh *m, const tn_node_event *ev)
 	case TN_NODE_EV_STORE_ROSTER: store_roster(m, ev); break;
 	case TN_NODE_EV_JOINED: joined(m, ev); break;
 	case TN_NODE_EV_JOIN_FAILED: join_failed(m, ev); break;
+	case TN_NODE_EV_DIALBACK: td_reach_on_dialback(m->reach, ev); break;
+	case TN_NODE_EV_REACHABILITY: td_reach_on_answer(m->reach, ev); break;
 	case TN_NODE_EV_NONE: break;
 	}
 }
@@ -988,6 +990,16 @@ out:
 	return rc;
 }
 
+static tn_node *reach_node(void *ud)
+{
+	return ((td_mesh *)ud)->node;
+}
+
+static void reach_pump(void *ud)
+{
+	pump(ud);
+}
+
 tn_err td_mesh_new(td_mesh **out, uv_loop_t *loop, td_log *log, td_store *store,
                    const td_config *cfg, const tn_identity *identity)
 {
@@ -1016,6 +1028,14 @@ tn_err td_mesh_new(td_mesh **out, uv_loop_t *loop, td_log *log, td_store *store,
 		td_invbook_del(m->book);
 		free(m);
 		return drc;
+	}
+	td_reach_host rh = {m, reach_node, reach_pump};
+	if (!(m->reach = td_reach_new(loop, log, &rh))) { /* fails before any handle of its own */
+		td_desktop_del(m->desk);
+		td_seen_del(m->seen);
+		td_invbook_del(m->book);
+		free(m);
+		return TN_ERR_NOMEM;
 	}
 	td_conn_ops ops = {on_connected, on_data, on_drained, on_closed};
 	td_conns_init(&m->conns, loop, log, TD_PENDING_CONN_MAX, &ops, m);
@@ -1060,6 +1080,7 @@ void td_mesh_stop(td_mesh *m)
 		if (c->up)
 			td_seen_touch(m->seen, &c->member, now, now, false);
 	td_seen_flush(m->seen);
+	td_reach_stop(m->reach);
 	td_conns_close_all(&m->conns);
 	td_desktop_stop(m->desk);
 	if (!uv_is_closing((uv_handle_t *)&m->timer))
@@ -1070,6 +1091,7 @@ void td_mesh_del(td_mesh *m)
 {
 	if (!m)
 		return;
+	td_reach_del(m->reach);
 	tn_node_del(m->node);
 	td_seen_del(m->seen);
 	td_desktop_del(m->desk);
@@ -1105,8 +1127,10 @@ static bool arg_str(const td_ctl_req *req, const char *key, tn_view *v)
  * no advertise). */
 static bool own_endpoint(td_mesh *m, char *ep, size_t cap)
 {
-	const char *a = m->cfg->advertise[0] ? m->cfg->advertise : m->listen;
-	if (!a[0] || (!m->cfg->advertise[0] &&
+	const char *a = m->cfg->advertise[0] ? m->cfg->advertise
+	                : m->mapped[0]        ? m->mapped
+	                                      : m->listen;
+	if (!a[0] || (!m->cfg->advertise[0] && !m->mapped[0] &&
 	              (strncmp(a, "0.0.0.0:", 8) == 0 || strncmp(a, "[::]:", 5) == 0)))
 		return false;
 	snprintf(ep, cap, "tcp:%s", a);
@@ -1894,3 +1918,55 @@ void td_mesh_counters(td_mesh *m, char *out, size_t cap)
 	for (int c = 0; c < TN_NODE_C_COUNT; c++)
 		ctr_put(&o, "node", tn_node_counter_name((tn_node_counter)c), st.node[c]);
 }
+
+void td_mesh_reach_info(td_mesh *m, td_ctl_info *o, char *name, size_t cap)
+{
+	td_reach_status st;
+	o->reachable = "unknown";
+	o->reach_checker = "";
+	o->reach_result = "";
+	o->reach_checked_ms = 0;
+	if (!m || !m->node)
+		return;
+	td_reach_get(m->reach, &st);
+	o->reachable = td_reachable_name(st.reachable);
+	if (!st.checked)
+		return;
+	member_name(m, &st.checker, name, cap);
+	if (!name[0])
+		snprintf(name, cap, "%s", tn_shortfp_pubkey(&st.checker).s);
+	o->reach_checker = name;
+	o->reach_result = tn_dialback_result_name(st.result);
+	o->reach_checked_ms = st.checked_ms;
+}
+
+void td_mesh_set_mapped(td_mesh *m, const char *external)
+{
+	if (!m)
+		return;
+	snprintf(m->mapped, sizeof m->mapped, "%s", external);
+	if (m->cfg->advertise[0] || !m->node || !m->ro || tn_node_is_joining(m->node))
+		return; /* advertise wins; no network yet: used when one is made */
+	/* endpoint_refresh publishes only when our record says something else. */
+	td_info(m->log, "endpoint_update reason=port_mapping");
+	endpoint_refresh(m, true);
+	pump(m);
+}
+
+void td_mesh_wake(td_mesh *m, const char *why, bool network)
+{
+	if (!m || m->stopping)
+		return;
+	if (network)
+		td_reach_network_changed(m->reach);
+	if (!m->node)
+		return;
+	tn_time now = uv_hrtime();
+	uint64_t w = wall_ms();
+	td_info(m->log, "wake reason=%s action=reconnect", why);
+	tn_node_wake(m->node, now, w);
+	m->last_mono = now; /* the drift check must not wake us twice */
+	m->last_wall = w;
+	pump(m);
+}
+

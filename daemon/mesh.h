@@ -55,6 +55,17 @@ const char *td_mesh_desktop_state(const td_mesh *m);
 void td_mesh_set_control(td_mesh *m, td_control *ctl);
 /* The listener's connection callback (status 0). */
 void td_mesh_accept(td_mesh *m, uv_stream_t *server);
+/* Reachability for status (docs/daemon.md "Reachability"): fills
+ * o->reachable, reach_checker (into name), reach_checked_ms, reach_result. */
+void td_mesh_reach_info(td_mesh *m, td_ctl_info *o, char *name, size_t cap);
+/* The router mapped our port (portmap.h): external "A.B.C.D:PORT". Unless
+ * [network] advertise is set, it becomes our address (endpoint record,
+ * invites); a new endpoint record is published when ours differs. */
+void td_mesh_set_mapped(td_mesh *m, const char *external);
+/* Resume, clock set or network change (netwatch.h): tn_node_wake (every
+ * backoff reset, dial now, digest on every link); network also re-checks
+ * reachability. */
+void td_mesh_wake(td_mesh *m, const char *why, bool network);
 /* Links up, for status. */
 size_t td_mesh_links(const td_mesh *m);
 /* The network ops of the control socket (td_ctl_host.net). */

@@ -92,6 +92,18 @@ static inline void nf_events(nf *f)
 				f->dead = true;
 			break;
 		case TN_NODE_EV_DIAL: tn_node_dial_failed(f->node, &ev.member, f->now); break;
+		case TN_NODE_EV_DIALBACK: {
+			/* A dial-back the peer asked for: the probe link must build,
+			 * and the answer goes back on the link. */
+			uint64_t probe = ev.probe_id;
+			tn_link *pl = NULL;
+			if (tn_node_dialback_link(f->node, probe, f->now, nf_wall(f), &pl) != TN_OK)
+				abort();
+			tn_link_del(pl);
+			if (tn_node_dialback_done(f->node, probe, (uint8_t)(probe % 3), f->now) != TN_OK)
+				abort();
+			break;
+		}
 		default: break;
 		}
 	}
@@ -186,7 +198,7 @@ static inline int nf_init(nf *f)
 		if (tn_identity_new(&f->id[i], &r) != TN_OK ||
 		    tn_static_membership_add(&f->sm, tn_identity_pubkey(f->id[i]),
 		                             tn_identity_linkpub(f->id[i]), TN_ALERT_AUTHOR_MEMBER,
-		                             "m", NULL) != TN_OK)
+		                             "m", "tcp:127.0.0.1:7450") != TN_OK)
 			return -1;
 	}
 	tn_node_config c;

@@ -153,7 +153,9 @@ static bool link_valid(const tn_link_msg *m)
 	case TN_LINK_PONG:
 	case TN_LINK_CLOSE:
 	case TN_LINK_HAVE:
+	case TN_LINK_DIALBACK:
 	case TN_LINK_REKEY: return true;
+	case TN_LINK_DIALBACK_RESULT: return m->dialback_result <= TN_DIALBACK_RESULT_MAX;
 	case TN_LINK_ALERT:
 	case TN_LINK_DIGEST:
 	case TN_LINK_ROSTER:
@@ -195,7 +197,13 @@ static void put_link(tn_mp_wr *w, const void *obj)
 	switch (m->type) {
 	case TN_LINK_REKEY: break;
 	case TN_LINK_PING:
-	case TN_LINK_PONG: tn_mp_put_uint(w, m->token); break;
+	case TN_LINK_PONG:
+	case TN_LINK_DIALBACK: tn_mp_put_uint(w, m->token); break;
+	case TN_LINK_DIALBACK_RESULT:
+		tn_mp_put_array(w, 2);
+		tn_mp_put_uint(w, m->token);
+		tn_mp_put_uint(w, m->dialback_result);
+		break;
 	case TN_LINK_CLOSE: tn_mp_put_uint(w, m->reason); break;
 	case TN_LINK_ALERT:
 	case TN_LINK_DIGEST:
@@ -251,7 +259,15 @@ static tn_err link_body(tn_mp_rd *r, tn_link_msg *m)
 	tn_err rc;
 	switch (m->type) {
 	case TN_LINK_PING:
-	case TN_LINK_PONG: return tn_mp_read_uint(r, UINT64_MAX, &m->token);
+	case TN_LINK_PONG:
+	case TN_LINK_DIALBACK: return tn_mp_read_uint(r, UINT64_MAX, &m->token);
+	case TN_LINK_DIALBACK_RESULT:
+		if ((rc = tn_mp_read_array_n(r, 2)) ||
+		    (rc = tn_mp_read_uint(r, UINT64_MAX, &m->token)) ||
+		    (rc = tn_mp_read_uint(r, TN_DIALBACK_RESULT_MAX, &v)))
+			return rc;
+		m->dialback_result = (uint8_t)v;
+		return TN_OK;
 	case TN_LINK_CLOSE:
 		if ((rc = tn_mp_read_uint(r, UINT8_MAX, &v)))
 			return rc;

@@ -571,6 +571,8 @@ void tn_node_gossip_message(tn_node *n, node_link *l, const uint8_t *msg, size_t
 	case TN_LINK_WANT: handle_want(n, l, &m, now); break;
 	case TN_LINK_ROSTER: tn_node_roster_message(n, l, &m, now, wall_ms); break;
 	case TN_LINK_ROSTER_HEADS: tn_node_heads_message(n, l, &m, now); break;
+	case TN_LINK_DIALBACK:
+	case TN_LINK_DIALBACK_RESULT: tn_node_reach_message(n, l, &m, now); break;
 	case TN_LINK_JOIN:
 		/* Only on a link established under an invite's join PSK. */
 		n->ctr[TN_NODE_C_JOIN_WRONG_LINK]++;

@@ -236,6 +236,11 @@ static bool deliver(tn_node *n, ev_item *it, tn_node_event *ev)
 	case TN_NODE_EV_STORE_ROSTER: ev->record = (tn_view){n->ev_blob, it->bloblen}; break;
 	case TN_NODE_EV_JOINED: ev->name = (tn_view){n->ev_blob, it->bloblen}; break;
 	case TN_NODE_EV_JOIN_FAILED: ev->err = it->err; break;
+	case TN_NODE_EV_DIALBACK:
+		ev->endpoint = (tn_view){n->ev_blob, it->bloblen};
+		ev->probe_id = it->probe_id;
+		break;
+	case TN_NODE_EV_REACHABILITY: ev->dialback = it->kind; break;
 	case TN_NODE_EV_STORE_ALERT:
 	case TN_NODE_EV_NOTIFY: {
 		alert_entry *a = tn_node_index_ref(n, (qref){it->slot, it->gen});
@@ -547,6 +552,7 @@ static const char *const counter_names[] = {
         "link_revoked",   "join_accepted",     "join_bad_sig",    "join_invite",
         "join_exists",    "join_refused",      "join_wrong_link", "join_link_proto",
         "join_timeout",   "join_failed",       "heads_limited",
+        "dialback_asked", "dialback_served", "dialback_refused", "dialback_stray",
 };
 _Static_assert(sizeof counter_names / sizeof counter_names[0] == TN_NODE_C_COUNT, "names");
 

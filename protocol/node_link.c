@@ -290,6 +290,16 @@ static void wipe_cfg(tn_link_config *c)
 	sodium_memzero(c->join_psks, sizeof c->join_psks);
 }
 
+tn_err tn_node_link_config_initiator(tn_node *n, const tn_linkpub *expected, tn_link_config *c)
+{
+	return link_config(n, TN_NOISE_INITIATOR, expected, false, c);
+}
+
+void tn_node_link_config_wipe(tn_link_config *c)
+{
+	wipe_cfg(c);
+}
+
 tn_err tn_node_link_open(tn_node *n, tn_noise_role role, const tn_pubkey *member, tn_time now,
                          uint64_t wall_ms, uint64_t *link_id)
 {

@@ -164,7 +164,22 @@ typedef struct ev_item {
 	size_t delivered;
 	uint32_t slot, gen; /* STORE_ALERT, NOTIFY */
 	tn_err err;         /* JOIN_FAILED */
+	uint64_t probe_id;  /* DIALBACK */
 } ev_item;
+
+/* A dial-back we run for an asker (node_reach.c). */
+typedef struct reach_probe {
+	uint64_t id; /* 0: free */
+	uint64_t link_id; /* the asker's link, where the result goes */
+	uint64_t nonce;
+	tn_pubkey member;
+} reach_probe;
+
+typedef struct reach_asker {
+	tn_pubkey member;
+	tn_time at; /* last dial-back started for her */
+	bool used;
+} reach_asker;
 
 struct tn_node {
 	tn_node_config cfg;
@@ -233,6 +248,15 @@ struct tn_node {
 	unsigned join_ep;
 	bool join_coord_known; /* after joining: the coordinator's invite endpoints */
 	tn_pubkey join_coord;
+
+	/* reachability (node_reach.c) */
+	reach_probe probes[TN_DIALBACK_PROBES_MAX];
+	uint64_t next_probe_id;
+	reach_asker askers[TN_DIALBACK_ASKERS];
+	bool ask_pending;
+	bool ask_asked; /* ask_member holds the member asked last */
+	uint64_t ask_nonce;
+	tn_pubkey ask_member;
 };
 
 /* node.c */
@@ -273,6 +297,13 @@ void tn_node_link_drain(tn_node *n, node_link *l, tn_time now, uint64_t wall_ms)
 void tn_node_link_kill(tn_node *n, node_link *l, uint8_t reason, tn_time now, uint64_t wall_ms);
 void tn_node_link_tick(tn_node *n, tn_time now, uint64_t wall_ms);
 void tn_node_peers_wake(tn_node *n, tn_time now);
+
+/* node_reach.c: DIALBACK and DIALBACK_RESULT on an up link. */
+void tn_node_reach_message(tn_node *n, node_link *l, const tn_link_msg *m, tn_time now);
+/* node_link.c: an initiator link config expecting `expected` (wipe with
+ * tn_node_link_config_wipe). */
+tn_err tn_node_link_config_initiator(tn_node *n, const tn_linkpub *expected, tn_link_config *c);
+void tn_node_link_config_wipe(tn_link_config *c);
 
 /* gossip.c */
 void tn_node_gossip_message(tn_node *n, node_link *l, const uint8_t *msg, size_t len, tn_time now,

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "config.h"
+#include "tocsin/limits.h"
 #include "log.h"
 
 static tn_err parse(td_config *c, const char *text, char *err, size_t errlen)
@@ -34,6 +35,7 @@ static void defaults(void **state)
 	assert_true(c.desktop);
 	assert_true(c.desktop_details);
 	assert_int_equal(c.log_level, TN_LOG_INFO);
+	assert_int_equal(c.port_mapping, TD_PORTMAP_OFF);
 }
 
 static void valid_file_sets_every_key(void **state)
@@ -45,6 +47,7 @@ static void valid_file_sets_every_key(void **state)
 	const char *text = "; tocsind.conf\n"
 			   "[network]\n"
 			   "listen = 10.1.2.3:9000\n"
+			   "port_mapping = natpmp\n"
 			   "\n"
 			   "[links]\n"
 			   "degree = 7\n"
@@ -58,6 +61,7 @@ static void valid_file_sets_every_key(void **state)
 			   "level = debug\n";
 	assert_int_equal(parse(&c, text, err, sizeof err), TN_OK);
 	assert_string_equal(c.listen_str, "10.1.2.3:9000");
+	assert_int_equal(c.port_mapping, TD_PORTMAP_NATPMP);
 	struct sockaddr_in *a = (struct sockaddr_in *)&c.listen;
 	assert_int_equal(a->sin_family, AF_INET);
 	assert_int_equal(ntohs(a->sin_port), 9000);
@@ -118,6 +122,8 @@ static const struct bad {
 	{"[notify]\ndesktop_details = on\n", "t.conf:2:", "expected true or false"},
 	{"[notify]\non_alert = bin/hook\n", "t.conf:2:", "absolute path"},
 	{"[log]\nlevel = verbose\n", "t.conf:2:", "expected err, warn, info or debug"},
+	{"[network]\nport_mapping = yes\n", "t.conf:2:", "expected off, upnp, natpmp or auto"},
+	{"[network]\nport_mapping = UPNP\n", "t.conf:2:", "got 'UPNP'"},
 	{"[network]\nlisten = localhost:7450\n", "t.conf:2:", "no host names"},
 	{"[network]\nlisten = 1.2.3.4\n", "t.conf:2:", "expected HOST:PORT"},
 	{"[network]\nlisten = 1.2.3.4:65536\n", "t.conf:2:", "0 to 65535"},
@@ -195,6 +201,38 @@ static void set_overrides_file_value(void **state)
 	assert_non_null(strstr(err, "unknown section [nope]"));
 }
 
+/* Endpoint strings come from peers (roster records, invites): only numeric
+ * tcp: ones parse, by length, not by NUL. */
+static void endpoints_from_peers(void **state)
+{
+	(void)state;
+	struct sockaddr_storage ss;
+	char canon[TD_ADDRSTR_MAX];
+	const char good[] = "tcp:192.0.2.7:7450trailing";
+	assert_int_equal(td_parse_endpoint((const uint8_t *)good, 18, &ss, canon, sizeof canon),
+			 TN_OK);
+	assert_string_equal(canon, "192.0.2.7:7450");
+	assert_int_equal(ntohs(((struct sockaddr_in *)&ss)->sin_port), 7450);
+	const char v6[] = "tcp:[::1]:9";
+	assert_int_equal(td_parse_endpoint((const uint8_t *)v6, strlen(v6), &ss, canon, sizeof canon),
+			 TN_OK);
+	assert_string_equal(canon, "[::1]:9");
+	static const char *const bad[] = {"", "tcp", "tcp:", "udp:1.2.3.4:5", "onion:abc:5",
+					  "tcp:host.example:5", "tcp:1.2.3.4", "tcp:1.2.3.4:70000",
+					  "TCP:1.2.3.4:5"};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		assert_int_equal(td_parse_endpoint((const uint8_t *)bad[i], strlen(bad[i]), &ss, canon,
+						   sizeof canon),
+				 TN_ERR_CONFIG);
+	/* Longer than any endpoint may be (a NUL inside counts as a byte). */
+	static uint8_t big[TN_ENDPOINT_STR_MAX + 1];
+	memset(big, '1', sizeof big);
+	memcpy(big, "tcp:", 4);
+	assert_int_equal(td_parse_endpoint(big, sizeof big, &ss, canon, sizeof canon), TN_ERR_CONFIG);
+	const uint8_t nul[] = {'t', 'c', 'p', ':', '1', '.', '2', '.', '3', '.', '4', ':', '5', 0, '6'};
+	assert_int_equal(td_parse_endpoint(nul, sizeof nul, &ss, canon, sizeof canon), TN_ERR_CONFIG);
+}
+
 static void write_file(const char *path, const char *text, mode_t mode)
 {
 	FILE *f = fopen(path, "w");
@@ -265,6 +303,7 @@ int main(void)
 		cmocka_unit_test(nul_byte_and_long_line_are_errors),
 		cmocka_unit_test(set_overrides_file_value),
 		cmocka_unit_test(load_file_checks),
+		cmocka_unit_test(endpoints_from_peers),
 	};
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);
 }

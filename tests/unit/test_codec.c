@@ -255,6 +255,11 @@ static tn_link_msg sample_link(uint8_t type)
 		m.count = 2;
 		break;
 	case TN_LINK_HAVE: fill(m.alert_id, TN_ALERT_ID, 42); break;
+	case TN_LINK_DIALBACK: m.token = UINT64_C(0x0123456789abcdef); break;
+	case TN_LINK_DIALBACK_RESULT:
+		m.token = UINT64_C(0xfedcba9876543210);
+		m.dialback_result = TN_DIALBACK_HANDSHAKE;
+		break;
 	case TN_LINK_JOIN:
 		fill(m.join.identity, TN_PUBKEY, 43);
 		fill(m.join.link, TN_PUBKEY, 44);
@@ -334,6 +339,8 @@ static const sample samples[] = {
         {"link-rekey", rt_link, K_LINK, TN_LINK_REKEY},
         {"link-join", rt_link, K_LINK, TN_LINK_JOIN},
         {"link-heads", rt_link, K_LINK, TN_LINK_ROSTER_HEADS},
+        {"link-dialback", rt_link, K_LINK, TN_LINK_DIALBACK},
+        {"link-dialback-result", rt_link, K_LINK, TN_LINK_DIALBACK_RESULT},
 };
 
 /* Encode sample s into out with capacity cap. */
@@ -1063,8 +1070,8 @@ static void rejects_missing_key(void **state)
 static void rejects_unknown_record_type(void **state)
 {
 	(void)state;
-	static const uint8_t link12[] = {0x92, 0x0c, 0x00};
-	assert_int_equal(rt_link(link12, sizeof link12), TN_ERR_DEC_RECTYPE);
+	static const uint8_t link14[] = {0x92, 0x0e, 0x00};
+	assert_int_equal(rt_link(link14, sizeof link14), TN_ERR_DEC_RECTYPE);
 	/* A future link type with another length is still "unknown type". */
 	static const uint8_t link20[] = {0x93, 0x14, 0x00, 0x00};
 	assert_int_equal(rt_link(link20, sizeof link20), TN_ERR_DEC_RECTYPE);
@@ -1198,6 +1205,49 @@ static void encoder_refuses_invalid(void **state)
 	m.record.p = inner;
 	m.record.len = TN_DIGEST_MAX;
 	assert_int_equal(tn_link_encode(&m, buf, BUF), TN_ERR_INVAL);
+}
+
+/* DIALBACK carries a nonce and nothing else (never an address); its result
+ * is one of the known values. Golden bytes and strict refusals. */
+static void dialback_strict(void **state)
+{
+	(void)state;
+	tn_link_msg m = {0}, d;
+	m.type = TN_LINK_DIALBACK;
+	m.token = 7;
+	static const uint8_t req[] = {0x92, 0x0c, 0x07};
+	assert_int_equal(tn_link_encode(&m, buf, BUF), 3);
+	assert_memory_equal(buf, req, 3);
+	assert_int_equal(tn_link_decode(&d, req, sizeof req), TN_OK);
+	assert_int_equal(d.type, TN_LINK_DIALBACK);
+	assert_int_equal(d.token, 7);
+
+	m.type = TN_LINK_DIALBACK_RESULT;
+	m.dialback_result = TN_DIALBACK_NO_CONNECT;
+	static const uint8_t res[] = {0x92, 0x0d, 0x92, 0x07, 0x01};
+	assert_int_equal(tn_link_encode(&m, buf, BUF), 5);
+	assert_memory_equal(buf, res, 5);
+	assert_int_equal(tn_link_decode(&d, res, sizeof res), TN_OK);
+	assert_int_equal(d.dialback_result, TN_DIALBACK_NO_CONNECT);
+
+	/* Unknown result: neither encoded nor decoded. */
+	m.dialback_result = TN_DIALBACK_RESULT_MAX + 1;
+	assert_int_equal(tn_link_encode(&m, buf, BUF), TN_ERR_INVAL);
+	static const uint8_t bad_res[] = {0x92, 0x0d, 0x92, 0x07, 0x05};
+	assert_int_not_equal(tn_link_decode(&d, bad_res, sizeof bad_res), TN_OK);
+	assert_int_equal(d.type, 0);
+	/* A request with an address where the nonce goes, or an extra field. */
+	static const uint8_t with_addr[] = {0x92, 0x0c, 0xa3, '1', '.', '2'};
+	assert_int_not_equal(tn_link_decode(&d, with_addr, sizeof with_addr), TN_OK);
+	static const uint8_t extra[] = {0x93, 0x0c, 0x07, 0xa1, 'x'};
+	assert_int_not_equal(tn_link_decode(&d, extra, sizeof extra), TN_OK);
+	static const uint8_t res_extra[] = {0x92, 0x0d, 0x93, 0x07, 0x00, 0x00};
+	assert_int_not_equal(tn_link_decode(&d, res_extra, sizeof res_extra), TN_OK);
+	/* Truncations of both. */
+	for (size_t i = 0; i < sizeof req; i++)
+		assert_int_not_equal(tn_link_decode(&d, req, i), TN_OK);
+	for (size_t i = 0; i < sizeof res; i++)
+		assert_int_not_equal(tn_link_decode(&d, res, i), TN_OK);
 }
 
 /* ---- text -------------------------------------------------------------- */
@@ -1740,6 +1790,7 @@ int main(int argc, char **argv)
 	        cmocka_unit_test(roster_chain_fields),
 	        cmocka_unit_test(roster_pins),
 	        cmocka_unit_test(golden_roster_header),
+	        cmocka_unit_test(dialback_strict),
 	};
 	return cmocka_run_group_tests_name("codec", tests, NULL, NULL);
 }

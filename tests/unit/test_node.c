@@ -55,6 +55,12 @@ typedef struct tnode {
 	size_t nnotes;
 	size_t receipts, links_up, stores, conflicts;
 	size_t ticks;
+	/* reachability: the last DIALBACK and REACHABILITY events */
+	size_t dialbacks, answers;
+	uint64_t probe_id;
+	char db_ep[TN_ENDPOINT_STR_MAX + 1];
+	tn_pubkey db_member, answer_by;
+	uint8_t answer;
 } tnode;
 
 typedef struct pipe_ {
@@ -288,6 +294,19 @@ static void on_event(net *w, int i, const tn_node_event *ev)
 	case TN_NODE_EV_RECEIPT: t->receipts++; break;
 	case TN_NODE_EV_LINK_UP: t->links_up++; break;
 	case TN_NODE_EV_CONFLICT: t->conflicts++; break;
+	case TN_NODE_EV_DIALBACK:
+		t->dialbacks++;
+		t->probe_id = ev->probe_id;
+		t->db_member = ev->member;
+		assert_true(ev->endpoint.len <= TN_ENDPOINT_STR_MAX);
+		memcpy(t->db_ep, ev->endpoint.p, ev->endpoint.len);
+		t->db_ep[ev->endpoint.len] = '\0';
+		break;
+	case TN_NODE_EV_REACHABILITY:
+		t->answers++;
+		t->answer = ev->dialback;
+		t->answer_by = ev->member;
+		break;
 	default: break;
 	}
 }
@@ -1052,6 +1071,143 @@ static void wake_reconnects_at_once(void **state)
 	assert_int_equal(links_up(&w->nd[0]), 1);
 }
 
+/* Shuttle handshake bytes between a bare tn_link (a dial-back probe) and a
+ * responder link of node i until nothing moves. true when the probe saw
+ * ESTABLISHED; message 3 is never delivered (what the daemon does). */
+static bool probe_handshake(net *w, tn_link *probe, int i, uint64_t lid)
+{
+	for (int round = 0; round < 8; round++) {
+		bool moved = false;
+		tn_ssize r;
+		while ((r = tn_link_out(probe, xbuf, sizeof xbuf, w->now)) > 0) {
+			moved = true;
+			assert_int_equal(tn_node_link_recv(w->nd[i].n, lid, xbuf, (size_t)r, w->now,
+			                                   wall(w)),
+			                 TN_OK);
+		}
+		while ((r = tn_node_link_out(w->nd[i].n, lid, xbuf, sizeof xbuf, w->now)) > 0) {
+			moved = true;
+			assert_true(tn_link_recv(probe, xbuf, (size_t)r, w->now, wall(w)) >= 0);
+			tn_link_event ev;
+			while (tn_link_poll_event(probe, &ev))
+				if (ev.type == TN_LINK_EV_ESTABLISHED)
+					return true;
+		}
+		if (!moved)
+			break;
+	}
+	return false;
+}
+
+/* docs/node.md "Reachability": the peer dials only the asker's roster
+ * endpoint, the probe's handshake succeeds only against the asker's key and
+ * does not disturb the link they share, the answer comes back as a
+ * REACHABILITY event, one dial-back per asker per minute, and an asker
+ * without endpoint gets NO_ENDPOINT and no dial. */
+static void dialback_roster_endpoint_key_and_rate_limit(void **state)
+{
+	(void)state;
+	net *w = &NET;
+	net_init(w, 3);
+	line(w); /* 0 - 1 - 2 */
+	w->sm.m[2].endpoint_len = 0; /* m2 publishes no endpoint */
+	start_all(w);
+	run_for(w, 10 * TN_SEC);
+	assert_int_equal(links_up(&w->nd[0]), 1);
+	tnode *a = &w->nd[0], *p = &w->nd[1];
+
+	/* n0 asks; its only link is to n1. */
+	tn_pubkey asked;
+	assert_int_equal(tn_node_dialback_ask(a->n, NULL, w->now, wall(w), &asked), TN_OK);
+	assert_true(tn_pubkey_eq(&asked, tn_identity_pubkey(p->id)));
+	pump(w);
+	assert_int_equal(p->dialbacks, 1);
+	assert_true(tn_pubkey_eq(&p->db_member, tn_identity_pubkey(a->id)));
+	assert_string_equal(p->db_ep, "tcp:node0:7443"); /* m0's roster endpoint */
+
+	/* The probe against the asker: established, her link to n1 untouched. */
+	tn_link *probe = NULL;
+	uint64_t lid = 0;
+	assert_int_equal(tn_node_dialback_link(p->n, p->probe_id, w->now, wall(w), &probe), TN_OK);
+	assert_int_equal(tn_node_link_open(a->n, TN_NOISE_RESPONDER, NULL, w->now, wall(w), &lid),
+	                 TN_OK);
+	assert_true(probe_handshake(w, probe, 0, lid));
+	tn_link_del(probe);
+	tn_node_link_closed(a->n, lid, w->now);
+	/* The same probe against someone else (a port forwarded to n2): n2
+	 * stays silent (message 1 names n0's key), nothing is established. */
+	assert_int_equal(tn_node_dialback_link(p->n, p->probe_id, w->now, wall(w), &probe), TN_OK);
+	assert_int_equal(
+	        tn_node_link_open(w->nd[2].n, TN_NOISE_RESPONDER, NULL, w->now, wall(w), &lid),
+	        TN_OK);
+	assert_false(probe_handshake(w, probe, 2, lid));
+	tn_link_del(probe);
+	tn_node_link_closed(w->nd[2].n, lid, w->now);
+	pump(w);
+	assert_int_equal(links_up(a), 1);
+
+	/* The answer. */
+	assert_int_equal(tn_node_dialback_done(p->n, p->probe_id, TN_DIALBACK_OK, w->now), TN_OK);
+	assert_int_equal(tn_node_dialback_done(p->n, p->probe_id, TN_DIALBACK_OK, w->now),
+	                 TN_ERR_NOTFOUND);
+	pump(w);
+	assert_int_equal(a->answers, 1);
+	assert_int_equal(a->answer, TN_DIALBACK_OK);
+	assert_true(tn_pubkey_eq(&a->answer_by, tn_identity_pubkey(p->id)));
+
+	/* Again at once: LIMITED, no dial. After the interval: dialed again. */
+	assert_int_equal(tn_node_dialback_ask(a->n, NULL, w->now, wall(w), NULL), TN_OK);
+	pump(w);
+	assert_int_equal(p->dialbacks, 1);
+	assert_int_equal(a->answers, 2);
+	assert_int_equal(a->answer, TN_DIALBACK_LIMITED);
+	run_for(w, TN_DIALBACK_INTERVAL);
+	assert_int_equal(tn_node_dialback_ask(a->n, NULL, w->now, wall(w), NULL), TN_OK);
+	pump(w);
+	assert_int_equal(p->dialbacks, 2);
+	assert_int_equal(tn_node_dialback_done(p->n, p->probe_id, TN_DIALBACK_NO_CONNECT, w->now),
+	                 TN_OK);
+	pump(w);
+	assert_int_equal(a->answer, TN_DIALBACK_NO_CONNECT);
+	/* A question replaced before its answer: the late answer is a stray. */
+	run_for(w, TN_DIALBACK_INTERVAL);
+	assert_int_equal(tn_node_dialback_ask(a->n, NULL, w->now, wall(w), NULL), TN_OK);
+	pump(w);
+	assert_int_equal(p->dialbacks, 3);
+	assert_int_equal(tn_node_dialback_ask(a->n, NULL, w->now, wall(w), NULL), TN_OK);
+	pump(w);
+	assert_int_equal(a->answer, TN_DIALBACK_LIMITED); /* one probe per asker at a time */
+	assert_int_equal(tn_node_dialback_done(p->n, p->probe_id, TN_DIALBACK_OK, w->now), TN_OK);
+	pump(w);
+	assert_int_equal(a->answer, TN_DIALBACK_LIMITED);
+	tn_node_stats st;
+	tn_node_stats_get(a->n, &st);
+	assert_int_equal(st.node[TN_NODE_C_DIALBACK_STRAY], 1);
+
+	/* n2 has no endpoint record: NO_ENDPOINT, nothing dialed. */
+	tnode *c = &w->nd[2];
+	assert_int_equal(tn_node_dialback_ask(c->n, NULL, w->now, wall(w), NULL), TN_OK);
+	pump(w);
+	assert_int_equal(p->dialbacks, 3);
+	assert_int_equal(c->answer, TN_DIALBACK_NO_ENDPOINT);
+	assert_int_equal(tn_node_dialback_done(p->n, 12345, TN_DIALBACK_OK, w->now),
+	                 TN_ERR_NOTFOUND);
+	assert_int_equal(tn_node_dialback_done(p->n, p->probe_id, 9, w->now), TN_ERR_INVAL);
+	tn_node_stats_get(p->n, &st);
+	assert_int_equal(st.node[TN_NODE_C_DIALBACK_SERVED], 3);
+	assert_int_equal(st.node[TN_NODE_C_DIALBACK_REFUSED], 3);
+	/* With two links, a second question goes to the other member. */
+	tn_pubkey q1, q2;
+	assert_int_equal(tn_node_dialback_ask(p->n, NULL, w->now, wall(w), &q1), TN_OK);
+	assert_int_equal(tn_node_dialback_ask(p->n, NULL, w->now, wall(w), &q2), TN_OK);
+	assert_false(tn_pubkey_eq(&q1, &q2));
+	pump(w);
+	/* Nobody to ask without a link. */
+	cut(w, 1, 2);
+	pump(w);
+	assert_int_equal(tn_node_dialback_ask(c->n, NULL, w->now, wall(w), NULL), TN_ERR_STATE);
+}
+
 static void equivocation_is_a_conflict(void **state)
 {
 	(void)state;
@@ -1317,6 +1473,7 @@ int main(int argc, char **argv)
 	        cmocka_unit_test_teardown(idle_wakes_only_for_keepalive_and_anti_entropy, teardown),
 	        cmocka_unit_test_teardown(wake_reconnects_at_once, teardown),
 	        cmocka_unit_test_teardown(equivocation_is_a_conflict, teardown),
+	        cmocka_unit_test_teardown(dialback_roster_endpoint_key_and_rate_limit, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

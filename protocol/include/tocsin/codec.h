@@ -106,8 +106,24 @@ enum tn_link_type {
 	 * is parts of TN_HEADS_PER_MSG entries ended by a shorter part
 	 * (docs/node.md "Roster gossip"). */
 	TN_LINK_ROSTER_HEADS = 11,
-	TN_LINK_TYPE_MAX = 11,
+	/* [12, nonce u64]: "dial me back" (docs/node.md "Reachability"). No
+	 * address: the peer dials only the endpoint in the sender's own signed
+	 * roster record. */
+	TN_LINK_DIALBACK = 12,
+	/* [13, [nonce u64, result u8 (enum tn_dialback_result)]]: the answer. */
+	TN_LINK_DIALBACK_RESULT = 13,
+	TN_LINK_TYPE_MAX = 13,
 };
+
+/* DIALBACK_RESULT outcomes (strict: other values do not decode). */
+typedef enum tn_dialback_result {
+	TN_DIALBACK_OK = 0,          /* connected and the handshake proved the asker's link key */
+	TN_DIALBACK_NO_CONNECT = 1,  /* the endpoint refused or did not answer the connect */
+	TN_DIALBACK_HANDSHAKE = 2,   /* connected, but no handshake with the asker's key */
+	TN_DIALBACK_NO_ENDPOINT = 3, /* the asker has no endpoint record we could dial */
+	TN_DIALBACK_LIMITED = 4,     /* asked too often, or too many checks running: later */
+	TN_DIALBACK_RESULT_MAX = 4,
+} tn_dialback_result;
 
 enum {
 	TN_HEADS_PER_MSG = 1024, /* 1 024 x 45 bytes: one frame */
@@ -152,7 +168,8 @@ typedef struct tn_want {
  * decode `record` / the receipt views with the record's own decoder. */
 typedef struct tn_link_msg {
 	uint8_t type;                  /* enum tn_link_type */
-	uint64_t token;                /* PING, PONG */
+	uint64_t token;                /* PING, PONG; DIALBACK, DIALBACK_RESULT: nonce */
+	uint8_t dialback_result;       /* DIALBACK_RESULT (enum tn_dialback_result) */
 	uint8_t reason;                /* CLOSE */
 	tn_view record;                /* ALERT (<= TN_ALERT_ENVELOPE_MAX), DIGEST
 	                                  (<= TN_DIGEST_MAX), ROSTER (<= TN_ROSTER_RECORD_MAX) */

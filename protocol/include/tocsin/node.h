@@ -323,6 +323,12 @@ typedef enum tn_node_event_type {
 	TN_NODE_EV_JOIN_FAILED, /* joiner: attempt failed (err says why); the node
 	                           retries with backoff until the invite expires
 	                           (err TN_ERR_STALE: give up, get a new invite) */
+	TN_NODE_EV_DIALBACK,    /* a member asked to be dialed back: connect to endpoint
+	                           (hers, from her signed endpoint record), run the
+	                           handshake of tn_node_dialback_link, then
+	                           tn_node_dialback_done(probe_id, result) */
+	TN_NODE_EV_REACHABILITY, /* the answer to our tn_node_dialback_ask: member
+	                            checked, dialback says what she found */
 } tn_node_event_type;
 
 typedef struct tn_node_event {
@@ -351,6 +357,8 @@ typedef struct tn_node_event {
 	tn_view record;     /* STORE_ROSTER: the record's bytes */
 	tn_view name;       /* JOINED: display name of member */
 	tn_err err;         /* JOIN_FAILED */
+	uint64_t probe_id;  /* DIALBACK: hand back to tn_node_dialback_link / _done */
+	uint8_t dialback;   /* REACHABILITY: enum tn_dialback_result */
 } tn_node_event;
 
 /* Pop the next event. Returns false (ev->type NONE) when there is none. */
@@ -403,6 +411,10 @@ typedef enum tn_node_counter {
 	TN_NODE_C_JOIN_TIMEOUT,    /* join link idle too long: closed */
 	TN_NODE_C_JOIN_FAILED,     /* joiner: an attempt failed */
 	TN_NODE_C_HEADS_LIMITED,   /* a peer's heads round ignored: too soon after the last */
+	TN_NODE_C_DIALBACK_ASKED,   /* DIALBACK requests we sent */
+	TN_NODE_C_DIALBACK_SERVED,  /* dial-backs we ran for others (DIALBACK events) */
+	TN_NODE_C_DIALBACK_REFUSED, /* requests answered LIMITED or NO_ENDPOINT */
+	TN_NODE_C_DIALBACK_STRAY,   /* results that answered no question of ours */
 	TN_NODE_C_COUNT
 } tn_node_counter;
 
@@ -486,6 +498,45 @@ TN_NODISCARD tn_err tn_node_invite_create(tn_node *node, const tn_view *endpoint
  * restoring it after a restart (copied). */
 const tn_invite_book *tn_node_invite_book(const tn_node *node);
 void tn_node_invite_book_set(tn_node *node, const tn_invite_book *book);
+
+/* ---- Reachability: dial-back checks (docs/node.md "Reachability") -------- */
+
+enum {
+	TN_DIALBACK_PROBES_MAX = 4,  /* dial-backs we run for others at once */
+	TN_DIALBACK_ASKERS = 32,     /* askers remembered for the rate limit */
+};
+/* One dial-back per asker per this long (a refusal answered LIMITED). */
+#define TN_DIALBACK_INTERVAL (60 * TN_SEC)
+
+/* Ask one up link's member (a random one other than the last asked when
+ * there is another; `via` to choose) to dial us back
+ * at the endpoint of our own roster record. The answer comes as a
+ * REACHABILITY event (member = who checked); at most one question is
+ * outstanding: a new one replaces it (the old answer is then a stray).
+ * *asked (may be NULL) gets the member asked. Returns TN_OK, TN_ERR_STATE
+ * (no up link, or still joining), TN_ERR_NOTFOUND (via has no up link),
+ * TN_ERR_LIMIT (the link's queue is full). */
+TN_NODISCARD tn_err tn_node_dialback_ask(tn_node *node, const tn_pubkey *via, tn_time now,
+                                         uint64_t wall_ms, tn_pubkey *asked);
+
+/* For a DIALBACK event: a new initiator tn_link (started; the caller owns
+ * it: tn_link_del) whose handshake succeeds only if the responder holds the
+ * asker's link static key as the roster has it now. ESTABLISHED from it
+ * means OK: close the socket then, without writing what the link queued
+ * after it (message 3), so the asker never gets a second link to us.
+ * Returns TN_OK, TN_ERR_NOTFOUND (unknown probe, or the asker is no longer
+ * a member), TN_ERR_STATE (no link PSK), TN_ERR_NOMEM. */
+TN_NODISCARD tn_err tn_node_dialback_link(tn_node *node, uint64_t probe_id, tn_time now,
+                                          uint64_t wall_ms, tn_link **out);
+
+/* The dial-back of probe_id finished with result (TN_DIALBACK_OK,
+ * _NO_CONNECT or _HANDSHAKE): sent to the asker if her link is still up;
+ * the probe is forgotten either way. TN_ERR_NOTFOUND: unknown probe;
+ * TN_ERR_INVAL: bad result. */
+TN_NODISCARD tn_err tn_node_dialback_done(tn_node *node, uint64_t probe_id, uint8_t result,
+                                          tn_time now);
+
+const char *tn_dialback_result_name(uint8_t result);
 
 /* Receipt signatures: Ed25519 by the receiver over this context followed by
  * the receipt's signed range (docs/node.md). */
