@@ -126,7 +126,7 @@ void tn_link_del(tn_link *l)
 	tn_link_q_free(&l->prio);
 	tn_link_q_free(&l->norm);
 	if (l->rbuf) {
-		sodium_memzero(l->rbuf, TN_FRAME_MAX);
+		sodium_memzero(l->rbuf, l->rbuf_hw); /* never written beyond */
 		free(l->rbuf);
 	}
 	sodium_memzero(l, sizeof *l);
@@ -594,6 +594,8 @@ static tn_err feed(tn_link *l, const uint8_t *in, size_t len, size_t *used, tn_t
 	k = k < len ? k : len;
 	memcpy(frame_buf(l) + l->body_got, in, k);
 	l->body_got += k;
+	if (l->state == ST_ESTABLISHED && l->body_got > l->rbuf_hw)
+		l->rbuf_hw = l->body_got;
 	*used = k;
 	if (l->body_got < l->body_len)
 		return TN_OK;
