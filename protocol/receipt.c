@@ -10,13 +10,21 @@
 
 #include "node_priv.h"
 
-/* ---- dedupe of (alert, receiver), bounded -------------------------------- */
+/* ---- dedupe of (alert, receiver, signature), bounded ------------------------
+ *
+ * The signature is part of the key: relays forward receipts along the
+ * reverse path without verifying them (only the author and fallback floods
+ * verify), so a forged copy is recorded too, and it must not shadow the
+ * real receipt. A receipt signed again (another stored_ms) is another key:
+ * relayed once more, counted once at the author. */
 
-static uint64_t rkey(const tn_node *n, const uint8_t id[TN_ALERT_ID], const uint8_t rcv[TN_PUBKEY])
+static uint64_t rkey(const tn_node *n, const uint8_t id[TN_ALERT_ID], const uint8_t rcv[TN_PUBKEY],
+                     const uint8_t sig[TN_SIG])
 {
-	uint8_t in[TN_ALERT_ID + TN_PUBKEY], out[crypto_shorthash_BYTES];
+	uint8_t in[TN_ALERT_ID + TN_PUBKEY + TN_SIG], out[crypto_shorthash_BYTES];
 	memcpy(in, id, TN_ALERT_ID);
 	memcpy(in + TN_ALERT_ID, rcv, TN_PUBKEY);
+	memcpy(in + TN_ALERT_ID + TN_PUBKEY, sig, TN_SIG);
 	crypto_shorthash(out, in, sizeof in, n->hashkey);
 	uint64_t v = 0;
 	for (size_t i = 0; i < sizeof out; i++)
@@ -215,7 +223,7 @@ void tn_node_receipt_own(tn_node *n, alert_entry *a, uint64_t wall_ms, tn_time n
 	tn_ssize len = tn_receipt_encode(&c, out, sizeof out);
 	if (len < 0)
 		return;
-	rseen_add(n, rkey(n, a->id, n->self->b));
+	rseen_add(n, rkey(n, a->id, n->self->b, c.signature));
 	n->rctr[TN_RECEIPT_SENT]++;
 	/* RECEIPTED waits until a link has handed the batch out
 	 * (tn_node_receipts_link_out): a crash before then leaves the store
@@ -281,9 +289,18 @@ static bool receipt_sig_ok(const tn_receipt *c)
 	       TN_OK;
 }
 
-/* Cheapest first: decode, network, receiver active, dedupe, signature.
- * Dedupe is recorded only after the signature, so a forged receipt cannot
- * shadow the real one. */
+/* Cheapest first: decode, network, receiver active, dedupe, then the
+ * signature where it matters:
+ * - at the author (it counts the receiver): always;
+ * - before a fallback flood (one receipt in, several out): always, so a
+ *   member cannot amplify forgeries;
+ * - a relay forwarding it along the reverse path (one in, one out, toward
+ *   the author who verifies) does not: an Ed25519 verify per relay per
+ *   receipt was the simulator's second cost after handshakes (docs/sim.md).
+ *   A forgery costs each relay on the path one forward, as any junk a member
+ *   can send does, and cannot shadow the real receipt (the signature is in
+ *   the dedupe key).
+ * Dedupe is recorded only once the receipt is verified or forwarded. */
 static void one_receipt(tn_node *n, node_link *l, const tn_view *v, uint8_t hops, tn_time now)
 {
 	tn_receipt c;
@@ -302,18 +319,25 @@ static void one_receipt(tn_node *n, node_link *l, const tn_view *v, uint8_t hops
 		n->rctr[TN_RECEIPT_UNKNOWN_RECEIVER]++;
 		return;
 	}
-	uint64_t k = rkey(n, c.alert_id, c.receiver);
+	uint64_t k = rkey(n, c.alert_id, c.receiver, c.signature);
 	if (rseen_has(n, k)) {
 		n->rctr[TN_RECEIPT_DUPLICATE]++;
 		return;
 	}
-	if (!receipt_sig_ok(&c)) {
+	alert_entry *a = tn_node_index_find(n, c.alert_id);
+	bool own = a && (a->flags & AF_OWN);
+	node_link *rev = !own && a && a->src_link ? tn_node_link_find(n, a->src_link) : NULL;
+	bool reverse = rev && rev->state == NL_UP && rev != l;
+	if (!reverse && !own && hops >= n->cfg.receipt_hops) {
+		n->rctr[TN_RECEIPT_HOPS_EXCEEDED]++; /* dropped: not worth a verify */
+		return;
+	}
+	if (!reverse && !receipt_sig_ok(&c)) {
 		n->rctr[TN_RECEIPT_BAD_SIGNATURE]++;
 		return;
 	}
 	rseen_add(n, k);
-	alert_entry *a = tn_node_index_find(n, c.alert_id);
-	if (a && (a->flags & AF_OWN)) {
+	if (own) {
 		if (!tn_node_add_receiver(a, &rcv)) {
 			n->rctr[TN_RECEIPT_DUPLICATE]++;
 			return;

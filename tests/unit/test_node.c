@@ -1291,6 +1291,159 @@ static int write_corpus(const char *dir)
 	return err ? 1 : 0;
 }
 
+/* ---- receipts: where signatures are checked (docs/node.md "Receipts") ---- */
+
+static void send_receipts(nf *f, tn_link *from, uint64_t lid, const uint8_t *r, size_t len)
+{
+	tn_link_msg m;
+	memset(&m, 0, sizeof m);
+	m.type = TN_LINK_RECEIPTS;
+	tn_view v = {r, len};
+	m.receipts = &v;
+	m.count = 1;
+	uint8_t b[TN_LINK_PLAINTEXT_MAX];
+	tn_ssize n = tn_link_encode(&m, b, sizeof b);
+	assert_true(n > 0);
+	assert_int_equal(tn_link_send(from, b, (size_t)n, TN_LINK_SEND_NORMAL, f->now), TN_OK);
+	while ((n = tn_link_out(from, f->buf, sizeof f->buf, f->now)) > 0)
+		assert_int_equal(tn_node_link_recv(f->node, lid, f->buf, (size_t)n, f->now, nf_wall(f)),
+		                 TN_OK);
+	nf_events(f);
+}
+
+static uint64_t nf_rctr(const nf *f, tn_receipt_reason r)
+{
+	tn_node_stats st;
+	tn_node_stats_get(f->node, &st);
+	return st.receipt[r];
+}
+
+/* A forged copy (one bit of the signature flipped) of the real receipt. */
+static void forge(uint8_t *r, size_t len)
+{
+	r[len - 1] ^= 1; /* the signature is the receipt's last field */
+}
+
+/* At the author every receipt is verified; a forgery first does not shadow
+ * the real one. */
+static void forged_receipt_at_the_author(void **state)
+{
+	(void)state;
+	nf f;
+	assert_int_equal(nf_init(&f), 0);
+	uint8_t r[TN_RECEIPT_MAX], bad[TN_RECEIPT_MAX];
+	size_t len = signed_receipt(&f, NF_PEER, f.own_id, r);
+	memcpy(bad, r, len);
+	forge(bad, len);
+	send_receipts(&f, f.peer, f.lid, bad, len);
+	assert_int_equal(nf_rctr(&f, TN_RECEIPT_BAD_SIGNATURE), 1);
+	assert_int_equal(nf_rctr(&f, TN_RECEIPT_ACCEPTED), 0);
+	send_receipts(&f, f.peer, f.lid, r, len);
+	assert_int_equal(nf_rctr(&f, TN_RECEIPT_ACCEPTED), 1);
+	send_receipts(&f, f.peer, f.lid, r, len);
+	assert_int_equal(nf_rctr(&f, TN_RECEIPT_DUPLICATE), 1);
+	tn_node_alert_status st;
+	assert_int_equal(tn_node_alert_status_get(f.node, f.own_id, &st), TN_OK);
+	assert_int_equal(st.delivered, 1);
+	nf_free(&f);
+}
+
+/* A relay checks the signature before a fallback flood (reverse link gone
+ * or unknown): a forgery is dropped there, not spread. */
+static void forged_receipt_not_flooded(void **state)
+{
+	(void)state;
+	nf f;
+	assert_int_equal(nf_init(&f), 0);
+	uint8_t r[TN_RECEIPT_MAX], other[TN_ALERT_ID];
+	memset(other, 0x77, sizeof other); /* an alert the victim does not hold */
+	size_t len = signed_receipt(&f, NF_THIRD, other, r);
+	forge(r, len);
+	send_receipts(&f, f.peer, f.lid, r, len);
+	assert_int_equal(nf_rctr(&f, TN_RECEIPT_BAD_SIGNATURE), 1);
+	assert_int_equal(nf_rctr(&f, TN_RECEIPT_FALLBACK), 0);
+	nf_free(&f);
+}
+
+/* Along the reverse path a relay forwards without verifying (the author
+ * does); a forgery that arrives first does not stop the real receipt. The
+ * victim gets a second peer (NF_THIRD, initiator) for the receipts; the
+ * alert came from NF_PEER's link, its reverse path. */
+static void reverse_path_forwards_unverified(void **state)
+{
+	(void)state;
+	nf f;
+	assert_int_equal(nf_init(&f), 0);
+	tn_link_config lc;
+	tn_link_config_default(&lc);
+	lc.role = TN_NOISE_INITIATOR;
+	memcpy(lc.static_key.sec.b, tn_identity_link_secret(f.id[NF_THIRD])->b, 32);
+	memcpy(lc.static_key.pub.b, tn_identity_linkpub(f.id[NF_THIRD])->b, 32);
+	memset(lc.network_id, 0x55, TN_NETWORK_ID);
+	lc.psk = f.sm.psk;
+	memcpy(lc.expected_remote.b, tn_identity_linkpub(f.id[NF_VICTIM])->b, 32);
+	nf_rng rr;
+	lc.rand = nf_rng_seed(&rr, 0xa0);
+	tn_link *p2;
+	uint64_t lid2;
+	assert_int_equal(tn_link_new(&p2, &lc), TN_OK);
+	assert_int_equal(tn_link_start(p2, f.now, nf_wall(&f)), TN_OK);
+	assert_int_equal(tn_node_link_open(f.node, TN_NOISE_RESPONDER, NULL, f.now, nf_wall(&f), &lid2),
+	                 TN_OK);
+	for (int round = 0; round < 8; round++) {
+		tn_ssize n;
+		while ((n = tn_link_out(p2, f.buf, sizeof f.buf, f.now)) > 0)
+			assert_int_equal(tn_node_link_recv(f.node, lid2, f.buf, (size_t)n, f.now,
+			                                   nf_wall(&f)),
+			                 TN_OK);
+		nf_events(&f);
+		while ((n = tn_node_link_out(f.node, lid2, f.buf, sizeof f.buf, f.now)) > 0) {
+			size_t off = 0;
+			while (off < (size_t)n) {
+				tn_ssize k = tn_link_recv(p2, f.buf + off, (size_t)n - off, f.now,
+				                          nf_wall(&f));
+				assert_true(k >= 0);
+				off += (size_t)k;
+				tn_link_event ev;
+				while (tn_link_poll_event(p2, &ev))
+					;
+			}
+		}
+	}
+	assert_true(tn_link_is_established(p2));
+	nf_flush(&f);
+	/* NF_PEER's drill through its own link: the victim stores and relays it. */
+	uint8_t env[TN_ALERT_ENVELOPE_MAX];
+	size_t elen = peer_alert(&f, NF_PEER, TN_KIND_DRILL, 1, env);
+	tn_link_msg m;
+	memset(&m, 0, sizeof m);
+	m.type = TN_LINK_ALERT;
+	m.record = (tn_view){env, elen};
+	uint8_t b[TN_LINK_PLAINTEXT_MAX];
+	tn_ssize n = tn_link_encode(&m, b, sizeof b);
+	assert_true(n > 0);
+	nf_send(&f, b, (size_t)n, false);
+	tn_node_stats st;
+	tn_node_stats_get(f.node, &st);
+	assert_int_equal(st.alert[TN_ALERT_ACCEPTED], 1);
+	uint8_t rid[TN_ALERT_ID];
+	tn_alert_id(env, elen, rid);
+	uint8_t r[TN_RECEIPT_MAX], bad[TN_RECEIPT_MAX];
+	size_t len = signed_receipt(&f, NF_THIRD, rid, r);
+	memcpy(bad, r, len);
+	forge(bad, len);
+	send_receipts(&f, p2, lid2, bad, len);
+	assert_int_equal(nf_rctr(&f, TN_RECEIPT_FORWARDED), 1);
+	assert_int_equal(nf_rctr(&f, TN_RECEIPT_BAD_SIGNATURE), 0);
+	send_receipts(&f, p2, lid2, r, len);
+	assert_int_equal(nf_rctr(&f, TN_RECEIPT_FORWARDED), 2); /* not shadowed */
+	send_receipts(&f, p2, lid2, r, len);
+	assert_int_equal(nf_rctr(&f, TN_RECEIPT_DUPLICATE), 1);
+	assert_int_equal(nf_rctr(&f, TN_RECEIPT_FORWARDED), 2);
+	tn_link_del(p2);
+	nf_free(&f);
+}
+
 int main(int argc, char **argv)
 {
 	if (sodium_init() < 0)
@@ -1317,6 +1470,9 @@ int main(int argc, char **argv)
 	        cmocka_unit_test_teardown(idle_wakes_only_for_keepalive_and_anti_entropy, teardown),
 	        cmocka_unit_test_teardown(wake_reconnects_at_once, teardown),
 	        cmocka_unit_test_teardown(equivocation_is_a_conflict, teardown),
+	        cmocka_unit_test(forged_receipt_at_the_author),
+	        cmocka_unit_test(forged_receipt_not_flooded),
+	        cmocka_unit_test(reverse_path_forwards_unverified),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
