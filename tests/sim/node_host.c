@@ -479,6 +479,14 @@ static void h_halt(void *st)
 	c->acc.receipt_fallback += ns.receipt[TN_RECEIPT_FALLBACK];
 	c->acc.receipt_forwarded += ns.receipt[TN_RECEIPT_FORWARDED];
 	c->acc.receipt_hops_exceeded += ns.receipt[TN_RECEIPT_HOPS_EXCEEDED];
+	for (size_t i = 0; i < TN_NODE_C_COUNT; i++)
+		c->acc.node_ctr[i] += ns.node[i];
+	for (size_t i = 0; i < TN_RECEIPT_REASON_COUNT; i++)
+		c->acc.receipt_ctr[i] += ns.receipt[i];
+	c->acc.hs_established += ns.link.established;
+	c->acc.hs_timeout += ns.link.hs_timeout;
+	c->acc.hs_fail += ns.link.hs_fail;
+	c->acc.hs_replay += ns.link.rej_replay;
 	tn_node_del(h->n);
 	free(h);
 }
