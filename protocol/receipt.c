@@ -365,3 +365,233 @@ void tn_node_receipts_message(tn_node *n, node_link *l, const tn_link_msg *m, tn
 	while (tn_link_receipt_next(&it, &v, &hops) == TN_OK)
 		one_receipt(n, l, &v, hops, now);
 }
+
+/* ---- receipts-wanted notes: resend what was lost (docs/node.md) ----------------
+ *
+ * The author's node lists, at created + r, + 3r, + 7r and + 15r (r =
+ * receipt_resend), the members whose receipt it has not counted, signs the
+ * list and floods it. A node that holds the alert verifies the author's
+ * signature, relays a note newer than the last it relayed, and, when it is
+ * listed, signs its receipt again (a new stored_ms: a new signature, so
+ * relays do not stop it as a duplicate) and sends it like the first. */
+
+enum {
+	RWANT_NOTES = 4,
+	RWANT_GAP_MS = 10 * 1000,       /* relays: notes of one alert at least this far apart */
+	RWANT_FUTURE_MS = 10 * 60 * 1000, /* relays: issued_ms at most this far ahead of us */
+};
+
+/* Wall ms of note k (0-based) of an alert created at c: c + r (2^(k+1) - 1). */
+static uint64_t rwant_at(const tn_node *n, const alert_entry *a, unsigned k)
+{
+	uint64_t r_ms = (uint64_t)(n->cfg.receipt_resend / TN_MSEC);
+	return a->created_ms + r_ms * ((UINT64_C(2) << k) - 1);
+}
+
+static bool rwant_on(const tn_node *n)
+{
+	return n->cfg.receipt_resend != TN_TIME_NEVER && n->cfg.receipt_resend >= TN_MSEC;
+}
+
+void tn_node_rwant_schedule(tn_node *n, const alert_entry *a)
+{
+	if (!rwant_on(n) || a->rw_k >= RWANT_NOTES)
+		return;
+	uint64_t t = rwant_at(n, a, a->rw_k);
+	if (t < a->expires_ms && t < n->rw_due_ms)
+		n->rw_due_ms = t;
+}
+
+tn_time tn_node_rwant_deadline(const tn_node *n)
+{
+	if (n->rw_due_ms == UINT64_MAX)
+		return TN_TIME_NEVER;
+	if (n->rw_due_ms <= n->last_wall)
+		return n->last_now;
+	uint64_t ms = n->rw_due_ms - n->last_wall;
+	if (ms > (TN_TIME_NEVER - n->last_now) / TN_MSEC)
+		return TN_TIME_NEVER;
+	return n->last_now + ms * TN_MSEC;
+}
+
+static int cmp_pk(const void *x, const void *y)
+{
+	return memcmp(x, y, TN_PUBKEY);
+}
+
+/* The members (but us) whose receipt a lacks, as identity prefixes, from a
+ * random starting member so that a long list is not always cut at the same
+ * place. Returns how many (0: none missing, or no memory). */
+static size_t rwant_missing(tn_node *n, const alert_entry *a, uint8_t *out)
+{
+	void *ud = n->cfg.membership_ud;
+	size_t cnt = n->cfg.membership.count(ud);
+	if (cnt == 0)
+		return 0;
+	tn_pubkey *seen = NULL;
+	if (a->nrcv) {
+		seen = malloc(a->nrcv * sizeof *seen);
+		if (!seen)
+			return 0;
+		memcpy(seen, a->rcv, a->nrcv * sizeof *seen);
+		qsort(seen, a->nrcv, sizeof *seen, cmp_pk);
+	}
+	size_t k = 0, start = (size_t)(tn_node_rand_u64(n) % cnt);
+	for (size_t j = 0; j < cnt && k < TN_RWANT_IDS_MAX; j++) {
+		tn_node_member m;
+		if (!n->cfg.membership.member(ud, (start + j) % cnt, &m) ||
+		    tn_pubkey_eq(&m.identity, n->self))
+			continue;
+		if (seen && bsearch(&m.identity, seen, a->nrcv, sizeof *seen, cmp_pk))
+			continue;
+		memcpy(out + k * TN_RWANT_ID, m.identity.b, TN_RWANT_ID);
+		k++;
+	}
+	free(seen);
+	return k;
+}
+
+/* Keep the newest note of a: a node that was away gets it from its first
+ * link up, and is listed there if its receipt was lost meanwhile. */
+static void rwant_keep(alert_entry *a, const uint8_t *rec, size_t len)
+{
+	uint8_t *copy = malloc(len);
+	if (!copy)
+		return; /* only the catch-up on link up is lost */
+	memcpy(copy, rec, len);
+	free(a->rw_rec);
+	a->rw_rec = copy;
+	a->rw_len = len;
+}
+
+static void rwant_send(tn_node *n, const node_link *from, const uint8_t *rec, size_t len,
+                       tn_time now)
+{
+	tn_link_msg m;
+	memset(&m, 0, sizeof m);
+	m.type = TN_LINK_RECEIPTS_WANTED;
+	m.record = (tn_view){rec, len};
+	for (size_t i = 0; i < TN_NODE_LINKS_MAX; i++) {
+		node_link *l = &n->links[i];
+		if (l->state == NL_UP && l != from)
+			(void)tn_node_send_msg(n, l, &m, false, now);
+	}
+}
+
+/* Issue a's note now (if anything is missing). */
+static void rwant_issue(tn_node *n, alert_entry *a, uint64_t wall_ms, tn_time now)
+{
+	uint8_t *ids = malloc((size_t)TN_RWANT_IDS_MAX * TN_RWANT_ID);
+	uint8_t *msg = malloc(TN_RWANT_SIG_CONTEXT_LEN + TN_RWANT_MAX);
+	uint8_t *rec = malloc(TN_RWANT_MAX);
+	size_t k = ids && msg && rec ? rwant_missing(n, a, ids) : 0;
+	if (k) {
+		tn_rwant w;
+		memset(&w, 0, sizeof w);
+		memcpy(w.network_id, n->cfg.network_id, TN_NETWORK_ID);
+		memcpy(w.alert_id, a->id, TN_ALERT_ID);
+		w.issued_ms = wall_ms;
+		w.missing = (tn_view){ids, k * TN_RWANT_ID};
+		memcpy(msg, TN_RWANT_SIG_CONTEXT, TN_RWANT_SIG_CONTEXT_LEN);
+		tn_ssize sl = tn_rwant_encode_signed(&w, msg + TN_RWANT_SIG_CONTEXT_LEN, TN_RWANT_MAX);
+		tn_sig sig;
+		if (sl > 0 && tn_identity_sign(n->cfg.identity, msg,
+		                               TN_RWANT_SIG_CONTEXT_LEN + (size_t)sl, &sig) == TN_OK) {
+			memcpy(w.signature, sig.b, TN_SIG);
+			tn_ssize len = tn_rwant_encode(&w, rec, TN_RWANT_MAX);
+			if (len > 0) {
+				a->rw_ms = wall_ms;
+				rwant_keep(a, rec, (size_t)len);
+				n->rctr[TN_RECEIPT_WANTED_SENT]++;
+				rwant_send(n, NULL, rec, (size_t)len, now);
+			}
+		}
+	}
+	free(ids);
+	free(msg);
+	free(rec);
+}
+
+void tn_node_rwant_tick(tn_node *n, tn_time now, uint64_t wall_ms)
+{
+	if (n->rw_due_ms > wall_ms)
+		return;
+	n->rw_due_ms = UINT64_MAX;
+	if (!any_up(n)) {
+		n->rw_due_ms = wall_ms + 5000; /* nobody to tell: look again soon */
+		return;
+	}
+	for (size_t i = 0; i < n->cfg.alerts_max; i++) {
+		alert_entry *a = &n->alerts[i];
+		if (a->state != AS_STORED || !(a->flags & AF_OWN) || a->rw_k >= RWANT_NOTES)
+			continue;
+		if (rwant_at(n, a, a->rw_k) <= wall_ms && a->expires_ms > wall_ms) {
+			rwant_issue(n, a, wall_ms, now);
+			/* One note now for every one that fell due (a restart may
+			 * have slept through several). */
+			while (a->rw_k < RWANT_NOTES && rwant_at(n, a, a->rw_k) <= wall_ms)
+				a->rw_k++;
+		}
+		tn_node_rwant_schedule(n, a);
+	}
+}
+
+static bool rwant_sig_ok(const alert_entry *a, const tn_rwant *w)
+{
+	uint8_t msg[TN_RWANT_SIG_CONTEXT_LEN + TN_RWANT_MAX];
+	if (w->signed_part.len > TN_RWANT_MAX)
+		return false;
+	memcpy(msg, TN_RWANT_SIG_CONTEXT, TN_RWANT_SIG_CONTEXT_LEN);
+	memcpy(msg + TN_RWANT_SIG_CONTEXT_LEN, w->signed_part.p, w->signed_part.len);
+	tn_sig sig;
+	memcpy(sig.b, w->signature, TN_SIG);
+	return tn_sig_verify(&a->author, msg, TN_RWANT_SIG_CONTEXT_LEN + w->signed_part.len, &sig) ==
+	       TN_OK;
+}
+
+static bool rwant_lists(const tn_rwant *w, const tn_pubkey *self)
+{
+	for (size_t off = 0; off < w->missing.len; off += TN_RWANT_ID)
+		if (memcmp(w->missing.p + off, self->b, TN_RWANT_ID) == 0)
+			return true;
+	return false;
+}
+
+/* A note from a peer: cheapest checks first, the author's signature last,
+ * then relay it and, if we are listed, send our receipt again. */
+void tn_node_rwant_message(tn_node *n, node_link *l, const tn_view *rec, tn_time now,
+                           uint64_t wall_ms)
+{
+	tn_rwant w;
+	alert_entry *a = NULL;
+	bool ok = tn_rwant_decode(&w, rec->p, rec->len) == TN_OK &&
+	          memcmp(w.network_id, n->cfg.network_id, TN_NETWORK_ID) == 0 &&
+	          (a = tn_node_index_find(n, w.alert_id)) && a->state == AS_STORED &&
+	          !(a->flags & AF_OWN) && w.issued_ms > a->rw_ms &&
+	          (a->rw_ms == 0 || w.issued_ms >= a->rw_ms + RWANT_GAP_MS) &&
+	          w.issued_ms <= wall_ms + RWANT_FUTURE_MS && rwant_sig_ok(a, &w);
+	if (!ok) {
+		n->rctr[TN_RECEIPT_WANTED_DROPPED]++;
+		return;
+	}
+	a->rw_ms = w.issued_ms;
+	rwant_keep(a, rec->p, rec->len);
+	n->rctr[TN_RECEIPT_WANTED_RX]++;
+	rwant_send(n, l, rec->p, rec->len, now);
+	if (!rwant_lists(&w, n->self) || a->rpend)
+		return; /* not listed, or our receipt is on its way already */
+	a->flags &= (uint8_t)~(AF_RECEIPTED | AF_RECEIPT_OWED);
+	n->rctr[TN_RECEIPT_RESENT]++;
+	tn_node_receipt_own(n, a, wall_ms, now, NULL);
+}
+
+void tn_node_rwant_link_up(tn_node *n, node_link *l, const alert_entry *a, tn_time now)
+{
+	if (a->rw_rec && a->expires_ms > n->last_wall) {
+		tn_link_msg m;
+		memset(&m, 0, sizeof m);
+		m.type = TN_LINK_RECEIPTS_WANTED;
+		m.record = (tn_view){a->rw_rec, a->rw_len};
+		(void)tn_node_send_msg(n, l, &m, false, now);
+	}
+}
