@@ -155,6 +155,7 @@ void tn_node_del(tn_node *n)
 	tn_ratelimit_del(n->rl_push);
 	tn_ratelimit_del(n->rl_pull);
 	tn_replay_cache_del(n->replay);
+	tn_node_rseen_free(n);
 	tn_node_roster_teardown(n);
 	sodium_memzero(n->hashkey, sizeof n->hashkey);
 	free(n);

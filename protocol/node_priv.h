@@ -106,7 +106,7 @@ typedef struct node_link {
 	qring prio, normal;
 	/* receipts batch */
 	uint8_t *rbuf; /* TN_RECEIPTS_PER_MSG * TN_RECEIPT_MAX */
-	size_t rlen[TN_RECEIPTS_PER_MSG];
+	uint8_t rlen[TN_RECEIPTS_PER_MSG]; /* each <= TN_RECEIPT_MAX (163) */
 	uint8_t rhops[TN_RECEIPTS_PER_MSG];
 	size_t nr;
 	tn_time rflush_at;
@@ -209,8 +209,12 @@ struct tn_node {
 	uint64_t rw_due_ms; /* wall ms of the next receipts-wanted note due, UINT64_MAX: none */
 
 	/* receipts dedupe */
-	uint64_t rseen[NODE_RSEEN_SETS][NODE_RSEEN_WAYS];
-	uint8_t rseen_next[NODE_RSEEN_SETS];
+	/* receipt dedupe (receipt.c): rseen_sets sets of NODE_RSEEN_WAYS keys,
+	 * allocated at the first receipt and doubled up to NODE_RSEEN_SETS as
+	 * it fills */
+	uint64_t (*rseen)[NODE_RSEEN_WAYS];
+	uint8_t *rseen_next;
+	size_t rseen_sets, rseen_adds;
 
 	/* events */
 	ev_item *evq;
@@ -339,6 +343,7 @@ bool tn_node_roster_pump(tn_node *n, node_link *l, tn_time now);
 bool tn_node_roster_pending(const node_link *l);
 
 /* node send helper: encode a link message and queue it (normal). */
+void tn_node_rseen_free(tn_node *n);
 /* receipts-wanted notes (receipt.c, docs/node.md "Receipts: resend") */
 void tn_node_rwant_schedule(tn_node *n, const alert_entry *a);
 tn_time tn_node_rwant_deadline(const tn_node *n);

@@ -34,20 +34,71 @@ static uint64_t rkey(const tn_node *n, const uint8_t id[TN_ALERT_ID], const uint
 
 static bool rseen_has(const tn_node *n, uint64_t k)
 {
-	const uint64_t *set = n->rseen[k % NODE_RSEEN_SETS];
+	if (!n->rseen)
+		return false;
+	const uint64_t *set = n->rseen[k % n->rseen_sets];
 	for (size_t i = 0; i < NODE_RSEEN_WAYS; i++)
 		if (set[i] == k)
 			return true;
 	return false;
 }
 
+static void rseen_put(uint64_t (*sets)[NODE_RSEEN_WAYS], uint8_t *next, size_t nsets, uint64_t k)
+{
+	size_t s = k % nsets;
+	sets[s][next[s]] = k;
+	next[s] = (uint8_t)((next[s] + 1) % NODE_RSEEN_WAYS);
+}
+
+/* Start at 64 sets and double (rehashing what is kept) each time as many
+ * keys were added as the table has ways, up to NODE_RSEEN_SETS: a node sees
+ * a few receipts per alert, and the full table (128 KiB) in every node was
+ * most of the simulator's memory. No memory to grow: keep the smaller one. */
+static void rseen_grow(tn_node *n)
+{
+	size_t ns = n->rseen ? 2 * n->rseen_sets : 64;
+	uint64_t (*sets)[NODE_RSEEN_WAYS] = calloc(ns, sizeof *sets);
+	uint8_t *next = calloc(ns, 1);
+	if (!sets || !next) {
+		free(sets);
+		free(next);
+		return;
+	}
+	for (size_t s = 0; s < n->rseen_sets; s++)
+		for (size_t w = 0; w < NODE_RSEEN_WAYS; w++) {
+			/* oldest first, so the newest survive a crowded set */
+			uint64_t k = n->rseen[s][(n->rseen_next[s] + w) % NODE_RSEEN_WAYS];
+			if (k)
+				rseen_put(sets, next, ns, k);
+		}
+	free(n->rseen);
+	free(n->rseen_next);
+	n->rseen = sets;
+	n->rseen_next = next;
+	n->rseen_sets = ns;
+}
+
 /* Eviction only forgets: a receipt seen again after eviction is relayed
  * once more, and the author's per-alert list still counts it once. */
 static void rseen_add(tn_node *n, uint64_t k)
 {
-	size_t s = k % NODE_RSEEN_SETS;
-	n->rseen[s][n->rseen_next[s]] = k;
-	n->rseen_next[s] = (uint8_t)((n->rseen_next[s] + 1) % NODE_RSEEN_WAYS);
+	if (!n->rseen ||
+	    (n->rseen_sets < NODE_RSEEN_SETS && ++n->rseen_adds >= n->rseen_sets * NODE_RSEEN_WAYS)) {
+		n->rseen_adds = 0;
+		rseen_grow(n);
+		if (!n->rseen)
+			return; /* no memory: remember nothing (relay duplicates once more) */
+	}
+	rseen_put(n->rseen, n->rseen_next, n->rseen_sets, k);
+}
+
+void tn_node_rseen_free(tn_node *n)
+{
+	free(n->rseen);
+	free(n->rseen_next);
+	n->rseen = NULL;
+	n->rseen_next = NULL;
+	n->rseen_sets = 0;
 }
 
 /* ---- batches ----------------------------------------------------------------- */
@@ -133,7 +184,7 @@ static bool batch_add(tn_node *n, node_link *l, const uint8_t *r, size_t len, ui
 	if (l->nr == 0)
 		l->rflush_at = now + n->cfg.receipt_delay;
 	memcpy(l->rbuf + l->nr * TN_RECEIPT_MAX, r, len);
-	l->rlen[l->nr] = len;
+	l->rlen[l->nr] = (uint8_t)len; /* len <= TN_RECEIPT_MAX < 256 */
 	l->rhops[l->nr] = hops;
 	l->nr++;
 	if (l->nr == TN_RECEIPTS_PER_MSG)
