@@ -1355,10 +1355,10 @@ static void lost_receipt_resent_on_the_authors_note(void **state)
 	assert_int_equal(delivered(w, 0, id), 1);
 	node_down(w, 1); /* kill -9: node 2's receipt dies in its batch */
 	restart_from_disk(w, 1);
-	run_for(w, 20 * TN_SEC); /* before the first note (30 s) */
+	run_for(w, 10 * TN_SEC); /* before the first note (20 s) */
 	assert_int_equal(delivered(w, 0, id), 1);
 	assert_int_equal(rctr(&w->nd[2], TN_RECEIPT_RESENT), 0);
-	run_for(w, 20 * TN_SEC); /* the note at 30 s */
+	run_for(w, 20 * TN_SEC); /* the note at 20 s */
 	assert_int_equal(rctr(&w->nd[0], TN_RECEIPT_WANTED_SENT), 1);
 	assert_int_equal(rctr(&w->nd[1], TN_RECEIPT_WANTED_RX), 1);
 	assert_int_equal(rctr(&w->nd[2], TN_RECEIPT_RESENT), 1);

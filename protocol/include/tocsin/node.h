@@ -57,7 +57,7 @@ enum {
 
 #define TN_NODE_ANTI_ENTROPY_DEFAULT  (4 * TN_MIN)
 #define TN_NODE_RECEIPT_DELAY_DEFAULT (20 * TN_MSEC)
-#define TN_NODE_RECEIPT_RESEND_DEFAULT (30 * TN_SEC)
+#define TN_NODE_RECEIPT_RESEND_DEFAULT (20 * TN_SEC)
 #define TN_NODE_BACKOFF_MIN_DEFAULT   (1 * TN_SEC)
 #define TN_NODE_BACKOFF_MAX_DEFAULT   (5 * TN_MIN)
 
@@ -120,7 +120,7 @@ typedef struct tn_node_config {
 	tn_time backoff_max;    /* ... doubling up to (default 5 min) */
 	uint8_t receipt_hops;   /* fallback flooding hop limit (default 3, <= 16) */
 	/* Receipts-wanted notes for our own alerts at created + r, + 3r, + 7r,
-	 * + 15r while some receipt is missing (default 30 s; TN_TIME_NEVER: none) */
+	 * + 15r while some receipt is missing (default 20 s; TN_TIME_NEVER: none) */
 	tn_time receipt_resend;
 	tn_alert_limits limits; /* per-author budgets (docs/node.md: rate limits) */
 
