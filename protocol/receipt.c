@@ -424,7 +424,8 @@ void tn_node_receipts_message(tn_node *n, node_link *l, const tn_link_msg *m, tn
  * list and floods it. A node that holds the alert verifies the author's
  * signature, relays a note newer than the last it relayed, and, when it is
  * listed, signs its receipt again (a new stored_ms: a new signature, so
- * relays do not stop it as a duplicate) and sends it like the first. */
+ * relays do not stop it as a duplicate) and sends it like the first. The
+ * link a note arrives on becomes the alert's reverse path. */
 
 enum {
 	RWANT_NOTES = 4,
@@ -626,6 +627,11 @@ void tn_node_rwant_message(tn_node *n, node_link *l, const tn_view *rec, tn_time
 		return;
 	}
 	a->rw_ms = w.issued_ms;
+	/* The note came from the author's side just now: its link is a fresher
+	 * reverse path than the one the alert came in on, which churn may have
+	 * broken long ago. Receipts sent from here on (ours, resent below, and
+	 * others' resent ones) follow the note's tree back. */
+	a->src_link = l->id;
 	rwant_keep(a, rec->p, rec->len);
 	n->rctr[TN_RECEIPT_WANTED_RX]++;
 	rwant_send(n, l, rec->p, rec->len, now);
