@@ -466,9 +466,37 @@ tn_time tn_node_rwant_deadline(const tn_node *n)
 	return n->last_now + ms * TN_MSEC;
 }
 
-static int cmp_pk(const void *x, const void *y)
+/* Keys sorted bytewise (merge sort: the protocol library links no qsort). */
+static void sort_pks(tn_pubkey *v, tn_pubkey *tmp, size_t len)
 {
-	return memcmp(x, y, TN_PUBKEY);
+	if (len < 2)
+		return;
+	size_t h = len / 2, i = 0, j = h, k = 0;
+	sort_pks(v, tmp, h);
+	sort_pks(v + h, tmp, len - h);
+	while (i < h && j < len)
+		tmp[k++] = memcmp(v[i].b, v[j].b, TN_PUBKEY) <= 0 ? v[i++] : v[j++];
+	while (i < h)
+		tmp[k++] = v[i++];
+	while (j < len)
+		tmp[k++] = v[j++];
+	memcpy(v, tmp, len * sizeof *v);
+}
+
+static bool has_pk(const tn_pubkey *v, size_t len, const tn_pubkey *k)
+{
+	size_t lo = 0, hi = len;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = memcmp(v[mid].b, k->b, TN_PUBKEY);
+		if (c == 0)
+			return true;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
 }
 
 /* The members (but us) whose receipt a lacks, as identity prefixes, from a
@@ -482,11 +510,11 @@ static size_t rwant_missing(tn_node *n, const alert_entry *a, uint8_t *out)
 		return 0;
 	tn_pubkey *seen = NULL;
 	if (a->nrcv) {
-		seen = malloc(a->nrcv * sizeof *seen);
+		seen = malloc(2 * a->nrcv * sizeof *seen); /* the keys, then merge scratch */
 		if (!seen)
 			return 0;
 		memcpy(seen, a->rcv, a->nrcv * sizeof *seen);
-		qsort(seen, a->nrcv, sizeof *seen, cmp_pk);
+		sort_pks(seen, seen + a->nrcv, a->nrcv);
 	}
 	size_t k = 0, start = (size_t)(tn_node_rand_u64(n) % cnt);
 	for (size_t j = 0; j < cnt && k < TN_RWANT_IDS_MAX; j++) {
@@ -494,7 +522,7 @@ static size_t rwant_missing(tn_node *n, const alert_entry *a, uint8_t *out)
 		if (!n->cfg.membership.member(ud, (start + j) % cnt, &m) ||
 		    tn_pubkey_eq(&m.identity, n->self))
 			continue;
-		if (seen && bsearch(&m.identity, seen, a->nrcv, sizeof *seen, cmp_pk))
+		if (seen && has_pk(seen, a->nrcv, &m.identity))
 			continue;
 		memcpy(out + k * TN_RWANT_ID, m.identity.b, TN_RWANT_ID);
 		k++;
