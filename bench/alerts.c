@@ -34,6 +34,7 @@
 
 #include <sodium.h>
 
+#include "bench.h"
 #include "tocsin/alert.h"
 #include "tocsin/codec.h"
 #include "tocsin/link.h"
@@ -52,26 +53,7 @@ enum {
 	BUF = 70000,
 };
 
-static double now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-
-static void os_rand(void *ud, uint8_t *buf, size_t len)
-{
-	(void)ud;
-	randombytes_buf(buf, len);
-}
-
 static const tn_rand RAND = {.fn = os_rand, .ud = NULL};
-
-static void die(const char *what, long rc)
-{
-	fprintf(stderr, "bench alerts: %s failed (%ld)\n", what, rc);
-	exit(1);
-}
 
 typedef struct world {
 	size_t d;

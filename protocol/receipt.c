@@ -101,6 +101,51 @@ void tn_node_rseen_free(tn_node *n)
 	n->rseen_sets = 0;
 }
 
+/* ---- signatures under a context (receipts, receipts-wanted notes) ---------- */
+
+enum { CTX_SIGNED_MAX = TN_RWANT_SIG_CONTEXT_LEN + TN_RWANT_MAX };
+_Static_assert(TN_RECEIPT_SIG_CONTEXT_LEN + TN_RECEIPT_MAX <= CTX_SIGNED_MAX, "receipt fits");
+
+/* Is sig pk's signature over ctx || part? */
+static bool ctx_sig_ok(const tn_pubkey *pk, const char *ctx, size_t ctx_len, const tn_view *part,
+                       const uint8_t sig[TN_SIG])
+{
+	uint8_t msg[CTX_SIGNED_MAX];
+	if (part->len > sizeof msg - ctx_len)
+		return false;
+	memcpy(msg, ctx, ctx_len);
+	memcpy(msg + ctx_len, part->p, part->len);
+	tn_sig s;
+	memcpy(s.b, sig, TN_SIG);
+	return tn_sig_verify(pk, msg, ctx_len + part->len, &s) == TN_OK;
+}
+
+/* Our signature over ctx || the record put() encodes (its signed range):
+ * the record is encoded into msg after the context. */
+static bool ctx_sign(const tn_node *n, const char *ctx, size_t ctx_len,
+                     tn_ssize (*put)(const void *obj, uint8_t *out, size_t cap), const void *obj,
+                     uint8_t sig_out[TN_SIG])
+{
+	uint8_t msg[CTX_SIGNED_MAX];
+	memcpy(msg, ctx, ctx_len);
+	tn_ssize sl = put(obj, msg + ctx_len, sizeof msg - ctx_len);
+	tn_sig sig;
+	if (sl <= 0 || tn_identity_sign(n->cfg.identity, msg, ctx_len + (size_t)sl, &sig) != TN_OK)
+		return false;
+	memcpy(sig_out, sig.b, TN_SIG);
+	return true;
+}
+
+static tn_ssize put_receipt_signed(const void *obj, uint8_t *out, size_t cap)
+{
+	return tn_receipt_encode_signed(obj, out, cap);
+}
+
+static tn_ssize put_rwant_signed(const void *obj, uint8_t *out, size_t cap)
+{
+	return tn_rwant_encode_signed(obj, out, cap);
+}
+
 /* ---- batches ----------------------------------------------------------------- */
 
 void tn_node_receipts_flush(tn_node *n, node_link *l, tn_time now)
@@ -262,15 +307,10 @@ void tn_node_receipt_own(tn_node *n, alert_entry *a, uint64_t wall_ms, tn_time n
 	memcpy(c.alert_id, a->id, TN_ALERT_ID);
 	memcpy(c.receiver, n->self->b, TN_PUBKEY);
 	c.stored_ms = wall_ms;
-	uint8_t msg[TN_RECEIPT_SIG_CONTEXT_LEN + TN_RECEIPT_MAX], out[TN_RECEIPT_MAX];
-	memcpy(msg, TN_RECEIPT_SIG_CONTEXT, TN_RECEIPT_SIG_CONTEXT_LEN);
-	tn_ssize sl =
-	        tn_receipt_encode_signed(&c, msg + TN_RECEIPT_SIG_CONTEXT_LEN, TN_RECEIPT_MAX);
-	tn_sig sig;
-	if (sl < 0 || tn_identity_sign(n->cfg.identity, msg,
-	                               TN_RECEIPT_SIG_CONTEXT_LEN + (size_t)sl, &sig) != TN_OK)
+	uint8_t out[TN_RECEIPT_MAX];
+	if (!ctx_sign(n, TN_RECEIPT_SIG_CONTEXT, TN_RECEIPT_SIG_CONTEXT_LEN, put_receipt_signed, &c,
+	              c.signature))
 		return;
-	memcpy(c.signature, sig.b, TN_SIG);
 	tn_ssize len = tn_receipt_encode(&c, out, sizeof out);
 	if (len < 0)
 		return;
@@ -327,17 +367,10 @@ void tn_node_receipts_link_gone(tn_node *n, node_link *l, tn_time now)
 
 static bool receipt_sig_ok(const tn_receipt *c)
 {
-	uint8_t msg[TN_RECEIPT_SIG_CONTEXT_LEN + TN_RECEIPT_MAX];
-	if (c->signed_part.len > TN_RECEIPT_MAX)
-		return false;
-	memcpy(msg, TN_RECEIPT_SIG_CONTEXT, TN_RECEIPT_SIG_CONTEXT_LEN);
-	memcpy(msg + TN_RECEIPT_SIG_CONTEXT_LEN, c->signed_part.p, c->signed_part.len);
 	tn_pubkey pk;
-	tn_sig sig;
 	memcpy(pk.b, c->receiver, TN_PUBKEY);
-	memcpy(sig.b, c->signature, TN_SIG);
-	return tn_sig_verify(&pk, msg, TN_RECEIPT_SIG_CONTEXT_LEN + c->signed_part.len, &sig) ==
-	       TN_OK;
+	return ctx_sig_ok(&pk, TN_RECEIPT_SIG_CONTEXT, TN_RECEIPT_SIG_CONTEXT_LEN, &c->signed_part,
+	                  c->signature);
 }
 
 /* Cheapest first: decode, network, receiver active, dedupe, then the
@@ -562,9 +595,8 @@ static void rwant_send(tn_node *n, const node_link *from, const uint8_t *rec, si
 static void rwant_issue(tn_node *n, alert_entry *a, uint64_t wall_ms, tn_time now)
 {
 	uint8_t *ids = malloc((size_t)TN_RWANT_IDS_MAX * TN_RWANT_ID);
-	uint8_t *msg = malloc(TN_RWANT_SIG_CONTEXT_LEN + TN_RWANT_MAX);
 	uint8_t *rec = malloc(TN_RWANT_MAX);
-	size_t k = ids && msg && rec ? rwant_missing(n, a, ids) : 0;
+	size_t k = ids && rec ? rwant_missing(n, a, ids) : 0;
 	if (k) {
 		tn_rwant w;
 		memset(&w, 0, sizeof w);
@@ -572,12 +604,8 @@ static void rwant_issue(tn_node *n, alert_entry *a, uint64_t wall_ms, tn_time no
 		memcpy(w.alert_id, a->id, TN_ALERT_ID);
 		w.issued_ms = wall_ms;
 		w.missing = (tn_view){ids, k * TN_RWANT_ID};
-		memcpy(msg, TN_RWANT_SIG_CONTEXT, TN_RWANT_SIG_CONTEXT_LEN);
-		tn_ssize sl = tn_rwant_encode_signed(&w, msg + TN_RWANT_SIG_CONTEXT_LEN, TN_RWANT_MAX);
-		tn_sig sig;
-		if (sl > 0 && tn_identity_sign(n->cfg.identity, msg,
-		                               TN_RWANT_SIG_CONTEXT_LEN + (size_t)sl, &sig) == TN_OK) {
-			memcpy(w.signature, sig.b, TN_SIG);
+		if (ctx_sign(n, TN_RWANT_SIG_CONTEXT, TN_RWANT_SIG_CONTEXT_LEN, put_rwant_signed, &w,
+		             w.signature)) {
 			tn_ssize len = tn_rwant_encode(&w, rec, TN_RWANT_MAX);
 			if (len > 0) {
 				a->rw_ms = wall_ms;
@@ -588,7 +616,6 @@ static void rwant_issue(tn_node *n, alert_entry *a, uint64_t wall_ms, tn_time no
 		}
 	}
 	free(ids);
-	free(msg);
 	free(rec);
 }
 
@@ -618,15 +645,8 @@ void tn_node_rwant_tick(tn_node *n, tn_time now, uint64_t wall_ms)
 
 static bool rwant_sig_ok(const alert_entry *a, const tn_rwant *w)
 {
-	uint8_t msg[TN_RWANT_SIG_CONTEXT_LEN + TN_RWANT_MAX];
-	if (w->signed_part.len > TN_RWANT_MAX)
-		return false;
-	memcpy(msg, TN_RWANT_SIG_CONTEXT, TN_RWANT_SIG_CONTEXT_LEN);
-	memcpy(msg + TN_RWANT_SIG_CONTEXT_LEN, w->signed_part.p, w->signed_part.len);
-	tn_sig sig;
-	memcpy(sig.b, w->signature, TN_SIG);
-	return tn_sig_verify(&a->author, msg, TN_RWANT_SIG_CONTEXT_LEN + w->signed_part.len, &sig) ==
-	       TN_OK;
+	return ctx_sig_ok(&a->author, TN_RWANT_SIG_CONTEXT, TN_RWANT_SIG_CONTEXT_LEN, &w->signed_part,
+	                  w->signature);
 }
 
 static bool rwant_lists(const tn_rwant *w, const tn_pubkey *self)

@@ -1151,6 +1151,17 @@ static size_t peer_alert(nf *f, int who, uint8_t kind, uint64_t seq, uint8_t *en
 	return (size_t)n;
 }
 
+/* Member who signs msg = context (ctx_len bytes) || signed range (n bytes,
+ * an encoder's result: abort if it failed). */
+static void sign_after(nf *f, int who, const uint8_t *msg, size_t ctx_len, tn_ssize n,
+                       uint8_t sig_out[TN_SIG])
+{
+	tn_sig sig;
+	if (n < 0 || tn_identity_sign(f->id[who], msg, ctx_len + (size_t)n, &sig))
+		abort();
+	memcpy(sig_out, sig.b, TN_SIG);
+}
+
 static size_t signed_receipt(nf *f, int who, const uint8_t id[TN_ALERT_ID], uint8_t *out)
 {
 	tn_receipt c;
@@ -1161,13 +1172,10 @@ static size_t signed_receipt(nf *f, int who, const uint8_t id[TN_ALERT_ID], uint
 	c.stored_ms = NF_WALL;
 	uint8_t msg[TN_RECEIPT_SIG_CONTEXT_LEN + TN_RECEIPT_MAX];
 	memcpy(msg, TN_RECEIPT_SIG_CONTEXT, TN_RECEIPT_SIG_CONTEXT_LEN);
-	tn_ssize n = tn_receipt_encode_signed(&c, msg + TN_RECEIPT_SIG_CONTEXT_LEN, TN_RECEIPT_MAX);
-	tn_sig sig;
-	if (n < 0 ||
-	    tn_identity_sign(f->id[who], msg, TN_RECEIPT_SIG_CONTEXT_LEN + (size_t)n, &sig))
-		abort();
-	memcpy(c.signature, sig.b, TN_SIG);
-	n = tn_receipt_encode(&c, out, TN_RECEIPT_MAX);
+	sign_after(f, who, msg, TN_RECEIPT_SIG_CONTEXT_LEN,
+	           tn_receipt_encode_signed(&c, msg + TN_RECEIPT_SIG_CONTEXT_LEN, TN_RECEIPT_MAX),
+	           c.signature);
+	tn_ssize n = tn_receipt_encode(&c, out, TN_RECEIPT_MAX);
 	if (n < 0)
 		abort();
 	return (size_t)n;
@@ -1189,13 +1197,10 @@ static size_t signed_rwant(nf *f, int who, const uint8_t id[TN_ALERT_ID], int li
 	w.missing = (tn_view){ids, sizeof ids};
 	uint8_t msg[TN_RWANT_SIG_CONTEXT_LEN + TN_RWANT_MAX];
 	memcpy(msg, TN_RWANT_SIG_CONTEXT, TN_RWANT_SIG_CONTEXT_LEN);
-	tn_ssize n = tn_rwant_encode_signed(&w, msg + TN_RWANT_SIG_CONTEXT_LEN, TN_RWANT_MAX);
-	tn_sig sig;
-	if (n < 0 ||
-	    tn_identity_sign(f->id[who], msg, TN_RWANT_SIG_CONTEXT_LEN + (size_t)n, &sig))
-		abort();
-	memcpy(w.signature, sig.b, TN_SIG);
-	n = tn_rwant_encode(&w, out, TN_RWANT_MAX);
+	sign_after(f, who, msg, TN_RWANT_SIG_CONTEXT_LEN,
+	           tn_rwant_encode_signed(&w, msg + TN_RWANT_SIG_CONTEXT_LEN, TN_RWANT_MAX),
+	           w.signature);
+	tn_ssize n = tn_rwant_encode(&w, out, TN_RWANT_MAX);
 	if (n < 0)
 		abort();
 	return (size_t)n;
