@@ -1341,6 +1341,20 @@ static int write_corpus(const char *dir)
 	return err ? 1 : 0;
 }
 
+/* Line 0-1-2, node 0's panic, and every receipt batch flushed once: node
+ * 2's receipt now waits in node 1's batch for the link to 0. */
+static net *line_panic_batched(uint8_t id[TN_ALERT_ID])
+{
+	net *w = &NET;
+	net_init(w, 3);
+	line(w);
+	start_all(w);
+	run_for(w, 10 * TN_SEC);
+	create(w, 0, 1, TN_KIND_PANIC, HOUR_MS, id);
+	run_for(w, w->base.receipt_delay);
+	return w;
+}
+
 /* A receipt lost after it left its node (here: in a relay that crashed
  * with it in its batch) comes back through the author's receipts-wanted
  * note: node 2 is listed and signs its receipt again. Also: a node that
@@ -1348,14 +1362,8 @@ static int write_corpus(const char *dir)
 static void lost_receipt_resent_on_the_authors_note(void **state)
 {
 	(void)state;
-	net *w = &NET;
-	net_init(w, 3);
-	line(w);
-	start_all(w);
-	run_for(w, 10 * TN_SEC);
 	uint8_t id[TN_ALERT_ID];
-	create(w, 0, 1, TN_KIND_PANIC, HOUR_MS, id);
-	run_for(w, w->base.receipt_delay); /* both batches flushed; 2's now in 1's batch */
+	net *w = line_panic_batched(id);
 	assert_true(w->nd[2].disk[0].receipted);
 	assert_int_equal(delivered(w, 0, id), 1);
 	node_down(w, 1); /* kill -9: node 2's receipt dies in its batch */
@@ -1378,14 +1386,8 @@ static void lost_receipt_resent_on_the_authors_note(void **state)
 static void receipts_wanted_note_passed_on_at_link_up(void **state)
 {
 	(void)state;
-	net *w = &NET;
-	net_init(w, 3);
-	line(w);
-	start_all(w);
-	run_for(w, 10 * TN_SEC);
 	uint8_t id[TN_ALERT_ID];
-	create(w, 0, 1, TN_KIND_PANIC, HOUR_MS, id);
-	run_for(w, w->base.receipt_delay);
+	net *w = line_panic_batched(id);
 	node_down(w, 1); /* node 2's receipt lost with node 1 */
 	node_down(w, 2); /* and node 2 away while the note goes round */
 	restart_from_disk(w, 1);
