@@ -690,9 +690,12 @@ void tn_node_rwant_message(tn_node *n, node_link *l, const tn_view *rec, tn_time
 	tn_node_receipt_own(n, a, wall_ms, now, NULL);
 }
 
+/* Only where we are the responder: a node coming back (the one that may
+ * have missed the note) dials, so its responders pass the note on; the
+ * other way it would mostly carry the note to someone who has it. */
 void tn_node_rwant_link_up(tn_node *n, node_link *l, const alert_entry *a, tn_time now)
 {
-	if (a->rw_rec && a->expires_ms > n->last_wall) {
+	if (a->rw_rec && a->expires_ms > n->last_wall && l->role == TN_NOISE_RESPONDER) {
 		tn_link_msg m;
 		memset(&m, 0, sizeof m);
 		m.type = TN_LINK_RECEIPTS_WANTED;
