@@ -1,8 +1,9 @@
-/* User-facing strings of tocsin go through _() so that translating them
- * (issue 7) is a build change, not an edit of every message. Without
- * gettext the macro is the identity. Only messages for people are wrapped:
- * JSON keys, protocol fields and error codes are stable and never
- * translated. */
+/* User-facing strings of tocsin go through _() (gettext, domain "tocsin",
+ * catalogs in po/). N_() marks a string for extraction where it cannot be
+ * translated yet (static tables; translate with _() when printing).
+ * ngettext() picks the plural form for a count. Without gettext the macros
+ * are the identity. Only messages for people are wrapped: JSON keys,
+ * protocol fields and error codes are stable and never translated. */
 #ifndef TOCSIN_I18N_H
 #define TOCSIN_I18N_H
 
@@ -11,6 +12,8 @@
 #define _(s) gettext(s)
 #else
 #define _(s) (s)
+#define ngettext(s, p, n) ((n) == 1 ? (s) : (p))
 #endif
+#define N_(s) (s)
 
 #endif

@@ -10,6 +10,10 @@
 #define _POSIX_C_SOURCE 200809L
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <locale.h>
 #include <signal.h>
 #include <stddef.h>
 #include <time.h>
@@ -26,8 +30,10 @@
 #include "ctl_io.h"
 #include "ctlproto.h"
 #include "i18n.h"
+#include "lock.h"
 #include "passfile.h"
 #include "paths.h"
+#include "wipe.h"
 
 #ifndef TN_VERSION
 #define TN_VERSION "unknown"
@@ -57,6 +63,9 @@ typedef struct cli {
 	bool json;
 	bool help;
 	bool watch;
+	bool yes; /* wipe --yes */
+	bool no_watch;             /* panic --no-watch: return at once even on a terminal */
+	const struct command *cmd; /* the command run (for error hints) */
 	int nargs;
 	const char *args[ARGS_MAX]; /* positional arguments after the command */
 	td_paths paths;
@@ -88,42 +97,61 @@ static int cmd_peers(cli *c);
 static int cmd_invite(cli *c);
 static int cmd_join(cli *c);
 static int cmd_revoke(cli *c);
+static int cmd_wipe(cli *c);
+static int cmd_audit(cli *c);
+static int subscribe(cli *c, ctl_conn *sub);
+static int follow_alert(cli *c, ctl_conn *sub, const char *alert);
+static bool follow_by_default(const cli *c, const char *kind);
+static void print_sent(unsigned long long links, unsigned long long members, const char *id);
+static void print_refusal_hint(const cli *c, const td_ctl_msg *m);
+static bool human_alert_event(const td_ctl_msg *m);
+static int alerts_watch(cli *c);
+static bool parse_iso_time(const char *s, uint64_t *out_ms);
+static void i18n_init(void);
 
 static const command commands[] = {
-        {"version", cmd_version, "version [--json]", "print the client's and the daemon's versions",
-         false},
-        {"status", cmd_status, "status [--json]", "show the daemon: home, identity, links, mesh",
-         false},
+        {"version", cmd_version, "version [--json]",
+         N_("print the client's and the daemon's versions"), false},
+        {"status", cmd_status, "status [--json]",
+         N_("show the daemon: home, identity, links, mesh"), false},
         {"init", cmd_init, "init [--passphrase-file FILE] [--json]",
-         "create this device's identity (keys) in the daemon's data dir", true},
-        {"id", cmd_id, "id [--json]", "print this device's fingerprint (compare it by voice)",
+         N_("create this device's identity (keys) in the daemon's data dir"), true},
+        {"id", cmd_id, "id [--json]", N_("print this device's fingerprint (compare it by voice)"),
          false},
         {"watch", cmd_watch, "watch [--json]",
-         "print the daemon's events until Ctrl-C or the daemon stops", false},
+         N_("print the daemon's events until Ctrl-C or the daemon stops"), false},
         {"network", cmd_network, "network create NAME [--name YOUR_NAME] [--json]",
-         "found a new network with this device as its first coordinator", false, 2},
+         N_("found a new network with this device as its first coordinator"), false, 2},
         {"panic", cmd_panic,
-         "panic [TEXT] [--violation TYPE] [--location PLACE] [--watch] [--json]",
-         "send a panic alert to every member now (no prompt)", false, 1},
-        {"safe", cmd_safe, "safe [TEXT] [--json]", "say you are safe (ends your last panic)",
-         false, 1},
-        {"drill", cmd_drill, "drill [TEXT] [--json]", "send a practice alert", false, 1},
-        {"notice", cmd_notice, "notice TEXT [--json]",
-         "send a notice to every member (coordinators only)", false, 1},
-        {"respond", cmd_respond, "respond ALERT_ID_PREFIX [TEXT] [--json]",
-         "tell the network you are responding to an alert", false, 2},
-        {"alerts", cmd_alerts, "alerts [--since T] [--json]",
-         "list stored alerts (T: 30m, 2h, 1d, or Unix ms)", false},
-        {"members", cmd_members, "members [--json]", "list the network's members", false},
-        {"peers", cmd_peers, "peers [--json]", "list the daemon's connections to peers", false},
+         "panic [TEXT] [--violation TYPE] [--location PLACE] [--watch | --no-watch] [--json]",
+         N_("send a panic alert to every member now (no prompt)"), false, 1},
+        {"safe", cmd_safe, "safe [TEXT] [--watch] [--json]",
+         N_("say you are safe (ends your last panic)"), false, 1},
+        {"drill", cmd_drill, "drill [TEXT] [--watch] [--json]", N_("send a practice alert"), false,
+         1},
+        {"notice", cmd_notice, "notice TEXT [--watch] [--json]",
+         N_("send a notice to every member (coordinators only)"), false, 1},
+        {"respond", cmd_respond, "respond ALERT_ID_PREFIX [TEXT] [--watch] [--json]",
+         N_("tell the network you are responding to an alert"), false, 2},
+        {"alerts", cmd_alerts, "alerts [--since T] [--watch] [--json]",
+         N_("list stored alerts (T: 30m, 2h, 1d, 2026-11-25, 2026-11-25T08:00, or Unix ms); "
+            "--watch then shows new ones as they arrive"),
+         false},
+        {"members", cmd_members, "members [--json]", N_("list the network's members"), false},
+        {"peers", cmd_peers, "peers [--json]", N_("list the daemon's connections to peers"), false},
         {"invite", cmd_invite,
          "invite --name NAME [--role member|coordinator] [--expires 24h] [--qr] [--wait] "
          "[--timeout S] [--json]",
-         "print a one-time invitation code for a new device (coordinators only)", false},
+         N_("print a one-time invitation code for a new device (coordinators only)"), false},
         {"join", cmd_join, "join CODE --name NAME [--timeout S] [--json]",
-         "join a network with an invitation code (after tocsin init)", false, ARGS_MAX},
+         N_("join a network with an invitation code (after tocsin init)"), false, ARGS_MAX},
         {"revoke", cmd_revoke, "revoke MEMBER [--json]",
-         "revoke a member (name or fingerprint prefix) and rekey (coordinators only)", false, 1},
+         N_("revoke a member (name or fingerprint prefix) and rekey (coordinators only)"), false,
+         1},
+        {"wipe", cmd_wipe, "wipe [--yes] [--json]",
+         N_("overwrite and delete this device's keys and history, and stop tocsind"), false},
+        {"audit", cmd_audit, "audit [--json]",
+         N_("every roster change with who signed it (coordinators only)"), false},
 };
 enum { NCOMMANDS = sizeof commands / sizeof commands[0] };
 
@@ -348,6 +376,7 @@ static int refused(const cli *c, const td_ctl_msg *m)
 	fprintf(stderr, "tocsin: %.*s\n", n, msg);
 	if (td_ctl_str_is(m, "error", "not_initialised"))
 		fprintf(stderr, _("hint: create this device's identity with: tocsin init\n"));
+	print_refusal_hint(c, m);
 	return EXIT_REPLY;
 }
 
@@ -482,6 +511,8 @@ static int cmd_init(cli *c)
 
 static void human_event(const td_ctl_msg *m)
 {
+	if (human_alert_event(m))
+		return;
 	int n;
 	const char *ev = f_str(m, "event", &n);
 	printf("%.*s", n, ev);
@@ -502,30 +533,22 @@ static void human_event(const td_ctl_msg *m)
 	fflush(stdout);
 }
 
-/* Print events until the stream ends. Exit 0 when the daemon said it was
- * shutting down, 3 when the stream ended otherwise. */
-static int cmd_watch(cli *c)
+/* Print the events on sub (only "alert" ones when alerts_only) until the
+ * stream ends, then close it. Exit 0 when the daemon said it was shutting
+ * down, 3 when the stream ended otherwise. */
+static int print_events(cli *c, ctl_conn *sub, bool alerts_only)
 {
-	ctl_conn conn;
 	td_ctl_msg m;
-	td_ctl_req req = {.op = TD_CTL_OP_SUBSCRIBE, .id = 1};
-	int rc = call(c, &conn, &req, &m, TIMEOUT_MS);
-	if (rc >= 0)
-		return rc;
+	int rc;
 	bool shutdown = false;
-	if (!f_bool(&m, "ok")) {
-		rc = refused(c, &m);
-		ctl_close(&conn);
-		return rc;
-	}
 	for (;;) {
-		ctl_status st = ctl_recv(&conn, &m, -1);
+		ctl_status st = ctl_recv(sub, &m, -1);
 		if (st == CTL_CLOSED && shutdown) {
 			rc = EXIT_OK;
 			break;
 		}
 		if (st != CTL_OK) {
-			rc = lost(st, &conn);
+			rc = lost(st, sub);
 			break;
 		}
 		if (td_ctl_event_check(&m) != TN_OK) {
@@ -533,14 +556,27 @@ static int cmd_watch(cli *c)
 			rc = EXIT_REPLY;
 			break;
 		}
+		shutdown = shutdown || td_ctl_str_is(&m, "event", "shutdown");
+		if (alerts_only && !td_ctl_str_is(&m, "event", "alert"))
+			continue;
 		if (c->json ? print_json(&m, false, NULL) != 0 : (human_event(&m), false)) {
 			rc = EXIT_REPLY;
 			break;
 		}
-		shutdown = shutdown || td_ctl_str_is(&m, "event", "shutdown");
 	}
-	ctl_close(&conn);
+	ctl_close(sub);
 	return rc;
+}
+
+/* Print events until the stream ends. Exit 0 when the daemon said it was
+ * shutting down, 3 when the stream ended otherwise. */
+static int cmd_watch(cli *c)
+{
+	ctl_conn conn;
+	int rc = subscribe(c, &conn);
+	if (rc >= 0)
+		return rc;
+	return print_events(c, &conn, false);
 }
 
 /* ---- network ops ------------------------------------------------------------ */
@@ -597,22 +633,35 @@ static void on_sigint(int sig)
 	interrupted = 1;
 }
 
-/* Delivered k / N of an own alert, printed on every change until Ctrl-C. */
-static int watch_delivery(cli *c, const char *alert)
+/* Ctrl-C sets `interrupted` (no SA_RESTART: waits return early). */
+static void catch_sigint(void)
 {
 	struct sigaction sa;
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_sigint;
 	sigaction(SIGINT, &sa, NULL);
+}
+
+/* alert_status of an own alert into *m on an open *conn (-1), or an exit
+ * status with the message printed. */
+static int alert_status(cli *c, const char *alert, ctl_conn *conn, td_ctl_msg *m)
+{
+	td_ctl_req req;
+	memset(&req, 0, sizeof req);
+	req.op = TD_CTL_OP_ALERT_STATUS;
+	td_ctl_add_str(&req.args, "alert", alert);
+	return net_call(c, conn, &req, m);
+}
+
+/* Delivered k / N of an own alert, printed on every change until Ctrl-C. */
+static int watch_delivery(cli *c, const char *alert)
+{
+	catch_sigint();
 	long long last_k = -1, last_n = -1;
 	while (!interrupted) {
 		ctl_conn conn;
 		td_ctl_msg m;
-		td_ctl_req req;
-		memset(&req, 0, sizeof req);
-		req.op = TD_CTL_OP_ALERT_STATUS;
-		td_ctl_add_str(&req.args, "alert", alert);
-		int rc = net_call(c, &conn, &req, &m);
+		int rc = alert_status(c, alert, &conn, &m);
 		if (rc >= 0)
 			return rc;
 		long long k = (long long)f_uint(&m, "delivered"), n = (long long)f_uint(&m, "members");
@@ -638,6 +687,16 @@ static int send_alert(cli *c, const char *kind, const char *text, const char *re
 	ctl_conn conn;
 	td_ctl_msg m;
 	td_ctl_req req;
+	/* Following (people on a terminal, or --watch): subscribe before the
+	 * alert leaves so that no receipt is missed; it costs one local round
+	 * trip. --json keeps the alert_status lines of watch_delivery. */
+	bool follow = !c->json && (c->watch || follow_by_default(c, kind));
+	ctl_conn sub;
+	if (follow) {
+		int src = subscribe(c, &sub);
+		if (src >= 0)
+			return src;
+	}
 	memset(&req, 0, sizeof req);
 	req.op = TD_CTL_OP_ALERT;
 	td_ctl_add_str(&req.args, "kind", kind);
@@ -650,8 +709,11 @@ static int send_alert(cli *c, const char *kind, const char *text, const char *re
 	if (refers)
 		td_ctl_add_str(&req.args, "refers", refers);
 	int rc = net_call(c, &conn, &req, &m);
-	if (rc >= 0)
+	if (rc >= 0) {
+		if (follow)
+			ctl_close(&sub);
 		return rc;
+	}
 	int an;
 	const char *alert = f_str(&m, "alert", &an);
 	char id[80];
@@ -660,17 +722,13 @@ static int send_alert(cli *c, const char *kind, const char *text, const char *re
 	if (c->json) {
 		rc = print_json(&m, true, NULL) == 0 ? EXIT_OK : EXIT_REPLY;
 	} else {
-		if (links > 0)
-			printf(_("stored; sent to %llu link%s (%llu other member%s) - alert %.16s\n"),
-			       links, links == 1 ? "" : "s", members, members == 1 ? "" : "s", id);
-		else
-			printf(_("stored; no peer reachable yet - it will leave as soon as one is "
-			         "(alert %.16s)\n"),
-			       id);
+		print_sent(links, members, id);
 		rc = EXIT_OK;
 	}
 	fflush(stdout);
 	ctl_close(&conn);
+	if (follow)
+		return rc == EXIT_OK ? follow_alert(c, &sub, id) : (ctl_close(&sub), rc);
 	if (rc == EXIT_OK && c->watch)
 		return watch_delivery(c, id);
 	return rc;
@@ -712,6 +770,8 @@ static int cmd_respond(cli *c)
 /* "30m", "2h", "1d", "45s" ago, or a Unix time in ms. */
 static bool parse_since(const char *s, uint64_t *out)
 {
+	if (parse_iso_time(s, out))
+		return true;
 	char *end;
 	errno = 0;
 	unsigned long long v = strtoull(s, &end, 10);
@@ -745,16 +805,82 @@ static const char *jstr(json_t *o, const char *k)
 	return s ? s : "";
 }
 
+/* Colour only for people: stdout a terminal, NO_COLOR unset or empty
+ * (no-color.org), TERM set and not "dumb". */
+static bool colour(void)
+{
+	static int on = -1;
+	if (on < 0) {
+		const char *nc = getenv("NO_COLOR"), *term = getenv("TERM");
+		on = isatty(STDOUT_FILENO) && !(nc && *nc) && term && *term &&
+		     strcmp(term, "dumb") != 0;
+	}
+	return on;
+}
+
+#define BOLD_RED "\033[1;31m"
+#define RESET    "\033[0m"
+
+/* A protocol word of an alert (kind, severity, violation) for people, in
+ * their language; the JSON keeps the word. Unknown words are shown as is. */
+static const char *word_label(const char *word)
+{
+	static const struct {
+		const char *word, *label;
+	} t[] = {
+	        {"panic", N_("PANIC")},
+	        {"safe", N_("safe")},
+	        {"responding", N_("responding")},
+	        {"notice", N_("notice")},
+	        {"drill", N_("drill")},
+	        {"low", N_("low")},
+	        {"medium", N_("medium")},
+	        {"high", N_("high")},
+	        {"critical", N_("critical")},
+	        {"threat", N_("threat")},
+	        {"surveillance", N_("surveillance")},
+	        {"detention", N_("detention")},
+	        {"kidnapping", N_("kidnapping")},
+	        {"assault", N_("assault")},
+	        {"raid", N_("raid")},
+	        {"digital_attack", N_("digital attack")},
+	        {"other", N_("other")},
+	};
+	for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
+		if (strcmp(t[i].word, word) == 0)
+			return _(t[i].label);
+	return word;
+}
+
+/* A Unix ms time (a JSON integer) as local "YYYY-MM-DD HH:MM:SS TZ"; "?"
+ * when it is not one. */
+static void local_time(json_t *ms, char *out, size_t cap)
+{
+	snprintf(out, cap, "?");
+	if (!json_is_integer(ms))
+		return;
+	time_t secs = (time_t)(json_integer_value(ms) / 1000);
+	struct tm tm;
+	if (localtime_r(&secs, &tm))
+		strftime(out, cap, "%Y-%m-%d %H:%M:%S %Z", &tm);
+}
+
+/* One alert (a list item, or an event made into one) for people: local
+ * time, kind (a panic in bold red on a terminal), author, the text. */
 static void human_alert(json_t *o)
 {
-	time_t t = (time_t)(json_integer_value(json_object_get(o, "created_ms")) / 1000);
-	struct tm tm;
-	char when[32] = "?";
-	if (localtime_r(&t, &tm))
-		strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", &tm);
+	bool red = colour() && strcmp(jstr(o, "kind"), "panic") == 0;
+	char when[64];
+	local_time(json_object_get(o, "created_ms"), when, sizeof when);
 	const char *name = jstr(o, "author_name");
-	printf("%s  %-10s %.12s  %s (%s)", when, jstr(o, "kind"), jstr(o, "id"),
-	       jstr(o, "author"), name[0] ? name : "?");
+	/* The kind padded to 10 characters, not bytes (Arabic letters take two). */
+	const char *kind = word_label(jstr(o, "kind"));
+	int chars = 0;
+	for (const char *p = kind; *p; p++)
+		chars += ((unsigned char)*p & 0xC0) != 0x80;
+	printf("%s  %s%s%s%*s %.12s  %s (%s)", when, red ? BOLD_RED : "", kind, red ? RESET : "",
+	       chars < 10 ? 10 - chars : 0, "", jstr(o, "id"), name[0] ? name : "?",
+	       jstr(o, "author"));
 	if (json_is_true(json_object_get(o, "own")) && json_object_get(o, "delivered"))
 		printf(_("  delivered %lld / %lld"),
 		       (long long)json_integer_value(json_object_get(o, "delivered")),
@@ -764,20 +890,63 @@ static void human_alert(json_t *o)
 		printf(_("    (cannot be read on this device)\n"));
 		return;
 	}
-	printf("    %s, %s", jstr(o, "severity"), jstr(o, "violation"));
+	const char *viol = jstr(o, "violation");
+	if (viol[0])
+		/* TRANSLATORS: "    severity critical, detention": the severity, then the
+		 * violation. */
+		printf(_("    severity %s, %s"), word_label(jstr(o, "severity")), word_label(viol));
+	else
+		printf(_("    severity %s"), word_label(jstr(o, "severity")));
 	if (json_object_get(o, "location"))
 		printf(_(", at %s"), jstr(o, "location"));
 	printf("\n");
 	if (json_object_get(o, "text"))
-		printf("    %s\n", jstr(o, "text"));
+		printf("    %s%s%s\n", red ? BOLD_RED : "", jstr(o, "text"), red ? RESET : "");
 }
 
 static void human_member(json_t *o)
 {
-	printf("%-16s %-20s %-11s%s%s%s\n", jstr(o, "id"), jstr(o, "name"), jstr(o, "role"),
-	       json_is_true(json_object_get(o, "self")) ? _(" (this device)") : "",
-	       json_is_true(json_object_get(o, "linked")) ? _(" linked") : "",
-	       json_is_true(json_object_get(o, "active")) ? "" : _(" REVOKED"));
+	bool self = json_is_true(json_object_get(o, "self"));
+	bool linked = json_is_true(json_object_get(o, "linked"));
+	char seen[64];
+	json_t *ls = json_object_get(o, "last_seen_ms");
+	if (self)
+		snprintf(seen, sizeof seen, "%s", _("this device"));
+	else if (linked)
+		snprintf(seen, sizeof seen, "%s", _("linked now"));
+	else if (json_is_integer(ls))
+		local_time(ls, seen, sizeof seen);
+	else
+		snprintf(seen, sizeof seen, "%s", _("never seen"));
+	printf("%-16s %-20s %-11s %-23s%s\n", jstr(o, "id"), jstr(o, "name"), jstr(o, "role"),
+	       seen, json_is_true(json_object_get(o, "revoked")) ? _("  REVOKED") : "");
+	if (!self && json_object_get(o, "safety_number"))
+		printf(_("    safety number: %s\n"), jstr(o, "safety_number"));
+}
+
+static void human_audit(json_t *o)
+{
+	char when[64];
+	local_time(json_object_get(o, "created_ms"), when, sizeof when);
+	const char *type = jstr(o, "type"), *status = jstr(o, "status");
+	printf("%4lld %s  %-8s by %s (%s)", (long long)json_integer_value(json_object_get(o, "n")),
+	       when, type, jstr(o, "issuer_name"), jstr(o, "issuer"));
+	if (json_object_get(o, "subject") && strcmp(type, "endpoint") != 0)
+		printf(": %s (%s)", jstr(o, "subject_name"), jstr(o, "subject"));
+	if (json_object_get(o, "role") && strcmp(type, "revoke") != 0)
+		printf(_(" as %s"), jstr(o, "role"));
+	if (json_object_get(o, "invited_as"))
+		printf(_(" (invited as \"%s\")"), jstr(o, "invited_as"));
+	if (json_object_get(o, "epoch"))
+		printf(_(", epoch %lld"), (long long)json_integer_value(json_object_get(o, "epoch")));
+	json_t *eps = json_object_get(o, "endpoints");
+	if (json_is_array(eps) && json_array_size(eps) > 0)
+		printf(": %s", json_is_string(json_array_get(eps, 0))
+		                       ? json_string_value(json_array_get(eps, 0))
+		                       : "");
+	if (strcmp(status, "valid") != 0)
+		printf("  [%s]", status);
+	printf("\n");
 }
 
 static void human_peer(json_t *o)
@@ -798,7 +967,10 @@ static int list_cmd(cli *c, td_ctl_op op, void (*human)(json_t *), const char *e
 	if (op == TD_CTL_OP_ALERTS && c->since) {
 		uint64_t since;
 		if (!parse_since(c->since, &since)) {
-			fprintf(stderr, _("tocsin: --since takes 30m, 2h, 1d, 45s or Unix ms\n"));
+			fprintf(stderr,
+			        _("tocsin: --since takes a duration (45s, 30m, 2h, 1d), a local "
+			          "date or time (2026-11-25, 2026-11-25T08:30, 2026-11-25 08:30:00; "
+			          "Z at the end for UTC) or Unix ms\n"));
 			return EXIT_USAGE;
 		}
 		td_ctl_add_uint(&req.args, "since", since);
@@ -842,12 +1014,19 @@ static int list_cmd(cli *c, td_ctl_op op, void (*human)(json_t *), const char *e
 
 static int cmd_alerts(cli *c)
 {
+	if (c->watch)
+		return alerts_watch(c);
 	return list_cmd(c, TD_CTL_OP_ALERTS, human_alert, _("no alerts"));
 }
 
 static int cmd_members(cli *c)
 {
 	return list_cmd(c, TD_CTL_OP_MEMBERS, human_member, _("no members"));
+}
+
+static int cmd_audit(cli *c)
+{
+	return list_cmd(c, TD_CTL_OP_AUDIT, human_audit, _("no roster records"));
 }
 
 static int cmd_peers(cli *c)
@@ -1214,6 +1393,490 @@ static int cmd_revoke(cli *c)
 	return rc;
 }
 
+/* ---- issue 7: locale, terminal rendering, following a panic ---------------- */
+
+#ifndef TN_LOCALEDIR
+#define TN_LOCALEDIR "/usr/local/share/locale"
+#endif
+
+/* The user's locale for messages (and character type); catalogs from
+ * TOCSIN_LOCALEDIR when set (the build tree's po/, for tests), else the
+ * installed locale dir. LC_NUMERIC stays "C": numbers are printed and
+ * parsed the same in every language. */
+static void i18n_init(void)
+{
+	setlocale(LC_ALL, "");
+	setlocale(LC_NUMERIC, "C");
+#if defined(TN_HAVE_GETTEXT)
+	const char *dir = getenv("TOCSIN_LOCALEDIR");
+	bindtextdomain("tocsin", dir && *dir ? dir : TN_LOCALEDIR);
+	bind_textdomain_codeset("tocsin", "UTF-8");
+	textdomain("tocsin");
+#endif
+}
+
+/* An event's fields as a JSON object (the alert's id under "id", like the
+ * list); NULL when out of memory. */
+static json_t *event_object(const td_ctl_msg *m)
+{
+	json_t *o = json_object();
+	for (size_t i = 0; o && i < m->n; i++) {
+		char key[TD_CTL_KEY_MAX + 1];
+		memcpy(key, m->f[i].key, m->f[i].keylen);
+		key[m->f[i].keylen] = '\0';
+		json_t *v = to_json(&m->f[i].v);
+		if (!v || json_object_set_new(o, strcmp(key, "alert") == 0 ? "id" : key, v) != 0) {
+			json_decref(o);
+			return NULL;
+		}
+	}
+	return o;
+}
+
+/* An "alert" event rendered like a list entry; false for other events. */
+static bool human_alert_event(const td_ctl_msg *m)
+{
+	if (!td_ctl_str_is(m, "event", "alert"))
+		return false;
+	json_t *o = event_object(m);
+	if (!o)
+		return false;
+	human_alert(o);
+	json_decref(o);
+	fflush(stdout);
+	return true;
+}
+
+/* tocsin alerts --watch: subscribe first (nothing is missed between the
+ * list and the stream), print the stored alerts, then each new one as it
+ * arrives until Ctrl-C (or the daemon stops: exit 0 after its "shutdown"). */
+static int alerts_watch(cli *c)
+{
+	ctl_conn sub;
+	int rc = subscribe(c, &sub);
+	if (rc >= 0)
+		return rc;
+	c->watch = false;
+	rc = cmd_alerts(c);
+	c->watch = true;
+	fflush(stdout);
+	if (rc != EXIT_OK) {
+		ctl_close(&sub);
+		return rc;
+	}
+	return print_events(c, &sub, true);
+}
+
+/* A panic follows its delivery by default only for a person at a terminal:
+ * the alert has already left when following starts, and a script (or the
+ * desktop launcher, which has no terminal) gets control back at once. */
+static bool follow_by_default(const cli *c, const char *kind)
+{
+	return !c->no_watch && strcmp(kind, "panic") == 0 && isatty(STDOUT_FILENO);
+}
+
+static void print_sent(unsigned long long links, unsigned long long members, const char *id)
+{
+	if (links == 0) {
+		printf(_("stored; no peer reachable yet - it will leave as soon as one is "
+		         "(alert %.16s)\n"),
+		       id);
+		return;
+	}
+	char l[96], n[96];
+	snprintf(l, sizeof l, ngettext("%llu link", "%llu links", links), links);
+	snprintf(n, sizeof n, ngettext("%llu other member", "%llu other members", members),
+	         members);
+	/* TRANSLATORS: "stored; sent to 2 links (4 other members) - alert 3fa2..." */
+	printf(_("stored; sent to %s (%s) - alert %.16s\n"), l, n, id);
+}
+
+/* A list op's items (a JSON array), or NULL with the message printed. */
+static json_t *fetch_list(cli *c, td_ctl_op op, uint64_t since)
+{
+	ctl_conn conn;
+	td_ctl_msg m;
+	td_ctl_req req;
+	memset(&req, 0, sizeof req);
+	req.op = op;
+	if (since)
+		td_ctl_add_uint(&req.args, "since", since);
+	if (net_call(c, &conn, &req, &m) >= 0)
+		return NULL;
+	int n;
+	const char *items = f_str(&m, "items", &n);
+	json_t *arr = json_loadb(items, (size_t)n, 0, NULL);
+	ctl_close(&conn);
+	if (!json_is_array(arr)) {
+		json_decref(arr);
+		return NULL;
+	}
+	return arr;
+}
+
+/* The display name of a member by short id ("" when unknown). */
+static const char *member_name(json_t *members, const char *id)
+{
+	size_t i;
+	json_t *o;
+	json_array_foreach(members, i, o) {
+		if (strcmp(jstr(o, "id"), id) == 0)
+			return jstr(o, "name");
+	}
+	return "";
+}
+
+static uint64_t wall_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* Responses to alert (full hex id) received since since_ms that were not
+ * shown yet (their ids go into shown). */
+static void show_responders(cli *c, const char *alert, uint64_t since_ms, json_t *shown)
+{
+	json_t *arr = fetch_list(c, TD_CTL_OP_ALERTS, since_ms);
+	size_t i;
+	json_t *o;
+	json_array_foreach(arr, i, o) {
+		const char *id = jstr(o, "id");
+		if (strcmp(jstr(o, "kind"), "responding") != 0 ||
+		    strcmp(jstr(o, "refers_to"), alert) != 0 || json_object_get(shown, id))
+			continue;
+		json_object_set_new(shown, id, json_true());
+		const char *name = jstr(o, "author_name");
+		printf(_("%s (%s) is responding"), name[0] ? name : "?", jstr(o, "author"));
+		if (json_object_get(o, "text"))
+			printf(": %s", jstr(o, "text"));
+		printf("\n");
+	}
+	json_decref(arr);
+	fflush(stdout);
+}
+
+/* After a panic at a terminal (or with --watch): delivered k / N live, with
+ * the name of each member whose device stored it, and who is responding,
+ * until Ctrl-C. sub was subscribed before the alert was sent. */
+static int follow_alert(cli *c, ctl_conn *sub, const char *alert)
+{
+	catch_sigint();
+	uint64_t t0 = mono_ms(), since = wall_ms() - 60 * 1000;
+	json_t *members = fetch_list(c, TD_CTL_OP_MEMBERS, 0);
+	json_t *shown = json_object();
+	long long last_k = -1, last_n = -1;
+	int rc = EXIT_OK;
+	bool shutdown = false;
+	printf(_("following delivery; Ctrl-C stops following (the alert stays sent)\n"));
+	fflush(stdout);
+	while (!interrupted) {
+		td_ctl_msg e;
+		ctl_status st = ctl_recv(sub, &e, 500);
+		if (interrupted)
+			break;
+		if (st == CTL_CLOSED && shutdown) {
+			printf(_("tocsind stopped; the alert is stored and leaves when it runs "
+			         "again\n"));
+			rc = EXIT_UNREACHABLE;
+			break;
+		}
+		if (st != CTL_OK && st != CTL_TIMEOUT) {
+			rc = lost(st, sub);
+			break;
+		}
+		if (st == CTL_OK && td_ctl_event_check(&e) == TN_OK) {
+			shutdown = shutdown || td_ctl_str_is(&e, "event", "shutdown");
+			if (td_ctl_str_is(&e, "event", "receipt") &&
+			    td_ctl_str_is(&e, "alert", alert)) {
+				int rn;
+				const char *r = f_str(&e, "receiver", &rn);
+				char rid[64];
+				snprintf(rid, sizeof rid, "%.*s", rn, r);
+				const char *name = member_name(members, rid);
+				if (!name[0]) { /* joined since we asked */
+					json_decref(members);
+					members = fetch_list(c, TD_CTL_OP_MEMBERS, 0);
+					name = member_name(members, rid);
+				}
+				last_k = (long long)f_uint(&e, "delivered");
+				last_n = (long long)f_uint(&e, "members");
+				/* TRANSLATORS: "delivered 3 / 4: Bea (9f3a...) after 0.4 s" */
+				printf(_("delivered %lld / %lld: %s (%s) after %.1f s\n"), last_k,
+				       last_n, name[0] ? name : "?", rid,
+				       (double)(mono_ms() - t0) / 1000.0);
+				fflush(stdout);
+				continue;
+			}
+			if (td_ctl_str_is(&e, "event", "alert") &&
+			    td_ctl_str_is(&e, "kind", "responding"))
+				show_responders(c, alert, since, shown);
+			continue;
+		}
+		/* No event for a while: the count may still have moved (a member
+		 * revoked, a receipt before we subscribed). */
+		ctl_conn conn;
+		td_ctl_msg m;
+		int src = alert_status(c, alert, &conn, &m);
+		if (src >= 0) {
+			rc = src;
+			break;
+		}
+		long long k = (long long)f_uint(&m, "delivered"),
+		          n = (long long)f_uint(&m, "members");
+		unsigned long long links = f_uint(&m, "links");
+		ctl_close(&conn);
+		if (k != last_k || n != last_n) {
+			printf(_("delivered %lld / %lld\n"), k, n);
+			if (links == 0 && k < n)
+				printf(_("no peer reachable yet - the alert leaves as soon as one "
+				         "is\n"));
+			fflush(stdout);
+			last_k = k;
+			last_n = n;
+		}
+	}
+	if (interrupted)
+		printf(_("\nstopped following; the alert stays sent (tocsin alerts shows "
+		         "delivered k / N)\n"));
+	json_decref(members);
+	json_decref(shown);
+	ctl_close(sub);
+	return rc;
+}
+
+/* A hint after a refusal, for the mistakes people make. */
+static void print_refusal_hint(const cli *c, const td_ctl_msg *m)
+{
+	int n;
+	const char *msg = f_str(m, "message", &n);
+	char text[TD_CTL_STR_MAX + 1];
+	snprintf(text, sizeof text, "%.*s", n, msg);
+	bool revoke = c->cmd && c->cmd->run == cmd_revoke;
+	bool respond = c->cmd && c->cmd->run == cmd_respond;
+	if (td_ctl_str_is(m, "error", "no_network"))
+		fprintf(stderr,
+		        _("hint: this device is not a member of a network yet: join one with "
+		          "tocsin join CODE --name NAME (after tocsin init), or found one with "
+		          "tocsin network create NAME\n"));
+	else if (td_ctl_str_is(m, "error", "not_coordinator"))
+		fprintf(stderr, _("hint: only a coordinator can do this; tocsin members shows who "
+		                  "the coordinators are\n"));
+	else if (td_ctl_str_is(m, "error", "not_found") && revoke)
+		fprintf(stderr, _("hint: no member has that name; tocsin members lists the names "
+		                  "and ids\n"));
+	else if (td_ctl_str_is(m, "error", "not_found") && respond)
+		fprintf(stderr,
+		        _("hint: no alert has an id starting like that; tocsin alerts lists "
+		          "the ids\n"));
+	else if (td_ctl_str_is(m, "error", "invalid") && revoke && strstr(text, " matches "))
+		fprintf(stderr, _("hint: several members match; give more digits of the "
+		                  "fingerprint (tocsin members shows them)\n"));
+	else if (td_ctl_str_is(m, "error", "invalid") && respond && strstr(text, "have ids"))
+		fprintf(stderr, _("hint: several alerts match; give more digits of the id "
+		                  "(tocsin alerts shows them)\n"));
+}
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant). */
+static int64_t days_from_civil(int64_t y, unsigned mo, unsigned d)
+{
+	y -= mo <= 2;
+	int64_t era = (y >= 0 ? y : y - 399) / 400;
+	unsigned yoe = (unsigned)(y - era * 400);
+	unsigned doy = (153 * (mo + (mo > 2 ? (unsigned)-3 : 9)) + 2) / 5 + d - 1;
+	unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + (int64_t)doe - 719468;
+}
+
+/* "2026-11-25", "2026-11-25T08:30", "2026-11-25 08:30:15", each with an
+ * optional "Z" (UTC; else local time), as Unix ms. */
+static bool parse_iso_time(const char *s, uint64_t *out_ms)
+{
+	int y, mo, d, h = 0, mi = 0, sec = 0, used = 0;
+	if (sscanf(s, "%4d-%2d-%2d%n", &y, &mo, &d, &used) != 3 || used != 10)
+		return false;
+	const char *p = s + used;
+	if (*p == 'T' || *p == ' ') {
+		int u2 = 0;
+		if (sscanf(p + 1, "%2d:%2d%n", &h, &mi, &u2) != 2 || u2 != 5)
+			return false;
+		p += 1 + u2;
+		if (*p == ':') {
+			int u3 = 0;
+			if (sscanf(p + 1, "%2d%n", &sec, &u3) != 1 || u3 != 2)
+				return false;
+			p += 1 + u3;
+		}
+	}
+	bool utc = *p == 'Z';
+	if (utc)
+		p++;
+	if (*p || y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 ||
+	    sec > 60 || h < 0 || mi < 0 || sec < 0)
+		return false;
+	int64_t t;
+	if (utc) {
+		t = days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600 + mi * 60 +
+		    sec;
+	} else {
+		struct tm tm;
+		memset(&tm, 0, sizeof tm);
+		tm.tm_year = y - 1900;
+		tm.tm_mon = mo - 1;
+		tm.tm_mday = d;
+		tm.tm_hour = h;
+		tm.tm_min = mi;
+		tm.tm_sec = sec;
+		tm.tm_isdst = -1;
+		time_t tt = mktime(&tm);
+		if (tt == (time_t)-1)
+			return false;
+		t = (int64_t)tt;
+	}
+	if (t < 0)
+		return false;
+	*out_ms = (uint64_t)t * 1000u;
+	return true;
+}
+
+/* ---- wipe ---------------------------------------------------------------- */
+
+/* Ask on the terminal; only the word "wipe" goes on. */
+static bool confirm_wipe(const cli *c)
+{
+	printf(_("This overwrites and deletes this device's keys, its alerts and its network\n"
+	         "membership (%s). It cannot be undone: to take part again this device\n"
+	         "must be initialised and invited again.\n"
+	         "Type wipe to go on: "),
+	       c->paths.data_dir);
+	fflush(stdout);
+	char line[64];
+	if (!fgets(line, sizeof line, stdin))
+		return false;
+	line[strcspn(line, "\r\n")] = '\0';
+	return strcmp(line, "wipe") == 0;
+}
+
+/* Until the daemon that held lfd's lock has exited (the kernel frees the
+ * flock when it dies). lfd < 0: until the control socket stops answering. */
+static bool wait_daemon_gone(const cli *c, int lfd, int timeout_ms)
+{
+	uint64_t end = mono_ms() + (uint64_t)timeout_ms;
+	for (;;) {
+		if (lfd >= 0) {
+			if (flock(lfd, LOCK_EX | LOCK_NB) == 0)
+				return true;
+		} else {
+			ctl_conn probe;
+			if (ctl_connect(&probe, c->paths.control_socket) != CTL_OK)
+				return true;
+			ctl_close(&probe);
+		}
+		if (mono_ms() >= end)
+			return false;
+		struct timespec ts = {0, 50 * 1000 * 1000};
+		nanosleep(&ts, NULL);
+	}
+}
+
+/* The daemon's wipe op: reply first, then it stops and wipes. */
+static int wipe_online(cli *c, bool *done)
+{
+	int lfd = open(c->paths.lock_file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	ctl_conn conn;
+	td_ctl_msg m;
+	td_ctl_req req;
+	memset(&req, 0, sizeof req);
+	req.op = TD_CTL_OP_WIPE;
+	req.id = 1;
+	td_ctl_add_str(&req.args, "confirm", "wipe");
+	int rc = call(c, &conn, &req, &m, TIMEOUT_MS);
+	if (rc < 0) {
+		rc = f_bool(&m, "ok") ? -1 : refused(c, &m);
+		ctl_close(&conn);
+	}
+	if (rc < 0 && !wait_daemon_gone(c, lfd, 30 * 1000)) {
+		fprintf(stderr, _("tocsin: tocsind accepted the wipe but is still running after 30 s\n"));
+		rc = EXIT_REPLY;
+	}
+	if (lfd >= 0)
+		close(lfd);
+	*done = rc < 0;
+	return rc;
+}
+
+/* With no daemon: hold the home lock (so none starts meanwhile), then wipe
+ * what is there. Also run after the daemon's wipe, to catch anything left
+ * by a daemon that died half way. */
+static int wipe_offline(cli *c, td_wipe_stats *st)
+{
+	char err[TD_PATH_MAX + 256];
+	td_lock lock = {-1};
+	struct stat sb;
+	if (lstat(c->paths.data_dir, &sb) == 0) {
+		tn_err lr = td_lock_acquire(&lock, c->paths.lock_file, err, sizeof err);
+		if (lr == TN_ERR_INUSE) {
+			fprintf(stderr,
+			        _("tocsin: %s\ntocsin: its control socket does not answer: stop it, then "
+			          "run tocsin wipe again\n"),
+			        err);
+			return EXIT_UNREACHABLE;
+		}
+		/* Another failure (not our directory, ...): td_wipe_home says why. */
+	}
+	tn_err rc = td_wipe_home(&c->paths, st, err, sizeof err);
+	td_lock_release(&lock);
+	if (rc != TN_OK) {
+		fprintf(stderr, _("tocsin: wipe incomplete (%lu entries left): %s\n"), st->failed, err);
+		return EXIT_REPLY;
+	}
+	return -1;
+}
+
+static int cmd_wipe(cli *c)
+{
+	if (!c->yes) {
+		if (!isatty(STDIN_FILENO)) {
+			fprintf(stderr, _("tocsin: wipe deletes this device's keys and history for good; "
+			                  "without a terminal to confirm on, pass --yes\n"));
+			return EXIT_USAGE;
+		}
+		if (!confirm_wipe(c)) {
+			fprintf(stderr, _("tocsin: not confirmed: nothing was wiped\n"));
+			return EXIT_USAGE;
+		}
+	}
+	bool daemon = false;
+	ctl_conn probe;
+	if (ctl_connect(&probe, c->paths.control_socket) == CTL_OK) {
+		ctl_close(&probe);
+		int rc = wipe_online(c, &daemon);
+		if (rc >= 0)
+			return rc;
+	} else if (probe.err == EACCES || probe.err == EPERM) {
+		return unreachable(c, &probe);
+	}
+	td_wipe_stats st;
+	memset(&st, 0, sizeof st);
+	int rc = wipe_offline(c, &st);
+	if (rc >= 0)
+		return rc;
+	if (c->json) {
+		printf("{\"wiped\": true, \"daemon_stopped\": %s, \"files\": %lu, \"bytes\": %llu}\n",
+		       daemon ? "true" : "false", st.files, st.bytes);
+		return EXIT_OK;
+	}
+	if (daemon)
+		printf(_("tocsind overwrote and deleted %s and stopped\n"), c->paths.data_dir);
+	else
+		printf(_("overwrote and deleted %s: %lu files, %llu bytes (no daemon was running)\n"),
+		       c->paths.data_dir, st.files, st.bytes);
+	printf(_("note: overwriting cannot guarantee erasure on SSDs and flash, on journaling or\n"
+	         "copy-on-write filesystems, in snapshots or backups; full-disk encryption is\n"
+	         "what protects a seized laptop (docs/security.md)\n"));
+	return EXIT_OK;
+}
+
 static int parse(int argc, char **argv, cli *c, const command **cmd, bool *help_cmd)
 {
 	static const struct {
@@ -1267,10 +1930,14 @@ static int parse(int argc, char **argv, cli *c, const command **cmd, bool *help_
 			c->json = true;
 		} else if (strcmp(a, "--watch") == 0) {
 			c->watch = true;
+		} else if (strcmp(a, "--no-watch") == 0) {
+			c->no_watch = true;
 		} else if (strcmp(a, "--qr") == 0) {
 			c->qr = true;
 		} else if (strcmp(a, "--wait") == 0) {
 			c->wait = true;
+		} else if (strcmp(a, "--yes") == 0) {
+			c->yes = true;
 		} else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
 			c->help = true;
 		} else {
@@ -1291,6 +1958,10 @@ static int parse(int argc, char **argv, cli *c, const command **cmd, bool *help_
 		fprintf(stderr, _("tocsin: unknown command '%s'\n"), name);
 		return EXIT_USAGE;
 	}
+	if (c->yes && (*cmd)->run != cmd_wipe) {
+		fprintf(stderr, _("tocsin: --yes is for wipe\n"));
+		return EXIT_USAGE;
+	}
 	if (c->passfile && !(*cmd)->takes_passfile) {
 		fprintf(stderr, _("tocsin: %s does not take --passphrase-file\n"), name);
 		return EXIT_USAGE;
@@ -1304,6 +1975,7 @@ int main(int argc, char **argv)
 	const command *cmd = NULL;
 	bool help_cmd = false;
 	memset(&c, 0, sizeof c);
+	i18n_init();
 	int rc = parse(argc, argv, &c, &cmd, &help_cmd);
 	if (rc >= 0) {
 		if (!cmd)
@@ -1341,5 +2013,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "tocsin: %s\n", err);
 		return EXIT_USAGE;
 	}
+	if (c.watch && c.no_watch) {
+		fprintf(stderr, _("tocsin: --watch and --no-watch contradict each other\n"));
+		return EXIT_USAGE;
+	}
+	c.cmd = cmd;
 	return cmd->run(&c);
 }

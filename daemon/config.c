@@ -178,14 +178,24 @@ static tn_err set_on_alert(td_config *c, const char *v, char *err, size_t errlen
 	return TN_OK;
 }
 
-static tn_err set_desktop(td_config *c, const char *v, char *err, size_t errlen)
+static tn_err set_bool(bool *b, const char *v, char *err, size_t errlen)
 {
 	if (strcmp(v, "true") == 0 || strcmp(v, "false") == 0) {
-		c->desktop = (v[0] == 't');
+		*b = (v[0] == 't');
 		return TN_OK;
 	}
 	set_err(err, errlen, "expected true or false, got '%.40s'", v);
 	return TN_ERR_CONFIG;
+}
+
+static tn_err set_desktop(td_config *c, const char *v, char *err, size_t errlen)
+{
+	return set_bool(&c->desktop, v, err, errlen);
+}
+
+static tn_err set_desktop_details(td_config *c, const char *v, char *err, size_t errlen)
+{
+	return set_bool(&c->desktop_details, v, err, errlen);
 }
 
 static tn_err set_level(td_config *c, const char *v, char *err, size_t errlen)
@@ -210,6 +220,7 @@ static const struct key_spec {
 	{"links", "keepalive", set_keepalive},
 	{"notify", "on_alert", set_on_alert},
 	{"notify", "desktop", set_desktop},
+	{"notify", "desktop_details", set_desktop_details},
 	{"log", "level", set_level},
 };
 enum { NKEYS = sizeof keys / sizeof keys[0] };
@@ -251,6 +262,7 @@ void td_config_default(td_config *cfg)
 	cfg->max_inbound = TD_INBOUND_DEFAULT;
 	cfg->keepalive_s = TD_KEEPALIVE_DEFAULT_S;
 	cfg->desktop = true;
+	cfg->desktop_details = true;
 	cfg->log_level = TN_LOG_INFO;
 }
 

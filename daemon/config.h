@@ -13,6 +13,8 @@
  *                                       a peer silent 2.5 x this long is dead
  *   [notify]   on_alert = /abs/cmd      run without a shell; "" = none (default)
  *              desktop = true|false     (default true)
+ *              desktop_details = true|false   author and text in the desktop
+ *                                       notification (true), or only the kind
  *   [log]      level = err|warn|info|debug   (default info)
  *
  * Strict: an unknown section or key, a repeated key, a bad or out-of-range
@@ -43,12 +45,13 @@ typedef struct td_config {
 	/* [notify] */
 	char on_alert[TD_ON_ALERT_MAX]; /* "" when unset */
 	bool desktop;
+	bool desktop_details; /* author, text and location shown (else kind only) */
 	/* [log] */
 	int log_level; /* TN_LOG_* */
 } td_config;
 
 /* Defaults: listen 127.0.0.1:7450, degree 5, max_inbound 12, keepalive 120,
- * no on_alert, desktop true, level info. */
+ * no on_alert, desktop true, desktop_details true, level info. */
 void td_config_default(td_config *cfg);
 
 /* Set one key as if read from the file (flags use it too: --listen is

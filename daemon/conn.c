@@ -173,6 +173,23 @@ static td_conn *conn_new(td_conns *cs)
 	return c;
 }
 
+/* The inbound socket, other than except, that has waited longest without
+ * authenticating: one already waiting for its silent close if any, else
+ * one still in its handshake. The list is newest first. NULL: none. */
+static td_conn *oldest_unauthenticated(td_conns *cs, const td_conn *except)
+{
+	td_conn *silenced = NULL, *pending = NULL;
+	for (td_conn *c = cs->head; c; c = c->next) {
+		if (c == except || c->outbound || c->up || c->closing)
+			continue;
+		if (c->silenced)
+			silenced = c;
+		else
+			pending = c;
+	}
+	return silenced ? silenced : pending;
+}
+
 td_conn *td_conns_accept(td_conns *cs, uv_stream_t *server)
 {
 	td_conn *c = conn_new(cs);
@@ -187,14 +204,26 @@ td_conn *td_conns_accept(td_conns *cs, uv_stream_t *server)
 		return NULL;
 	}
 	if (cs->inbound > cs->max_inbound) {
-		/* Closing at once differs from the silent close, but holding more
-		 * sockets would let a flood exhaust our descriptors and memory. */
-		cs->refused++;
+		/* Over the cap: make room by closing the oldest socket that has not
+		 * authenticated (one already rejected first), so 32 idle attack
+		 * sockets cannot lock members out; only when every inbound socket
+		 * is an authenticated link is the newcomer refused. Closing at once
+		 * differs from the silent close, but holding more sockets would let
+		 * a flood exhaust our descriptors and memory. */
+		td_conn *old = oldest_unauthenticated(cs, c);
+		if (!old) {
+			cs->refused++;
+			td_log_limited(cs->log, &cs->rl, TN_LOG_DEBUG,
+			               "conn_refused reason=limit open=%u refused_total=%" PRIu64,
+			               cs->inbound, cs->refused);
+			td_conn_close(c, "limit");
+			return NULL;
+		}
+		cs->evicted++;
 		td_log_limited(cs->log, &cs->rl, TN_LOG_DEBUG,
-		               "conn_refused reason=limit open=%u refused_total=%" PRIu64,
-		               cs->inbound, cs->refused);
-		td_conn_close(c, "limit");
-		return NULL;
+		               "conn_evicted id=%" PRIu64 " reason=limit evicted_total=%" PRIu64,
+		               old->id, cs->evicted);
+		td_conn_close(old, "evicted");
 	}
 	uv_tcp_nodelay(&c->tcp, 1);
 	td_log_limited(cs->log, &cs->rl, TN_LOG_DEBUG, "conn_accepted id=%" PRIu64 " open=%u",

@@ -7,8 +7,10 @@
  * of uv_writes, and ops.closed is called exactly once when the socket is
  * gone, whoever closed it. The mesh (mesh.c) maps a conn to a node link.
  *
- * Bounds: at most `max_inbound` accepted sockets at once (more are closed
- * at once, without a byte); at most TD_CONN_OUT_MAX bytes queued for
+ * Bounds: at most `max_inbound` accepted sockets at once. Past it the
+ * oldest one that has not authenticated is closed at once, without a byte,
+ * to make room (so idle or slow attack sockets cannot lock members out);
+ * when all are authenticated links the new one is closed instead. At most TD_CONN_OUT_MAX bytes queued for
  * writing per socket (td_conn_write refuses more: the node keeps the rest
  * queued on its side until ops.drained); one shared read buffer of
  * TD_CONN_READ_BUF bytes. No timer exists unless a socket waits for a
@@ -72,7 +74,8 @@ typedef struct td_conns {
 	unsigned inbound; /* accepted ones */
 	unsigned max_inbound;
 	uint64_t next_id;
-	uint64_t refused; /* accepted over the limit, since start */
+	uint64_t refused; /* accepted over the limit and closed, since start */
+	uint64_t evicted; /* unauthenticated ones closed to make room, since start */
 	td_ratelimit rl;  /* every line a remote peer can cause */
 	uint8_t rbuf[64 * 1024];
 } td_conns;

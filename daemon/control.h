@@ -61,6 +61,8 @@ typedef struct td_ctl_info {
 	const char *control_socket;
 	const char *listen; /* bound address, "127.0.0.1:7450" */
 	const char *mesh;   /* one line: the network and its links, or "no network" */
+	const char *counters; /* nonzero drop/rejection counters, "group.name=N ..." */
+	const char *desktop_notify; /* desktop notifications: "connected", "off", ... */
 } td_ctl_info;
 
 /* What the dispatcher needs from the daemon. */
@@ -81,6 +83,11 @@ typedef struct td_ctl_host {
 	 * reply. NULL: those ops answer "internal" (tests without a mesh). */
 	td_ctl_code (*net)(void *ud, const td_ctl_req *req, td_ctl_msg *m, char *msg,
 	                   size_t msglen);
+	/* tocsin wipe (docs/control.md): schedule it. The reply goes out
+	 * first; then the daemon stops as on SIGTERM (links, store closed),
+	 * overwrites and removes its data dir (wipe.h) and exits. TN_OK, or
+	 * an error with a human line in msg. NULL: wipe answers "internal". */
+	tn_err (*wipe)(void *ud, char *msg, size_t msglen);
 } td_ctl_host;
 
 typedef enum td_ctl_action {

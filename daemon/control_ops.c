@@ -84,6 +84,10 @@ static tn_ssize op_status(reply_ctx *c)
 	/* Say plainly whether there is a network: status must never let a
 	 * defender believe her panic would reach anyone when it cannot. */
 	td_ctl_add_str(&m, "mesh", info.mesh ? info.mesh : "no network layer");
+	/* What was dropped and why (probes, forgeries, floods): the protocol's
+	 * rejection counters, so an attack is visible without debug logs. */
+	td_ctl_add_str(&m, "counters", info.counters ? info.counters : "");
+	td_ctl_add_str(&m, "desktop_notify", info.desktop_notify ? info.desktop_notify : "unknown");
 	td_ctl_add_bool(&m, "initialised", id != NULL);
 	if (id) {
 		fingerprints(id, b.fp, b.shortfp);
@@ -163,6 +167,33 @@ static tn_ssize op_net(reply_ctx *c)
 	return send_msg(c, &m);
 }
 
+/* Overwrites and removes keys and history: asked for with the confirm
+ * word, so a stray or fuzzed request cannot trigger it. Allowed before
+ * init and outside a network (a half-set-up home is wiped too). */
+static tn_ssize op_wipe(reply_ctx *c)
+{
+	const char *w;
+	size_t wn;
+	if (td_ctl_get_str(&c->req->args, "confirm", &w, &wn) != TN_OK || wn != 4 ||
+	    memcmp(w, "wipe", 4) != 0)
+		return send_error(c, TD_CTL_E_INVALID, "wipe needs confirm: \"wipe\"");
+	if (!c->host->wipe)
+		return send_error(c, TD_CTL_E_INTERNAL, "wipe is not available in this build");
+	char msg[TD_CTL_MESSAGE_MAX];
+	msg[0] = '\0';
+	if (c->host->wipe(c->host->ud, msg, sizeof msg) != TN_OK)
+		return send_error(c, TD_CTL_E_INTERNAL, msg[0] ? msg : "wipe could not start");
+	td_ctl_info info;
+	memset(&info, 0, sizeof info);
+	c->host->info(c->host->ud, &info);
+	char data[TD_PATH_MAX];
+	td_ctl_utf8_clean(data, sizeof data, info.data_dir ? info.data_dir : "");
+	td_ctl_msg m;
+	td_ctl_reply_begin(&m, c->req->id, true);
+	td_ctl_add_str(&m, "data_dir", data);
+	return send_msg(c, &m);
+}
+
 /* A one-line reason for a refused request, naming the decoder's verdict. */
 static void bad_request_message(char *buf, size_t len, tn_err rc)
 {
@@ -193,7 +224,7 @@ tn_ssize td_ctl_dispatch(const td_ctl_host *host, uint64_t subscribers, const ui
 		if (code == TD_CTL_E_UNKNOWN_OP)
 			snprintf(msg, sizeof msg,
 			         "unknown op; known: version status init id subscribe network_create "
-			         "alert alerts alert_status members peers invite join revoke");
+			         "alert alerts alert_status members peers invite join revoke wipe audit");
 		else
 			bad_request_message(msg, sizeof msg, rc);
 		if (!req.has_id)
@@ -214,7 +245,9 @@ tn_ssize td_ctl_dispatch(const td_ctl_host *host, uint64_t subscribers, const ui
 	case TD_CTL_OP_PEERS:
 	case TD_CTL_OP_INVITE:
 	case TD_CTL_OP_JOIN:
-	case TD_CTL_OP_REVOKE: return op_net(&c);
+	case TD_CTL_OP_REVOKE:
+	case TD_CTL_OP_AUDIT: return op_net(&c);
+	case TD_CTL_OP_WIPE: return op_wipe(&c);
 	case TD_CTL_OP_NONE: break;
 	}
 	return send_error(&c, TD_CTL_E_INTERNAL, "unhandled op");

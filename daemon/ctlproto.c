@@ -386,6 +386,8 @@ static const char *const op_names[] = {
         [TD_CTL_OP_ALERT_STATUS] = "alert_status", [TD_CTL_OP_MEMBERS] = "members",
         [TD_CTL_OP_PEERS] = "peers",         [TD_CTL_OP_INVITE] = "invite",
         [TD_CTL_OP_JOIN] = "join",           [TD_CTL_OP_REVOKE] = "revoke",
+        [TD_CTL_OP_WIPE] = "wipe",
+        [TD_CTL_OP_AUDIT] = "audit",
 };
 enum { OP_COUNT = sizeof op_names / sizeof op_names[0] };
 
@@ -447,6 +449,7 @@ static const arg_spec arg_specs[] = {
         {TD_CTL_OP_JOIN, "code", TD_CTL_STR},
         {TD_CTL_OP_JOIN, "name", TD_CTL_STR},
         {TD_CTL_OP_REVOKE, "member", TD_CTL_STR},
+        {TD_CTL_OP_WIPE, "confirm", TD_CTL_STR},
 };
 
 static const arg_spec *arg_find(td_ctl_op op, const td_ctl_field *f)
@@ -640,6 +643,7 @@ tn_err td_ctl_reply_check(const td_ctl_msg *m, td_ctl_op op)
 	case TD_CTL_OP_ALERTS:
 	case TD_CTL_OP_MEMBERS:
 	case TD_CTL_OP_PEERS:
+	case TD_CTL_OP_AUDIT:
 		if ((rc = NEED(m, TD_CTL_STR, "items")))
 			return rc;
 		return NEED(m, TD_CTL_UINT, "count");
@@ -650,6 +654,7 @@ tn_err td_ctl_reply_check(const td_ctl_msg *m, td_ctl_op op)
 		return NEED(m, TD_CTL_UINT, "expires_ms");
 	case TD_CTL_OP_JOIN: return NEED(m, TD_CTL_STR, "network_id", "coordinator_endpoint");
 	case TD_CTL_OP_REVOKE: return NEED(m, TD_CTL_STR, "member", "name", "fingerprint");
+	case TD_CTL_OP_WIPE: return NEED(m, TD_CTL_STR, "data_dir");
 	case TD_CTL_OP_NONE: break;
 	}
 	return TN_ERR_INVAL;

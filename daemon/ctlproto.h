@@ -147,6 +147,8 @@ typedef enum td_ctl_op {
 	TD_CTL_OP_INVITE,         /* "invite" {name, role?, expires_s?} */
 	TD_CTL_OP_JOIN,           /* "join" {code, name} */
 	TD_CTL_OP_REVOKE,         /* "revoke" {member} */
+	TD_CTL_OP_WIPE,           /* "wipe" {confirm: "wipe"} */
+	TD_CTL_OP_AUDIT,          /* "audit" (coordinators) */
 } td_ctl_op;
 
 /* "version", ... ; NULL for TD_CTL_OP_NONE or an unknown value. */

@@ -18,6 +18,7 @@
 #include "conn.h"
 #include "control.h"
 #include "daemon_limits.h"
+#include "expiry.h"
 #include "keystore_file.h"
 #include "lock.h"
 #include "log.h"
@@ -26,6 +27,7 @@
 #include "paths.h"
 #include "store.h"
 #include "tocsin/identity.h"
+#include "wipe.h"
 
 #ifndef TD_VERSION
 #define TD_VERSION "unknown"
@@ -43,6 +45,7 @@ typedef struct td_daemon {
 	td_lock lock;
 	td_mesh *mesh;
 	char mesh_line[256];
+	char counters_line[4096];
 	td_control *ctl;
 	td_ctl_host host;
 	tn_identity *identity; /* NULL until tocsin init */
@@ -51,6 +54,9 @@ typedef struct td_daemon {
 	td_ratelimit accept_rl;
 	bool listener_open;
 	bool stopping;
+	td_expiry expiry;      /* expired alerts purged (expiry.h) */
+	uv_timer_t wipe_timer; /* tocsin wipe: stops the loop after the reply */
+	bool wipe;             /* wipe the data dir once the store is closed */
 } td_daemon;
 
 static tn_time hr_clock(void *ud)
@@ -131,6 +137,7 @@ static void reload(td_daemon *d)
 	memcpy(next.listen_str, d->cfg.listen_str, sizeof next.listen_str);
 	d->cfg = next;
 	d->log.level = next.log_level;
+	td_mesh_config_changed(d->mesh);
 	td_info(&d->log, "reload_ok config=%s found=%s level=%s degree=%u max_inbound=%u keepalive=%u",
 		d->paths.config_file, found ? "yes" : "no", td_log_level_name(next.log_level),
 		next.degree, next.max_inbound, next.keepalive_s);
@@ -165,11 +172,14 @@ static void shutdown_loop(td_daemon *d, const char *why)
 		d->mesh ? td_mesh_links(d->mesh) : 0, td_control_subscribers(d->ctl));
 	td_control_stop(d->ctl, why);
 	td_mesh_stop(d->mesh);
+	td_expiry_stop(&d->expiry);
 	if (d->listener_open)
 		close_handle((uv_handle_t *)&d->listener);
 	close_handle((uv_handle_t *)&d->sig_term);
 	close_handle((uv_handle_t *)&d->sig_int);
 	close_handle((uv_handle_t *)&d->sig_hup);
+	if (d->wipe)
+		close_handle((uv_handle_t *)&d->wipe_timer);
 }
 
 static void on_signal(uv_signal_t *h, int signum)
@@ -299,6 +309,14 @@ static int prepare_files(td_daemon *d)
 		td_err(&d->log, "lock_error error=\"%s\"", err);
 		return TD_EXIT_RUNTIME;
 	}
+	/* The store's files hold the invite book and the alerts: like the
+	 * directories, a group/other mode left by a copy is tightened. */
+	const char *suffix[] = {"", "-wal", "-shm"};
+	for (size_t i = 0; i < 3; i++) {
+		char f[TD_PATH_MAX + 8];
+		snprintf(f, sizeof f, "%s%s", d->paths.db_file, suffix[i]);
+		td_paths_tighten_file(f, path_note, &d->log);
+	}
 	if (td_store_open(&d->store, d->paths.db_file, &d->log, NULL) != TN_OK) {
 		td_err(&d->log, "store_open_failed path=%s", d->paths.db_file);
 		return TD_EXIT_RUNTIME;
@@ -367,6 +385,9 @@ static void host_info(void *ud, td_ctl_info *o)
 	o->links = td_mesh_links(d->mesh);
 	td_mesh_describe(d->mesh, d->mesh_line, sizeof d->mesh_line);
 	o->mesh = d->mesh_line;
+	td_mesh_counters(d->mesh, d->counters_line, sizeof d->counters_line);
+	o->counters = d->counters_line;
+	o->desktop_notify = td_mesh_desktop_state(d->mesh);
 	o->version = TD_VERSION;
 	o->home = d->paths.home;
 	o->data_dir = d->paths.data_dir;
@@ -416,10 +437,68 @@ static td_ctl_code host_net(void *ud, const td_ctl_req *req, td_ctl_msg *m, char
 	return td_mesh_ctl(d->mesh, req, m, msg, msglen);
 }
 
+static void on_wipe_timer(uv_timer_t *t)
+{
+	shutdown_loop(t->data, "wipe");
+}
+
+/* tocsin wipe: the reply is written while the op returns; the shutdown
+ * runs at the next loop turn, the wipe itself after the store is closed
+ * (wipe_data). */
+static tn_err host_wipe(void *ud, char *msg, size_t msglen)
+{
+	td_daemon *d = ud;
+	if (d->wipe || d->stopping) {
+		snprintf(msg, msglen, "the daemon is already stopping");
+		return TN_ERR_STATE;
+	}
+	uv_timer_init(&d->loop, &d->wipe_timer);
+	d->wipe_timer.data = d;
+	if (uv_timer_start(&d->wipe_timer, on_wipe_timer, 0, 0) != 0) {
+		close_handle((uv_handle_t *)&d->wipe_timer);
+		snprintf(msg, msglen, "cannot schedule the wipe");
+		return TN_ERR_INTERNAL;
+	}
+	d->wipe = true;
+	td_warn(&d->log, "wipe_requested data=%s", d->paths.data_dir);
+	return TN_OK;
+}
+
+/* SQLite unlinks tocsin.db-wal and -shm when the store closes: keep them
+ * open so their contents are overwritten too (wipe.h). */
+static void hold_store_files(td_daemon *d, td_wipe_hold *h)
+{
+	char wal[TD_PATH_MAX + 8], shm[TD_PATH_MAX + 8];
+	snprintf(wal, sizeof wal, "%s-wal", d->paths.db_file);
+	snprintf(shm, sizeof shm, "%s-shm", d->paths.db_file);
+	const char *const files[] = {d->paths.db_file, wal, shm};
+	td_wipe_hold_open(h, files, 3);
+}
+
+/* After the links, the store and the identity are closed, still holding
+ * the home lock: overwrite and remove the data dir (wipe.h). */
+static int wipe_data(td_daemon *d, td_wipe_hold *held)
+{
+	td_wipe_stats st;
+	char err[TD_PATH_MAX + 128];
+	memset(&st, 0, sizeof st);
+	err[0] = '\0';
+	tn_err rc = td_wipe_home(&d->paths, &st, err, sizeof err);
+	td_wipe_hold_finish(held, &st);
+	if (rc != TN_OK) {
+		td_err(&d->log, "wipe_incomplete files=%lu failed=%lu error=\"%s\"", st.files,
+		       st.failed, err);
+		return TD_EXIT_RUNTIME;
+	}
+	td_warn(&d->log, "wiped files=%lu bytes=%llu dirs=%lu other=%lu", st.files, st.bytes,
+		st.dirs, st.other);
+	return TD_EXIT_OK;
+}
+
 static tn_err start_control(td_daemon *d)
 {
 	char err[TD_PATH_MAX + 256];
-	d->host = (td_ctl_host){d, host_info, host_identity, host_init, host_net};
+	d->host = (td_ctl_host){d, host_info, host_identity, host_init, host_net, host_wipe};
 	tn_err rc = td_control_start(&d->ctl, &d->loop, &d->log, d->paths.control_socket, &d->host,
 				     err, sizeof err);
 	if (rc != TN_OK)
@@ -432,6 +511,8 @@ static int prepare_loop(td_daemon *d)
 	td_ratelimit_init(&d->accept_rl, 10, 10 * TN_SEC);
 	if (start_signals(d) != TN_OK || start_listener(d, d->bound, sizeof d->bound) != TN_OK)
 		return TD_EXIT_RUNTIME;
+	/* Before the mesh replays the store: nothing expired goes back in. */
+	td_expiry_start(&d->expiry, &d->loop, d->store, &d->log);
 	if (td_mesh_new(&d->mesh, &d->loop, &d->log, d->store, &d->cfg, d->identity) != TN_OK ||
 	    start_control(d) != TN_OK)
 		return TD_EXIT_RUNTIME;
@@ -488,7 +569,12 @@ out:
 	td_control_del(d->ctl);
 	td_mesh_del(d->mesh);
 	tn_identity_del(d->identity);
+	td_wipe_hold held = {.n = 0};
+	if (d->wipe && status == TD_EXIT_OK)
+		hold_store_files(d, &held);
 	td_store_close(d->store);
+	if (d->wipe && status == TD_EXIT_OK)
+		status = wipe_data(d, &held);
 	td_lock_release(&d->lock);
 	td_log_flush_limited(&d->log, &d->accept_rl, TN_LOG_INFO, "accept");
 	td_info(&d->log, "stopped status=%d", status);

@@ -3,6 +3,7 @@
 #include "mesh.h"
 
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,9 @@
 
 #include "conn.h"
 #include "daemon_limits.h"
+#include "invite_book.h"
+#include "roster_view.h"
+#include "notify.h"
 #include "tocsin/alert.h"
 #include "tocsin/node.h"
 #include "tocsin/roster.h"
@@ -36,14 +40,13 @@ struct td_mesh {
 	const td_config *cfg;
 	const tn_identity *id;
 	td_control *ctl;
+	td_desktop *desk; /* desktop notifications (notify.h) */
 	td_conns conns;
 	uv_timer_t timer;
 	tn_roster *ro; /* the node's (tn_node_roster_get), NULL without a network */
 	tn_node *node;
 	tn_seckey list_key; /* group key handed to tn_alert_open while listing */
-	uint8_t inv_hash[TN_HASH]; /* of the invite book last written */
-	bool inv_saved;
-	uint8_t *inv_blob; /* scratch for its encoding (wiped after use) */
+	td_invbook *book; /* the invite book at rest (invite_book.h) */
 	tn_time last_mono;
 	uint64_t last_wall;
 	bool pumping, again, stopping;
@@ -61,8 +64,13 @@ struct td_mesh {
 	} created[CREATED_CACHE];
 	size_t created_next;
 	td_ratelimit rl;
+	td_ratelimit conflict_rl; /* alert_conflict lines: their own budget */
 	char *reply_str; /* the str a list reply carries, until the next op */
 	char *code_str;  /* an invite code a reply carries (a secret: wiped at the next op) */
+	td_seen *seen;   /* last seen per member (tocsin members) */
+	uint64_t ep_checked_ms; /* last endpoint_refresh */
+	char ep_last[TN_ENDPOINT_STR_MAX]; /* the last endpoint published, and when */
+	uint64_t ep_last_ms;
 	uint8_t out[OUT_BUF];
 };
 
@@ -243,12 +251,15 @@ static void store_alert(td_mesh *m, const tn_node_event *ev)
 	ok = rc == TN_OK && res != TD_CONFLICT;
 	char idh[ID_HEX];
 	hex(ev->alert_id, TN_ALERT_ID, idh, sizeof idh);
+	/* A write that failed (full, busy, io) is not lost: the node forgets
+	 * the alert and pulls it again at the next digest exchange. */
 	td_log_limited(m->log, &m->rl, ok ? TN_LOG_DEBUG : TN_LOG_WARN,
-	               "alert_stored id=%.16s kind=%s own=%s result=%s", idh, kind_name(ev->kind),
+	               "alert_stored id=%.16s kind=%s own=%s result=%s%s", idh, kind_name(ev->kind),
 	               ev->own ? "yes" : "no",
 	               rc != TN_OK ? tn_strerror(rc)
 	                           : (res == TD_INSERTED ? "new"
-	                                                 : res == TD_DUPLICATE ? "duplicate" : "conflict"));
+	                                                 : res == TD_DUPLICATE ? "duplicate" : "conflict"),
+	               rc != TN_OK ? " retry=next_digest_exchange" : "");
 	if (m->want_active && memcmp(m->want_id, ev->alert_id, TN_ALERT_ID) == 0) {
 		m->want_ok = ok;
 		m->want_active = false;
@@ -369,6 +380,22 @@ static void notify(td_mesh *m, const tn_node_event *ev)
 		td_control_emit(m->ctl, &e);
 	}
 	run_on_alert(m, ev, idh, author, name);
+	td_desktop_alert da = {
+		.kind = kind_name(ev->kind),
+		.author_name = name,
+		.author = author,
+		.urgent = ev->kind == TN_KIND_PANIC,
+		.opened = ev->opened,
+	};
+	if (ev->opened && ev->pt.has_text) {
+		da.text = ev->pt.text.p;
+		da.text_len = ev->pt.text.len;
+	}
+	if (ev->opened && ev->pt.has_location) {
+		da.location = ev->pt.location.p;
+		da.location_len = ev->pt.location.len;
+	}
+	td_desktop_alert_show(m->desk, &da);
 	tn_err rc = td_store_alert_mark_notified(m->store, ev->alert_id);
 	if (rc != TN_OK)
 		td_warn(m->log, "mark_notified_failed id=%.16s code=%s", idh, tn_strerror(rc));
@@ -423,24 +450,61 @@ static void store_roster(td_mesh *m, const tn_node_event *ev)
 
 static bool own_endpoint(td_mesh *m, char *ep, size_t cap);
 
-/* Our endpoint record (self-signed, a year), so members can dial us. */
-static void publish_endpoint(td_mesh *m)
+/* Endpoint records (docs/daemon.md "Endpoint records"): valid a year,
+ * renewed when less than a month is left, checked every minute and at
+ * once when the listener or [network] advertise changes. */
+#define EP_LIFETIME_MS (365ull * 24 * 3600 * 1000)
+#define EP_RENEW_MS (30ull * 24 * 3600 * 1000)
+enum { EP_CHECK_MS = 60 * 1000, EP_SAME_AGAIN_MS = 3600 * 1000 };
+
+/* Our endpoint record (self-signed), so members can dial us. */
+static void publish_endpoint(td_mesh *m, const char *ep, const char *why)
 {
-	char ep[TN_ENDPOINT_STR_MAX];
-	if (!own_endpoint(m, ep, sizeof ep)) {
-		td_warn(m->log, "endpoint_unpublished reason=wildcard_listen hint=\"set [network] "
-		                "advertise\"");
-		return;
-	}
 	uint64_t now = wall_ms();
 	tn_view v = {(const uint8_t *)ep, strlen(ep)};
 	uint8_t *rec = malloc(TN_ROSTER_RECORD_MAX);
-	tn_ssize n = rec ? tn_roster_make_endpoint(m->ro, &v, 1, now + 365ull * 24 * 3600 * 1000, now,
-	                                           rec, TN_ROSTER_RECORD_MAX)
+	tn_ssize n = rec ? tn_roster_make_endpoint(m->ro, &v, 1, now + EP_LIFETIME_MS, now, rec,
+	                                           TN_ROSTER_RECORD_MAX)
 	                 : TN_ERR_NOMEM;
 	if (n < 0 || tn_node_roster_submit(m->node, rec, (size_t)n, uv_hrtime(), now, NULL) != TN_OK)
 		td_warn(m->log, "endpoint_record_failed addr=%s", ep);
+	else
+		td_info(m->log, "endpoint_published addr=%s reason=%s", ep, why);
 	free(rec);
+}
+
+/* Publish when the roster holds no endpoint of ours, another address, or
+ * one that expires within EP_RENEW_MS. force: check now (and say why
+ * nothing can be published). */
+static void endpoint_refresh(td_mesh *m, bool force)
+{
+	uint64_t now = wall_ms();
+	if (!m->ro || !m->node || (!force && now - m->ep_checked_ms < EP_CHECK_MS))
+		return;
+	m->ep_checked_ms = now;
+	char ep[TN_ENDPOINT_STR_MAX];
+	if (!own_endpoint(m, ep, sizeof ep)) {
+		if (force && m->listen[0])
+			td_warn(m->log, "endpoint_unpublished reason=wildcard_listen hint=\"set "
+			                "[network] advertise\"");
+		return;
+	}
+	tn_view cur[TN_ENDPOINTS_MAX];
+	tn_ssize n = tn_roster_endpoints(m->ro, tn_identity_pubkey(m->id), now, cur,
+	                                 TN_ENDPOINTS_MAX);
+	if (n < 0) /* not an active member (revoked), or out of memory */
+		return;
+	bool same = n == 1 && cur[0].len == strlen(ep) && memcmp(cur[0].p, ep, cur[0].len) == 0;
+	if (same && tn_roster_endpoints(m->ro, tn_identity_pubkey(m->id), now + EP_RENEW_MS, cur,
+	                                TN_ENDPOINTS_MAX) > 0)
+		return;
+	/* A record we made but the roster did not take must not repeat every
+	 * minute: the same address again at most hourly. */
+	if (strcmp(m->ep_last, ep) == 0 && now - m->ep_last_ms < EP_SAME_AGAIN_MS)
+		return;
+	snprintf(m->ep_last, sizeof m->ep_last, "%s", ep);
+	m->ep_last_ms = now;
+	publish_endpoint(m, ep, n == 0 ? "none" : same ? "renew" : "changed");
 }
 
 /* JOINED: as the joiner (we had no roster yet) we are in, member is the
@@ -465,9 +529,11 @@ static void joined(td_mesh *m, const tn_node_event *ev)
 			td_err(m->log, "joined_without_roster");
 			return;
 		}
-		publish_endpoint(m);
+		endpoint_refresh(m, true);
 	}
 	hex(tn_roster_network_id(m->ro), TN_NETWORK_ID, nid, sizeof nid);
+	/* The name the coordinator invited her as (the invite book keeps it). */
+	const char *as = self ? NULL : td_invbook_joined(m->book, m->node, &ev->member);
 	td_info(m->log, "joined role=%s member=%s network=%.8s members=%zu",
 	        self ? "newcomer" : "coordinator", tn_shortfp_pubkey(&ev->member).s, nid,
 	        tn_roster_member_count(m->ro));
@@ -482,6 +548,8 @@ static void joined(td_mesh *m, const tn_node_event *ev)
 	td_ctl_add_str(&e, "fingerprint", fp);
 	td_ctl_add_str(&e, "name", name);
 	td_ctl_add_str(&e, "safety_number", safety);
+	if (as)
+		td_ctl_add_str(&e, "invited_as", as);
 	td_ctl_add_uint(&e, "members", tn_roster_member_count(m->ro));
 	td_control_emit(m->ctl, &e);
 }
@@ -501,9 +569,31 @@ static void join_failed(td_mesh *m, const tn_node_event *ev)
 	td_control_emit(m->ctl, &e);
 }
 
+/* Last seen (roster_view.h): a link up or down, or something the member
+ * signed arrived. */
+static void note_seen(td_mesh *m, const tn_node_event *ev)
+{
+	uint64_t now = wall_ms();
+	tn_alert_env env;
+	switch (ev->type) {
+	case TN_NODE_EV_LINK_UP:
+	case TN_NODE_EV_LINK_DOWN:
+		td_seen_touch(m->seen, &ev->member, now, now, ev->type == TN_NODE_EV_LINK_DOWN);
+		break;
+	case TN_NODE_EV_RECEIPT: td_seen_touch(m->seen, &ev->member, ev->stored_ms, now, false); break;
+	case TN_NODE_EV_STORE_ALERT:
+		if (!ev->own && tn_alert_env_decode(&env, ev->envelope.p, ev->envelope.len) == TN_OK)
+			td_seen_touch(m->seen, &ev->member, env.created_ms, now, false);
+		break;
+	case TN_NODE_EV_STORE_ROSTER: td_seen_record(m->seen, ev->record.p, ev->record.len, now); break;
+	default: break;
+	}
+}
+
 static void handle(td_mesh *m, const tn_node_event *ev)
 {
 	char idh[ID_HEX];
+	note_seen(m, ev);
 	switch (ev->type) {
 	case TN_NODE_EV_DIAL: dial(m, ev); break;
 	case TN_NODE_EV_CLOSE_LINK: close_link(m, ev); break;
@@ -519,8 +609,11 @@ static void handle(td_mesh *m, const tn_node_event *ev)
 		break;
 	case TN_NODE_EV_CONFLICT:
 		hex(ev->alert_id, TN_ALERT_ID, idh, sizeof idh);
-		td_warn(m->log, "alert_conflict author=%s seq=%" PRIu64 " held=%.16s",
-		        tn_shortfp_pubkey(&ev->member).s, ev->seq, idh);
+		/* A member can sign any number of conflicting versions: rate-limited
+		 * (status counters has node.conflict, the total). */
+		td_log_limited(m->log, &m->conflict_rl, TN_LOG_WARN,
+		               "alert_conflict author=%s seq=%" PRIu64 " held=%.16s",
+		               tn_shortfp_pubkey(&ev->member).s, ev->seq, idh);
 		break;
 	case TN_NODE_EV_LINK_UP: link_event(m, ev, true); break;
 	case TN_NODE_EV_LINK_DOWN: link_event(m, ev, false); break;
@@ -552,6 +645,30 @@ static bool flush(td_mesh *m)
 	return wrote;
 }
 
+/* Timer slack, so that deadlines close together cost one wakeup (docs/daemon.md
+ * "Idle cost"): a deadline at least SLACK_FAR away fires at the next multiple of
+ * 1 s of the monotonic clock, one at least SLACK_NEAR away at the next multiple
+ * of 100 ms, a nearer one exactly. The node handles everything due at a tick,
+ * so keepalives of links that fall in the same slot go out together, and from
+ * then on their timers stay in step. Never early, at most 1 s late: keepalive
+ * is >= 2 s and dead-peer detection 2.5 x keepalive.
+ * Returns the uv_timer delay: uv timers count from uv_now(), the loop's
+ * cached millisecond clock, which lags uv_hrtime(); counting from it makes
+ * the timer fire at or after the slot, never before it. */
+static uint64_t timer_delay_ms(tn_time when, tn_time now, uint64_t loop_ms)
+{
+	const tn_time SLACK_FAR = 10 * TN_SEC, SLACK_NEAR = TN_SEC;
+	tn_time slot = 0;
+	if (when >= now + SLACK_FAR)
+		slot = TN_SEC;
+	else if (when >= now + SLACK_NEAR)
+		slot = 100 * TN_MSEC;
+	if (slot)
+		when = (when + slot - 1) / slot * slot;
+	uint64_t due_ms = (when + TN_MSEC - 1) / TN_MSEC;
+	return due_ms > loop_ms ? due_ms - loop_ms : 0;
+}
+
 static void rearm(td_mesh *m)
 {
 	if (m->stopping)
@@ -561,9 +678,7 @@ static void rearm(td_mesh *m)
 		uv_timer_stop(&m->timer);
 		return;
 	}
-	tn_time now = uv_hrtime();
-	uint64_t ms = when > now ? (when - now + TN_MSEC - 1) / TN_MSEC : 0;
-	uv_timer_start(&m->timer, on_timer, ms, 0);
+	uv_timer_start(&m->timer, on_timer, timer_delay_ms(when, uv_hrtime(), uv_now(m->loop)), 0);
 }
 
 /* After every node call: events, bytes out, timer. Re-entrant calls (a
@@ -577,6 +692,7 @@ static void pump(td_mesh *m)
 	if (!m->node)
 		return;
 	m->pumping = true;
+	endpoint_refresh(m, false); /* its events are handled just below */
 	do {
 		m->again = false;
 		tn_node_event ev;
@@ -760,124 +876,16 @@ static void replay_receipt(void *ud, const uint8_t id[TN_ALERT_ID],
 		r->failed++;
 }
 
-/* ---- the invite book: one-time use must survive a restart ----------------
- *
- * Encoded explicitly (not the struct's bytes): a version byte, a count,
- * then per entry secret | network id | expires_ms | role | used | used_ms,
- * integers little-endian. Written whenever it changes (compared by hash
- * after each pump), so a redeemed code stays redeemed. */
+/* ---- the invite book: one-time use must survive a restart (invite_book.c) -- */
 
-#define INVITES_KEY "invite_book"
-enum {
-	INV_ENTRY = 32 + TN_NETWORK_ID + 8 + 1 + 1 + 8,
-	INV_BLOB = 2 + TN_INVITE_BOOK_MAX * INV_ENTRY,
-	INV_VERSION = 1,
-};
-
-static void put64(uint8_t *p, uint64_t v)
-{
-	for (int i = 0; i < 8; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-	uint64_t v = 0;
-	for (int i = 7; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
-}
-
-static size_t invites_encode(const tn_invite_book *b, uint8_t out[INV_BLOB])
-{
-	size_t n = b->count < TN_INVITE_BOOK_MAX ? b->count : TN_INVITE_BOOK_MAX;
-	uint8_t *p = out;
-	*p++ = INV_VERSION;
-	*p++ = (uint8_t)n;
-	for (size_t i = 0; i < n; i++) {
-		const tn_invite_entry *e = &b->e[i];
-		memcpy(p, e->secret.b, 32);
-		p += 32;
-		memcpy(p, e->network_id, TN_NETWORK_ID);
-		p += TN_NETWORK_ID;
-		put64(p, e->expires_ms);
-		p += 8;
-		*p++ = e->role;
-		*p++ = e->used ? 1 : 0;
-		put64(p, e->used_ms);
-		p += 8;
-	}
-	return (size_t)(p - out);
-}
-
-static bool invites_decode(tn_invite_book *b, const uint8_t *p, size_t len)
-{
-	tn_invite_book_init(b);
-	if (len < 2 || p[0] != INV_VERSION || p[1] > TN_INVITE_BOOK_MAX ||
-	    len != 2 + (size_t)p[1] * INV_ENTRY)
-		return false;
-	b->count = p[1];
-	p += 2;
-	for (size_t i = 0; i < b->count; i++) {
-		tn_invite_entry *e = &b->e[i];
-		memcpy(e->secret.b, p, 32);
-		p += 32;
-		memcpy(e->network_id, p, TN_NETWORK_ID);
-		p += TN_NETWORK_ID;
-		e->expires_ms = get64(p);
-		p += 8;
-		e->role = *p++;
-		e->used = *p++ != 0;
-		e->used_ms = get64(p);
-		p += 8;
-	}
-	return true;
-}
-
-/* Persist the book if it changed since the last write. */
 static void invites_save(td_mesh *m)
 {
-	const tn_invite_book *b = m->node ? tn_node_invite_book(m->node) : NULL;
-	if (!b)
-		return;
-	uint8_t *blob = m->inv_blob;
-	size_t n = invites_encode(b, blob);
-	uint8_t h[TN_HASH];
-	crypto_generichash(h, sizeof h, blob, n, NULL, 0);
-	if (m->inv_saved && sodium_memcmp(h, m->inv_hash, sizeof h) == 0)
-		goto out;
-	if (td_store_meta_put(m->store, INVITES_KEY, blob, n) != TN_OK) {
-		td_warn(m->log, "invite_book_save_failed");
-		goto out;
-	}
-	memcpy(m->inv_hash, h, sizeof h);
-	m->inv_saved = true;
-out:
-	sodium_memzero(blob, INV_BLOB);
+	td_invbook_save(m->book, m->node, m->id);
 }
 
 static tn_err invites_load(td_mesh *m)
 {
-	uint8_t *blob = m->inv_blob;
-	tn_ssize n = td_store_meta_get(m->store, INVITES_KEY, blob, INV_BLOB);
-	if (n == TN_ERR_NOTFOUND)
-		return TN_OK;
-	if (n < 0)
-		return (tn_err)n;
-	tn_invite_book *b = malloc(sizeof *b);
-	if (!b)
-		return TN_ERR_NOMEM;
-	if (invites_decode(b, blob, (size_t)n)) {
-		tn_node_invite_book_set(m->node, b);
-		crypto_generichash(m->inv_hash, sizeof m->inv_hash, blob, (size_t)n, NULL, 0);
-		m->inv_saved = true;
-		td_info(m->log, "invite_book_loaded outstanding=%zu", b->count);
-	} else
-		td_warn(m->log, "invite_book_unreadable action=ignored");
-	tn_invite_book_free(b);
-	free(b);
-	sodium_memzero(blob, INV_BLOB);
-	return TN_OK;
+	return td_invbook_load(m->book, m->node, m->id);
 }
 
 static void base_config(td_mesh *m, tn_node_config *nc)
@@ -991,12 +999,24 @@ tn_err td_mesh_new(td_mesh **out, uv_loop_t *loop, td_log *log, td_store *store,
 	m->store = store;
 	m->cfg = cfg;
 	m->id = identity;
-	m->inv_blob = malloc(INV_BLOB);
-	if (!m->inv_blob) {
+	if (td_invbook_new(&m->book, store, log) != TN_OK) {
 		free(m);
 		return TN_ERR_NOMEM;
 	}
 	td_ratelimit_init(&m->rl, 20, 10 * TN_SEC);
+	if (td_seen_new(&m->seen, store, log) != TN_OK) {
+		td_invbook_del(m->book);
+		free(m);
+		return TN_ERR_NOMEM;
+	}
+	td_ratelimit_init(&m->conflict_rl, 10, 10 * TN_SEC);
+	tn_err drc = td_desktop_new(&m->desk, loop, log, cfg);
+	if (drc != TN_OK) {
+		td_seen_del(m->seen);
+		td_invbook_del(m->book);
+		free(m);
+		return drc;
+	}
 	td_conn_ops ops = {on_connected, on_data, on_drained, on_closed};
 	td_conns_init(&m->conns, loop, log, TD_PENDING_CONN_MAX, &ops, m);
 	uv_timer_init(loop, &m->timer);
@@ -1019,6 +1039,15 @@ void td_mesh_set_control(td_mesh *m, td_control *ctl)
 void td_mesh_set_listen(td_mesh *m, const char *bound)
 {
 	snprintf(m->listen, sizeof m->listen, "%s", bound);
+	td_mesh_config_changed(m);
+}
+
+void td_mesh_config_changed(td_mesh *m)
+{
+	if (!m)
+		return;
+	endpoint_refresh(m, true);
+	pump(m);
 }
 
 void td_mesh_stop(td_mesh *m)
@@ -1026,7 +1055,13 @@ void td_mesh_stop(td_mesh *m)
 	if (!m)
 		return;
 	m->stopping = true;
+	uint64_t now = wall_ms();
+	for (td_conn *c = m->conns.head; c; c = c->next)
+		if (c->up)
+			td_seen_touch(m->seen, &c->member, now, now, false);
+	td_seen_flush(m->seen);
 	td_conns_close_all(&m->conns);
+	td_desktop_stop(m->desk);
 	if (!uv_is_closing((uv_handle_t *)&m->timer))
 		uv_close((uv_handle_t *)&m->timer, NULL);
 }
@@ -1036,8 +1071,10 @@ void td_mesh_del(td_mesh *m)
 	if (!m)
 		return;
 	tn_node_del(m->node);
+	td_seen_del(m->seen);
+	td_desktop_del(m->desk);
 	sodium_memzero(&m->list_key, sizeof m->list_key);
-	free(m->inv_blob);
+	td_invbook_del(m->book);
 	free(m->reply_str);
 	code_free(m);
 	free(m);
@@ -1104,15 +1141,7 @@ static td_ctl_code op_network_create(td_mesh *m, const td_ctl_req *req, td_ctl_m
 	if ((err = start_node(m, rec, (size_t)n)) != TN_OK)
 		FAIL(TD_CTL_E_INTERNAL, "network created but the node did not start: %s",
 		     tn_strerror(err));
-	char ep[TN_ENDPOINT_STR_MAX];
-	if (own_endpoint(m, ep, sizeof ep)) {
-		tn_view v = {(const uint8_t *)ep, strlen(ep)};
-		n = tn_roster_make_endpoint(m->ro, &v, 1, now + 365ull * 24 * 3600 * 1000, now, rec,
-		                            TN_ROSTER_RECORD_MAX);
-		if (n < 0 || tn_node_roster_submit(m->node, rec, (size_t)n, uv_hrtime(), now, NULL) !=
-		                     TN_OK)
-			td_warn(m->log, "endpoint_record_failed addr=%s", ep);
-	}
+	endpoint_refresh(m, true);
 	if ((err = replay_and_go(m, 1, 0)) != TN_OK)
 		FAIL(TD_CTL_E_INTERNAL, "network created but the node did not start: %s",
 		     tn_strerror(err));
@@ -1241,7 +1270,10 @@ static td_ctl_code op_alert(td_mesh *m, const td_ctl_req *req, td_ctl_msg *r, ch
 	const uint8_t *author = tn_identity_pubkey(m->id)->b;
 	tn_err rc = td_store_seq_reserve(m->store, author, &a.seq);
 	if (rc != TN_OK)
-		FAIL(TD_CTL_E_STORE, "cannot reserve a sequence number: %s", tn_strerror(rc));
+		FAIL(TD_CTL_E_STORE, "NOT sent: cannot reserve a sequence number: %s%s", tn_strerror(rc),
+		     rc == TN_ERR_FULL   ? " (the disk holding tocsin.db is full: free space, retry)"
+		     : rc == TN_ERR_BUSY ? " (another program holds the store's lock: retry)"
+		                         : "");
 	check_jump(m);
 	uint8_t id[TN_ALERT_ID];
 	rc = tn_node_alert_create(m->node, &a, uv_hrtime(), wall_ms(), id);
@@ -1438,38 +1470,22 @@ static td_ctl_code op_alerts(td_mesh *m, const td_ctl_req *req, td_ctl_msg *r, c
 	return reply_items(m, l.arr, r, msg, msglen);
 }
 
+static bool linked_to(void *ud, const tn_pubkey *pk)
+{
+	td_mesh *m = ud;
+	for (td_conn *c = m->conns.head; c; c = c->next)
+		if (c->up && !c->closing && tn_pubkey_eq(&c->member, pk))
+			return true;
+	return false;
+}
+
 static td_ctl_code op_members(td_mesh *m, td_ctl_msg *r, char *msg, size_t msglen)
 {
 	if (!m->ro)
 		FAIL(TD_CTL_E_NO_NETWORK, "this device is not in a network");
-	json_t *arr = json_array();
+	json_t *arr = td_members_json(m->ro, m->id, m->seen, linked_to, m, wall_ms());
 	if (!arr)
 		FAIL(TD_CTL_E_INTERNAL, "out of memory");
-	size_t n = tn_roster_member_count(m->ro);
-	for (size_t i = 0; i < n; i++) {
-		tn_roster_member rm;
-		if (tn_roster_member_at(m->ro, i, &rm) != TN_OK)
-			continue;
-		char fp[TN_FINGERPRINT_STRLEN + 1], name[TN_NAME_MAX + 1];
-		if (tn_fingerprint_str(&rm.pk, fp, sizeof fp) < 0)
-			fp[0] = '\0';
-		member_name(m, &rm.pk, name, sizeof name);
-		bool linked = false;
-		for (td_conn *c = m->conns.head; c; c = c->next)
-			linked = linked || (c->up && !c->closing && tn_pubkey_eq(&c->member, &rm.pk));
-		json_t *o = json_object();
-		json_object_set_new(o, "id", json_string(tn_shortfp_pubkey(&rm.pk).s));
-		json_object_set_new(o, "fingerprint", json_string(fp));
-		json_object_set_new(o, "name", json_string(name));
-		json_object_set_new(o, "role", json_string(rm.role == TN_ROLE_COORDINATOR
-		                                                   ? "coordinator"
-		                                                   : "member"));
-		json_object_set_new(o, "active", json_boolean(rm.active));
-		json_object_set_new(o, "self",
-		                    json_boolean(tn_pubkey_eq(&rm.pk, tn_identity_pubkey(m->id))));
-		json_object_set_new(o, "linked", json_boolean(linked));
-		json_array_append_new(arr, o);
-	}
 	return reply_items(m, arr, r, msg, msglen);
 }
 
@@ -1568,6 +1584,7 @@ static td_ctl_code op_invite(td_mesh *m, const td_ctl_req *req, td_ctl_msg *r, c
 			     TN_INVITE_BOOK_MAX);
 		FAIL(TD_CTL_E_INTERNAL, "the invitation could not be made: %s", tn_strerror(rc));
 	}
+	td_invbook_named(m->book, &inv, name);
 	invites_save(m); /* before the code leaves: one-time use survives a crash */
 	code_free(m);
 	m->code_str = malloc(TN_INVITE_CODE_MAX);
@@ -1756,6 +1773,21 @@ static td_ctl_code op_revoke(td_mesh *m, const td_ctl_req *req, td_ctl_msg *r, c
 	return TD_CTL_OK;
 }
 
+/* The audit log (coordinators only): every accepted roster record. */
+static td_ctl_code op_audit(td_mesh *m, td_ctl_msg *r, char *msg, size_t msglen)
+{
+	td_ctl_code c = need_network(m, msg, msglen);
+	if (c != TD_CTL_OK)
+		return c;
+	if (!is_coordinator(m))
+		FAIL(TD_CTL_E_NOT_COORDINATOR, "only a coordinator can read the audit log; ask one "
+		                               "of your network's coordinators");
+	json_t *arr = td_audit_json(m->ro, m->book);
+	if (!arr)
+		FAIL(TD_CTL_E_INTERNAL, "out of memory");
+	return reply_items(m, arr, r, msg, msglen);
+}
+
 td_ctl_code td_mesh_ctl(td_mesh *m, const td_ctl_req *req, td_ctl_msg *r, char *msg,
                         size_t msglen)
 {
@@ -1776,9 +1808,15 @@ td_ctl_code td_mesh_ctl(td_mesh *m, const td_ctl_req *req, td_ctl_msg *r, char *
 	case TD_CTL_OP_INVITE: return op_invite(m, req, r, msg, msglen);
 	case TD_CTL_OP_JOIN: return op_join(m, req, r, msg, msglen);
 	case TD_CTL_OP_REVOKE: return op_revoke(m, req, r, msg, msglen);
+	case TD_CTL_OP_AUDIT: return op_audit(m, r, msg, msglen);
 	default: break;
 	}
 	FAIL(TD_CTL_E_INTERNAL, "not a network op");
+}
+
+const char *td_mesh_desktop_state(const td_mesh *m)
+{
+	return m ? td_desktop_state(m->desk) : "not started";
 }
 
 void td_mesh_describe(td_mesh *m, char *out, size_t cap)
@@ -1797,4 +1835,62 @@ void td_mesh_describe(td_mesh *m, char *out, size_t cap)
 	tn_node_stats_get(m->node, &st);
 	snprintf(out, cap, "network %.8s: %zu members, %zu links up, %zu alerts held", nid,
 	         tn_roster_member_count(m->ro), st.links_up, st.alerts_held);
+}
+
+/* ---- counters (status) ------------------------------------------------------------ */
+
+#define LINK_STAT(f) {#f, offsetof(tn_link_stats, f)}
+static const struct {
+	const char *name;
+	size_t off;
+} link_stat_names[] = {
+        LINK_STAT(rej_size),         LINK_STAT(rej_framing),     LINK_STAT(rej_mac),
+        LINK_STAT(rej_decode),       LINK_STAT(rej_misdirected), LINK_STAT(rej_stale),
+        LINK_STAT(rej_replay),       LINK_STAT(hs_timeout),      LINK_STAT(hs_fail),
+        LINK_STAT(hs_wrong_key),     LINK_STAT(framing),         LINK_STAT(transport_auth),
+        LINK_STAT(transport_decode), LINK_STAT(dead_peer),       LINK_STAT(outq_overflow),
+        LINK_STAT(established),
+};
+#undef LINK_STAT
+
+typedef struct ctr_out {
+	char *p;
+	size_t cap, len;
+} ctr_out;
+
+static void ctr_put(ctr_out *o, const char *group, const char *name, uint64_t v)
+{
+	if (!v || o->len >= o->cap)
+		return;
+	int w = snprintf(o->p + o->len, o->cap - o->len, "%s%s.%s=%" PRIu64, o->len ? " " : "",
+	                 group, name, v);
+	if (w > 0 && (size_t)w < o->cap - o->len)
+		o->len += (size_t)w;
+	else
+		o->p[o->len] = '\0'; /* cut at a whole entry */
+}
+
+void td_mesh_counters(td_mesh *m, char *out, size_t cap)
+{
+	ctr_out o = {out, cap, 0};
+	if (!cap)
+		return;
+	out[0] = '\0';
+	ctr_put(&o, "conn", "refused", m->conns.refused);
+	ctr_put(&o, "conn", "evicted", m->conns.evicted);
+	if (!m->node)
+		return;
+	tn_node_stats st;
+	tn_node_stats_get(m->node, &st);
+	for (size_t i = 0; i < sizeof link_stat_names / sizeof link_stat_names[0]; i++) {
+		uint64_t v;
+		memcpy(&v, (const uint8_t *)&st.link + link_stat_names[i].off, sizeof v);
+		ctr_put(&o, "link", link_stat_names[i].name, v);
+	}
+	for (int r = 0; r < TN_ALERT_REASON_COUNT; r++)
+		ctr_put(&o, "alert", tn_alert_reason_name((tn_alert_reason)r), st.alert[r]);
+	for (int r = 0; r < TN_RECEIPT_REASON_COUNT; r++)
+		ctr_put(&o, "receipt", tn_receipt_reason_name((tn_receipt_reason)r), st.receipt[r]);
+	for (int c = 0; c < TN_NODE_C_COUNT; c++)
+		ctr_put(&o, "node", tn_node_counter_name((tn_node_counter)c), st.node[c]);
 }

@@ -36,8 +36,21 @@ TN_NODISCARD tn_err td_mesh_new(td_mesh **out, uv_loop_t *loop, td_log *log, td_
 tn_err td_mesh_set_identity(td_mesh *m, const tn_identity *identity);
 /* The bound listener address ("127.0.0.1:7450"): the founder's endpoint. */
 void td_mesh_set_listen(td_mesh *m, const char *bound);
+/* The config was reloaded ([network] advertise may have changed): publish
+ * a new endpoint record if our address changed. */
+void td_mesh_config_changed(td_mesh *m);
 /* One line for status: "no network" or the network and its links. */
 void td_mesh_describe(td_mesh *m, char *out, size_t cap);
+
+/* Every nonzero drop and rejection counter since start, for status:
+ * "group.name=value" separated by spaces (link.rej_mac=3 alert.bad_signature=1
+ * conn.evicted=468 ...), in a fixed order; "" when none (without a network
+ * only conn).
+ * Groups: conn (sockets refused or evicted at the cap), link (tn_link_stats), alert
+ * (tn_alert_reason), receipt (tn_receipt_reason), node (tn_node_counter). */
+void td_mesh_counters(td_mesh *m, char *out, size_t cap);
+/* Desktop notifications, for status: "connected", "off", ... (notify.h). */
+const char *td_mesh_desktop_state(const td_mesh *m);
 /* Where NOTIFY and receipt events go (may be NULL). */
 void td_mesh_set_control(td_mesh *m, td_control *ctl);
 /* The listener's connection callback (status 0). */

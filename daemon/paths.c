@@ -232,6 +232,25 @@ static tn_err own_dir(const char *path, td_paths_note_fn note, void *ud, char *e
 	return TN_OK;
 }
 
+void td_paths_tighten_file(const char *path, td_paths_note_fn note, void *ud)
+{
+	struct stat st;
+	if (lstat(path, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
+	    (st.st_mode & 077) == 0)
+		return;
+	char msg[TD_PATH_MAX + 64];
+	if (chmod(path, 0600) != 0) {
+		int e = errno;
+		snprintf(msg, sizeof msg, "file_mode_error path=%s old=%03o error=\"%s\"", path,
+			 (unsigned)(st.st_mode & 0777), strerror(e));
+	} else {
+		snprintf(msg, sizeof msg, "file_mode_tightened path=%s old=%03o new=600", path,
+			 (unsigned)(st.st_mode & 0777));
+	}
+	if (note)
+		note(ud, msg);
+}
+
 tn_err td_paths_make_dirs(const td_paths *p, td_paths_note_fn note, void *ud, char *err,
 			  size_t errlen)
 {

@@ -74,6 +74,12 @@ TN_NODISCARD tn_err td_paths_resolve(td_paths *p, const td_env *env, const char 
 TN_NODISCARD tn_err td_paths_make_dirs(const td_paths *p, td_paths_note_fn note, void *ud,
 				       char *err, size_t errlen);
 
+/* A regular file of ours at path that group or others may access (a copy
+ * or a restored backup of tocsin.db) is made 0600 and reported through
+ * note; a failure is reported too. Anything else is left alone (the
+ * keystore is refused, not fixed: keystore_file.h). */
+void td_paths_tighten_file(const char *path, td_paths_note_fn note, void *ud);
+
 /* The longest control socket path this platform accepts (sun_path - 1). */
 size_t td_paths_socket_max(void);
 

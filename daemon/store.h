@@ -114,6 +114,15 @@ TN_NODISCARD tn_ssize td_store_alert_list(td_store *s, int64_t since_ms, size_t 
  * number of alerts deleted, or an error. */
 TN_NODISCARD tn_ssize td_store_purge_expired(td_store *s, int64_t now_ms);
 
+/* The smallest expires_ms of the stored alerts: TN_OK, TN_ERR_NOTFOUND (no
+ * alert), or a store error. */
+TN_NODISCARD tn_err td_store_next_expiry(td_store *s, int64_t *out);
+
+/* fn is called with the expires_ms of every alert inserted from now on
+ * (after its commit), so the purge timer can move earlier. NULL: none. */
+typedef void (*td_expiry_fn)(void *ud, int64_t expires_ms);
+void td_store_on_alert_insert(td_store *s, td_expiry_fn fn, void *ud);
+
 /* Insert or update a known peer. */
 TN_NODISCARD tn_err td_store_peer_upsert(td_store *s, const td_peer_row *p);
 
@@ -144,5 +153,13 @@ TN_NODISCARD tn_ssize td_store_roster_list(td_store *s, td_record_fn fn, void *u
 TN_NODISCARD tn_err td_store_meta_put(td_store *s, const char *key, const uint8_t *value,
                                       size_t len);
 TN_NODISCARD tn_ssize td_store_meta_get(td_store *s, const char *key, uint8_t *out, size_t cap);
+
+/* When a member was last seen (a link with her up, or something she signed
+ * arrived): kept as the maximum of every value put. list calls fn for each
+ * stored member, in no particular order; returns the count or an error. */
+TN_NODISCARD tn_err td_store_seen_put(td_store *s, const uint8_t member[TD_AUTHOR_LEN],
+                                      int64_t seen_ms);
+typedef void (*td_seen_fn)(void *ud, const uint8_t member[TD_AUTHOR_LEN], int64_t seen_ms);
+TN_NODISCARD tn_ssize td_store_seen_list(td_store *s, td_seen_fn fn, void *ud);
 
 #endif

@@ -283,6 +283,13 @@ static tn_alert_reason judge(tn_alert_ctx *ctx, const uint8_t *in, size_t len, u
 	memset(v->conflict_id, 0, sizeof v->conflict_id);
 	if ((r = check_window(&v->env, wall_ms)) != TN_ALERT_ACCEPTED)
 		return r;
+	/* An author already over her budget costs no signature check: a
+	 * member flooding validly signed alerts would otherwise buy one Ed25519
+	 * verification per alert and delay everyone else's panics on that
+	 * node. Peeking spends nothing, so forgeries still cannot drain an
+	 * honest author's budget; check_rate below still decides. */
+	if (!tn_ratelimit_peek(ctx->limiter, v->env.author, tn_alert_kind_class(v->env.kind), now))
+		return TN_ALERT_RATE_LIMITED;
 	if (!signature_ok(&v->env))
 		return TN_ALERT_BAD_SIGNATURE;
 	if ((r = check_role(ctx, &v->env, who)) != TN_ALERT_ACCEPTED)

@@ -213,7 +213,12 @@ static void handle_alert(tn_node *n, node_link *l, const uint8_t *env, size_t le
 		return;
 	}
 	case TN_ALERT_EQUIVOCATION: conflict(n, &v, env, len); return;
-	default: return;
+	default:
+		/* Counted by the check; the caller's log sink rate-limits (a
+		 * flood of forgeries must not flood the log). */
+		tn_node_log(n, TN_LOG_DEBUG, "alert_dropped reason=",
+		            tn_alert_reason_name(v.reason));
+		return;
 	}
 	alert_entry *a;
 	if ((rc = tn_node_index_add(n, env, len, &v.env, v.id, &a))) {
@@ -240,7 +245,7 @@ static bool author_ranges(tn_node *n, size_t *pos, tn_digest_entry *de)
 	memset(de, 0, sizeof *de);
 	const alert_entry *first = &n->alerts[n->sorted[*pos]];
 	memcpy(de->author, first->author.b, TN_PUBKEY);
-	tn_seq_range rs[TN_DIGEST_RANGES_MAX + 1];
+	tn_seq_range rs[TN_DIGEST_RANGES_MAX + 1] = {{0, 0}};
 	size_t nr = 0;
 	for (; *pos < n->nsorted; (*pos)++) {
 		const alert_entry *a = &n->alerts[n->sorted[*pos]];

@@ -36,10 +36,14 @@ static bool endpoint_ok(const uint8_t *s, size_t n)
 	       ((n >= 4 && memcmp(s, "tcp:", 4) == 0) || (n >= 6 && memcmp(s, "onion:", 6) == 0));
 }
 
+/* Invite codes carry whole seconds as a u32 (docs/wire.md). */
+#define EXPIRES_MS_MAX (UINT64_C(0xffffffff) * 1000)
+
 static bool invite_valid(const tn_invite *inv)
 {
 	if (inv->endpoint_count == 0 || inv->endpoint_count > TN_INVITE_ENDPOINTS_MAX ||
-	    inv->role > TN_ROLE_COORDINATOR)
+	    inv->role > TN_ROLE_COORDINATOR || inv->expires_ms % 1000 != 0 ||
+	    inv->expires_ms > EXPIRES_MS_MAX)
 		return false;
 	for (size_t i = 0; i < inv->endpoint_count; i++)
 		if (inv->endpoint_len[i] > TN_ENDPOINT_STR_MAX ||
@@ -56,7 +60,8 @@ tn_err tn_invite_new(tn_invite *inv, const tn_rand *rand, const uint8_t network_
 		return TN_ERR_INVAL;
 	memset(inv, 0, sizeof *inv);
 	if (!rand || !rand->fn || !network_id || !coordinator_link || !endpoints || n == 0 ||
-	    n > TN_INVITE_ENDPOINTS_MAX || role > TN_ROLE_COORDINATOR)
+	    n > TN_INVITE_ENDPOINTS_MAX || role > TN_ROLE_COORDINATOR ||
+	    expires_ms / 1000 > UINT32_MAX)
 		return TN_ERR_INVAL;
 	for (size_t i = 0; i < n; i++) {
 		if (!endpoints[i].p || !endpoint_ok(endpoints[i].p, endpoints[i].len))
@@ -67,7 +72,7 @@ tn_err tn_invite_new(tn_invite *inv, const tn_rand *rand, const uint8_t network_
 	inv->endpoint_count = n;
 	memcpy(inv->network_id, network_id, TN_NETWORK_ID);
 	inv->coordinator_link = *coordinator_link;
-	inv->expires_ms = expires_ms;
+	inv->expires_ms = expires_ms - expires_ms % 1000;
 	inv->role = role;
 	tn_rand_bytes(rand, inv->secret.b, sizeof inv->secret.b);
 	return TN_OK;
@@ -81,18 +86,93 @@ void tn_invite_wipe(tn_invite *inv)
 
 /* ---- payload ----------------------------------------------------------------- */
 
+/* "tcp:A.B.C.D:PORT" spelled canonically (decimal octets 0..255 without
+ * leading zeros, port 1..65535 without leading zeros) as 4 address bytes
+ * and the port big-endian. Anything else (host names, IPv6, onion, a
+ * leading zero, port 0) is not packed and travels as a str. Packing and
+ * rendering are inverse, so every endpoint has one encoding. */
+enum { PACKED_EP = 6 };
+
+static bool dec_field(const uint8_t **p, const uint8_t *end, unsigned max, unsigned *v)
+{
+	const uint8_t *s = *p;
+	unsigned x = 0;
+	size_t k = 0;
+	while (s < end && *s >= '0' && *s <= '9' && k < 5) {
+		x = x * 10 + (unsigned)(*s++ - '0');
+		k++;
+	}
+	if (k == 0 || (k > 1 && **p == '0') || x > max)
+		return false;
+	*p = s;
+	*v = x;
+	return true;
+}
+
+static bool ep_pack(const uint8_t *s, size_t n, uint8_t out[PACKED_EP])
+{
+	const uint8_t *p = s + 4, *end = s + n;
+	unsigned v;
+	if (n < 4 || memcmp(s, "tcp:", 4) != 0)
+		return false;
+	for (int i = 0; i < 4; i++) {
+		if (!dec_field(&p, end, 255, &v) || p == end || *p++ != (i < 3 ? '.' : ':'))
+			return false;
+		out[i] = (uint8_t)v;
+	}
+	if (!dec_field(&p, end, 65535, &v) || v == 0 || p != end)
+		return false;
+	out[4] = (uint8_t)(v >> 8);
+	out[5] = (uint8_t)v;
+	return true;
+}
+
+/* Decimal without leading zeros (no stdio in protocol/). */
+static size_t put_dec(char *out, unsigned v)
+{
+	char d[5];
+	size_t k = 0;
+	do {
+		d[k++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	for (size_t i = 0; i < k; i++)
+		out[i] = d[k - 1 - i];
+	return k;
+}
+
+/* "tcp:" + 4 x (3 digits + separator) + 5 digits: 25 bytes at most. */
+static size_t ep_render(const uint8_t in[PACKED_EP], char out[TN_ENDPOINT_STR_MAX + 1])
+{
+	size_t o = 4;
+	memcpy(out, "tcp:", 4);
+	for (int i = 0; i < 4; i++) {
+		o += put_dec(out + o, in[i]);
+		out[o++] = i < 3 ? '.' : ':';
+	}
+	o += put_dec(out + o, (unsigned)in[4] << 8 | in[5]);
+	out[o] = '\0';
+	return o;
+}
+
 static void invite_put(tn_mp_wr *w, const void *obj)
 {
 	const tn_invite *inv = obj;
 	tn_mp_put_array(w, INVITE_FIELDS);
-	tn_mp_put_uint(w, TN_RECORD_VERSION);
+	tn_mp_put_uint(w, TN_INVITE_VERSION);
 	tn_mp_put_bin(w, inv->network_id, TN_NETWORK_ID);
 	tn_mp_put_bin(w, inv->coordinator_link.b, TN_PUBKEY);
 	tn_mp_put_array(w, inv->endpoint_count);
-	for (size_t i = 0; i < inv->endpoint_count; i++)
-		tn_mp_put_str(w, (const uint8_t *)inv->endpoints[i], inv->endpoint_len[i]);
+	for (size_t i = 0; i < inv->endpoint_count; i++) {
+		uint8_t packed[PACKED_EP];
+		const uint8_t *e = (const uint8_t *)inv->endpoints[i];
+		if (ep_pack(e, inv->endpoint_len[i], packed))
+			tn_mp_put_bin(w, packed, sizeof packed);
+		else
+			tn_mp_put_str(w, e, inv->endpoint_len[i]);
+	}
 	tn_mp_put_bin(w, inv->secret.b, TN_INVITE_SECRET);
-	tn_mp_put_uint(w, inv->expires_ms);
+	tn_mp_put_uint(w, inv->expires_ms / 1000);
 	tn_mp_put_uint(w, inv->role);
 }
 
@@ -103,38 +183,66 @@ tn_ssize tn_invite_encode(const tn_invite *inv, uint8_t *out, size_t cap)
 	return tn_codec_emit(invite_put, inv, TN_INVITE_PAYLOAD_MAX, out, cap);
 }
 
+typedef struct ep_elem {
+	tn_view v;
+	bool packed; /* v is PACKED_EP bytes */
+} ep_elem;
+
+/* A str endpoint that could have been packed is refused: one encoding. */
 static tn_err endpoint_elem(tn_mp_rd *r, void *out, const void *prev)
 {
-	tn_view *v = out;
+	ep_elem *e = out;
+	uint8_t packed[PACKED_EP];
 	(void)prev;
-	tn_err rc = tn_mp_read_str(r, TN_ENDPOINT_STR_MAX, &v->p, &v->len);
+	e->packed = r->off < r->len && (r->buf[r->off] == 0xc4 || r->buf[r->off] == 0xc5 ||
+	                                r->buf[r->off] == 0xc6);
+	if (e->packed)
+		return tn_mp_read_bin(r, PACKED_EP, PACKED_EP, &e->v.p, &e->v.len);
+	tn_err rc = tn_mp_read_str(r, TN_ENDPOINT_STR_MAX, &e->v.p, &e->v.len);
 	if (rc)
 		return rc;
-	return endpoint_ok(v->p, v->len) ? TN_OK : TN_ERR_DEC_RANGE;
+	if (ep_pack(e->v.p, e->v.len, packed))
+		return TN_ERR_DEC_NONCANONICAL;
+	return endpoint_ok(e->v.p, e->v.len) ? TN_OK : TN_ERR_DEC_RANGE;
 }
 
 static tn_err invite_fields(tn_mp_rd *r, tn_invite *inv)
 {
 	tn_list l;
-	uint64_t role;
+	uint64_t role, version, secs;
+	uint32_t n;
 	tn_err rc;
-	if ((rc = tn_codec_open(r, INVITE_FIELDS)) ||
-	    (rc = tn_mp_read_bin_fixed(r, inv->network_id, TN_NETWORK_ID)) ||
+	/* Not tn_codec_open: invites have their own version number. */
+	if ((rc = tn_mp_read_array(r, &n)))
+		return rc;
+	if (n != INVITE_FIELDS)
+		return TN_ERR_DEC_ARRAYLEN;
+	if ((rc = tn_mp_read_uint(r, UINT64_MAX, &version)))
+		return rc;
+	if (version != TN_INVITE_VERSION)
+		return TN_ERR_DEC_VERSION;
+	if ((rc = tn_mp_read_bin_fixed(r, inv->network_id, TN_NETWORK_ID)) ||
 	    (rc = tn_mp_read_bin_fixed(r, inv->coordinator_link.b, TN_PUBKEY)) ||
-	    (rc = tn_codec_list(r, 1, TN_INVITE_ENDPOINTS_MAX, endpoint_elem, sizeof(tn_view),
+	    (rc = tn_codec_list(r, 1, TN_INVITE_ENDPOINTS_MAX, endpoint_elem, sizeof(ep_elem),
 	                        &l)) ||
 	    (rc = tn_mp_read_bin_fixed(r, inv->secret.b, TN_INVITE_SECRET)) ||
-	    (rc = tn_mp_read_uint(r, UINT64_MAX, &inv->expires_ms)) ||
+	    (rc = tn_mp_read_uint(r, UINT32_MAX, &secs)) ||
 	    (rc = tn_mp_read_uint(r, TN_ROLE_COORDINATOR, &role)))
 		return rc;
+	inv->expires_ms = secs * 1000;
 	inv->role = (uint8_t)role;
 	tn_iter it;
-	tn_view v;
+	ep_elem e;
 	tn_iter_init(&it, &l);
 	while (inv->endpoint_count < l.count &&
-	       (rc = tn_codec_iter_next(&it, endpoint_elem, &v)) == TN_OK) {
-		memcpy(inv->endpoints[inv->endpoint_count], v.p, v.len);
-		inv->endpoint_len[inv->endpoint_count++] = v.len;
+	       (rc = tn_codec_iter_next(&it, endpoint_elem, &e)) == TN_OK) {
+		size_t k = inv->endpoint_count++;
+		if (e.packed)
+			inv->endpoint_len[k] = ep_render(e.v.p, inv->endpoints[k]);
+		else {
+			memcpy(inv->endpoints[k], e.v.p, e.v.len);
+			inv->endpoint_len[k] = e.v.len;
+		}
 	}
 	if (rc)
 		return rc;
@@ -299,7 +407,7 @@ tn_err tn_invite_check(const tn_invite *inv, uint64_t now_ms, tn_invite_reason *
 	return TN_OK;
 }
 
-static void join_psk(const tn_seckey *secret, const uint8_t network_id[TN_NETWORK_ID],
+static void join_psk(const tn_invite_secret *secret, const uint8_t network_id[TN_NETWORK_ID],
                      tn_seckey *psk)
 {
 	static const char label[] = TN_INVITE_PSK_LABEL;

@@ -282,14 +282,23 @@ static tn_err ingest(tn_node *n, const uint8_t *rec, size_t len, node_link *src,
 	}
 	if (after > before)
 		roster_changed(n, now, wall_ms);
+	/* Every outcome is counted by the roster (tn_roster_counter) and said
+	 * here with its reason: refusals at info, the ordinary ones at debug. */
 	switch (r) {
 	case TN_ROSTER_ACCEPTED: return TN_OK;
-	case TN_ROSTER_R_DUPLICATE: return TN_ERR_EXISTS;
+	case TN_ROSTER_R_DUPLICATE:
+		tn_node_log(n, TN_LOG_DEBUG, "roster_record_duplicate", NULL);
+		return TN_ERR_EXISTS;
 	case TN_ROSTER_HELD_PENDING:
 	case TN_ROSTER_HELD_REVOKED:
 	case TN_ROSTER_HELD_DEMOTED:
-	case TN_ROSTER_HELD_BACKDATED: return TN_ERR_AGAIN;
-	default: n->ctr[TN_NODE_C_ROSTER_REFUSED]++; return TN_ERR_PROTO;
+	case TN_ROSTER_HELD_BACKDATED:
+		tn_node_log(n, TN_LOG_DEBUG, "roster_record_held reason=", tn_roster_reason_str((int)r));
+		return TN_ERR_AGAIN;
+	default:
+		n->ctr[TN_NODE_C_ROSTER_REFUSED]++;
+		tn_node_log(n, TN_LOG_INFO, "roster_record_refused reason=", tn_roster_reason_str((int)r));
+		return TN_ERR_PROTO;
 	}
 }
 

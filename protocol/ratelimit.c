@@ -276,3 +276,15 @@ tn_err tn_ratelimit_take(tn_ratelimit *rl, const uint8_t key[TN_RATELIMIT_KEY], 
 	slot *s = &rl->slots[i];
 	return tn_bucket_take(&s->b[cls], &rl->cfg.classes[cls], now) ? TN_OK : TN_ERR_LIMIT;
 }
+
+bool tn_ratelimit_peek(const tn_ratelimit *rl, const uint8_t key[TN_RATELIMIT_KEY], size_t cls,
+                       tn_time now)
+{
+	if (!rl || !key || cls >= rl->cfg.nclasses)
+		return false;
+	size_t i = probe(rl, key, home_of(rl, key));
+	if (!rl->slots[i].used)
+		return true;
+	tn_bucket b = rl->slots[i].b[cls]; /* a copy: refill without writing */
+	return tn_bucket_take(&b, &rl->cfg.classes[cls], now);
+}

@@ -124,6 +124,8 @@ tn_err tn_replay_cache_check_insert(tn_replay_cache *c, const tn_noise_pubkey *e
 		}
 	}
 	entry *dst = free_slot ? free_slot : stale ? stale : oldest;
+	if (!dst) /* cap >= 1 (tn_replay_cache_new): cannot happen */
+		return TN_ERR_INTERNAL;
 	if (dst == free_slot)
 		c->used++;
 	memcpy(dst->e, e->b, sizeof dst->e);

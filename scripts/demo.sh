@@ -86,7 +86,7 @@ done
 "$TOCSIN" --home "$work/n1" members
 
 say "bea presses panic"
-"$TOCSIN" --home "$work/n2" panic "النجدة، أنا في خطر" --violation detention
+"$TOCSIN" --home "$work/n2" panic "النجدة، أنا في خطر" --violation detention --no-watch
 
 say "the alert at every daemon, and how long it took to get there"
 ok=0
@@ -122,8 +122,11 @@ say "bea is safe"
 sleep 0.5
 "$TOCSIN" --home "$work/n5" alerts | tail -2
 
+say "the same alerts at cleo's, in Arabic (LANG=ar_IQ.UTF-8)"
+LANG=ar_IQ.UTF-8 LC_ALL= TOCSIN_LOCALEDIR=$PWD/build/po "$TOCSIN" --home "$work/n3" alerts
+
 say "not built yet"
 cat <<'EOF'
-Desktop notifications, the Arabic user interface, man pages and NAT traversal
-are being built; README.md, "Status", lists what works.
+Desktop notifications and NAT traversal are being built; README.md, "Status",
+lists what works.
 EOF

@@ -3,7 +3,8 @@
 TOCSIN_DEBS="gcc clang libclang-rt-14-dev meson ninja-build pkg-config python3
  libsodium-dev libuv1-dev libmsgpack-dev libsqlite3-dev libcmocka-dev
  libinih-dev libjansson-dev libqrencode-dev libsystemd-dev
- iproute2 procps"
+ iproute2 procps cppcheck dbus-daemon
+ gettext locales desktop-file-utils mandoc bsdutils"
 
 tocsin_install_deps() {
 	missing=""
@@ -15,7 +16,7 @@ tocsin_install_deps() {
 	# conflicts with Debian's npm package): only install them when absent.
 	command -v node >/dev/null 2>&1 || missing="$missing nodejs"
 	command -v npm >/dev/null 2>&1 || missing="$missing npm"
-	[ -z "$missing" ] && return 0
+	[ -z "$missing" ] && { tocsin_locales; return 0; }
 	echo "installing:$missing"
 	sudo_cmd=""
 	[ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
@@ -23,4 +24,16 @@ tocsin_install_deps() {
 	$sudo_cmd apt-get update -qq
 	# shellcheck disable=SC2086
 	$sudo_cmd apt-get install -y -qq --no-install-recommends $missing >/dev/null
+	tocsin_locales
+}
+
+# The Arabic locale the client's translation is tested in
+# (tests/integration/test_client_i18n.sh): generated when missing.
+tocsin_locales() {
+	# grep without -q reads all: no SIGPIPE for locale under pipefail
+	locale -a 2>/dev/null | grep -ix 'ar_IQ.utf8' >/dev/null && return 0
+	sudo_cmd=""
+	[ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+	echo "generating the ar_IQ.UTF-8 locale"
+	$sudo_cmd localedef -i ar_IQ -f UTF-8 ar_IQ.UTF-8
 }

@@ -32,6 +32,7 @@ static void defaults(void **state)
 	assert_int_equal(c.keepalive_s, 120);
 	assert_string_equal(c.on_alert, "");
 	assert_true(c.desktop);
+	assert_true(c.desktop_details);
 	assert_int_equal(c.log_level, TN_LOG_INFO);
 }
 
@@ -52,6 +53,7 @@ static void valid_file_sets_every_key(void **state)
 			   "[notify]\n"
 			   "on_alert = /usr/local/bin/hook\n"
 			   "desktop = false\n"
+			   "desktop_details = false\n"
 			   "[log]\n"
 			   "level = debug\n";
 	assert_int_equal(parse(&c, text, err, sizeof err), TN_OK);
@@ -64,6 +66,7 @@ static void valid_file_sets_every_key(void **state)
 	assert_int_equal(c.keepalive_s, 3600);
 	assert_string_equal(c.on_alert, "/usr/local/bin/hook");
 	assert_false(c.desktop);
+	assert_false(c.desktop_details);
 	assert_int_equal(c.log_level, TN_LOG_DEBUG);
 }
 
@@ -112,6 +115,7 @@ static const struct bad {
 	{"[links]\nkeepalive = 99999999999999999999\n", "t.conf:2:", "from 2 to 3600"},
 	{"[links]\nkeepalive =\n", "t.conf:2:", "got ''"},
 	{"[notify]\ndesktop = yes\n", "t.conf:2:", "expected true or false"},
+	{"[notify]\ndesktop_details = on\n", "t.conf:2:", "expected true or false"},
 	{"[notify]\non_alert = bin/hook\n", "t.conf:2:", "absolute path"},
 	{"[log]\nlevel = verbose\n", "t.conf:2:", "expected err, warn, info or debug"},
 	{"[network]\nlisten = localhost:7450\n", "t.conf:2:", "no host names"},

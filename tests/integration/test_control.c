@@ -26,6 +26,8 @@ typedef struct fake {
 	tn_err init_rc; /* what init returns when it does not succeed */
 	size_t init_calls;
 	size_t last_passlen;
+	size_t wipe_calls;
+	bool no_wipe; /* a host without the wipe callback */
 } fake;
 
 static void seeded(void *ud, uint8_t *buf, size_t len)
@@ -67,6 +69,14 @@ static tn_err fake_init(void *ud, const uint8_t *pass, size_t passlen, char *msg
 	return tn_identity_new(&f->id, &r);
 }
 
+static tn_err fake_wipe(void *ud, char *msg, size_t msglen)
+{
+	(void)msg;
+	(void)msglen;
+	((fake *)ud)->wipe_calls++;
+	return TN_OK;
+}
+
 static int setup(void **state)
 {
 	fake *f = calloc(1, sizeof *f);
@@ -90,6 +100,7 @@ static td_ctl_action run(fake *f, const td_ctl_req *req, td_ctl_msg *reply, uint
 	tn_ssize n = td_ctl_req_frame(req, in, sizeof in);
 	assert_true(n > 0);
 	td_ctl_host host = {f, fake_info, fake_identity, fake_init};
+	host.wipe = f->no_wipe ? NULL : fake_wipe;
 	td_ctl_action act;
 	tn_ssize r = td_ctl_dispatch(&host, 2, in + TD_CTL_HDR, (size_t)n - TD_CTL_HDR, out, cap,
 				     &act);
@@ -168,6 +179,37 @@ static void status_before_and_after_init(void **state)
 	assert_true(td_ctl_str_is(&m, "fingerprint", want));
 	assert_true(td_ctl_str_is(&m, "short_fingerprint",
 				  tn_shortfp_pubkey(tn_identity_pubkey(f->id)).s));
+}
+
+/* wipe runs only with confirm "wipe" (a stray request cannot trigger it),
+ * also before init; the reply names the data dir. */
+static void wipe_needs_the_confirm_word(void **state)
+{
+	fake *f = *state;
+	uint8_t out[TD_CTL_SMALL_REPLY];
+	td_ctl_msg m;
+	const char *bad[] = {NULL, "", "yes", "wipe ", "WIPE", "wip"};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		td_ctl_req req = {.op = TD_CTL_OP_WIPE, .id = 30 + i};
+		if (bad[i])
+			td_ctl_add_str(&req.args, "confirm", bad[i]);
+		run(f, &req, &m, out, sizeof out);
+		assert_false(ok_of(&m));
+		assert_true(td_ctl_str_is(&m, "error", "invalid"));
+	}
+	assert_int_equal(f->wipe_calls, 0);
+	td_ctl_req req = {.op = TD_CTL_OP_WIPE, .id = 40};
+	td_ctl_add_str(&req.args, "confirm", "wipe");
+	f->no_wipe = true;
+	run(f, &req, &m, out, sizeof out);
+	assert_false(ok_of(&m));
+	assert_true(td_ctl_str_is(&m, "error", "internal"));
+	assert_int_equal(f->wipe_calls, 0);
+	f->no_wipe = false;
+	assert_int_equal(run(f, &req, &m, out, sizeof out), TD_CTL_ACT_REPLY);
+	assert_true(ok_of(&m));
+	assert_true(td_ctl_str_is(&m, "data_dir", "/h/data"));
+	assert_int_equal(f->wipe_calls, 1);
 }
 
 static void id_before_init_is_not_initialised(void **state)
@@ -446,6 +488,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(version_op, setup, teardown),
 		cmocka_unit_test_setup_teardown(status_before_and_after_init, setup, teardown),
 		cmocka_unit_test_setup_teardown(id_before_init_is_not_initialised, setup, teardown),
+		cmocka_unit_test_setup_teardown(wipe_needs_the_confirm_word, setup, teardown),
 		cmocka_unit_test_setup_teardown(init_twice_is_already_initialised, setup, teardown),
 		cmocka_unit_test_setup_teardown(init_failures_map_to_codes, setup, teardown),
 		cmocka_unit_test_setup_teardown(subscribe_turns_the_connection, setup, teardown),

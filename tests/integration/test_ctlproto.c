@@ -140,6 +140,19 @@ static void network_op_args(void **state)
 	n = req_body(&q);
 	assert_int_equal(td_ctl_req_decode(&r, frame + TD_CTL_HDR, n, &code),
 	                 TN_ERR_DEC_UNKNOWNKEY);
+	/* wipe: confirm round trips as a str; as a bool it is refused */
+	memset(&q, 0, sizeof q);
+	q.op = TD_CTL_OP_WIPE;
+	td_ctl_add_str(&q.args, "confirm", "wipe");
+	n = req_body(&q);
+	decode_ok(frame + TD_CTL_HDR, n, &r);
+	assert_int_equal(r.op, TD_CTL_OP_WIPE);
+	assert_true(td_ctl_str_is(&r.args, "confirm", "wipe"));
+	memset(&q, 0, sizeof q);
+	q.op = TD_CTL_OP_WIPE;
+	td_ctl_add_bool(&q.args, "confirm", true);
+	n = req_body(&q);
+	assert_int_equal(td_ctl_req_decode(&r, frame + TD_CTL_HDR, n, &code), TN_ERR_DEC_TYPE);
 }
 
 static void every_truncation_rejected(void **state)

@@ -142,6 +142,71 @@ for i in n1 n2 n3 n5; do
 done
 th_pass "the revoked member's panic is dropped; the remaining four exchange one (3 / 3)"
 
+# ---- members: safety number, last seen, revoked --------------------------
+# member_field NODE NAME FIELD: that member's field in NODE's members --json.
+member_field() {
+	tc "$1" members --json | python3 -c '
+import json, sys
+for m in [json.loads(l) for l in sys.stdin if l.strip()]:
+    if m["name"] == sys.argv[1]:
+        print(m.get(sys.argv[2], ""))' "$2" "$3"
+}
+[ "$(member_field n1 cleo safety_number)" = "$(jget safety_number <"$TH_DIR/join.n3")" ] ||
+	th_fail "members: cleo's safety number on ana's device differs from the one shown at the join"
+[ "$(member_field n3 ana safety_number)" = "$(jget safety_number <"$TH_DIR/join.n3")" ] ||
+	th_fail "members: ana's safety number on cleo's device differs from the join's"
+[ "$(member_field n1 dana revoked)" = True ] || th_fail "members: dana not shown revoked"
+[ "$(member_field n1 cleo revoked)" = False ] || th_fail "members: cleo shown revoked"
+seen_dana=$(member_field n1 dana last_seen_ms)
+now_ms=$(($(th_now_us) / 1000))
+[ -n "$seen_dana" ] && [ "$seen_dana" -le "$now_ms" ] && [ "$seen_dana" -gt $((now_ms - 120000)) ] ||
+	th_fail "members: dana's last seen is '$seen_dana' (now $now_ms)"
+[ -n "$(member_field n1 cleo last_seen_ms)" ] || th_fail "members: linked cleo has no last seen"
+[ -z "$(member_field n1 ana last_seen_ms)" ] || th_fail "members: this device has a last seen"
+[ "$(member_field n1 eva endpoint)" = "tcp:127.0.0.1:${TH_PORT[n5]}" ] ||
+	th_fail "members: eva's endpoint is '$(member_field n1 eva endpoint)'"
+tc n1 members >"$TH_DIR/members.txt" || th_fail "members (human)"
+grep -q 'REVOKED' "$TH_DIR/members.txt" && grep -q 'safety number: ' "$TH_DIR/members.txt" ||
+	th_fail "members (human): $(cat "$TH_DIR/members.txt")"
+th_pass "members shows each one's safety number (equal to the join's), last seen, endpoint, revoked"
+
+# ---- audit: every roster change, coordinators only ------------------------
+tc n1 audit --json >"$TH_DIR/audit.json" || th_fail "audit on the founder"
+python3 - "$TH_DIR/audit.json" <<'PY' || th_fail "audit: $(cat "$TH_DIR/audit.json")"
+import json, sys
+a = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+t = [(e["type"], e["issuer_name"], e.get("subject_name"), e.get("role")) for e in a]
+assert a[0]["type"] == "genesis" and a[0]["issuer_name"] == "ana", a[0]
+adds = {(s, r) for ty, i, s, r in t if ty == "add" and i == "ana"}
+assert adds == {("bea", "coordinator"), ("cleo", "member"), ("dana", "member"), ("eva", "member")}, adds
+assert ("revoke", "bea", "dana", None) in t, t
+assert any(ty == "rekey" and i == "bea" for ty, i, s, r in t), t
+eps = {e["issuer_name"] for e in a if e["type"] == "endpoint"}
+assert eps >= {"ana", "bea", "cleo", "dana", "eva"}, eps
+assert [e["n"] for e in a] == list(range(1, len(a) + 1))
+assert all(a[i]["created_ms"] <= a[i + 1]["created_ms"] for i in range(len(a) - 1))
+assert all(e["status"] == "valid" for e in a), [e for e in a if e["status"] != "valid"]
+# ana invited them: her audit shows the name each was invited as
+assert all(e.get("invited_as") == e["subject_name"] for e in a if e["type"] == "add"), a
+PY
+tc n2 audit --json >"$TH_DIR/audit2.json" || th_fail "audit on the second coordinator"
+# The same records in the same order on both; only ana knows whom she invited as what.
+strip_invited() { python3 -c '
+import json, sys
+for l in open(sys.argv[1]):
+    e = json.loads(l); e.pop("invited_as", None); print(json.dumps(e, sort_keys=True))' "$1"; }
+[ "$(strip_invited "$TH_DIR/audit.json")" = "$(strip_invited "$TH_DIR/audit2.json")" ] ||
+	th_fail "the two coordinators' audits differ"
+! grep -q invited_as "$TH_DIR/audit2.json" || th_fail "bea's audit names invitations she did not make"
+tc n1 audit >"$TH_DIR/audit.txt" || th_fail "audit (human)"
+grep -q 'revoke   by bea .*: dana' "$TH_DIR/audit.txt" || th_fail "audit (human): $(cat "$TH_DIR/audit.txt")"
+tc n3 audit >/dev/null 2>"$TH_DIR/audit.err"
+st=$?
+[ "$st" = 1 ] || th_fail "a member's audit exited $st"
+grep -q 'only a coordinator can read the audit log' "$TH_DIR/audit.err" ||
+	th_fail "member audit: $(cat "$TH_DIR/audit.err")"
+th_pass "audit lists genesis, adds, the revoke by bea, the rekey and endpoints, same on both coordinators; a member is refused (exit 1)"
+
 # ---- refused codes --------------------------------------------------------
 conf n6
 th_start n6
@@ -159,6 +224,14 @@ th_pass "a mistyped code is refused: $(head -n 1 "$TH_DIR/bad.err")"
 # still admits, a used one is still refused.
 tc n1 invite --name fay --json >"$TH_DIR/inv.n6" || th_fail "invite fay"
 fresh=$(jget code <"$TH_DIR/inv.n6")
+# ... and it is sealed at rest: version 2, no network id or name in clear.
+python3 - "$TH_DIR/n1/data/tocsin.db" "$NID" <<'PY' || th_fail "the invite book is not sealed at rest"
+import sqlite3, sys
+db = sqlite3.connect("file:" + sys.argv[1] + "?mode=ro", uri=True)
+(blob,) = db.execute("SELECT value FROM meta WHERE key = 'invite_book'").fetchone()
+assert blob[0] == 2, blob[:1]
+assert bytes.fromhex(sys.argv[2]) not in blob and b"fay" not in blob
+PY
 th_stop n1
 th_start_at n1 "${TH_PORT[n1]}"
 if tc n6 join "$code" --name mallory --timeout 4 2>"$TH_DIR/reuse.err"; then th_fail "a used code admitted a second device"; fi
@@ -183,3 +256,57 @@ th_start n5
 linked5() { [ "$(links_of n5)" -ge 1 ]; }
 th_poll 15 linked5 || th_fail "n5 did not relink after restart"
 th_pass "a member's restart keeps its roster (members unchanged) and it relinks"
+
+# Last seen survives a restart (the founder restarted above): dana's is
+# unchanged (revoked, nothing of hers is accepted since).
+[ "$(member_field n1 dana last_seen_ms)" = "$seen_dana" ] ||
+	th_fail "dana's last seen changed across a restart: $(member_field n1 dana last_seen_ms) vs $seen_dana"
+th_pass "last seen is persisted across the daemon's restart"
+
+# ---- endpoint records: a member moves, no coordinator online --------------
+# eva (n5) restarts on a new port with degree 1 (she dials at most one
+# peer), both coordinators are down: cleo and fay learn her new endpoint
+# record by gossip and dial her there.
+th_stop n1
+th_stop n2
+old=${TH_PORT[n5]}
+th_stop n5
+printf '[links]\nkeepalive = 2\ndegree = 1\n' >"$TH_DIR/n5/tocsind.conf"
+th_start n5
+new=${TH_PORT[n5]}
+[ "$new" != "$old" ] || th_fail "n5 came back on the same port"
+grep -q "endpoint_published addr=tcp:127.0.0.1:$new reason=changed" "${TH_LOG[n5]}" ||
+	th_fail "n5 did not publish its new address: $(grep endpoint "${TH_LOG[n5]}")"
+knows_new() { [ "$(member_field "$1" eva endpoint)" = "tcp:127.0.0.1:$new" ]; }
+th_poll 20 knows_new n3 || th_fail "cleo did not get eva's new endpoint"
+th_poll 20 knows_new n6 || th_fail "fay did not get eva's new endpoint"
+dials_eva() {
+	local i
+	for i in n3 n6; do
+		tc "$i" peers --json | python3 -c '
+import json, sys
+sys.exit(0 if any(p["direction"] == "out" and p["state"] == "up" and p.get("name") == "eva"
+                  for p in [json.loads(l) for l in sys.stdin if l.strip()]) else 1)' && return 0
+	done
+	return 1
+}
+th_poll 30 dials_eva || th_fail "nobody dialed eva at her new address: $(tc n3 peers; tc n6 peers)"
+th_pass "a member restarted on a new port ($old -> $new) publishes an endpoint record; with no coordinator online the others get it and dial her there"
+
+# ---- endpoint record after a reload: [network] advertise removed -----------
+# A one-member network advertising 127.0.0.1:1 (closed); the key is removed
+# and SIGHUP: the daemon publishes its bound address instead.
+conf n7
+printf '[links]\nkeepalive = 2\n[network]\nadvertise = 127.0.0.1:1\n' >"$TH_DIR/n7/tocsind.conf"
+th_start n7
+tc n7 init --json >/dev/null || th_fail "init n7"
+tc n7 network create solo --json >/dev/null || th_fail "network create n7"
+self_ep() { tc n7 members --json | python3 -c '
+import json, sys
+print([m for m in map(json.loads, filter(str.strip, sys.stdin)) if m["self"]][0].get("endpoint", ""))'; }
+[ "$(self_ep)" = "tcp:127.0.0.1:1" ] || th_fail "n7 does not advertise 127.0.0.1:1: $(self_ep)"
+printf '[links]\nkeepalive = 2\n' >"$TH_DIR/n7/tocsind.conf"
+kill -HUP "${TH_PID[n7]}"
+th_wait_log n7 "endpoint_published addr=tcp:127.0.0.1:${TH_PORT[n7]} reason=changed"
+[ "$(self_ep)" = "tcp:127.0.0.1:${TH_PORT[n7]}" ] || th_fail "after reload: $(self_ep)"
+th_pass "a reload that changes the advertised address publishes a new endpoint record"

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Probe resistance (DESIGN §4, THREAT-MODEL): a scanner gets no byte back,
 # whether it sends nothing, garbage or an HTTP request; past the connection
-# cap extra connections are closed without a byte; the daemon survives.
+# cap the oldest unauthenticated connections are closed without a byte; the
+# daemon survives. This daemon has no network, so it reads nothing:
+# test_adversary.sh probes a member daemon whose link layer parses it all.
 . "$TH_LIB"
 th_init
 th_start n1
@@ -34,7 +36,7 @@ read_nothing 5 1.5
 th_pass "4000 random bytes: no byte in 1.5 s"
 exec 3<&- 4<&- 5<&-
 
-# Over the cap (32 pending): the extra connections are closed without a
+# Over the cap (32 pending): the oldest are closed to make room, without a
 # byte, the daemon keeps running.
 fds=()
 for i in $(seq 1 40); do

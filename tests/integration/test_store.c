@@ -289,6 +289,46 @@ static void list_and_mark_notified(void **state)
 	td_store_close(s);
 }
 
+static void note_expiry(void *ud, int64_t expires_ms)
+{
+	int64_t *seen = ud;
+	seen[0]++;
+	seen[1] = expires_ms;
+}
+
+/* What the purge timer (daemon/expiry.c) relies on: the earliest expiry,
+ * and one call per newly stored alert (not for a duplicate). */
+static void next_expiry_and_insert_hook(void **state)
+{
+	fixture *f = *state;
+	td_store *s = open_store(f, 0);
+	int64_t next = -1, seen[2] = {0, 0};
+	assert_int_equal(td_store_next_expiry(s, &next), TN_ERR_NOTFOUND);
+	td_store_on_alert_insert(s, note_expiry, seen);
+	td_insert_result r;
+	test_alert a, b;
+	make_alert(&a, 1, 1, 1, 7000, "a");
+	make_alert(&b, 2, 2, 1, 5000, "b");
+	assert_int_equal(td_store_alert_insert(s, &a.row, &r), TN_OK);
+	assert_int_equal(seen[0], 1);
+	assert_int_equal(seen[1], 7000);
+	assert_int_equal(td_store_alert_insert(s, &a.row, &r), TN_OK);
+	assert_int_equal(r, TD_DUPLICATE);
+	assert_int_equal(seen[0], 1);
+	assert_int_equal(td_store_alert_insert(s, &b.row, &r), TN_OK);
+	assert_int_equal(seen[0], 2);
+	assert_int_equal(seen[1], 5000);
+	assert_int_equal(td_store_next_expiry(s, &next), TN_OK);
+	assert_int_equal(next, 5000);
+	assert_int_equal(td_store_purge_expired(s, 5000), 1);
+	assert_int_equal(td_store_next_expiry(s, &next), TN_OK);
+	assert_int_equal(next, 7000);
+	td_store_on_alert_insert(s, NULL, NULL);
+	assert_int_equal(td_store_purge_expired(s, 7000), 1);
+	assert_int_equal(td_store_next_expiry(s, &next), TN_ERR_NOTFOUND);
+	td_store_close(s);
+}
+
 static void purge_deletes_expired_and_their_receipts(void **state)
 {
 	fixture *f = *state;
@@ -474,7 +514,7 @@ static void receipts_receipted_and_roster_records(void **state)
 {
 	fixture *f = *state;
 	td_store *s = open_store(f, 0);
-	assert_int_equal(td_store_schema_version(s), 2);
+	assert_int_equal(td_store_schema_version(s), td_store_schema_latest());
 	td_insert_result r;
 	test_alert a;
 	make_alert(&a, 7, 1, 1, 99999, "x");
@@ -551,10 +591,52 @@ static void migration_2_from_schema_1(void **state)
 	        SQLITE_OK);
 	sqlite3_close(db);
 	td_store *s = open_store(f, 0);
-	assert_int_equal(td_store_schema_version(s), 2);
+	assert_int_equal(td_store_schema_version(s), td_store_schema_latest());
 	int receipted = 0;
 	assert_int_equal(td_store_alert_list(s, 0, 10, collect_receipted, &receipted), 1);
 	assert_int_equal(receipted, 0);
+	td_store_close(s);
+}
+
+typedef struct seen_ctx {
+	int n;
+	int64_t ms[4];
+	uint8_t first[4];
+} seen_ctx;
+
+static void collect_seen(void *ud, const uint8_t member[TD_AUTHOR_LEN], int64_t ms)
+{
+	seen_ctx *c = ud;
+	if (c->n < 4) {
+		c->first[c->n] = member[0];
+		c->ms[c->n] = ms;
+	}
+	c->n++;
+}
+
+/* Migration 3 (member_seen): last seen only moves forward and survives a
+ * reopen; one row per member. */
+static void member_seen_keeps_the_maximum(void **state)
+{
+	fixture *f = *state;
+	td_store *s = open_store(f, 0);
+	assert_true(td_store_schema_version(s) >= 3);
+	uint8_t a[TD_AUTHOR_LEN], b[TD_AUTHOR_LEN];
+	memset(a, 1, sizeof a);
+	memset(b, 2, sizeof b);
+	assert_int_equal(td_store_seen_put(s, a, 5000), TN_OK);
+	assert_int_equal(td_store_seen_put(s, a, 4000), TN_OK); /* older: ignored */
+	assert_int_equal(td_store_seen_put(s, b, 7000), TN_OK);
+	assert_int_equal(td_store_seen_put(s, b, 9000), TN_OK);
+	td_store_close(s);
+	s = open_store(f, 0);
+	seen_ctx c;
+	memset(&c, 0, sizeof c);
+	assert_int_equal(td_store_seen_list(s, collect_seen, &c), 2);
+	assert_int_equal(c.n, 2);
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(c.ms[i], c.first[i] == 1 ? 5000 : 9000);
+	assert_int_not_equal(c.first[0], c.first[1]);
 	td_store_close(s);
 }
 
@@ -564,6 +646,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(migrates_from_empty_and_reopens_idempotently),
+		T(member_seen_keeps_the_maximum),
 		T(newer_schema_is_refused),
 		T(not_a_database_is_corrupt),
 		T(seq_never_repeats_across_reopen),
@@ -571,6 +654,7 @@ int main(void)
 		T(insert_rejects_bad_arguments),
 		T(list_and_mark_notified),
 		T(purge_deletes_expired_and_their_receipts),
+		T(next_expiry_and_insert_hook),
 		T(disk_full_fails_cleanly_and_keeps_committed_rows),
 		T(busy_write_lock_is_an_error_not_a_crash),
 		T(peers_upsert),

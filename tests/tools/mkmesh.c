@@ -155,7 +155,7 @@ int main(int argc, char **argv)
 		char ep[64];
 		snprintf(ep, sizeof ep, "tcp:127.0.0.1:%u", ports[i]);
 		tn_view v = {(const uint8_t *)ep, strlen(ep)};
-		keep(buf, tn_roster_make_endpoint(ro, &v, 1, now + 30ull * 24 * 3600 * 1000, now, buf,
+		keep(buf, tn_roster_make_endpoint(ro, &v, 1, now + 365ull * 24 * 3600 * 1000, now, buf,
 		                                  sizeof buf));
 		tn_roster_del(ro);
 	}

@@ -602,6 +602,34 @@ static void rejections_spend_no_token(void **state)
 	}
 }
 
+/* Over budget, the signature is not even checked (docs/alerts.md step 6'):
+ * Alice's sixth panic with a broken signature is rate_limited, and no
+ * bad_signature is counted; Bob's broken one, within his budget, is
+ * verified and refused as usual. */
+static void over_budget_costs_no_verify(void **state)
+{
+	T *t = *state;
+	tn_alert_verdict v;
+	uint64_t seq = 2;
+	for (int i = 0; i < 5; i++, seq++) {
+		size_t n = seal(t, FX_ALICE, TN_KIND_PANIC, seq, NULL, "p", t->env, NULL);
+		expect(t, t->env, n, TN_ALERT_ACCEPTED, &v);
+	}
+	uint64_t bad_sig = t->f.ctx.counters[TN_ALERT_BAD_SIGNATURE];
+	size_t n = seal(t, FX_ALICE, TN_KIND_PANIC, seq, NULL, "p", t->env, NULL);
+	t->env[n - 1] ^= 1;
+	expect(t, t->env, n, TN_ALERT_RATE_LIMITED, &v);
+	assert_int_equal(t->f.ctx.counters[TN_ALERT_BAD_SIGNATURE], bad_sig);
+	n = seal(t, FX_BOB, TN_KIND_PANIC, 2, NULL, "p", t->env, NULL);
+	t->env[n - 1] ^= 1;
+	expect(t, t->env, n, TN_ALERT_BAD_SIGNATURE, &v);
+	/* The peek spent nothing: a minute later exactly one more goes through. */
+	n = seal(t, FX_ALICE, TN_KIND_PANIC, seq, NULL, "p", t->env, NULL);
+	expect_at(t, t->env, n, FX_WALL_MS, FX_NOW + TN_MIN, TN_ALERT_ACCEPTED, &v);
+	n = seal(t, FX_ALICE, TN_KIND_PANIC, seq + 1, NULL, "p", t->env, NULL);
+	expect_at(t, t->env, n, FX_WALL_MS, FX_NOW + TN_MIN, TN_ALERT_RATE_LIMITED, &v);
+}
+
 /* ---- opening ------------------------------------------------------------- */
 
 /* An author (or a buggy client) seals a map whose text is not UTF-8: the
@@ -919,6 +947,7 @@ int main(int argc, char **argv)
 	        T_(rejects_missing_refers_to),
 	        T_(rate_limit_keeps_panic_budget_separate),
 	        T_(rejections_spend_no_token),
+	        T_(over_budget_costs_no_verify),
 	        T_(open_rejects_invalid_utf8),
 	        T_(open_unknown_epoch),
 	        T_(open_rejects_wrong_key_or_header),

@@ -64,7 +64,7 @@ static void same_invite(const tn_invite *a, const tn_invite *b)
 		assert_int_equal(a->endpoint_len[i], b->endpoint_len[i]);
 		assert_string_equal(a->endpoints[i], b->endpoints[i]);
 	}
-	assert_memory_equal(a->secret.b, b->secret.b, 32);
+	assert_memory_equal(a->secret.b, b->secret.b, TN_INVITE_SECRET);
 	assert_int_equal(a->expires_ms, b->expires_ms);
 	assert_int_equal(a->role, b->role);
 }
@@ -234,7 +234,7 @@ static void bad_payload_with_good_checksum(void **state)
 	uint8_t buf[TN_INVITE_PAYLOAD_MAX];
 	tn_ssize n = tn_invite_encode(&inv, buf, sizeof buf);
 	assert_true(n > 0);
-	buf[1] = 2; /* version 2 */
+	buf[1] = TN_INVITE_VERSION + 1; /* a version this build does not know */
 	/* Re-checksum and base32 by hand. */
 	uint8_t all[TN_INVITE_PAYLOAD_MAX + 4], h[32];
 	memcpy(all, buf, (size_t)n);
@@ -259,7 +259,7 @@ static void bad_payload_with_good_checksum(void **state)
 	assert_int_equal(tn_invite_from_code(&back, code, o, &why), TN_ERR_DEC_VERSION);
 	assert_int_equal(why, TN_INVITE_R_PAYLOAD);
 	/* Non-zero spare bits in the last letter (same bytes otherwise). */
-	buf[1] = 1;
+	buf[1] = TN_INVITE_VERSION;
 	memcpy(all, buf, (size_t)n);
 	crypto_generichash(h, 32, buf, (size_t)n, NULL, 0);
 	memcpy(all + n, h, 4);
@@ -292,8 +292,10 @@ static void encoder_bounds(void **state)
 	tn_rand rand = {rng_fn, &r};
 	tn_invite big;
 	assert_int_equal(tn_invite_new(&big, &rand, inv.network_id, &inv.coordinator_link, eps,
-	                               TN_INVITE_ENDPOINTS_MAX, UINT64_MAX, TN_ROLE_COORDINATOR),
+	                               TN_INVITE_ENDPOINTS_MAX, UINT64_C(0xffffffff) * 1000 + 999,
+	                               TN_ROLE_COORDINATOR),
 	                 TN_OK);
+	assert_int_equal(big.expires_ms, UINT64_C(0xffffffff) * 1000); /* whole seconds */
 	uint8_t buf[TN_INVITE_PAYLOAD_MAX + 10];
 	assert_int_equal(tn_invite_encode(&big, buf, sizeof buf), TN_INVITE_PAYLOAD_MAX);
 	char code[TN_INVITE_CODE_MAX];
@@ -317,6 +319,13 @@ static void encoder_bounds(void **state)
 	assert_int_equal(
 	        tn_invite_new(&big, &rand, inv.network_id, &inv.coordinator_link, eps, 1, T0, 2),
 	        TN_ERR_INVAL);
+	/* An expiry the code cannot carry (u32 seconds). */
+	assert_int_equal(tn_invite_new(&big, &rand, inv.network_id, &inv.coordinator_link, eps, 1,
+	                               UINT64_C(0xffffffff) * 1000 + 1000, 0),
+	                 TN_ERR_INVAL);
+	inv.expires_ms += 1; /* not whole seconds: refused, never rounded silently */
+	assert_int_equal(tn_invite_encode(&inv, buf, sizeof buf), TN_ERR_INVAL);
+	inv.expires_ms -= 1;
 	inv.role = 2;
 	assert_int_equal(tn_invite_encode(&inv, buf, sizeof buf), TN_ERR_INVAL);
 	assert_int_equal(tn_invite_decode(&back, buf, TN_INVITE_PAYLOAD_MAX + 1),
@@ -416,10 +425,86 @@ static void forged_secret_other_psk(void **state)
 	uint8_t msg[sizeof TN_INVITE_PSK_LABEL - 1 + TN_NETWORK_ID], want[32];
 	memcpy(msg, TN_INVITE_PSK_LABEL, sizeof TN_INVITE_PSK_LABEL - 1);
 	memcpy(msg + sizeof TN_INVITE_PSK_LABEL - 1, inv.network_id, TN_NETWORK_ID);
-	crypto_generichash(want, 32, msg, sizeof msg, inv.secret.b, 32);
+	crypto_generichash(want, 32, msg, sizeof msg, inv.secret.b, TN_INVITE_SECRET);
 	assert_memory_equal(p1.b, want, 32);
 	assert_int_equal(tn_invite_book_redeem(&b, &p1, T0, NULL, &why), TN_OK);
 	tn_invite_book_free(&b);
+}
+
+/* Count the letters of a code (dashes left out). */
+static size_t letters_of(const char *code)
+{
+	size_t k = 0;
+	for (; *code; code++)
+		k += *code != '-';
+	return k;
+}
+
+/* An IPv4 endpoint in its canonical spelling travels as 6 bytes; every
+ * other spelling as the string it is, and a string that could have been
+ * packed is refused (one encoding per invite). The figures of
+ * docs/wire.md: one IPv4 endpoint, 87 payload bytes, 146 letters. */
+static void compact_endpoints(void **state)
+{
+	(void)state;
+	test_rng r = {{9}, 0};
+	tn_rand rand = {rng_fn, &r};
+	uint8_t nid[TN_NETWORK_ID] = {1};
+	tn_linkpub link = {{2}};
+	static const char *const same[] = {
+	        "tcp:203.0.113.5:7443", "tcp:0.0.0.0:1", "tcp:255.255.255.255:65535",
+	        "tcp:10.0.0.1:80",
+	};
+	static const char *const as_str[] = {
+	        "tcp:203.0.113.05:7443", "tcp:1.2.3.4:0",    "tcp:1.2.3.4:07443",
+	        "tcp:256.1.1.1:1",       "tcp:1.2.3:4",      "tcp:1.2.3.4:65536",
+	        "tcp:1.2.3.4.5:6",       "tcp:1.2.3.4:",     "tcp:host.example:7443",
+	        "tcp:[2001:db8::1]:7443", "onion:abc:1",     "tcp:1.2.3.4:5x",
+	        "tcp:1.2.3.4:123456",
+	};
+	enum { NSAME = sizeof same / sizeof same[0], NSTR = sizeof as_str / sizeof as_str[0] };
+	uint8_t buf[TN_INVITE_PAYLOAD_MAX];
+	for (size_t i = 0; i < NSAME + NSTR; i++) {
+		bool packs = i < NSAME;
+		const char *e = packs ? same[i] : as_str[i - NSAME];
+		tn_view v = txt(e);
+		tn_invite inv, back;
+		assert_int_equal(tn_invite_new(&inv, &rand, nid, &link, &v, 1, T0, TN_ROLE_MEMBER),
+		                 TN_OK);
+		tn_ssize n = tn_invite_encode(&inv, buf, sizeof buf);
+		assert_true(n > 0);
+		/* [2, bin16, bin32, [ep]...]: the endpoint starts at byte 55. */
+		assert_int_equal(buf[55] == 0xc4, packs);
+		size_t el = strlen(e);
+		assert_int_equal(n, packs ? 87 : (tn_ssize)(80 + (el > 31 ? 1u : 0u) + el));
+		assert_int_equal(tn_invite_decode(&back, buf, (size_t)n), TN_OK);
+		same_invite(&inv, &back);
+		char code[TN_INVITE_CODE_MAX];
+		tn_ssize c = tn_invite_to_code(&inv, code, sizeof code);
+		assert_true(c > 0);
+		if (packs)
+			assert_int_equal(letters_of(code), 146);
+		tn_invite_wipe(&inv);
+	}
+	/* "tcp:1.2.3.a:5678" travels as a str; turned into the packable
+	 * "tcp:1.2.3.4:5678" it is refused. */
+	tn_view v = txt("tcp:1.2.3.a:5678");
+	tn_invite inv, back;
+	assert_int_equal(tn_invite_new(&inv, &rand, nid, &link, &v, 1, T0, TN_ROLE_MEMBER), TN_OK);
+	tn_ssize n = tn_invite_encode(&inv, buf, sizeof buf);
+	assert_true(n > 0);
+	uint8_t *a = memchr(buf + 55, 'a', (size_t)n - 55);
+	assert_non_null(a);
+	*a = '4';
+	assert_int_equal(tn_invite_decode(&back, buf, (size_t)n), TN_ERR_DEC_NONCANONICAL);
+	/* A packed endpoint of another length is refused too. */
+	tn_view p4 = txt("tcp:1.2.3.4:5678");
+	assert_int_equal(tn_invite_new(&inv, &rand, nid, &link, &p4, 1, T0, TN_ROLE_MEMBER), TN_OK);
+	n = tn_invite_encode(&inv, buf, sizeof buf);
+	assert_true(n > 0 && buf[55] == 0xc4 && buf[56] == 6);
+	buf[56] = 5;
+	assert_int_not_equal(tn_invite_decode(&back, buf, (size_t)n), TN_OK);
+	tn_invite_wipe(&inv);
 }
 
 static void reason_names(void **state)
@@ -471,6 +556,7 @@ int main(int argc, char **argv)
 	        cmocka_unit_test(expiry),
 	        cmocka_unit_test(one_time_use),
 	        cmocka_unit_test(forged_secret_other_psk),
+	        cmocka_unit_test(compact_endpoints),
 	        cmocka_unit_test(reason_names),
 	};
 	return cmocka_run_group_tests_name("invite", tests, NULL, NULL);

@@ -16,6 +16,7 @@
 #include <cmocka.h>
 #include <sodium.h>
 
+#include "roster_forge.h"
 #include "test_rng.h"
 #include "tocsin/node.h"
 #include "tocsin/roster.h"
@@ -280,12 +281,36 @@ static void run_for(net *w, tn_time d)
 
 /* ---- setup ------------------------------------------------------------------ */
 
+/* The log of every node: the last line at each level of interest and how
+ * many "roster_record_refused" lines named each reason. */
+static struct {
+	char last[160];
+	unsigned refused[TN_ROSTER_REASON_COUNT];
+	unsigned held, duplicate, bad_mac;
+} LOG;
+
+static void log_line(void *ud, int level, const char *msg)
+{
+	(void)ud;
+	(void)level;
+	snprintf(LOG.last, sizeof LOG.last, "%s", msg);
+	static const char rf[] = "roster_record_refused reason=";
+	if (strncmp(msg, rf, sizeof rf - 1) == 0)
+		for (int r = 0; r < TN_ROSTER_REASON_COUNT; r++)
+			if (strcmp(msg + sizeof rf - 1, tn_roster_reason_str(r)) == 0)
+				LOG.refused[r]++;
+	LOG.held += strncmp(msg, "roster_record_held reason=", 26) == 0;
+	LOG.duplicate += strcmp(msg, "roster_record_duplicate") == 0;
+	LOG.bad_mac += strstr(msg, "reason=bad_mac") != NULL;
+}
+
 static void base_cfg(net *w, int i, tn_node_config *c)
 {
 	tn_node_config_default(c);
 	c->identity = w->nd[i].id;
 	c->rand = test_rng_seed(&w->nd[i].rng, (uint8_t)(0x80 + i));
 	c->degree = 2;
+	c->log = log_line;
 }
 
 static void publish_endpoint(net *w, int i)
@@ -686,9 +711,11 @@ static void reused_invite_refused(void **state)
 	size_t recs = tn_roster_record_count(tn_node_roster_get(w->nd[0].n));
 	tn_node_stats st0;
 	tn_node_stats_get(w->nd[0].n, &st0);
+	unsigned logged = LOG.bad_mac;
 	/* Same code, another device. */
 	start_joiner(w, 2, &inv, "Intruder");
 	run_for(w, 30 * TN_SEC);
+	assert_true(LOG.bad_mac > logged); /* logged (debug: a stranger triggers it) */
 	assert_true(tn_node_is_joining(w->nd[2].n));
 	assert_true(w->nd[2].join_failed >= 1);
 	assert_int_equal(w->nd[2].joined, 0);
@@ -722,8 +749,10 @@ static void expired_invite_refused(void **state)
 	inv.expires_ms += 3600 * 1000;
 	tn_node_stats st0;
 	tn_node_stats_get(w->nd[0].n, &st0);
+	unsigned logged = LOG.bad_mac;
 	start_joiner(w, 2, &inv, "Altered");
 	run_for(w, 30 * TN_SEC);
+	assert_true(LOG.bad_mac > logged);
 	tn_node_stats st;
 	tn_node_stats_get(w->nd[0].n, &st);
 	assert_true(st.link.rej_mac > st0.link.rej_mac);
@@ -1190,6 +1219,140 @@ static void roster_convergence_1000(void **state)
 		free(recs[i].b);
 }
 
+/* A roster record re-signed by signer (whatever it claims). */
+static size_t forge_rec(const tn_identity *signer, tn_roster_rec *r, uint8_t *dst, size_t cap)
+{
+	size_t n = test_forge_record(signer, r, dst, cap);
+	assert_true(n > 0);
+	return n;
+}
+
+/* Submit one record to node i (the path of a record from a link) and check
+ * the whole contract: the node says why, the roster counts it, the node
+ * logs the refusal with its reason, and nothing changes (state hash,
+ * records, nothing stored or forwarded). */
+static void expect_refused(net *w, int i, const uint8_t *bytes, size_t len, tn_roster_reason want)
+{
+	tn_node *n = w->nd[i].n;
+	tn_roster *ro = tn_node_roster_get(n);
+	uint8_t before[TN_HASH], after[TN_HASH];
+	assert_int_equal(tn_roster_state_hash(ro, before), TN_OK);
+	uint64_t counted = tn_roster_counter(ro, want);
+	unsigned logged = LOG.refused[want], held = LOG.held, dup = LOG.duplicate;
+	size_t recs = tn_roster_record_count(ro), stored = w->nd[i].nroster;
+	tn_node_stats st0, st;
+	tn_node_stats_get(n, &st0);
+	tn_roster_reason why;
+	tn_err rc = tn_node_roster_submit(n, bytes, len, w->now, wall(w), &why);
+	assert_int_equal(why, want);
+	assert_int_equal(tn_roster_counter(ro, want), counted + 1);
+	tn_node_stats_get(n, &st);
+	if (want == TN_ROSTER_R_DUPLICATE) {
+		assert_int_equal(rc, TN_ERR_EXISTS);
+		assert_int_equal(LOG.duplicate, dup + 1);
+	} else if (want >= TN_ROSTER_HELD_PENDING && want <= TN_ROSTER_HELD_BACKDATED) {
+		assert_int_equal(rc, TN_ERR_AGAIN);
+		assert_int_equal(LOG.held, held + 1);
+	} else {
+		assert_int_equal(rc, TN_ERR_PROTO);
+		assert_int_equal(LOG.refused[want], logged + 1);
+		assert_int_equal(st.node[TN_NODE_C_ROSTER_REFUSED], st0.node[TN_NODE_C_ROSTER_REFUSED] + 1);
+	}
+	pump(w);
+	assert_int_equal(tn_roster_state_hash(ro, after), TN_OK);
+	assert_memory_equal(before, after, TN_HASH);
+	assert_int_equal(tn_roster_record_count(ro), recs);
+	assert_int_equal(w->nd[i].nroster, stored);
+}
+
+/* An add of subject signed by node `by`, continuing her chain as ro has it,
+ * with auth = the record that admitted her. */
+static size_t forged_add(net *w, tn_roster *ro, int by, const tn_identity *subject,
+                         const char *name, uint8_t role, uint8_t *out, size_t cap)
+{
+	const tn_pubkey *issuer = tn_identity_pubkey(w->nd[by].id);
+	tn_roster_member me;
+	assert_int_equal(tn_roster_member_by_pk(ro, issuer, &me), TN_OK);
+	tn_roster_rec rr;
+	memset(&rr, 0, sizeof rr);
+	rr.type = TN_ROSTER_ADD;
+	memcpy(rr.network_id, tn_roster_network_id(ro), TN_NETWORK_ID);
+	memcpy(rr.issuer, issuer->b, TN_PUBKEY);
+	uint64_t iseq = 0;
+	if (tn_roster_chain_head(ro, issuer, &iseq, rr.prev) != TN_OK)
+		iseq = 0;
+	rr.iseq = iseq + 1;
+	memcpy(rr.auth, me.admitted_by, TN_HASH);
+	rr.created_ms = wall(w);
+	memcpy(rr.body.add.subject, tn_identity_pubkey(subject)->b, TN_PUBKEY);
+	memcpy(rr.body.add.subject_link_pk, tn_identity_linkpub(subject)->b, TN_PUBKEY);
+	rr.body.add.name = sv(name);
+	rr.body.add.role = role;
+	return forge_rec(w->nd[by].id, &rr, out, cap);
+}
+
+/* The "bad input and attacks" list of issue 4 at the node: a duplicate,
+ * forged, unsigned, garbage, another network's, by a non-coordinator, by a
+ * coordinator once revoked. (The member bound: test_roster's
+ * member_bound_real.) */
+static void refused_records_counted_logged_no_change(void **state)
+{
+	(void)state;
+	net *w = &NET;
+	net_init(w, 3);
+	start_founder(w);
+	join(w, 0, 1, TN_ROLE_COORDINATOR, "Bahar");
+	join(w, 0, 2, TN_ROLE_MEMBER, "Chen");
+	run_for(w, 2 * TN_SEC); /* their endpoint records reach node 0 */
+	tn_roster *ro = tn_node_roster_get(w->nd[0].n);
+	size_t last = tn_roster_record_count(ro) - 1;
+	tn_view v;
+	assert_int_equal(tn_roster_record_at(ro, last, &v), TN_OK);
+	uint8_t good[TN_ROSTER_RECORD_MAX], bad[TN_ROSTER_RECORD_MAX];
+	size_t glen = v.len;
+	memcpy(good, v.p, glen);
+
+	/* Duplicate. */
+	expect_refused(w, 0, good, glen, TN_ROSTER_R_DUPLICATE);
+	/* Forged (one signature bit) and unsigned (zero signature). */
+	memcpy(bad, good, glen);
+	bad[glen - 1] ^= 0x01;
+	expect_refused(w, 0, bad, glen, TN_ROSTER_R_SIGNATURE);
+	memset(bad + glen - TN_SIG, 0, TN_SIG);
+	expect_refused(w, 0, bad, glen, TN_ROSTER_R_SIGNATURE);
+	/* Garbage. */
+	expect_refused(w, 0, good, 5, TN_ROSTER_R_MALFORMED);
+	/* Another network: its genesis, and an add of it. */
+	test_rng r;
+	tn_rand rand = test_rng_seed(&r, 0x55);
+	tn_identity *stranger;
+	assert_int_equal(tn_identity_new(&stranger, &rand), TN_OK);
+	tn_ssize n = tn_roster_make_genesis(stranger, &rand, sv("other"), sv("Eve"), wall(w), bad,
+	                                    sizeof bad);
+	assert_true(n > 0);
+	expect_refused(w, 0, bad, (size_t)n, TN_ROSTER_R_NETWORK);
+	tn_roster_rec rr;
+	size_t m = forged_add(w, ro, 0, stranger, "x", TN_ROLE_MEMBER, good, sizeof good);
+	assert_int_equal(tn_roster_decode(&rr, good, m), TN_OK);
+	rr.network_id[0] ^= 1; /* the founder's own add, for another network */
+	m = forge_rec(w->nd[0].id, &rr, bad, sizeof bad);
+	expect_refused(w, 0, bad, m, TN_ROSTER_R_NETWORK);
+	/* A member (Chen) admits someone: her own admission grants nothing. */
+	m = forged_add(w, ro, 2, stranger, "sock puppet", TN_ROLE_MEMBER, bad, sizeof bad);
+	expect_refused(w, 0, bad, m, TN_ROSTER_R_NOT_COORDINATOR);
+	/* Bahar, a coordinator, is revoked; an add she signs afterwards (her
+	 * key stolen) is held, never counted in the state. */
+	assert_int_equal(tn_node_revoke(w->nd[0].n, tn_identity_pubkey(w->nd[1].id), sv("stolen"),
+	                                w->now, wall(w)),
+	                 TN_OK);
+	pump(w);
+	m = forged_add(w, ro, 1, stranger, "thief's friend", TN_ROLE_COORDINATOR, bad, sizeof bad);
+	expect_refused(w, 0, bad, m, TN_ROSTER_HELD_REVOKED);
+	uint8_t role;
+	assert_int_equal(tn_roster_role_of(ro, tn_identity_pubkey(stranger), &role), TN_ERR_NOTFOUND);
+	tn_identity_del(stranger);
+}
+
 int main(void)
 {
 	if (sodium_init() < 0)
@@ -1203,6 +1366,7 @@ int main(void)
 	        cmocka_unit_test_teardown(expired_invite_refused, teardown),
 	        cmocka_unit_test_teardown(bad_join_link_traffic_refused, teardown),
 	        cmocka_unit_test_teardown(join_on_normal_link_refused, teardown),
+	        cmocka_unit_test_teardown(refused_records_counted_logged_no_change, teardown),
 	        cmocka_unit_test(roster_convergence_1000),
 	};
 	return cmocka_run_group_tests_name("join", tests, NULL, NULL);

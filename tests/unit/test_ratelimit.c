@@ -176,6 +176,38 @@ static void table_new_rejects_bad_cfg(void **state)
 	tn_ratelimit_del(NULL);
 }
 
+/* peek says what take would do, and changes nothing: no key inserted, no
+ * token spent, refill seen but not written. */
+static void peek_spends_nothing(void **state)
+{
+	(void)state;
+	test_rng r;
+	tn_rand rand = test_rng_seed(&r, 9);
+	tn_ratelimit *rl;
+	tn_ratelimit_cfg cfg = two_classes(4);
+	assert_int_equal(tn_ratelimit_new(&rl, &cfg, &rand), TN_OK);
+	uint8_t key[TN_RATELIMIT_KEY];
+	key_of(key, 7);
+	assert_true(tn_ratelimit_peek(rl, key, 0, 0));
+	assert_int_equal(tn_ratelimit_count(rl), 0);
+	for (int i = 0; i < 5; i++)
+		assert_true(tn_ratelimit_peek(rl, key, 0, 0));
+	assert_int_equal(tn_ratelimit_take(rl, key, 0, 0), TN_OK);
+	assert_true(tn_ratelimit_peek(rl, key, 0, 0));
+	assert_int_equal(tn_ratelimit_take(rl, key, 0, 0), TN_OK);
+	assert_false(tn_ratelimit_peek(rl, key, 0, 0));
+	assert_true(tn_ratelimit_peek(rl, key, 1, 0)); /* the other class is its own */
+	assert_false(tn_ratelimit_peek(rl, key, 0, TN_MIN - 1));
+	assert_true(tn_ratelimit_peek(rl, key, 0, TN_MIN));
+	assert_true(tn_ratelimit_peek(rl, key, 0, TN_MIN)); /* the refill was not spent */
+	assert_int_equal(tn_ratelimit_take(rl, key, 0, TN_MIN), TN_OK);
+	assert_int_equal(tn_ratelimit_take(rl, key, 0, TN_MIN), TN_ERR_LIMIT);
+	assert_false(tn_ratelimit_peek(rl, key, 2, 0));
+	assert_false(tn_ratelimit_peek(rl, NULL, 0, 0));
+	assert_false(tn_ratelimit_peek(NULL, key, 0, 0));
+	tn_ratelimit_del(rl);
+}
+
 /* One key's budget is its own, and each class is its own. */
 static void keys_and_classes_are_independent(void **state)
 {
@@ -358,6 +390,7 @@ int main(void)
 	        cmocka_unit_test(full_table_evicts_only_refilled_keys),
 	        cmocka_unit_test(table_matches_model),
 	        cmocka_unit_test(growing_table_matches_model),
+	        cmocka_unit_test(peek_spends_nothing),
 	        cmocka_unit_test(full_roster_fits),
 	};
 	return cmocka_run_group_tests_name("ratelimit", tests, NULL, NULL);

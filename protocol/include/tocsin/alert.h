@@ -183,7 +183,9 @@ typedef struct tn_alert_verdict {
 /* Check one incoming envelope (the bytes of a link ALERT message) in
  * DESIGN §6's order, cheapest first, stopping at the first failure:
  *   size -> strict decode -> network id -> author active -> (author, seq)
- *   unseen -> clock window -> signature -> role rules -> rate limit.
+ *   unseen -> clock window -> budget left (a peek: an author already over
+ *   her rate limit costs no signature check) -> signature -> role rules ->
+ *   rate limit (spends the token).
  * A held (author, seq) with the same id is DUPLICATE without any crypto;
  * with a different id the newcomer's signature is verified first (a forged
  * conflict must not frame the author: BAD_SIGNATURE) and a valid one is

@@ -31,12 +31,13 @@
 #define TN_INVITE_TTL_DEFAULT_MS (UINT64_C(24) * 3600 * 1000)
 
 enum {
-	TN_INVITE_SECRET = 32,
+	TN_INVITE_VERSION = 2,  /* payload format (docs/wire.md "Invite codes") */
+	TN_INVITE_SECRET = 16,  /* 128 bits: the join PSK's only secret */
 	TN_INVITE_ENDPOINTS_MAX = 4,
 	TN_INVITE_CHECKSUM = 4, /* first bytes of BLAKE2b-256(payload) */
-	/* [1, nid bin16, link bin32, [4 x str300], secret bin32, u64, u8]:
-	 * 1 + 1 + 18 + 34 + 1 + 4 * 303 + 34 + 9 + 1 (test_invite checks it). */
-	TN_INVITE_PAYLOAD_MAX = 1311,
+	/* [2, nid bin16, link bin32, [4 x str300], secret bin16, u32, u8]:
+	 * 1 + 1 + 18 + 34 + 1 + 4 * 303 + 18 + 5 + 1 (test_invite checks it). */
+	TN_INVITE_PAYLOAD_MAX = 1291,
 	TN_INVITE_GROUP = 5, /* letters per dash-separated group */
 	/* Letters for the largest payload + checksum, ceil(1315 * 8 / 5),
 	 * plus a dash between groups, plus the NUL: the output buffer that
@@ -49,14 +50,19 @@ enum {
 	TN_INVITE_BOOK_MAX = 64, /* outstanding invites one coordinator node tracks */
 };
 
+/* The one-time secret of an invite. */
+typedef struct tn_invite_secret {
+	uint8_t b[TN_INVITE_SECRET];
+} tn_invite_secret;
+
 typedef struct tn_invite {
 	uint8_t network_id[TN_NETWORK_ID];
 	tn_linkpub coordinator_link;
 	size_t endpoint_count; /* 1..TN_INVITE_ENDPOINTS_MAX */
 	size_t endpoint_len[TN_INVITE_ENDPOINTS_MAX];
 	char endpoints[TN_INVITE_ENDPOINTS_MAX][TN_ENDPOINT_STR_MAX + 1]; /* NUL-terminated */
-	tn_seckey secret;
-	uint64_t expires_ms; /* wall clock */
+	tn_invite_secret secret;
+	uint64_t expires_ms; /* wall clock, whole seconds (the code carries seconds) */
 	uint8_t role;        /* enum tn_role the invitee gets */
 } tn_invite;
 
@@ -78,9 +84,11 @@ typedef enum tn_invite_reason {
 
 const char *tn_invite_reason_str(int reason);
 
-/* A fresh invite: 32 secret bytes from rand, endpoints copied (each must
- * be what an endpoint record accepts: UTF-8, <= TN_ENDPOINT_STR_MAX,
- * "tcp:" or "onion:"). TN_OK or TN_ERR_INVAL (then *inv is zeroed). */
+/* A fresh invite: TN_INVITE_SECRET secret bytes from rand, endpoints
+ * copied (each must be what an endpoint record accepts: UTF-8, <=
+ * TN_ENDPOINT_STR_MAX, "tcp:" or "onion:"), expires_ms rounded down to a
+ * whole second (at most 2^32 - 1 s). TN_OK or TN_ERR_INVAL (then *inv is
+ * zeroed). */
 TN_NODISCARD tn_err tn_invite_new(tn_invite *inv, const tn_rand *rand,
                                   const uint8_t network_id[TN_NETWORK_ID],
                                   const tn_linkpub *coordinator_link, const tn_view *endpoints,
@@ -89,10 +97,12 @@ TN_NODISCARD tn_err tn_invite_new(tn_invite *inv, const tn_rand *rand,
 /* Wipe (the secret too). */
 void tn_invite_wipe(tn_invite *inv);
 
-/* The payload bytes (strict canonical msgpack, docs/roster.md):
- * [1, network_id bin16, coordinator_link bin32, [endpoint str, ...],
- *  secret bin32, expires_ms u64, role u8]. Returns the length,
- * TN_ERR_NOBUF, or TN_ERR_INVAL (an invalid struct). */
+/* The payload bytes (strict canonical msgpack, docs/wire.md "Invite
+ * codes"): [2, network_id bin16, coordinator_link bin32, [endpoint, ...],
+ * secret bin16, expires_s u32, role u8], an endpoint "tcp:A.B.C.D:PORT"
+ * (its one canonical spelling) as bin6 (address, port big-endian), any
+ * other as str. Returns the length, TN_ERR_NOBUF, or TN_ERR_INVAL (an
+ * invalid struct, expires_ms not whole seconds). */
 TN_NODISCARD tn_ssize tn_invite_encode(const tn_invite *inv, uint8_t *out, size_t cap);
 /* TN_OK or a TN_ERR_DEC_* code; *inv is zeroed on failure. */
 TN_NODISCARD tn_err tn_invite_decode(tn_invite *inv, const uint8_t *in, size_t len);
@@ -124,7 +134,7 @@ void tn_invite_join_psk(const tn_invite *inv, tn_seckey *psk);
 /* ---- the coordinator's book of outstanding invites ------------------- */
 
 typedef struct tn_invite_entry {
-	tn_seckey secret;
+	tn_invite_secret secret;
 	uint8_t network_id[TN_NETWORK_ID];
 	uint64_t expires_ms;
 	uint8_t role;

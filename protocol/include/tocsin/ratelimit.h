@@ -108,6 +108,13 @@ void tn_ratelimit_del(tn_ratelimit *rl);
 TN_NODISCARD tn_err tn_ratelimit_take(tn_ratelimit *rl, const uint8_t key[TN_RATELIMIT_KEY],
                                       size_t cls, tn_time now);
 
+/* Would tn_ratelimit_take(rl, key, cls, now) spend a token now? Changes
+ * nothing (no token spent, no key inserted). An unknown key has full
+ * buckets: true. For cheap early drops before costly checks; the take
+ * after them still decides. False also for a NULL argument or a bad cls. */
+bool tn_ratelimit_peek(const tn_ratelimit *rl, const uint8_t key[TN_RATELIMIT_KEY], size_t cls,
+                       tn_time now);
+
 /* Keys held now (for tests and status output). */
 size_t tn_ratelimit_count(const tn_ratelimit *rl);
 
