@@ -20,6 +20,7 @@
 
 #include <sodium.h>
 
+#include "bench.h"
 #include "tocsin/noise.h"
 
 #define PROTOCOL_NAME "Noise_XXpsk0_25519_ChaChaPoly_BLAKE2b"
@@ -30,25 +31,6 @@ enum {
 	HS_BUF = 256, /* XXpsk0 messages with empty payloads: 48, 96, 64 bytes */
 	BATCH = 16,   /* AEAD calls between clock reads (cheap, but not free next to one) */
 };
-
-static double now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-
-static void os_rand(void *ud, uint8_t *buf, size_t len)
-{
-	(void)ud;
-	randombytes_buf(buf, len);
-}
-
-static void die(const char *what, long rc)
-{
-	fprintf(stderr, "bench: %s failed (%ld)\n", what, rc);
-	exit(1);
-}
 
 typedef struct pair {
 	tn_noise_protocol proto;

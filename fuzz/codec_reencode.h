@@ -154,6 +154,17 @@ static tn_err rt_receipt(const uint8_t *in, size_t len)
 	return rc;
 }
 
+static tn_err rt_rwant(const uint8_t *in, size_t len)
+{
+	tn_rwant w;
+	tn_err rc = tn_rwant_decode(&w, in, len);
+	if (rc == TN_OK) {
+		RT_CHECK(tn_rwant_encode, &w, in, len);
+		RT_CHECK_SIGNED(tn_rwant_encode_signed, &w, w.signed_part);
+	}
+	return rc;
+}
+
 static tn_err rt_digest(const uint8_t *in, size_t len)
 {
 	tn_digest d;
@@ -226,6 +237,7 @@ typedef struct rt_decoder {
 static const rt_decoder rt_decoders[] = {
         {"hs1", rt_hs1},      {"hs23", rt_hs23},       {"link", rt_link},     {"envelope", rt_env},
         {"plaintext", rt_pt}, {"receipt", rt_receipt}, {"digest", rt_digest}, {"roster", rt_roster},
+        {"receipts-wanted", rt_rwant},
 };
 
 #endif

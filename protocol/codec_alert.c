@@ -334,6 +334,80 @@ tn_err tn_receipt_decode(tn_receipt *c, const uint8_t *in, size_t len)
 	return rc;
 }
 
+/* ---- receipts-wanted note ------------------------------------------------ */
+
+enum { RWANT_FIELDS = 6 };
+
+static void rwant_put_signed(tn_mp_wr *w, const void *obj)
+{
+	const tn_rwant *c = obj;
+	tn_mp_put_array(w, RWANT_FIELDS);
+	tn_mp_put_uint(w, TN_RECORD_VERSION);
+	tn_mp_put_bin(w, c->network_id, sizeof c->network_id);
+	tn_mp_put_bin(w, c->alert_id, sizeof c->alert_id);
+	tn_mp_put_uint(w, c->issued_ms);
+	tn_mp_put_bin(w, c->missing.p, c->missing.len);
+}
+
+static void rwant_put(tn_mp_wr *w, const void *obj)
+{
+	const tn_rwant *c = obj;
+	rwant_put_signed(w, c);
+	tn_mp_put_bin(w, c->signature, sizeof c->signature);
+}
+
+static bool rwant_missing_ok(size_t len)
+{
+	return len >= TN_RWANT_ID && len <= (size_t)TN_RWANT_IDS_MAX * TN_RWANT_ID &&
+	       len % TN_RWANT_ID == 0;
+}
+
+tn_ssize tn_rwant_encode_signed(const tn_rwant *c, uint8_t *out, size_t cap)
+{
+	if (!c || !c->missing.p || !rwant_missing_ok(c->missing.len))
+		return TN_ERR_INVAL;
+	return tn_codec_emit(rwant_put_signed, c, TN_RWANT_MAX, out, cap);
+}
+
+tn_ssize tn_rwant_encode(const tn_rwant *c, uint8_t *out, size_t cap)
+{
+	if (!c || !c->missing.p || !rwant_missing_ok(c->missing.len))
+		return TN_ERR_INVAL;
+	return tn_codec_emit(rwant_put, c, TN_RWANT_MAX, out, cap);
+}
+
+static tn_err rwant_fields(tn_mp_rd *r, tn_rwant *c)
+{
+	tn_err rc;
+	if ((rc = tn_codec_open(r, RWANT_FIELDS)) ||
+	    (rc = tn_mp_read_bin_fixed(r, c->network_id, sizeof c->network_id)) ||
+	    (rc = tn_mp_read_bin_fixed(r, c->alert_id, sizeof c->alert_id)) ||
+	    (rc = tn_mp_read_uint(r, UINT64_MAX, &c->issued_ms)) ||
+	    (rc = tn_mp_read_bin(r, TN_RWANT_ID, (size_t)TN_RWANT_IDS_MAX * TN_RWANT_ID,
+	                         &c->missing.p, &c->missing.len)))
+		return rc;
+	if (c->missing.len % TN_RWANT_ID)
+		return TN_ERR_DEC_ARRAYLEN;
+	c->signed_part.p = r->buf;
+	c->signed_part.len = r->off;
+	if ((rc = tn_mp_read_bin_fixed(r, c->signature, sizeof c->signature)))
+		return rc;
+	return tn_codec_close(r);
+}
+
+tn_err tn_rwant_decode(tn_rwant *c, const uint8_t *in, size_t len)
+{
+	tn_mp_rd r;
+	memset(c, 0, sizeof *c);
+	if (len > TN_RWANT_MAX)
+		return TN_ERR_DEC_TOOBIG;
+	tn_mp_rd_init(&r, in, len);
+	tn_err rc = rwant_fields(&r, c);
+	if (rc)
+		memset(c, 0, sizeof *c);
+	return rc;
+}
+
 /* ---- digest ------------------------------------------------------------ */
 
 enum { DIGEST_FIELDS = 6 };

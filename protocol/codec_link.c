@@ -142,6 +142,7 @@ static size_t record_max(uint8_t type)
 	case TN_LINK_ALERT: return TN_ALERT_ENVELOPE_MAX;
 	case TN_LINK_DIGEST: return TN_DIGEST_MAX;
 	case TN_LINK_ROSTER: return TN_ROSTER_RECORD_MAX;
+	case TN_LINK_RECEIPTS_WANTED: return TN_RWANT_MAX;
 	}
 	return 0;
 }
@@ -159,6 +160,7 @@ static bool link_valid(const tn_link_msg *m)
 	case TN_LINK_ALERT:
 	case TN_LINK_DIGEST:
 	case TN_LINK_ROSTER:
+	case TN_LINK_RECEIPTS_WANTED:
 		return m->record.len >= 1 && m->record.p && m->record.len <= record_max(m->type);
 	case TN_LINK_RECEIPTS:
 		if (m->count == 0 || m->count > TN_RECEIPTS_PER_MSG || !m->receipts)
@@ -207,7 +209,8 @@ static void put_link(tn_mp_wr *w, const void *obj)
 	case TN_LINK_CLOSE: tn_mp_put_uint(w, m->reason); break;
 	case TN_LINK_ALERT:
 	case TN_LINK_DIGEST:
-	case TN_LINK_ROSTER: tn_mp_put_bin(w, m->record.p, m->record.len); break;
+	case TN_LINK_ROSTER:
+	case TN_LINK_RECEIPTS_WANTED: tn_mp_put_bin(w, m->record.p, m->record.len); break;
 	case TN_LINK_RECEIPTS:
 		tn_mp_put_array(w, m->count);
 		for (size_t i = 0; i < m->count; i++) {
@@ -276,6 +279,7 @@ static tn_err link_body(tn_mp_rd *r, tn_link_msg *m)
 	case TN_LINK_ALERT:
 	case TN_LINK_DIGEST:
 	case TN_LINK_ROSTER:
+	case TN_LINK_RECEIPTS_WANTED:
 		return tn_mp_read_bin(r, 1, record_max(m->type), &m->record.p, &m->record.len);
 	case TN_LINK_RECEIPTS:
 		if ((rc = tn_codec_list(r, 1, TN_RECEIPTS_PER_MSG, receipt_elem, sizeof(tn_link_receipt),

@@ -403,6 +403,7 @@ void tn_node_gossip_link_up(tn_node *n, node_link *l, tn_time now)
 			a->flags &= (uint8_t)~AF_RECEIPT_OWED;
 			tn_node_receipt_own(n, a, n->last_wall, now, l);
 		}
+		tn_node_rwant_link_up(n, l, a, now);
 	}
 	tn_node_digest_start(n, l, now);
 	if (n->ae_at == TN_TIME_NEVER)
@@ -567,6 +568,7 @@ void tn_node_gossip_message(tn_node *n, node_link *l, const uint8_t *msg, size_t
 	switch (m.type) {
 	case TN_LINK_ALERT: handle_alert(n, l, m.record.p, m.record.len, now, wall_ms); break;
 	case TN_LINK_RECEIPTS: tn_node_receipts_message(n, l, &m, now, wall_ms); break;
+	case TN_LINK_RECEIPTS_WANTED: tn_node_rwant_message(n, l, &m.record, now, wall_ms); break;
 	case TN_LINK_DIGEST: handle_digest(n, l, &m.record, now); break;
 	case TN_LINK_WANT: handle_want(n, l, &m, now); break;
 	case TN_LINK_ROSTER: tn_node_roster_message(n, l, &m, now, wall_ms); break;

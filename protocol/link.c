@@ -126,7 +126,7 @@ void tn_link_del(tn_link *l)
 	tn_link_q_free(&l->prio);
 	tn_link_q_free(&l->norm);
 	if (l->rbuf) {
-		sodium_memzero(l->rbuf, TN_FRAME_MAX);
+		sodium_memzero(l->rbuf, l->rbuf_hw); /* never written beyond */
 		free(l->rbuf);
 	}
 	sodium_memzero(l, sizeof *l);
@@ -396,12 +396,38 @@ out:
 	sodium_memzero(&p, sizeof p);
 }
 
+/* Most frames are small (alerts, receipts, pings); a buffer of TN_FRAME_MAX
+ * per link was 64 KiB per link in every node of the simulator. */
+enum { LINK_RBUF_INITIAL = 4096 };
+
+/* Room for a frame of len bytes in rbuf; the old buffer is wiped. */
+static bool rbuf_fit(tn_link *l, size_t len)
+{
+	if (len <= l->rbuf_cap)
+		return true;
+	size_t cap = l->rbuf_cap;
+	while (cap < len)
+		cap *= 2;
+	if (cap > TN_FRAME_MAX)
+		cap = TN_FRAME_MAX;
+	uint8_t *b = malloc(cap);
+	if (!b)
+		return false;
+	sodium_memzero(l->rbuf, l->rbuf_hw);
+	free(l->rbuf);
+	l->rbuf = b;
+	l->rbuf_cap = cap;
+	l->rbuf_hw = 0;
+	return true;
+}
+
 static tn_err establish(tn_link *l, tn_time now)
 {
 	tn_link_event ev = {.type = TN_LINK_EV_ESTABLISHED};
-	l->rbuf = malloc(TN_FRAME_MAX);
+	l->rbuf = malloc(LINK_RBUF_INITIAL);
 	if (!l->rbuf)
 		return TN_ERR_NOMEM;
+	l->rbuf_cap = LINK_RBUF_INITIAL;
 	if (tn_noise_hs_split(&l->hs, &l->tx, &l->rx) ||
 	    tn_noise_hs_remote_static(&l->hs, &ev.remote_static) ||
 	    tn_noise_hs_hash(&l->hs, ev.hs_hash))
@@ -588,12 +614,16 @@ static tn_err feed(tn_link *l, const uint8_t *in, size_t len, size_t *used, tn_t
 		l->body_len = (size_t)l->hdr[0] << 8 | l->hdr[1];
 		l->body_got = 0;
 		l->in_body = check_len(l, l->body_len, now);
+		if (l->in_body && l->state == ST_ESTABLISHED && !rbuf_fit(l, l->body_len))
+			return TN_ERR_NOMEM;
 		return TN_OK;
 	}
 	k = l->body_len - l->body_got;
 	k = k < len ? k : len;
 	memcpy(frame_buf(l) + l->body_got, in, k);
 	l->body_got += k;
+	if (l->state == ST_ESTABLISHED && l->body_got > l->rbuf_hw)
+		l->rbuf_hw = l->body_got;
 	*used = k;
 	if (l->body_got < l->body_len)
 		return TN_OK;

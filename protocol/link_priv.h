@@ -74,6 +74,8 @@ struct tn_link {
 	size_t hdr_got;
 	bool in_body;
 	size_t body_len, body_got;
+	size_t rbuf_hw;  /* bytes of rbuf ever written: what tn_link_del wipes */
+	size_t rbuf_cap; /* rbuf's size: 4 KiB, grown to the largest frame seen */
 	uint8_t hsbuf[LINK_CTRL_MAX];
 	uint8_t *rbuf; /* TN_FRAME_MAX bytes, allocated once established */
 

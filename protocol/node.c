@@ -64,6 +64,7 @@ void tn_node_config_default(tn_node_config *cfg)
 	cfg->backoff_min = TN_NODE_BACKOFF_MIN_DEFAULT;
 	cfg->backoff_max = TN_NODE_BACKOFF_MAX_DEFAULT;
 	cfg->receipt_hops = TN_NODE_RECEIPT_HOPS_DEFAULT;
+	cfg->receipt_resend = TN_NODE_RECEIPT_RESEND_DEFAULT;
 	tn_alert_limits_default(&cfg->limits);
 }
 
@@ -100,6 +101,7 @@ tn_err tn_node_new(tn_node **out, const tn_node_config *ucfg)
 	tn_rand_bytes(&n->cfg.rand, n->hashkey, sizeof n->hashkey);
 	n->next_link_id = 1;
 	n->ae_at = TN_TIME_NEVER;
+	n->rw_due_ms = UINT64_MAX;
 	n->maint_due = true; /* first tick: start dialing */
 	n->npeers_max = cfg->passive_max + TN_NODE_LINKS_MAX;
 	n->evcap = 64;
@@ -153,6 +155,7 @@ void tn_node_del(tn_node *n)
 	tn_ratelimit_del(n->rl_push);
 	tn_ratelimit_del(n->rl_pull);
 	tn_replay_cache_del(n->replay);
+	tn_node_rseen_free(n);
 	tn_node_roster_teardown(n);
 	sodium_memzero(n->hashkey, sizeof n->hashkey);
 	free(n);
@@ -306,6 +309,7 @@ tn_time tn_node_next_deadline(const tn_node *n)
 		return 0; /* due now: tick at once */
 	tn_time t = tmin(n->ae_at, tn_node_links_deadline(n));
 	t = tmin(t, tn_node_receipts_deadline(n));
+	t = tmin(t, tn_node_rwant_deadline(n));
 	t = tmin(t, tn_node_join_deadline(n));
 	return tmin(t, expiry_deadline(n));
 }
@@ -320,6 +324,7 @@ void tn_node_tick(tn_node *n, tn_time now, uint64_t wall_ms)
 			tn_node_receipts_flush(n, &n->links[i], now);
 	if (n->ae_at <= now)
 		tn_node_anti_entropy(n, now);
+	tn_node_rwant_tick(n, now, wall_ms);
 	tn_node_join_tick(n, now, wall_ms);
 	n->maint_due = false;
 	tn_node_links_maintain(n, now);
@@ -402,6 +407,8 @@ tn_err tn_node_stored(tn_node *n, const uint8_t id[TN_ALERT_ID], bool ok, tn_tim
 	n->sorted_dirty = true;
 	/* DESIGN §6: store -> forward -> (receipt) -> decrypt -> notify. */
 	tn_node_gossip_stored(n, a, now);
+	if (a->flags & AF_OWN)
+		tn_node_rwant_schedule(n, a);
 	if (!(a->flags & AF_OWN)) {
 		tn_node_receipt_own(n, a, wall_ms, now, NULL);
 		ev_item it = {
@@ -438,8 +445,10 @@ tn_err tn_node_load_alert(tn_node *n, const uint8_t *env, size_t len, unsigned f
 		return rc;
 	a->state = AS_STORED;
 	bool own = tn_pubkey_eq(&author, n->self);
-	if (own)
+	if (own) {
 		a->flags = AF_OWN | AF_NOTIFIED | AF_RECEIPTED;
+		tn_node_rwant_schedule(n, a);
+	}
 	if (flags & TN_NODE_LOAD_NOTIFIED)
 		a->flags |= AF_NOTIFIED;
 	if (flags & TN_NODE_LOAD_RECEIPTED)
@@ -564,6 +573,7 @@ const char *tn_node_counter_name(tn_node_counter c)
 static const char *const receipt_names[TN_RECEIPT_REASON_COUNT] = {
         "sent",      "accepted",      "forwarded",        "fallback",      "duplicate",
         "malformed", "wrong_network", "unknown_receiver", "bad_signature", "hops_exceeded",
+        "wanted_sent", "wanted_rx", "wanted_dropped", "resent",
 };
 
 const char *tn_receipt_reason_name(tn_receipt_reason r)

@@ -106,6 +106,7 @@ void tn_node_index_free(tn_node *n)
 		for (size_t i = 0; i < n->cfg.alerts_max; i++) {
 			free(n->alerts[i].env);
 			free(n->alerts[i].rcv);
+			free(n->alerts[i].rw_rec);
 		}
 	free(n->alerts);
 	free(n->freelist);
@@ -192,6 +193,7 @@ void tn_node_index_remove(tn_node *n, alert_entry *a)
 	table_del(n, &n->by_seq, slot);
 	free(a->env);
 	free(a->rcv);
+	free(a->rw_rec);
 	uint32_t gen = a->gen + 1;
 	memset(a, 0, sizeof *a);
 	a->gen = gen;

@@ -53,6 +53,10 @@ typedef struct alert_entry {
 	uint64_t rpend;    /* link slots holding our receipt, not yet handed out */
 	tn_pubkey *rcv;    /* own alerts: receivers, arrival order */
 	size_t nrcv, rcvcap;
+	uint64_t rw_ms; /* receipts-wanted: issued_ms of the newest note (sent or relayed) */
+	uint8_t rw_k;   /* own alerts: notes due so far (schedule index) */
+	uint8_t *rw_rec; /* that note's record, passed on to every link that comes up */
+	size_t rw_len;
 } alert_entry;
 
 /* Open addressing over entry indices (+1; 0 is empty), SipHash-keyed. */
@@ -102,7 +106,7 @@ typedef struct node_link {
 	qring prio, normal;
 	/* receipts batch */
 	uint8_t *rbuf; /* TN_RECEIPTS_PER_MSG * TN_RECEIPT_MAX */
-	size_t rlen[TN_RECEIPTS_PER_MSG];
+	uint8_t rlen[TN_RECEIPTS_PER_MSG]; /* each <= TN_RECEIPT_MAX (163) */
 	uint8_t rhops[TN_RECEIPTS_PER_MSG];
 	size_t nr;
 	tn_time rflush_at;
@@ -217,10 +221,15 @@ struct tn_node {
 	bool maint_due; /* overlay maintenance wanted at the next tick */
 	tn_time last_now;
 	uint64_t last_wall;
+	uint64_t rw_due_ms; /* wall ms of the next receipts-wanted note due, UINT64_MAX: none */
 
 	/* receipts dedupe */
-	uint64_t rseen[NODE_RSEEN_SETS][NODE_RSEEN_WAYS];
-	uint8_t rseen_next[NODE_RSEEN_SETS];
+	/* receipt dedupe (receipt.c): rseen_sets sets of NODE_RSEEN_WAYS keys,
+	 * allocated at the first receipt and doubled up to NODE_RSEEN_SETS as
+	 * it fills */
+	uint64_t (*rseen)[NODE_RSEEN_WAYS];
+	uint8_t *rseen_next;
+	size_t rseen_sets, rseen_adds;
 
 	/* events */
 	ev_item *evq;
@@ -365,6 +374,14 @@ bool tn_node_roster_pump(tn_node *n, node_link *l, tn_time now);
 bool tn_node_roster_pending(const node_link *l);
 
 /* node send helper: encode a link message and queue it (normal). */
+void tn_node_rseen_free(tn_node *n);
+/* receipts-wanted notes (receipt.c, docs/node.md "Receipts: resend") */
+void tn_node_rwant_schedule(tn_node *n, const alert_entry *a);
+tn_time tn_node_rwant_deadline(const tn_node *n);
+void tn_node_rwant_tick(tn_node *n, tn_time now, uint64_t wall_ms);
+void tn_node_rwant_link_up(tn_node *n, node_link *l, const alert_entry *a, tn_time now);
+void tn_node_rwant_message(tn_node *n, node_link *l, const tn_view *rec, tn_time now,
+                           uint64_t wall_ms);
 tn_err tn_node_send_msg(tn_node *n, node_link *l, const tn_link_msg *m, bool prio, tn_time now);
 
 #endif

@@ -75,6 +75,7 @@ struct tn_ratelimit {
 	tn_ratelimit_cfg cfg;
 	uint8_t hash_key[crypto_shorthash_KEYBYTES];
 	size_t mask; /* slots - 1, slots a power of two */
+	size_t slots_max; /* slots at capacity: the table grows up to it */
 	size_t count;
 	slot *slots;
 };
@@ -92,6 +93,8 @@ static bool cfg_valid(const tn_ratelimit_cfg *cfg)
 			return false;
 	return true;
 }
+
+enum { SLOTS_INITIAL = 16 }; /* a node hears from few authors: start small */
 
 /* Load factor at most 3/4 keeps probe chains short. */
 static size_t slots_for(size_t capacity)
@@ -112,7 +115,8 @@ tn_err tn_ratelimit_new(tn_ratelimit **out, const tn_ratelimit_cfg *cfg, const t
 	tn_ratelimit *rl = calloc(1, sizeof *rl);
 	if (!rl)
 		return TN_ERR_NOMEM;
-	size_t n = slots_for(cfg->capacity);
+	rl->slots_max = slots_for(cfg->capacity);
+	size_t n = rl->slots_max < SLOTS_INITIAL ? rl->slots_max : SLOTS_INITIAL;
 	rl->slots = calloc(n, sizeof *rl->slots);
 	if (!rl->slots) {
 		free(rl);
@@ -139,14 +143,42 @@ size_t tn_ratelimit_count(const tn_ratelimit *rl)
 	return rl ? rl->count : 0;
 }
 
-static size_t home_of(const tn_ratelimit *rl, const uint8_t *key)
+static size_t home_in(const tn_ratelimit *rl, const uint8_t *key, size_t mask)
 {
 	uint8_t h[crypto_shorthash_BYTES];
 	crypto_shorthash(h, key, TN_RATELIMIT_KEY, rl->hash_key);
 	uint64_t v = 0;
 	for (size_t i = 0; i < sizeof h; i++)
 		v = (v << 8) | h[i];
-	return (size_t)(v & rl->mask);
+	return (size_t)(v & mask);
+}
+
+static size_t home_of(const tn_ratelimit *rl, const uint8_t *key)
+{
+	return home_in(rl, key, rl->mask);
+}
+
+/* Double the slots (up to slots_max), moving every key to its new home. */
+static tn_err grow(tn_ratelimit *rl)
+{
+	size_t n = (rl->mask + 1) * 2, mask = n - 1;
+	slot *ns = calloc(n, sizeof *ns);
+	if (!ns)
+		return TN_ERR_NOMEM;
+	for (size_t i = 0; i <= rl->mask; i++) {
+		slot *o = &rl->slots[i];
+		if (!o->used)
+			continue;
+		size_t home = home_in(rl, o->key, mask), j = home;
+		while (ns[j].used)
+			j = (j + 1) & mask;
+		ns[j] = *o;
+		ns[j].home = (uint32_t)home;
+	}
+	free(rl->slots);
+	rl->slots = ns;
+	rl->mask = mask;
+	return TN_OK;
 }
 
 /* The slot holding key, or the empty slot where it would go. The table is
@@ -211,6 +243,11 @@ static tn_err insert(tn_ratelimit *rl, const uint8_t *key, size_t home, tn_time 
 	if (rl->count >= rl->cfg.capacity) {
 		if (!evict_one(rl, now))
 			return TN_ERR_STATE;
+	} else if ((rl->count + 1) * 4 > (rl->mask + 1) * 3 && rl->mask + 1 < rl->slots_max) {
+		tn_err rc = grow(rl);
+		if (rc != TN_OK)
+			return rc;
+		home = home_of(rl, key);
 	}
 	size_t i = probe(rl, key, home); /* eviction may have shifted chains */
 	slot *s = &rl->slots[i];

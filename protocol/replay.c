@@ -1,7 +1,10 @@
 /* Replay cache for handshake message 1 (docs/link.md, responder step 6).
  *
- * One per node, shared by all responder links. Fixed size, allocated once.
- * Lookup is a linear scan: the cache is consulted only for a message 1 that
+ * One per node, shared by all responder links. At most `entries` slots;
+ * it starts with 64 and doubles (realloc) when full, since a node sees a
+ * few handshakes an hour and the simulator boots thousands of nodes (a
+ * 197 KB calloc each). If realloc fails, the cache evicts as a full one
+ * does. Lookup is a linear scan over the slots in use: the cache is consulted only for a message 1 that
  * already passed the PSK MAC (only PSK holders get here), and scanning
  * 4096 x 48 bytes costs less than the Diffie-Hellman the accepted message is
  * about to cost anyway. The ephemeral is public (it travels in clear), so
@@ -18,10 +21,11 @@ typedef struct entry {
 } entry;
 
 struct tn_replay_cache {
-	size_t cap;
+	size_t cap;  /* slots at most */
+	size_t have; /* slots allocated, <= cap */
 	size_t used;
 	uint64_t next_order;
-	entry slot[];
+	entry *slot;
 };
 
 enum { REPLAY_CACHE_LIMIT = 1 << 20 };
@@ -35,10 +39,17 @@ tn_err tn_replay_cache_new(tn_replay_cache **out, size_t entries)
 		entries = TN_REPLAY_CACHE;
 	if (entries > REPLAY_CACHE_LIMIT)
 		return TN_ERR_INVAL;
-	tn_replay_cache *c = calloc(1, sizeof *c + entries * sizeof(entry));
-	if (!c)
+	tn_replay_cache *c = calloc(1, sizeof *c);
+	size_t have = entries < 64 ? entries : 64;
+	entry *slot = calloc(have, sizeof *slot);
+	if (!c || !slot) {
+		free(c);
+		free(slot);
 		return TN_ERR_NOMEM;
+	}
 	c->cap = entries;
+	c->have = have;
+	c->slot = slot;
 	c->next_order = 1;
 	*out = c;
 	return TN_OK;
@@ -46,7 +57,24 @@ tn_err tn_replay_cache_new(tn_replay_cache **out, size_t entries)
 
 void tn_replay_cache_del(tn_replay_cache *c)
 {
+	if (c)
+		free(c->slot);
 	free(c);
+}
+
+/* Full: double the slots (up to cap). False when at cap or no memory. */
+static bool grow(tn_replay_cache *c)
+{
+	if (c->have >= c->cap)
+		return false;
+	size_t n = c->have * 2 < c->cap ? c->have * 2 : c->cap;
+	entry *s = realloc(c->slot, n * sizeof *s);
+	if (!s)
+		return false;
+	memset(s + c->have, 0, (n - c->have) * sizeof *s);
+	c->slot = s;
+	c->have = n;
+	return true;
 }
 
 size_t tn_replay_cache_count(const tn_replay_cache *c)
@@ -71,7 +99,7 @@ tn_err tn_replay_cache_check_insert(tn_replay_cache *c, const tn_noise_pubkey *e
 	if (!c || !e)
 		return TN_ERR_INVAL;
 	entry *free_slot = NULL, *stale = NULL, *oldest = NULL;
-	for (size_t i = 0; i < c->cap; i++) {
+	for (size_t i = 0; i < c->have; i++) {
 		entry *s = &c->slot[i];
 		if (s->order == 0) {
 			if (!free_slot)
@@ -85,8 +113,16 @@ tn_err tn_replay_cache_check_insert(tn_replay_cache *c, const tn_noise_pubkey *e
 		if (!oldest || s->order < oldest->order)
 			oldest = s;
 	}
-	/* Eviction order: a free slot, then one that is past the window, then
-	 * the oldest insertion (only PSK holders can fill the cache). */
+	/* Eviction order: a free slot (growing the cache to make one while
+	 * below its size), then one that is past the window, then the oldest
+	 * insertion (only PSK holders can fill the cache). */
+	if (!free_slot && !stale) {
+		size_t at = c->have;
+		if (grow(c)) {
+			free_slot = &c->slot[at];
+			oldest = NULL;
+		}
+	}
 	entry *dst = free_slot ? free_slot : stale ? stale : oldest;
 	if (!dst) /* cap >= 1 (tn_replay_cache_new): cannot happen */
 		return TN_ERR_INTERNAL;

@@ -44,6 +44,7 @@ typedef struct view {
 	nh *c;
 	uint32_t *idx; /* member indices, itself included */
 	uint32_t n;
+	bool all; /* an author's: the whole membership (receipts-wanted notes list it) */
 } view;
 
 typedef struct conn {
@@ -182,12 +183,14 @@ static bool v_link_psk(void *ud, bool previous, tn_noise_psk *out)
 static size_t v_count(void *ud)
 {
 	view *v = ud;
-	return v->n;
+	return v->all ? v->c->sops.count(&v->c->sm) : v->n;
 }
 
 static bool v_member(void *ud, size_t i, tn_node_member *out)
 {
 	view *v = ud;
+	if (v->all)
+		return v->c->sops.member(&v->c->sm, i, out);
 	if (i >= v->n)
 		return false;
 	return v->c->sops.member(&v->c->sm, v->idx[i], out);
@@ -479,6 +482,14 @@ static void h_halt(void *st)
 	c->acc.receipt_fallback += ns.receipt[TN_RECEIPT_FALLBACK];
 	c->acc.receipt_forwarded += ns.receipt[TN_RECEIPT_FORWARDED];
 	c->acc.receipt_hops_exceeded += ns.receipt[TN_RECEIPT_HOPS_EXCEEDED];
+	for (size_t i = 0; i < TN_NODE_C_COUNT; i++)
+		c->acc.node_ctr[i] += ns.node[i];
+	for (size_t i = 0; i < TN_RECEIPT_REASON_COUNT; i++)
+		c->acc.receipt_ctr[i] += ns.receipt[i];
+	c->acc.hs_established += ns.link.established;
+	c->acc.hs_timeout += ns.link.hs_timeout;
+	c->acc.hs_fail += ns.link.hs_fail;
+	c->acc.hs_replay += ns.link.rej_replay;
 	tn_node_del(h->n);
 	free(h);
 }
@@ -776,6 +787,9 @@ tn_err nh_inject(nh *c, sim_host_id origin, tn_time expiry, sim_item_id *out)
 		return TN_ERR_NOMEM;
 	}
 	it->origin = origin;
+	/* The author's node lists the members whose receipt it lacks
+	 * (receipts-wanted notes): it must see them all (docs/sim.md). */
+	c->views[origin].all = true;
 	disk *d = &c->disks[origin];
 	tn_node_alert_req req = {
 	        .seq = ++d->seq, /* committed: the disk outlives the node */

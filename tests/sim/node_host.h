@@ -22,6 +22,8 @@
 
 #include <stdio.h>
 
+#include "tocsin/node.h"
+
 #include "overlay.h"
 #include "sim.h"
 
@@ -66,6 +68,9 @@ typedef struct nh_report {
 	uint64_t alert_rx;       /* ALERT messages received */
 	uint64_t receipt_sent, receipt_fallback, receipt_forwarded, receipt_hops_exceeded;
 	uint64_t link_up, dial, dial_failed;
+	uint64_t node_ctr[TN_NODE_C_COUNT]; /* every node counter, summed (TOCSIN_SIM_COUNTERS) */
+	uint64_t receipt_ctr[TN_RECEIPT_REASON_COUNT];
+	uint64_t hs_established, hs_timeout, hs_fail, hs_replay;
 	tn_err err; /* first fatal error inside a callback, TN_OK */
 } nh_report;
 

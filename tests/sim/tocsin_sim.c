@@ -91,6 +91,20 @@ int main(int argc, char **argv)
 	       (double)e->alert_tx / e->hosts, e->receipt_sent, e->receipt_forwarded,
 	       e->receipt_fallback, e->receipt_hops_exceeded, e->link_up, e->dial, e->dial_failed);
 	fflush(stdout);
+	if (getenv("TOCSIN_SIM_COUNTERS")) {
+		for (size_t i = 0; i < TN_NODE_C_COUNT; i++)
+			if (e->node_ctr[i])
+				fprintf(stderr, "%s=%" PRIu64 "\n", tn_node_counter_name((tn_node_counter)i),
+				        e->node_ctr[i]);
+		for (size_t i = 0; i < TN_RECEIPT_REASON_COUNT; i++)
+			if (e->receipt_ctr[i])
+				fprintf(stderr, "receipt_%s=%" PRIu64 "\n",
+				        tn_receipt_reason_name((tn_receipt_reason)i), e->receipt_ctr[i]);
+		fprintf(stderr,
+		        "hs_established=%" PRIu64 " hs_timeout=%" PRIu64 " hs_fail=%" PRIu64
+		        " hs_replay=%" PRIu64 "\n",
+		        e->hs_established, e->hs_timeout, e->hs_fail, e->hs_replay);
+	}
 	fprintf(stderr, "wall_s=%.3f events=%" PRIu64 " events_per_s=%.0f\n", wall, r.events,
 	        wall > 0 ? (double)r.events / wall : 0.0);
 	return 0;

@@ -220,6 +220,22 @@ static tn_link_msg sample_link(uint8_t type)
 		m.record.len = (size_t)n;
 		break;
 	}
+	case TN_LINK_RECEIPTS_WANTED: {
+		static uint8_t ids[3 * TN_RWANT_ID];
+		fill(ids, sizeof ids, 50);
+		tn_rwant w;
+		memset(&w, 0, sizeof w);
+		fill(w.network_id, TN_NETWORK_ID, 51);
+		fill(w.alert_id, TN_ALERT_ID, 52);
+		w.issued_ms = UINT64_C(1782000000000);
+		w.missing = (tn_view){ids, sizeof ids};
+		fill(w.signature, TN_SIG, 53);
+		tn_ssize n = tn_rwant_encode(&w, inner, sizeof inner);
+		assert_true(n > 0);
+		m.record.p = inner;
+		m.record.len = (size_t)n;
+		break;
+	}
 	case TN_LINK_ROSTER: {
 		tn_roster_rec r = sample_roster(TN_ROSTER_ADD);
 		tn_ssize n = tn_roster_encode(&r, inner, sizeof inner);
@@ -341,6 +357,7 @@ static const sample samples[] = {
         {"link-heads", rt_link, K_LINK, TN_LINK_ROSTER_HEADS},
         {"link-dialback", rt_link, K_LINK, TN_LINK_DIALBACK},
         {"link-dialback-result", rt_link, K_LINK, TN_LINK_DIALBACK_RESULT},
+        {"link-receipts-wanted", rt_link, K_LINK, TN_LINK_RECEIPTS_WANTED},
 };
 
 /* Encode sample s into out with capacity cap. */
@@ -1067,11 +1084,55 @@ static void rejects_missing_key(void **state)
 	assert_int_equal(rt_pt(empty, sizeof empty), TN_ERR_DEC_MISSINGKEY);
 }
 
+/* Receipts-wanted note: round trip, the largest one is exactly
+ * TN_RWANT_MAX, and the id list must be whole ids, 1..TN_RWANT_IDS_MAX. */
+static void rwant_note_bounds(void **state)
+{
+	(void)state;
+	static uint8_t ids[TN_RWANT_IDS_MAX * TN_RWANT_ID + TN_RWANT_ID];
+	fill(ids, sizeof ids, 60);
+	tn_rwant w, back;
+	memset(&w, 0, sizeof w);
+	fill(w.network_id, TN_NETWORK_ID, 61);
+	fill(w.alert_id, TN_ALERT_ID, 62);
+	w.issued_ms = UINT64_MAX;
+	fill(w.signature, TN_SIG, 63);
+	w.missing = (tn_view){ids, (size_t)TN_RWANT_IDS_MAX * TN_RWANT_ID};
+	uint8_t out[TN_RWANT_MAX + 16];
+	tn_ssize n = tn_rwant_encode(&w, out, sizeof out);
+	assert_int_equal(n, TN_RWANT_MAX);
+	assert_int_equal(tn_rwant_decode(&back, out, (size_t)n), TN_OK);
+	assert_int_equal(back.issued_ms, UINT64_MAX);
+	assert_int_equal(back.missing.len, w.missing.len);
+	assert_memory_equal(back.missing.p, ids, w.missing.len);
+	assert_memory_equal(back.signature, w.signature, TN_SIG);
+	assert_true(back.signed_part.len > 0 && back.signed_part.len < (size_t)n);
+	/* one id too many, half an id, none: refused by the encoder */
+	w.missing.len += TN_RWANT_ID;
+	assert_int_equal(tn_rwant_encode(&w, out, sizeof out), TN_ERR_INVAL);
+	w.missing.len = TN_RWANT_ID + 3;
+	assert_int_equal(tn_rwant_encode(&w, out, sizeof out), TN_ERR_INVAL);
+	w.missing.len = 0;
+	assert_int_equal(tn_rwant_encode(&w, out, sizeof out), TN_ERR_INVAL);
+	/* and by the decoder: a note with 11 bytes of ids (patched length) */
+	w.missing.len = 2 * TN_RWANT_ID;
+	n = tn_rwant_encode(&w, out, sizeof out);
+	assert_true(n > 0);
+	size_t at = 1 + 1 + 18 + 34 + 9; /* the bin8 header of missing */
+	assert_int_equal(out[at], 0xc4);
+	assert_int_equal(out[at + 1], 2 * TN_RWANT_ID);
+	out[at + 1] = 11;
+	assert_int_not_equal(tn_rwant_decode(&back, out, (size_t)n), TN_OK);
+	/* truncated */
+	out[at + 1] = 2 * TN_RWANT_ID;
+	assert_int_not_equal(tn_rwant_decode(&back, out, (size_t)n - 1), TN_OK);
+}
+
 static void rejects_unknown_record_type(void **state)
 {
 	(void)state;
-	static const uint8_t link14[] = {0x92, 0x0e, 0x00};
-	assert_int_equal(rt_link(link14, sizeof link14), TN_ERR_DEC_RECTYPE);
+	static const uint8_t link15[] = {0x92, 0x0f, 0x00};
+	assert_int_equal(rt_link(link15, sizeof link15), TN_ERR_DEC_RECTYPE);
 	/* A future link type with another length is still "unknown type". */
 	static const uint8_t link20[] = {0x93, 0x14, 0x00, 0x00};
 	assert_int_equal(rt_link(link20, sizeof link20), TN_ERR_DEC_RECTYPE);
@@ -1774,6 +1835,7 @@ int main(int argc, char **argv)
 	        cmocka_unit_test(rejects_unknown_key),
 	        cmocka_unit_test(rejects_missing_key),
 	        cmocka_unit_test(rejects_unknown_record_type),
+	        cmocka_unit_test(rwant_note_bounds),
 	        cmocka_unit_test(link_heads_and_join_rules),
 	        cmocka_unit_test(deep_nesting_is_refused),
 	        cmocka_unit_test(rejects_huge_declared_counts),

@@ -1369,6 +1369,44 @@ static void replay_cache_eviction(void **state)
 	assert_null(c);
 }
 
+/* The cache starts small and grows (64, 128, 200 slots here): every fresh
+ * entry up to its size is remembered across the growth, and only then is
+ * the oldest evicted. */
+static void replay_cache_grows(void **state)
+{
+	(void)state;
+	enum { N = 200 };
+	tn_replay_cache *c;
+	assert_int_equal(tn_replay_cache_new(&c, N), TN_OK);
+	tn_noise_pubkey e;
+	uint64_t w = WALL0;
+	for (unsigned i = 0; i < N; i++) {
+		memset(e.b, 0, sizeof e.b);
+		e.b[0] = (uint8_t)i;
+		e.b[1] = (uint8_t)(i >> 8);
+		assert_int_equal(tn_replay_cache_check_insert(c, &e, w, w), TN_OK);
+	}
+	assert_int_equal(tn_replay_cache_count(c), N);
+	for (unsigned i = 0; i < N; i++) {
+		memset(e.b, 0, sizeof e.b);
+		e.b[0] = (uint8_t)i;
+		e.b[1] = (uint8_t)(i >> 8);
+		assert_int_equal(tn_replay_cache_check_insert(c, &e, w, w), TN_ERR_REPLAY);
+	}
+	memset(e.b, 0xff, sizeof e.b); /* one more: entry 0 (the oldest) goes */
+	assert_int_equal(tn_replay_cache_check_insert(c, &e, w, w), TN_OK);
+	assert_int_equal(tn_replay_cache_count(c), N);
+	memset(e.b, 0, sizeof e.b);
+	assert_int_equal(tn_replay_cache_check_insert(c, &e, w, w), TN_OK);
+	e.b[0] = 1;
+	assert_int_equal(tn_replay_cache_check_insert(c, &e, w, w), TN_OK); /* 1 was evicted by 0 */
+	e.b[0] = 2;
+	assert_int_equal(tn_replay_cache_check_insert(c, &e, w, w), TN_OK);
+	e.b[0] = 199;
+	assert_int_equal(tn_replay_cache_check_insert(c, &e, w, w), TN_ERR_REPLAY);
+	tn_replay_cache_del(c);
+}
+
 /* ---- corpus for fuzz/fuzz_link.c (run by hand) ------------------------- */
 
 static void write_seed(const char *dir, const char *name, const uint8_t *p, size_t n)
@@ -1472,6 +1510,7 @@ int main(int argc, char **argv)
 	        cmocka_unit_test(outq_overflow_closes),
 	        cmocka_unit_test(overflow_finishes_partial_frame),
 	        cmocka_unit_test(replay_cache_eviction),
+	        cmocka_unit_test(replay_cache_grows),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1307,6 +1307,17 @@ static size_t peer_alert(nf *f, int who, uint8_t kind, uint64_t seq, uint8_t *en
 	return (size_t)n;
 }
 
+/* Member who signs msg = context (ctx_len bytes) || signed range (n bytes,
+ * an encoder's result: abort if it failed). */
+static void sign_after(nf *f, int who, const uint8_t *msg, size_t ctx_len, tn_ssize n,
+                       uint8_t sig_out[TN_SIG])
+{
+	tn_sig sig;
+	if (n < 0 || tn_identity_sign(f->id[who], msg, ctx_len + (size_t)n, &sig))
+		abort();
+	memcpy(sig_out, sig.b, TN_SIG);
+}
+
 static size_t signed_receipt(nf *f, int who, const uint8_t id[TN_ALERT_ID], uint8_t *out)
 {
 	tn_receipt c;
@@ -1317,13 +1328,35 @@ static size_t signed_receipt(nf *f, int who, const uint8_t id[TN_ALERT_ID], uint
 	c.stored_ms = NF_WALL;
 	uint8_t msg[TN_RECEIPT_SIG_CONTEXT_LEN + TN_RECEIPT_MAX];
 	memcpy(msg, TN_RECEIPT_SIG_CONTEXT, TN_RECEIPT_SIG_CONTEXT_LEN);
-	tn_ssize n = tn_receipt_encode_signed(&c, msg + TN_RECEIPT_SIG_CONTEXT_LEN, TN_RECEIPT_MAX);
-	tn_sig sig;
-	if (n < 0 ||
-	    tn_identity_sign(f->id[who], msg, TN_RECEIPT_SIG_CONTEXT_LEN + (size_t)n, &sig))
+	sign_after(f, who, msg, TN_RECEIPT_SIG_CONTEXT_LEN,
+	           tn_receipt_encode_signed(&c, msg + TN_RECEIPT_SIG_CONTEXT_LEN, TN_RECEIPT_MAX),
+	           c.signature);
+	tn_ssize n = tn_receipt_encode(&c, out, TN_RECEIPT_MAX);
+	if (n < 0)
 		abort();
-	memcpy(c.signature, sig.b, TN_SIG);
-	n = tn_receipt_encode(&c, out, TN_RECEIPT_MAX);
+	return (size_t)n;
+}
+
+/* A receipts-wanted note signed by member `who` for alert id, listing
+ * `listed` (and one member nobody has). */
+static size_t signed_rwant(nf *f, int who, const uint8_t id[TN_ALERT_ID], int listed,
+                           uint64_t issued_ms, uint8_t *out)
+{
+	uint8_t ids[2 * TN_RWANT_ID];
+	memcpy(ids, tn_identity_pubkey(f->id[listed])->b, TN_RWANT_ID);
+	memset(ids + TN_RWANT_ID, 0xab, TN_RWANT_ID);
+	tn_rwant w;
+	memset(&w, 0, sizeof w);
+	memset(w.network_id, 0x55, TN_NETWORK_ID);
+	memcpy(w.alert_id, id, TN_ALERT_ID);
+	w.issued_ms = issued_ms;
+	w.missing = (tn_view){ids, sizeof ids};
+	uint8_t msg[TN_RWANT_SIG_CONTEXT_LEN + TN_RWANT_MAX];
+	memcpy(msg, TN_RWANT_SIG_CONTEXT, TN_RWANT_SIG_CONTEXT_LEN);
+	sign_after(f, who, msg, TN_RWANT_SIG_CONTEXT_LEN,
+	           tn_rwant_encode_signed(&w, msg + TN_RWANT_SIG_CONTEXT_LEN, TN_RWANT_MAX),
+	           w.signature);
+	tn_ssize n = tn_rwant_encode(&w, out, TN_RWANT_MAX);
 	if (n < 0)
 		abort();
 	return (size_t)n;
@@ -1443,8 +1476,291 @@ static int write_corpus(const char *dir)
 	m.reason = 0;
 	rec_msg(0, &m);
 	err |= save(dir, "misc-then-close");
+	/* the peer's drill, then its receipts-wanted note listing the victim
+	 * (who signs its receipt again), the same note again, a newer one */
+	memset(&m, 0, sizeof m);
+	m.type = TN_LINK_ALERT;
+	size_t elen = peer_alert(&f, NF_PEER, TN_KIND_DRILL, 1, env);
+	m.record = (tn_view){env, elen};
+	rec_msg(0, &m);
+	uint8_t did[TN_ALERT_ID], note[TN_RWANT_MAX];
+	tn_alert_id(env, elen, did);
+	memset(&m, 0, sizeof m);
+	m.type = TN_LINK_RECEIPTS_WANTED;
+	m.record = (tn_view){note, signed_rwant(&f, NF_PEER, did, NF_VICTIM, NF_WALL + 30000, note)};
+	rec_msg(0, &m);
+	rec_msg(0, &m);
+	m.record = (tn_view){note, signed_rwant(&f, NF_PEER, did, NF_VICTIM, NF_WALL + 90000, note)};
+	rec_msg(0, &m);
+	err |= save(dir, "receipts-wanted");
 	nf_free(&f);
 	return err ? 1 : 0;
+}
+
+/* Line 0-1-2, node 0's panic, and every receipt batch flushed once: node
+ * 2's receipt now waits in node 1's batch for the link to 0. */
+static net *line_panic_batched(uint8_t id[TN_ALERT_ID])
+{
+	net *w = &NET;
+	net_init(w, 3);
+	line(w);
+	start_all(w);
+	run_for(w, 10 * TN_SEC);
+	create(w, 0, 1, TN_KIND_PANIC, HOUR_MS, id);
+	run_for(w, w->base.receipt_delay);
+	return w;
+}
+
+/* A receipt lost after it left its node (here: in a relay that crashed
+ * with it in its batch) comes back through the author's receipts-wanted
+ * note: node 2 is listed and signs its receipt again. Also: a node that
+ * was down when the note went round gets it on link up. */
+static void lost_receipt_resent_on_the_authors_note(void **state)
+{
+	(void)state;
+	uint8_t id[TN_ALERT_ID];
+	net *w = line_panic_batched(id);
+	assert_true(w->nd[2].disk[0].receipted);
+	assert_int_equal(delivered(w, 0, id), 1);
+	node_down(w, 1); /* kill -9: node 2's receipt dies in its batch */
+	restart_from_disk(w, 1);
+	run_for(w, 10 * TN_SEC); /* before the first note (20 s) */
+	assert_int_equal(delivered(w, 0, id), 1);
+	assert_int_equal(rctr(&w->nd[2], TN_RECEIPT_RESENT), 0);
+	run_for(w, 20 * TN_SEC); /* the note at 20 s */
+	assert_int_equal(rctr(&w->nd[0], TN_RECEIPT_WANTED_SENT), 1);
+	assert_int_equal(rctr(&w->nd[1], TN_RECEIPT_WANTED_RX), 1);
+	assert_int_equal(rctr(&w->nd[2], TN_RECEIPT_RESENT), 1);
+	assert_int_equal(delivered(w, 0, id), 2);
+	/* Nothing missing any more: no further note. */
+	run_for(w, 30 * TN_MIN);
+	assert_int_equal(rctr(&w->nd[0], TN_RECEIPT_WANTED_SENT), 1);
+	assert_int_equal(rctr(&w->nd[2], TN_RECEIPT_RESENT), 1);
+}
+
+/* The note reaches a node that was away when it went round: on link up. */
+static void receipts_wanted_note_passed_on_at_link_up(void **state)
+{
+	(void)state;
+	uint8_t id[TN_ALERT_ID];
+	net *w = line_panic_batched(id);
+	node_down(w, 1); /* node 2's receipt lost with node 1 */
+	node_down(w, 2); /* and node 2 away while the note goes round */
+	restart_from_disk(w, 1);
+	run_for(w, 40 * TN_SEC);
+	assert_int_equal(rctr(&w->nd[0], TN_RECEIPT_WANTED_SENT), 1);
+	assert_int_equal(delivered(w, 0, id), 1);
+	restart_from_disk(w, 2); /* comes back: node 1 passes the note on */
+	run_for(w, 10 * TN_SEC);
+	assert_int_equal(rctr(&w->nd[2], TN_RECEIPT_WANTED_RX), 1);
+	assert_int_equal(rctr(&w->nd[2], TN_RECEIPT_RESENT), 1);
+	assert_int_equal(delivered(w, 0, id), 2);
+}
+
+/* ---- receipts: where signatures are checked (docs/node.md "Receipts") ---- */
+
+static void send_receipts(nf *f, tn_link *from, uint64_t lid, const uint8_t *r, size_t len)
+{
+	tn_link_msg m;
+	memset(&m, 0, sizeof m);
+	m.type = TN_LINK_RECEIPTS;
+	tn_view v = {r, len};
+	m.receipts = &v;
+	m.count = 1;
+	uint8_t b[TN_LINK_PLAINTEXT_MAX];
+	tn_ssize n = tn_link_encode(&m, b, sizeof b);
+	assert_true(n > 0);
+	assert_int_equal(tn_link_send(from, b, (size_t)n, TN_LINK_SEND_NORMAL, f->now), TN_OK);
+	while ((n = tn_link_out(from, f->buf, sizeof f->buf, f->now)) > 0)
+		assert_int_equal(tn_node_link_recv(f->node, lid, f->buf, (size_t)n, f->now, nf_wall(f)),
+		                 TN_OK);
+	nf_events(f);
+}
+
+static uint64_t nf_rctr(const nf *f, tn_receipt_reason r)
+{
+	tn_node_stats st;
+	tn_node_stats_get(f->node, &st);
+	return st.receipt[r];
+}
+
+/* A forged copy (one bit of the signature flipped) of the real receipt. */
+static void forge(uint8_t *r, size_t len)
+{
+	r[len - 1] ^= 1; /* the signature is the receipt's last field */
+}
+
+/* A receipts-wanted note: only the alert's author may sign it; a relay
+ * takes a note newer than the last by at least 10 s, not from the far
+ * future; listed, the node signs its receipt again. */
+static void receipts_wanted_note_checks(void **state)
+{
+	(void)state;
+	nf f;
+	assert_int_equal(nf_init(&f), 0);
+	uint8_t env[TN_ALERT_ENVELOPE_MAX], id[TN_ALERT_ID], note[TN_RWANT_MAX];
+	size_t elen = peer_alert(&f, NF_PEER, TN_KIND_DRILL, 1, env);
+	tn_link_msg m;
+	memset(&m, 0, sizeof m);
+	m.type = TN_LINK_ALERT;
+	m.record = (tn_view){env, elen};
+	uint8_t b[TN_LINK_PLAINTEXT_MAX];
+	tn_ssize n = tn_link_encode(&m, b, sizeof b);
+	assert_true(n > 0);
+	nf_send(&f, b, (size_t)n, false);
+	f.now += TN_SEC;
+	tn_node_tick(f.node, f.now, nf_wall(&f));
+	nf_flush(&f);
+	tn_alert_id(env, elen, id);
+	assert_int_equal(nf_rctr(&f, TN_RECEIPT_SENT), 1);
+	uint64_t w0 = nf_wall(&f);
+	struct {
+		int signer;
+		uint64_t issued;
+		uint64_t rx, dropped, resent;
+	} steps[] = {
+	        {NF_THIRD, w0, 0, 1, 0},                /* not the author */
+	        {NF_PEER, w0 + 11 * 60 * 1000, 0, 2, 0}, /* far future */
+	        {NF_PEER, w0, 1, 2, 1},                 /* good: listed, resent */
+	        {NF_PEER, w0, 1, 3, 1},                 /* the same again */
+	        {NF_PEER, w0 + 5000, 1, 4, 1},          /* too soon after */
+	        {NF_PEER, w0 + 10000, 2, 4, 1},         /* newer, but our receipt is still in its batch */
+	};
+	for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
+		memset(&m, 0, sizeof m);
+		m.type = TN_LINK_RECEIPTS_WANTED;
+		m.record = (tn_view){note, signed_rwant(&f, steps[i].signer, id, NF_VICTIM,
+		                                        steps[i].issued, note)};
+		n = tn_link_encode(&m, b, sizeof b);
+		assert_true(n > 0);
+		nf_send(&f, b, (size_t)n, false);
+		assert_int_equal(nf_rctr(&f, TN_RECEIPT_WANTED_RX), steps[i].rx);
+		assert_int_equal(nf_rctr(&f, TN_RECEIPT_WANTED_DROPPED), steps[i].dropped);
+		assert_int_equal(nf_rctr(&f, TN_RECEIPT_RESENT), steps[i].resent);
+	}
+	/* The resent receipt is a second signature (another stored_ms). */
+	assert_true(nf_rctr(&f, TN_RECEIPT_SENT) >= 2);
+	nf_free(&f);
+}
+
+/* At the author every receipt is verified; a forgery first does not shadow
+ * the real one. */
+static void forged_receipt_at_the_author(void **state)
+{
+	(void)state;
+	nf f;
+	assert_int_equal(nf_init(&f), 0);
+	uint8_t r[TN_RECEIPT_MAX], bad[TN_RECEIPT_MAX];
+	size_t len = signed_receipt(&f, NF_PEER, f.own_id, r);
+	memcpy(bad, r, len);
+	forge(bad, len);
+	send_receipts(&f, f.peer, f.lid, bad, len);
+	assert_int_equal(nf_rctr(&f, TN_RECEIPT_BAD_SIGNATURE), 1);
+	assert_int_equal(nf_rctr(&f, TN_RECEIPT_ACCEPTED), 0);
+	send_receipts(&f, f.peer, f.lid, r, len);
+	assert_int_equal(nf_rctr(&f, TN_RECEIPT_ACCEPTED), 1);
+	send_receipts(&f, f.peer, f.lid, r, len);
+	assert_int_equal(nf_rctr(&f, TN_RECEIPT_DUPLICATE), 1);
+	tn_node_alert_status st;
+	assert_int_equal(tn_node_alert_status_get(f.node, f.own_id, &st), TN_OK);
+	assert_int_equal(st.delivered, 1);
+	nf_free(&f);
+}
+
+/* A relay checks the signature before a fallback flood (reverse link gone
+ * or unknown): a forgery is dropped there, not spread. */
+static void forged_receipt_not_flooded(void **state)
+{
+	(void)state;
+	nf f;
+	assert_int_equal(nf_init(&f), 0);
+	uint8_t r[TN_RECEIPT_MAX], other[TN_ALERT_ID];
+	memset(other, 0x77, sizeof other); /* an alert the victim does not hold */
+	size_t len = signed_receipt(&f, NF_THIRD, other, r);
+	forge(r, len);
+	send_receipts(&f, f.peer, f.lid, r, len);
+	assert_int_equal(nf_rctr(&f, TN_RECEIPT_BAD_SIGNATURE), 1);
+	assert_int_equal(nf_rctr(&f, TN_RECEIPT_FALLBACK), 0);
+	nf_free(&f);
+}
+
+/* Along the reverse path a relay forwards without verifying (the author
+ * does); a forgery that arrives first does not stop the real receipt. The
+ * victim gets a second peer (NF_THIRD, initiator) for the receipts; the
+ * alert came from NF_PEER's link, its reverse path. */
+static void reverse_path_forwards_unverified(void **state)
+{
+	(void)state;
+	nf f;
+	assert_int_equal(nf_init(&f), 0);
+	tn_link_config lc;
+	tn_link_config_default(&lc);
+	lc.role = TN_NOISE_INITIATOR;
+	memcpy(lc.static_key.sec.b, tn_identity_link_secret(f.id[NF_THIRD])->b, 32);
+	memcpy(lc.static_key.pub.b, tn_identity_linkpub(f.id[NF_THIRD])->b, 32);
+	memset(lc.network_id, 0x55, TN_NETWORK_ID);
+	lc.psk = f.sm.psk;
+	memcpy(lc.expected_remote.b, tn_identity_linkpub(f.id[NF_VICTIM])->b, 32);
+	nf_rng rr;
+	lc.rand = nf_rng_seed(&rr, 0xa0);
+	tn_link *p2;
+	uint64_t lid2;
+	assert_int_equal(tn_link_new(&p2, &lc), TN_OK);
+	assert_int_equal(tn_link_start(p2, f.now, nf_wall(&f)), TN_OK);
+	assert_int_equal(tn_node_link_open(f.node, TN_NOISE_RESPONDER, NULL, f.now, nf_wall(&f), &lid2),
+	                 TN_OK);
+	for (int round = 0; round < 8; round++) {
+		tn_ssize n;
+		while ((n = tn_link_out(p2, f.buf, sizeof f.buf, f.now)) > 0)
+			assert_int_equal(tn_node_link_recv(f.node, lid2, f.buf, (size_t)n, f.now,
+			                                   nf_wall(&f)),
+			                 TN_OK);
+		nf_events(&f);
+		while ((n = tn_node_link_out(f.node, lid2, f.buf, sizeof f.buf, f.now)) > 0) {
+			size_t off = 0;
+			while (off < (size_t)n) {
+				tn_ssize k = tn_link_recv(p2, f.buf + off, (size_t)n - off, f.now,
+				                          nf_wall(&f));
+				assert_true(k >= 0);
+				off += (size_t)k;
+				tn_link_event ev;
+				while (tn_link_poll_event(p2, &ev))
+					;
+			}
+		}
+	}
+	assert_true(tn_link_is_established(p2));
+	nf_flush(&f);
+	/* NF_PEER's drill through its own link: the victim stores and relays it. */
+	uint8_t env[TN_ALERT_ENVELOPE_MAX];
+	size_t elen = peer_alert(&f, NF_PEER, TN_KIND_DRILL, 1, env);
+	tn_link_msg m;
+	memset(&m, 0, sizeof m);
+	m.type = TN_LINK_ALERT;
+	m.record = (tn_view){env, elen};
+	uint8_t b[TN_LINK_PLAINTEXT_MAX];
+	tn_ssize n = tn_link_encode(&m, b, sizeof b);
+	assert_true(n > 0);
+	nf_send(&f, b, (size_t)n, false);
+	tn_node_stats st;
+	tn_node_stats_get(f.node, &st);
+	assert_int_equal(st.alert[TN_ALERT_ACCEPTED], 1);
+	uint8_t rid[TN_ALERT_ID];
+	tn_alert_id(env, elen, rid);
+	uint8_t r[TN_RECEIPT_MAX], bad[TN_RECEIPT_MAX];
+	size_t len = signed_receipt(&f, NF_THIRD, rid, r);
+	memcpy(bad, r, len);
+	forge(bad, len);
+	send_receipts(&f, p2, lid2, bad, len);
+	assert_int_equal(nf_rctr(&f, TN_RECEIPT_FORWARDED), 1);
+	assert_int_equal(nf_rctr(&f, TN_RECEIPT_BAD_SIGNATURE), 0);
+	send_receipts(&f, p2, lid2, r, len);
+	assert_int_equal(nf_rctr(&f, TN_RECEIPT_FORWARDED), 2); /* not shadowed */
+	send_receipts(&f, p2, lid2, r, len);
+	assert_int_equal(nf_rctr(&f, TN_RECEIPT_DUPLICATE), 1);
+	assert_int_equal(nf_rctr(&f, TN_RECEIPT_FORWARDED), 2);
+	tn_link_del(p2);
+	nf_free(&f);
 }
 
 int main(int argc, char **argv)
@@ -1474,6 +1790,12 @@ int main(int argc, char **argv)
 	        cmocka_unit_test_teardown(wake_reconnects_at_once, teardown),
 	        cmocka_unit_test_teardown(equivocation_is_a_conflict, teardown),
 	        cmocka_unit_test_teardown(dialback_roster_endpoint_key_and_rate_limit, teardown),
+	        cmocka_unit_test_teardown(lost_receipt_resent_on_the_authors_note, teardown),
+	        cmocka_unit_test_teardown(receipts_wanted_note_passed_on_at_link_up, teardown),
+	        cmocka_unit_test(receipts_wanted_note_checks),
+	        cmocka_unit_test(forged_receipt_at_the_author),
+	        cmocka_unit_test(forged_receipt_not_flooded),
+	        cmocka_unit_test(reverse_path_forwards_unverified),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

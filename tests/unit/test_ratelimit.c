@@ -271,11 +271,12 @@ static void full_table_evicts_only_refilled_keys(void **state)
  * evictions and backward-shift deletions all happen. The model: a key's
  * bucket lives forever; the table refuses a key only when it has no live
  * bucket and `capacity` other keys have live (non-full) ones. */
-enum { MODEL_KEYS = 24, MODEL_CAP = 6 };
+enum { MODEL_KEYS_MAX = 160 };
+static unsigned MODEL_KEYS = 24, MODEL_CAP = 6;
 
 typedef struct model {
-	tn_bucket b[MODEL_KEYS][2];
-	bool known[MODEL_KEYS];
+	tn_bucket b[MODEL_KEYS_MAX][2];
+	bool known[MODEL_KEYS_MAX];
 } model;
 
 static bool model_live(const model *m, const tn_ratelimit_cfg *cfg, unsigned k, tn_time now)
@@ -302,12 +303,13 @@ static tn_err model_take(model *m, const tn_ratelimit_cfg *cfg, unsigned k, size
 	return tn_bucket_take(&m->b[k][cls], &cfg->classes[cls], now) ? TN_OK : TN_ERR_LIMIT;
 }
 
-static void table_matches_model(void **state)
+static void model_walk(unsigned keys, unsigned cap, tn_time step, uint8_t seed)
 {
-	(void)state;
+	MODEL_KEYS = keys;
+	MODEL_CAP = cap;
 	test_rng r, script;
-	tn_rand rand = test_rng_seed(&r, 4);
-	tn_rand steps = test_rng_seed(&script, 5);
+	tn_rand rand = test_rng_seed(&r, seed);
+	tn_rand steps = test_rng_seed(&script, (uint8_t)(seed + 1));
 	tn_ratelimit *rl;
 	tn_ratelimit_cfg cfg = two_classes(MODEL_CAP);
 	assert_int_equal(tn_ratelimit_new(&rl, &cfg, &rand), TN_OK);
@@ -320,7 +322,7 @@ static void table_matches_model(void **state)
 		tn_rand_bytes(&steps, s, sizeof s);
 		unsigned k = s[0] % MODEL_KEYS;
 		size_t cls = s[1] & 1;
-		now += (tn_time)s[2] * 20 * TN_MSEC; /* 0 .. 5.1 s */
+		now += (tn_time)s[2] * step; /* 0 .. 255 steps */
 		uint8_t key[TN_RATELIMIT_KEY];
 		key_of(key, k);
 		tn_err want = model_take(&m, &cfg, k, cls, now);
@@ -333,6 +335,20 @@ static void table_matches_model(void **state)
 	/* The walk exercised every outcome. */
 	assert_true(outcomes[0] > 1000 && outcomes[1] > 1000 && outcomes[2] > 100);
 	tn_ratelimit_del(rl);
+}
+
+static void table_matches_model(void **state)
+{
+	(void)state;
+	model_walk(24, 6, 20 * TN_MSEC, 4);
+}
+
+/* The same with a capacity whose table grows from 16 slots to 64 (and
+ * 160 keys, so growth happens between evictions and deletions). */
+static void growing_table_matches_model(void **state)
+{
+	(void)state;
+	model_walk(160, 40, 4 * TN_MSEC, 8);
 }
 
 /* At capacity TN_ROSTER_MAX every key fits and keeps its own state. */
@@ -373,6 +389,7 @@ int main(void)
 	        cmocka_unit_test(keys_and_classes_are_independent),
 	        cmocka_unit_test(full_table_evicts_only_refilled_keys),
 	        cmocka_unit_test(table_matches_model),
+	        cmocka_unit_test(growing_table_matches_model),
 	        cmocka_unit_test(peek_spends_nothing),
 	        cmocka_unit_test(full_roster_fits),
 	};

@@ -112,7 +112,10 @@ enum tn_link_type {
 	TN_LINK_DIALBACK = 12,
 	/* [13, [nonce u64, result u8 (enum tn_dialback_result)]]: the answer. */
 	TN_LINK_DIALBACK_RESULT = 13,
-	TN_LINK_TYPE_MAX = 13,
+	/* [14, receipts-wanted note bin]: the author's list of members whose
+	 * receipt it lacks (tn_rwant, docs/node.md "Receipts: resend"). */
+	TN_LINK_RECEIPTS_WANTED = 14,
+	TN_LINK_TYPE_MAX = 14,
 };
 
 /* DIALBACK_RESULT outcomes (strict: other values do not decode). */
@@ -172,7 +175,8 @@ typedef struct tn_link_msg {
 	uint8_t dialback_result;       /* DIALBACK_RESULT (enum tn_dialback_result) */
 	uint8_t reason;                /* CLOSE */
 	tn_view record;                /* ALERT (<= TN_ALERT_ENVELOPE_MAX), DIGEST
-	                                  (<= TN_DIGEST_MAX), ROSTER (<= TN_ROSTER_RECORD_MAX) */
+	                                  (<= TN_DIGEST_MAX), ROSTER (<= TN_ROSTER_RECORD_MAX),
+	                                  RECEIPTS_WANTED (<= TN_RWANT_MAX) */
 	uint8_t alert_id[TN_ALERT_ID]; /* HAVE */
 	const tn_view *receipts;       /* RECEIPTS, encode (each <= TN_RECEIPT_MAX) */
 	const uint8_t *receipt_hops;   /* RECEIPTS, encode: hop count of each receipt
@@ -299,6 +303,26 @@ typedef struct tn_receipt {
 TN_NODISCARD tn_ssize tn_receipt_encode(const tn_receipt *r, uint8_t *out, size_t cap);
 TN_NODISCARD tn_ssize tn_receipt_encode_signed(const tn_receipt *r, uint8_t *out, size_t cap);
 TN_NODISCARD tn_err tn_receipt_decode(tn_receipt *r, const uint8_t *in, size_t len);
+
+/* ---- Receipts-wanted note (docs/node.md "Receipts: resend") -------------
+ *
+ * [version, network_id, alert_id, issued_ms, missing, signature]: signed by
+ * the alert's author over "tocsin/1 receipts wanted" || the fields before
+ * the signature. `missing` is 1..TN_RWANT_IDS_MAX member identities cut to
+ * their first TN_RWANT_ID bytes, back to back: members whose receipt the
+ * author has not counted. */
+typedef struct tn_rwant {
+	uint8_t network_id[TN_NETWORK_ID];
+	uint8_t alert_id[TN_ALERT_ID];
+	uint64_t issued_ms; /* author's wall clock; relays keep the newest */
+	tn_view missing;    /* k * TN_RWANT_ID bytes, 1 <= k <= TN_RWANT_IDS_MAX */
+	uint8_t signature[TN_SIG];
+	tn_view signed_part; /* decode only */
+} tn_rwant;
+
+TN_NODISCARD tn_ssize tn_rwant_encode(const tn_rwant *w, uint8_t *out, size_t cap);
+TN_NODISCARD tn_ssize tn_rwant_encode_signed(const tn_rwant *w, uint8_t *out, size_t cap);
+TN_NODISCARD tn_err tn_rwant_decode(tn_rwant *w, const uint8_t *in, size_t len);
 
 /* ---- Anti-entropy digest (DESIGN §7, docs/wire.md §8) -------------------
  *

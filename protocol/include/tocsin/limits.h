@@ -46,6 +46,8 @@ enum {
 	TN_RECEIPTS_PER_MSG = 256,     /* receipts batched in one link message */
 	TN_RECEIPT_HOPS_MAX = 16,      /* hop count carried beside a receipt (not signed) */
 	TN_WANT_PER_MSG = 512,         /* ranges asked for in one WANT (<= 27 KiB) */
+	TN_RWANT_ID = 4,               /* identity prefix in a receipts-wanted note */
+	TN_RWANT_IDS_MAX = 1024,       /* identities listed in one note */
 	/* Rekey entries in one rekey record. An entry encodes to at most 149
 	 * bytes, so a full part is <= 59 818 bytes as a record and <= 59 823 as
 	 * a ROSTER link message: it fits one frame (65 519 bytes of plaintext)
@@ -57,6 +59,8 @@ enum {
 	/* Largest encodings, exact (docs/wire.md derives them). */
 	TN_ALERT_ENVELOPE_MAX = 4328,
 	TN_RECEIPT_MAX = 163,
+	/* 1 (array) + 1 + 18 + 34 + 9 (uint64) + 3 + 4 096 (missing) + 66 */
+	TN_RWANT_MAX = 4228,
 	TN_ROSTER_RECORD_MAX = 59818,
 	/* The roster container (roster.h, docs/roster.md "Bounds"): records
 	 * kept, their total bytes, and records held back (waiting for their

@@ -57,6 +57,7 @@ enum {
 
 #define TN_NODE_ANTI_ENTROPY_DEFAULT  (4 * TN_MIN)
 #define TN_NODE_RECEIPT_DELAY_DEFAULT (20 * TN_MSEC)
+#define TN_NODE_RECEIPT_RESEND_DEFAULT (20 * TN_SEC)
 #define TN_NODE_BACKOFF_MIN_DEFAULT   (1 * TN_SEC)
 #define TN_NODE_BACKOFF_MAX_DEFAULT   (5 * TN_MIN)
 
@@ -118,6 +119,9 @@ typedef struct tn_node_config {
 	tn_time backoff_min;    /* reconnect backoff (default 1 s) ... */
 	tn_time backoff_max;    /* ... doubling up to (default 5 min) */
 	uint8_t receipt_hops;   /* fallback flooding hop limit (default 3, <= 16) */
+	/* Receipts-wanted notes for our own alerts at created + r, + 3r, + 7r,
+	 * + 15r while some receipt is missing (default 20 s; TN_TIME_NEVER: none) */
+	tn_time receipt_resend;
 	tn_alert_limits limits; /* per-author budgets (docs/node.md: rate limits) */
 
 	/* Roster mode (docs/node.md "Roster gossip"): the node creates and owns
@@ -430,6 +434,10 @@ typedef enum tn_receipt_reason {
 	TN_RECEIPT_UNKNOWN_RECEIVER, /* receiver not an active member */
 	TN_RECEIPT_BAD_SIGNATURE,
 	TN_RECEIPT_HOPS_EXCEEDED, /* nowhere left to send it within the hop limit */
+	TN_RECEIPT_WANTED_SENT,    /* author: receipts-wanted notes issued */
+	TN_RECEIPT_WANTED_RX,      /* a new note from an author, verified and relayed */
+	TN_RECEIPT_WANTED_DROPPED, /* note malformed, stale, too soon, unknown alert, bad sig */
+	TN_RECEIPT_RESENT,         /* our receipt signed again: a note listed us */
 	TN_RECEIPT_REASON_COUNT
 } tn_receipt_reason;
 
@@ -542,5 +550,7 @@ const char *tn_dialback_result_name(uint8_t result);
  * the receipt's signed range (docs/node.md). */
 #define TN_RECEIPT_SIG_CONTEXT "tocsin/1 receipt"
 enum { TN_RECEIPT_SIG_CONTEXT_LEN = sizeof TN_RECEIPT_SIG_CONTEXT - 1 };
+#define TN_RWANT_SIG_CONTEXT "tocsin/1 receipts wanted"
+enum { TN_RWANT_SIG_CONTEXT_LEN = sizeof TN_RWANT_SIG_CONTEXT - 1 };
 
 #endif

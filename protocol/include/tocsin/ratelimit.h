@@ -59,9 +59,11 @@ bool tn_bucket_is_full(const tn_bucket *b, const tn_bucket_cfg *cfg, tn_time now
  *
  * Each key has TN_RATELIMIT_CLASSES_MAX independent buckets ("classes"),
  * so one key's budget for one kind of traffic cannot be spent by another.
- * The table holds at most `capacity` keys (<= TN_ROSTER_MAX); all memory is
- * allocated by tn_ratelimit_new (malloc) and nothing is allocated after. A
- * new key takes a free place; when there is none, an existing key whose
+ * The table holds at most `capacity` keys (<= TN_ROSTER_MAX). It starts
+ * with 16 slots and doubles (calloc, rehash) when a new key would load it
+ * beyond 3/4, up to the slots capacity needs: a node hears from a few
+ * authors, and a 1 MiB table per node and per boot cost the simulator a
+ * page fault per author and an mmap per node. A new key takes a free place; when there is none, an existing key whose
  * buckets are all full (so it is indistinguishable from a new key) gives up
  * its place. If no key is full either, the new key is refused
  * (TN_ERR_STATE): that needs more than capacity keys active at once, which
@@ -72,9 +74,9 @@ bool tn_bucket_is_full(const tn_bucket *b, const tn_bucket_cfg *cfg, tn_time now
  * drawn from the caller's tn_rand at creation, so members cannot choose
  * identity keys that pile onto one probe chain.
  *
- * Memory: 72 bytes per slot, slots = the power of two above capacity * 4 / 3
- * (16 384 slots, 1.1 MiB, at TN_ROSTER_MAX; calloc()ed, so pages no key
- * hashed to are never touched). */
+ * Memory: 72 bytes per slot, slots = the power of two above 4/3 of the keys
+ * held, at most the power of two above capacity * 4 / 3 (16 384 slots,
+ * 1.1 MiB, at TN_ROSTER_MAX). */
 enum {
 	TN_RATELIMIT_CLASSES_MAX = 2,
 	TN_RATELIMIT_KEY = 32,
@@ -88,7 +90,7 @@ typedef struct tn_ratelimit_cfg {
 
 typedef struct tn_ratelimit tn_ratelimit; /* opaque */
 
-/* Allocate a table (malloc only here). rand supplies the 16-byte SipHash
+/* Allocate a table (16 slots; it grows in tn_ratelimit_take). rand supplies the 16-byte SipHash
  * key. Returns TN_OK, TN_ERR_INVAL (NULL argument, capacity or nclasses out
  * of range, an invalid bucket cfg) or TN_ERR_NOMEM. On error *out is NULL. */
 TN_NODISCARD tn_err tn_ratelimit_new(tn_ratelimit **out, const tn_ratelimit_cfg *cfg,
@@ -101,7 +103,8 @@ void tn_ratelimit_del(tn_ratelimit *rl);
  * first time starts with full buckets.
  * Returns TN_OK (token taken: allow), TN_ERR_LIMIT (bucket empty: drop and
  * count), TN_ERR_STATE (table full of active keys: drop and count; see
- * above), TN_ERR_INVAL (NULL argument or cls >= nclasses). */
+ * above), TN_ERR_NOMEM (a new key needed the table to grow and calloc
+ * failed: drop and count, as for TN_ERR_STATE), TN_ERR_INVAL (NULL argument or cls >= nclasses). */
 TN_NODISCARD tn_err tn_ratelimit_take(tn_ratelimit *rl, const uint8_t key[TN_RATELIMIT_KEY],
                                       size_t cls, tn_time now);
 
