@@ -64,6 +64,7 @@ struct td_mesh {
 	} created[CREATED_CACHE];
 	size_t created_next;
 	td_ratelimit rl;
+	uint64_t tx_bytes, rx_bytes, tx_frames, rx_frames; /* member links, for status */
 	td_ratelimit conflict_rl; /* alert_conflict lines: their own budget */
 	char *reply_str; /* the str a list reply carries, until the next op */
 	char *code_str;  /* an invite code a reply carries (a secret: wiped at the next op) */
@@ -639,6 +640,8 @@ static bool flush(td_mesh *m)
 				break;
 			if (!td_conn_write(c, m->out, (size_t)n))
 				break;
+			m->tx_bytes += (uint64_t)n;
+			m->tx_frames += tn_frame_count(&c->txf, m->out, (size_t)n);
 			wrote = true;
 		}
 	}
@@ -734,6 +737,8 @@ static void on_data(void *ud, td_conn *c, const uint8_t *p, size_t n)
 	if (!m->node || !c->link_id)
 		return;
 	check_jump(m);
+	m->rx_bytes += n;
+	m->rx_frames += tn_frame_count(&c->rxf, p, n);
 	tn_err rc = tn_node_link_recv(m->node, c->link_id, p, n, uv_hrtime(), wall_ms());
 	if (rc == TN_ERR_NOMEM || rc == TN_ERR_INTERNAL)
 		td_err(m->log, "node_error op=link_recv code=%s", tn_strerror(rc));
@@ -1878,6 +1883,10 @@ void td_mesh_counters(td_mesh *m, char *out, size_t cap)
 	out[0] = '\0';
 	ctr_put(&o, "conn", "refused", m->conns.refused);
 	ctr_put(&o, "conn", "evicted", m->conns.evicted);
+	ctr_put(&o, "traffic", "tx_bytes", m->tx_bytes);
+	ctr_put(&o, "traffic", "rx_bytes", m->rx_bytes);
+	ctr_put(&o, "traffic", "tx_frames", m->tx_frames);
+	ctr_put(&o, "traffic", "rx_frames", m->rx_frames);
 	if (!m->node)
 		return;
 	tn_node_stats st;
