@@ -1883,10 +1883,6 @@ void td_mesh_counters(td_mesh *m, char *out, size_t cap)
 	out[0] = '\0';
 	ctr_put(&o, "conn", "refused", m->conns.refused);
 	ctr_put(&o, "conn", "evicted", m->conns.evicted);
-	ctr_put(&o, "traffic", "tx_bytes", m->tx_bytes);
-	ctr_put(&o, "traffic", "rx_bytes", m->rx_bytes);
-	ctr_put(&o, "traffic", "tx_frames", m->tx_frames);
-	ctr_put(&o, "traffic", "rx_frames", m->rx_frames);
 	if (!m->node)
 		return;
 	tn_node_stats st;
@@ -1902,4 +1898,9 @@ void td_mesh_counters(td_mesh *m, char *out, size_t cap)
 		ctr_put(&o, "receipt", tn_receipt_reason_name((tn_receipt_reason)r), st.receipt[r]);
 	for (int c = 0; c < TN_NODE_C_COUNT; c++)
 		ctr_put(&o, "node", tn_node_counter_name((tn_node_counter)c), st.node[c]);
+	/* Last: the drop and rejection counters above keep priority in cap. */
+	ctr_put(&o, "traffic", "tx_bytes", m->tx_bytes);
+	ctr_put(&o, "traffic", "rx_bytes", m->rx_bytes);
+	ctr_put(&o, "traffic", "tx_frames", m->tx_frames);
+	ctr_put(&o, "traffic", "rx_frames", m->rx_frames);
 }
