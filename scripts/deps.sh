@@ -4,7 +4,7 @@ TOCSIN_DEBS="gcc clang libclang-rt-14-dev meson ninja-build pkg-config python3
  libsodium-dev libuv1-dev libmsgpack-dev libsqlite3-dev libcmocka-dev
  libinih-dev libjansson-dev libqrencode-dev libsystemd-dev
  iproute2 procps cppcheck dbus-daemon
- gettext locales desktop-file-utils mandoc bsdutils"
+ gettext locales desktop-file-utils mandoc bsdutils serf"
 
 tocsin_install_deps() {
 	missing=""
