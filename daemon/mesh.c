@@ -65,6 +65,7 @@ struct td_mesh {
 	} created[CREATED_CACHE];
 	size_t created_next;
 	td_ratelimit rl;
+	uint64_t tx_bytes, rx_bytes, tx_frames, rx_frames; /* member links, for status */
 	td_ratelimit conflict_rl; /* alert_conflict lines: their own budget */
 	char *reply_str; /* the str a list reply carries, until the next op */
 	char *code_str;  /* an invite code a reply carries (a secret: wiped at the next op) */
@@ -641,6 +642,8 @@ static bool flush(td_mesh *m)
 				break;
 			if (!td_conn_write(c, m->out, (size_t)n))
 				break;
+			m->tx_bytes += (uint64_t)n;
+			m->tx_frames += tn_frame_count(&c->txf, m->out, (size_t)n);
 			wrote = true;
 		}
 	}
@@ -736,6 +739,8 @@ static void on_data(void *ud, td_conn *c, const uint8_t *p, size_t n)
 	if (!m->node || !c->link_id)
 		return;
 	check_jump(m);
+	m->rx_bytes += n;
+	m->rx_frames += tn_frame_count(&c->rxf, p, n);
 	tn_err rc = tn_node_link_recv(m->node, c->link_id, p, n, uv_hrtime(), wall_ms());
 	if (rc == TN_ERR_NOMEM || rc == TN_ERR_INTERNAL)
 		td_err(m->log, "node_error op=link_recv code=%s", tn_strerror(rc));
@@ -1917,6 +1922,11 @@ void td_mesh_counters(td_mesh *m, char *out, size_t cap)
 		ctr_put(&o, "receipt", tn_receipt_reason_name((tn_receipt_reason)r), st.receipt[r]);
 	for (int c = 0; c < TN_NODE_C_COUNT; c++)
 		ctr_put(&o, "node", tn_node_counter_name((tn_node_counter)c), st.node[c]);
+	/* Last: the drop and rejection counters above keep priority in cap. */
+	ctr_put(&o, "traffic", "tx_bytes", m->tx_bytes);
+	ctr_put(&o, "traffic", "rx_bytes", m->rx_bytes);
+	ctr_put(&o, "traffic", "tx_frames", m->tx_frames);
+	ctr_put(&o, "traffic", "rx_frames", m->rx_frames);
 }
 
 void td_mesh_reach_info(td_mesh *m, td_ctl_info *o, char *name, size_t cap)

@@ -280,4 +280,39 @@ TN_NODISCARD tn_err tn_link_join_psk(const tn_link *link, tn_noise_psk *out);
 /* True once ESTABLISHED was queued and until the link closes. */
 bool tn_link_is_established(const tn_link *link);
 
+/* ---- Frame counting (traffic counters of hosts) ------------------------------ */
+
+/* Where a byte stream of frames (TN_FRAME_HDR-byte big-endian length, then
+ * the body) is: body bytes still to come, prefix bytes seen (0 or 1) and
+ * the first of them. Zero it at the start of a stream. */
+typedef struct tn_frame_pos {
+	uint32_t left;
+	uint8_t hdr, hi;
+} tn_frame_pos;
+
+/* The frames whose length prefix completes in p[0..n), which may end
+ * inside a prefix or a body. Counts only; validates nothing. */
+static inline uint64_t tn_frame_count(tn_frame_pos *f, const uint8_t *p, size_t n)
+{
+	uint64_t frames = 0;
+	while (n > 0) {
+		if (f->left > 0) {
+			size_t k = n < f->left ? n : f->left;
+			f->left -= (uint32_t)k;
+			p += k;
+			n -= k;
+		} else if (f->hdr == 0) {
+			f->hi = *p++;
+			n--;
+			f->hdr = 1;
+		} else {
+			f->left = (uint32_t)f->hi << 8 | *p++;
+			n--;
+			f->hdr = 0;
+			frames++;
+		}
+	}
+	return frames;
+}
+
 #endif
