@@ -949,8 +949,11 @@ static void human_audit(json_t *o)
 	char when[64];
 	local_time(json_object_get(o, "created_ms"), when, sizeof when);
 	const char *type = jstr(o, "type"), *status = jstr(o, "status");
-	printf("%4lld %s  %-8s by %s (%s)", (long long)json_integer_value(json_object_get(o, "n")),
-	       when, type, jstr(o, "issuer_name"), jstr(o, "issuer"));
+	/* TRANSLATORS: "  12 2026-11-25 08:00:00 UTC  add      by Ana (9f3a...)": the
+	 * record's number, time and type (a protocol word), then who signed it. */
+	printf(_("%4lld %s  %-8s by %s (%s)"),
+	       (long long)json_integer_value(json_object_get(o, "n")), when, type,
+	       jstr(o, "issuer_name"), jstr(o, "issuer"));
 	if (json_object_get(o, "subject") && strcmp(type, "endpoint") != 0)
 		printf(": %s (%s)", jstr(o, "subject_name"), jstr(o, "subject"));
 	if (json_object_get(o, "role") && strcmp(type, "revoke") != 0)
@@ -971,7 +974,9 @@ static void human_audit(json_t *o)
 
 static void human_peer(json_t *o)
 {
-	printf("link %-4lld %-3s %-10s %s %s\n",
+	/* TRANSLATORS: "link 3    out up         9f3a... Bea": direction and state are
+	 * protocol words. */
+	printf(_("link %-4lld %-3s %-10s %s %s\n"),
 	       (long long)json_integer_value(json_object_get(o, "link")), jstr(o, "direction"),
 	       jstr(o, "state"), jstr(o, "member"), jstr(o, "name"));
 }
@@ -2023,7 +2028,7 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (sodium_init() < 0) {
-		fprintf(stderr, "tocsin: libsodium failed to initialise\n");
+		fprintf(stderr, _("tocsin: libsodium failed to initialise\n"));
 		return EXIT_REPLY;
 	}
 	char cwd[TD_PATH_MAX], err[TD_PATH_MAX + 256];
