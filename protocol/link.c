@@ -332,30 +332,30 @@ tn_err tn_link_start(tn_link *l, tn_time now, uint64_t wall_ms)
 	uint8_t pl[LINK_CTRL_MAX];
 	uint8_t signed_bytes[HELLO_SIGNED_LEN];
 	tn_noise_seckey esec;
-	tn_noise_keypair e;
 	tn_sig sig;
+	tn_ssize n = 0;
+	bool short_clock = false;
 	tn_rand_bytes(&l->cfg.rand, esec.b, sizeof esec.b);
-	tn_err rc = tn_noise_keypair_from_secret(&e, &esec);
+	tn_err rc = hs_begin(l, &l->hs, &l->cfg.psk);
+	if (rc == TN_OK)
+		rc = tn_noise_hs_set_ephemeral(&l->hs, &esec); /* computes hs.e.pub once */
+	sodium_memzero(&esec, sizeof esec);
 	if (rc == TN_OK) {
-		hello_signed(l, e.pub.b, &p, signed_bytes);
+		hello_signed(l, l->hs.e.pub.b, &p, signed_bytes);
 		rc = tn_identity_sign(l->cfg.identity, signed_bytes, sizeof signed_bytes, &sig);
 		memcpy(p.sig, sig.b, sizeof p.sig);
 	}
-	tn_ssize n = rc ? TN_ERR_INTERNAL : tn_hs1_encode(&p, pl, sizeof pl);
-	bool short_clock = n >= 0 && (size_t)n != l->hs1_len;
-	if (n < 0)
+	if (rc == TN_OK && (n = tn_hs1_encode(&p, pl, sizeof pl)) < 0)
 		rc = TN_ERR_INTERNAL;
-	else if (!short_clock && (rc = hs_begin(l, &l->hs, &l->cfg.psk)) == TN_OK &&
-	         (rc = tn_noise_hs_set_ephemeral(&l->hs, &esec)) == TN_OK)
+	/* A wall clock before Feb 1970 would make message 1 short. */
+	if (rc == TN_OK && (short_clock = (size_t)n != l->hs1_len))
+		rc = TN_ERR_INVAL;
+	if (rc == TN_OK)
 		rc = hs_send(l, pl, (size_t)n, l->msg1_len);
 	sodium_memzero(pl, sizeof pl);
-	sodium_memzero(&esec, sizeof esec);
-	sodium_memzero(&e, sizeof e);
-	if (short_clock)
-		return TN_ERR_INVAL; /* wall clock before Feb 1970: message 1 would be short */
 	if (rc) {
 		tn_noise_hs_free(&l->hs);
-		return rc == TN_ERR_NOMEM ? rc : TN_ERR_INTERNAL;
+		return short_clock || rc == TN_ERR_NOMEM ? rc : TN_ERR_INTERNAL;
 	}
 	l->state = ST_WAIT_MSG2;
 	return TN_OK;
