@@ -213,14 +213,16 @@ static bool link_pump(tn_link *from, tn_link *to, tn_time now)
 static void batch_link_handshake(void *ctx)
 {
 	link_bench *b = ctx;
-	tn_link *i, *r;
+	tn_link *i = NULL, *r = NULL;
 	tn_time now = TN_SEC;
 	if (tn_link_new(&i, &b->ci) != TN_OK || tn_link_new(&r, &b->cr) != TN_OK ||
 	    tn_link_start(i, now, LINK_WALL_MS) != TN_OK ||
 	    tn_link_start(r, now, LINK_WALL_MS) != TN_OK)
 		die("link setup", 0);
-	while (link_pump(i, r, now) | link_pump(r, i, now))
-		;
+	for (bool moved = true; moved;) {
+		moved = link_pump(i, r, now);
+		moved = link_pump(r, i, now) || moved;
+	}
 	if (!tn_link_is_established(i) || !tn_link_is_established(r))
 		die("link handshake", 0);
 	tn_link_del(i);
