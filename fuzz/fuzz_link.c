@@ -159,8 +159,8 @@ static int valid_msg1(const keys *k, const uint8_t *d, size_t n)
 		return 0;
 	hello_bytes(k, d + 2, &p, signed_bytes);
 	return memcmp(p.identity, tn_identity_pubkey(k->member)->b, 32) == 0 &&
-	       crypto_sign_verify_detached(p.sig, signed_bytes, sizeof signed_bytes,
-	                                   p.identity) == 0;
+	       crypto_sign_verify_detached(p.sig, signed_bytes, sizeof signed_bytes, p.identity) ==
+	               0;
 }
 
 static void part_responder(const keys *k, const uint8_t *data, size_t size)

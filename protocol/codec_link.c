@@ -31,8 +31,7 @@ tn_err tn_hs1_decode(tn_hs1_payload *m, const uint8_t *in, size_t len)
 	    (rc = tn_mp_read_uint(&r, UINT64_MAX, &m->timestamp_ms)) ||
 	    (rc = tn_mp_read_bin_fixed(&r, m->responder_hash, sizeof m->responder_hash)) ||
 	    (rc = tn_mp_read_bin_fixed(&r, m->identity, sizeof m->identity)) ||
-	    (rc = tn_mp_read_bin_fixed(&r, m->sig, sizeof m->sig)) ||
-	    (rc = tn_codec_close(&r))) {
+	    (rc = tn_mp_read_bin_fixed(&r, m->sig, sizeof m->sig)) || (rc = tn_codec_close(&r))) {
 		memset(m, 0, sizeof *m);
 		return rc;
 	}

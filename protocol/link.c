@@ -434,7 +434,8 @@ static void on_msg1(tn_link *l, const uint8_t *m, size_t n, tn_time now, uint64_
 		REJECT(l, rej_sig, TN_ERR_AUTH, "link reject reason=signature", now);
 		goto out;
 	}
-	if (used != TN_LINK_PSK_JOIN && !l->cfg.member(l->cfg.member_ud, &l->hello_id, used, NULL)) {
+	if (used != TN_LINK_PSK_JOIN &&
+	    !l->cfg.member(l->cfg.member_ud, &l->hello_id, used, NULL)) {
 		REJECT(l, rej_identity, TN_ERR_NOTFOUND, "link reject reason=identity", now);
 		goto out;
 	}

@@ -527,8 +527,8 @@ static void golden_small_records(void **state)
 	memset(h.responder_hash, 0xab, sizeof h.responder_hash);
 	memset(h.identity, 0xcd, sizeof h.identity);
 	memset(h.sig, 0xef, sizeof h.sig);
-	uint8_t hs1[2 + 9 + 3 * 2 + 32 + 32 + 64] = {0x95, 0x01, 0xcf, 0, 0, 0, 1, 0,
-	                                             0,    0,    0,    0xc4, 0x20};
+	uint8_t hs1[2 + 9 + 3 * 2 + 32 + 32 + 64] = {0x95, 0x01, 0xcf, 0, 0,    0,   1,
+	                                             0,    0,    0,    0, 0xc4, 0x20};
 	memset(hs1 + 13, 0xab, 32);
 	hs1[45] = 0xc4;
 	hs1[46] = 0x20;

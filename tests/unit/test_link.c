@@ -1068,8 +1068,8 @@ static void raw_msg1(pair *p, tn_noise_hs *hs, const tn_noise_psk *psk, const tn
 	uint8_t prologue[24];
 	memcpy(prologue, "tocsin/1", 8);
 	memcpy(prologue + 8, p->k.netid, 16);
-	assert_int_equal(tn_noise_hs_init(hs, &proto, TN_NOISE_INITIATOR, prologue,
-	                                  sizeof prologue, &p->k.i, NULL, psk),
+	assert_int_equal(tn_noise_hs_init(hs, &proto, TN_NOISE_INITIATOR, prologue, sizeof prologue,
+	                                  &p->k.i, NULL, psk),
 	                 TN_OK);
 	tn_noise_seckey esec;
 	tn_noise_keypair e;
