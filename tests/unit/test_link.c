@@ -287,6 +287,13 @@ static void pair_setup(pair *p, unsigned mode)
 	assert_int_equal(tn_link_new(&p->r.l, &cr), TN_OK);
 }
 
+/* Replace the pair's initiator by one made from ci. */
+static void pair_initiator(pair *p, const tn_link_config *ci)
+{
+	tn_link_del(p->i.l);
+	assert_int_equal(tn_link_new(&p->i.l, ci), TN_OK);
+}
+
 static void pair_start(pair *p)
 {
 	assert_int_equal(tn_link_start(p->r.l, p->now, p->wall_r), TN_OK);
@@ -409,10 +416,9 @@ static void previous_psk_accepted(void **state)
 	pair p;
 	pair_setup(&p, 2);
 	/* An initiator that missed the rekey still uses the old PSK. */
-	tn_link_del(p.i.l);
 	tn_link_config ci = cfg_i(&p.i, &p.k);
 	ci.psk = p.k.prev;
-	assert_int_equal(tn_link_new(&p.i.l, &ci), TN_OK);
+	pair_initiator(&p, &ci);
 	pair_start(&p);
 	assert_established(&p, TN_LINK_PSK_PREVIOUS);
 	pair_teardown(&p);
@@ -1501,10 +1507,9 @@ static void reject_revoked_under_previous_psk(void **state)
 	/* An active member who missed the rekey is still let in. */
 	pair_teardown(&p);
 	pair_setup(&p, 0);
-	tn_link_del(p.i.l);
 	ci = cfg_i(&p.i, &p.k);
 	ci.psk = p.k.prev;
-	assert_int_equal(tn_link_new(&p.i.l, &ci), TN_OK);
+	pair_initiator(&p, &ci);
 	pair_start(&p);
 	assert_established(&p, TN_LINK_PSK_PREVIOUS);
 	assert_int_equal(roster.last_psk, TN_LINK_PSK_PREVIOUS);
@@ -1565,10 +1570,9 @@ static void msg3_static_must_be_the_identity_s(void **state)
 	(void)state;
 	pair p;
 	pair_setup(&p, 0);
-	tn_link_del(p.i.l);
 	tn_link_config ci = cfg_i(&p.i, &p.k);
 	ci.static_key = p.k.other;
-	assert_int_equal(tn_link_new(&p.i.l, &ci), TN_OK);
+	pair_initiator(&p, &ci);
 	pair_start(&p);
 	assert_false(p.r.established);
 	assert_true(p.r.closed);
