@@ -1873,11 +1873,12 @@ static const struct {
 	const char *name;
 	size_t off;
 } link_stat_names[] = {
-        LINK_STAT(rej_size),         LINK_STAT(rej_framing),     LINK_STAT(rej_mac),
-        LINK_STAT(rej_decode),       LINK_STAT(rej_misdirected), LINK_STAT(rej_stale),
-        LINK_STAT(rej_replay),       LINK_STAT(hs_timeout),      LINK_STAT(hs_fail),
-        LINK_STAT(hs_wrong_key),     LINK_STAT(framing),         LINK_STAT(transport_auth),
-        LINK_STAT(transport_decode), LINK_STAT(dead_peer),       LINK_STAT(outq_overflow),
+        LINK_STAT(rej_size),          LINK_STAT(rej_framing),     LINK_STAT(rej_mac),
+        LINK_STAT(rej_decode),        LINK_STAT(rej_misdirected), LINK_STAT(rej_stale),
+        LINK_STAT(rej_replay),        LINK_STAT(rej_sig),         LINK_STAT(rej_identity),
+        LINK_STAT(hs_timeout),        LINK_STAT(hs_fail),         LINK_STAT(hs_wrong_key),
+        LINK_STAT(hs_wrong_identity), LINK_STAT(framing),         LINK_STAT(transport_auth),
+        LINK_STAT(transport_decode),  LINK_STAT(dead_peer),       LINK_STAT(outq_overflow),
         LINK_STAT(established),
 };
 #undef LINK_STAT

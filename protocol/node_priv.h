@@ -125,6 +125,7 @@ typedef struct node_link {
 	size_t wn, whead;
 	/* roster gossip (node_join.c) */
 	uint8_t hs_hash[TN_NOISE_HASH]; /* channel binding for JOIN */
+	tn_pubkey hello_id;             /* responder, join link: the identity message 1 claimed */
 	tn_time join_deadline;          /* NL_JOIN: close after */
 	bool join_seen;                 /* coordinator: JOIN received on this link */
 	bool join_done;                 /* coordinator: close once everything is out */
