@@ -268,6 +268,9 @@ typedef struct tn_node_alert_req {
 /* Seal and sign a new alert of ours (epoch and group key from the
  * membership), index it and queue STORE_ALERT. Nothing leaves before
  * tn_node_stored(id, true). id_out (optional) receives the alert id.
+ * Never refused for rate: over our own per-author budget (the one every
+ * receiver applies, cfg.limits) it is still made and stored now, and its
+ * push waits for the budget (tn_node_alert_status_get's held_until).
  * Returns TN_OK, TN_ERR_INVAL (a draft every relay would refuse; the seq
  * is not consumed: retry with the same one), TN_ERR_EXISTS (seq already
  * used in the index), TN_ERR_STATE (no group key for the current epoch),
@@ -290,6 +293,11 @@ TN_NODISCARD tn_err tn_node_stored(tn_node *node, const uint8_t alert_id[TN_ALER
 typedef struct tn_node_alert_status {
 	size_t delivered;
 	size_t members;
+	/* Pacing (docs/node.md "Pacing our own alerts"): an own alert over our
+	 * own budget is stored and answered to WANTs at once, but pushed only
+	 * at this time (monotonic, the `now` clock), when every receiver's
+	 * budget for us has refilled. 0: not held (pushed, or pushing now). */
+	tn_time held_until;
 } tn_node_alert_status;
 
 /* Returns TN_OK, TN_ERR_NOTFOUND (not an own alert held). */
