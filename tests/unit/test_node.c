@@ -804,6 +804,19 @@ static void rate_limit_push_vs_catch_up(void **state)
 
 static size_t delivered(net *w, int author, const uint8_t id[TN_ALERT_ID]);
 
+/* n nodes in a line, linked, with anti-entropy an hour away: whatever
+ * arrives within the test was pushed (or asked for by hand). */
+static net *quiet_line(size_t n)
+{
+	net *w = &NET;
+	net_init(w, n);
+	w->base.anti_entropy = 60 * TN_MIN;
+	line(w);
+	start_all(w);
+	run_for(w, 10 * TN_SEC);
+	return w;
+}
+
 static tn_time held_until(net *w, int i, const uint8_t id[TN_ALERT_ID])
 {
 	tn_node_alert_status st;
@@ -820,12 +833,7 @@ static tn_time held_until(net *w, int i, const uint8_t id[TN_ALERT_ID])
 static void own_panics_paced_not_dropped(void **state)
 {
 	(void)state;
-	net *w = &NET;
-	net_init(w, 3);
-	w->base.anti_entropy = 60 * TN_MIN;
-	line(w);
-	start_all(w);
-	run_for(w, 10 * TN_SEC);
+	net *w = quiet_line(3);
 	tn_time t0 = w->now;
 	uint8_t id[9][TN_ALERT_ID];
 	for (uint64_t s = 1; s <= 7; s++)
@@ -894,12 +902,7 @@ static void own_panics_paced_not_dropped(void **state)
 static void held_alert_answered_to_wants(void **state)
 {
 	(void)state;
-	net *w = &NET;
-	net_init(w, 2);
-	w->base.anti_entropy = 60 * TN_MIN;
-	line(w);
-	start_all(w);
-	run_for(w, 10 * TN_SEC);
+	net *w = quiet_line(2);
 	uint8_t id[6][TN_ALERT_ID];
 	for (uint64_t s = 1; s <= 6; s++)
 		create(w, 0, s, TN_KIND_PANIC, HOUR_MS, id[s - 1]);
