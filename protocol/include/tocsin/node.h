@@ -239,14 +239,14 @@ TN_NODISCARD tn_ssize tn_node_poll_write(tn_node *node, uint64_t *link_id, uint8
 /* ---- Time ------------------------------------------------------------------- */
 
 /* The earliest of every link's timers, receipt batch flushes, the next
- * anti-entropy round, the next reconnect or dial timeout, and the next
- * expiry. TN_TIME_NEVER when nothing is scheduled. An idle node with its
+ * anti-entropy round, the next reconnect or dial timeout, the next push
+ * of an own alert held by pacing, and the next expiry. TN_TIME_NEVER when nothing is scheduled. An idle node with its
  * links up wakes only for keepalives and anti-entropy (and expiries of
  * held alerts). */
 tn_time tn_node_next_deadline(const tn_node *node);
 
 /* Run whatever is due at now: link timers, receipt flushes, expiry GC,
- * anti-entropy, reconnects. Calling it early does no harm. */
+ * anti-entropy, held own alerts' pushes, reconnects. Calling it early does no harm. */
 void tn_node_tick(tn_node *node, tn_time now, uint64_t wall_ms);
 
 /* The host woke from sleep or the clock jumped: reconnect now (backoffs
