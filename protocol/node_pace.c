@@ -23,6 +23,32 @@ static tn_time tmax(tn_time a, tn_time b)
 	return a > b ? a : b;
 }
 
+/* tn_bucket_take as every receiver will judge it, whatever her delay (up
+ * to NODE_PACE_MARGIN): a token minted at m (the stamp plus whole
+ * intervals) is spent only from m + NODE_PACE_MARGIN on, and a full bucket
+ * restarts its stamp at t, never earlier (hers restarts at t + her delay).
+ * So a token refilled just now is not spent before slower receivers have it
+ * too. */
+static bool pace_take(tn_bucket *b, const tn_bucket_cfg *cfg, tn_time t)
+{
+	if (b->tokens >= cfg->burst) {
+		b->stamp = tmax(b->stamp, t);
+	} else if (t > NODE_PACE_MARGIN && t - NODE_PACE_MARGIN > b->stamp) {
+		uint64_t k = (t - NODE_PACE_MARGIN - b->stamp) / cfg->interval;
+		if (k >= cfg->burst - b->tokens) {
+			b->tokens = cfg->burst;
+			b->stamp = t;
+		} else {
+			b->tokens += (uint32_t)k; /* k < burst - tokens */
+			b->stamp += k * cfg->interval; /* <= t: no overflow */
+		}
+	}
+	if (!b->tokens)
+		return false;
+	b->tokens--;
+	return true;
+}
+
 static const tn_bucket_cfg *class_cfg(const tn_node *n, size_t c)
 {
 	return c == TN_ALERT_CLASS_URGENT ? &n->cfg.limits.urgent : &n->cfg.limits.chatter;
@@ -49,15 +75,16 @@ tn_time tn_node_pace(tn_node *n, alert_entry *a, tn_time now)
 	tn_time t = tmax(now, n->pace_tail[c]);
 	if (c != TN_ALERT_CLASS_URGENT)
 		t = tmax(t, n->pace_tail[TN_ALERT_CLASS_URGENT]);
-	if (!tn_bucket_take(b, cfg, t)) {
+	if (!pace_take(b, cfg, t)) {
 		/* Empty at t: the next token is minted one interval after the
-		 * stamp (whole intervals only, as at every receiver). */
+		 * stamp (whole intervals only, as at every receiver) and spent
+		 * NODE_PACE_MARGIN later. */
 		tn_time room = TN_TIME_NEVER - 1 - b->stamp;
 		t = cfg->interval < room && NODE_PACE_MARGIN < room - cfg->interval
 		            ? b->stamp + cfg->interval + NODE_PACE_MARGIN
 		            : TN_TIME_NEVER - 1;
-		bool ok = tn_bucket_take(b, cfg, t);
-		(void)ok; /* a token was minted by t */
+		bool ok = pace_take(b, cfg, t);
+		(void)ok; /* a token was minted by t - margin */
 	}
 	if (t <= now)
 		return now;

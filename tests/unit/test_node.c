@@ -896,6 +896,28 @@ static void own_panics_paced_not_dropped(void **state)
 	assert_int_equal(notified(&w->nd[2], late), 1);
 }
 
+/* A token our bucket mints at t is spent only from t + 2 s: receivers
+ * whose arrival clock started later mint theirs later. */
+static void refilled_token_waits_for_the_margin(void **state)
+{
+	(void)state;
+	net *w = quiet_line(2);
+	tn_time t0 = w->now;
+	uint8_t id[8][TN_ALERT_ID];
+	for (uint64_t s = 1; s <= 5; s++)
+		create(w, 0, s, TN_KIND_PANIC, HOUR_MS, id[s - 1]);
+	run_until(w, t0 + TN_MIN);
+	create(w, 0, 6, TN_KIND_PANIC, HOUR_MS, id[5]);
+	assert_int_equal(held_until(w, 0, id[5]), t0 + TN_MIN + 2 * TN_SEC);
+	/* long after: a token minted and 2 s old, spent at once */
+	run_until(w, t0 + 2 * TN_MIN + 3 * TN_SEC);
+	create(w, 0, 7, TN_KIND_PANIC, HOUR_MS, id[6]);
+	assert_int_equal(held_until(w, 0, id[6]), 0);
+	run_for(w, 1 * TN_SEC);
+	assert_int_equal(w->nd[1].nnotes, 7);
+	assert_int_equal(actr(&w->nd[1], TN_ALERT_RATE_LIMITED), 0);
+}
+
 /* A held alert is stored, so a WANT gets it at once (the pulled path uses
  * the created_ms budget, which it respects), and the push later skips the
  * peer that has it. */
@@ -1906,6 +1928,7 @@ int main(int argc, char **argv)
 	        cmocka_unit_test_teardown(rate_limit_push_vs_catch_up, teardown),
 	        cmocka_unit_test_teardown(own_panics_paced_not_dropped, teardown),
 	        cmocka_unit_test_teardown(held_alert_answered_to_wants, teardown),
+	        cmocka_unit_test_teardown(refilled_token_waits_for_the_margin, teardown),
 	        cmocka_unit_test_teardown(receipt_falls_back_when_reverse_link_down, teardown),
 	        cmocka_unit_test_teardown(receipt_hop_limit_counts_only_fallback, teardown),
 	        cmocka_unit_test_teardown(receipted_only_after_the_batch_left, teardown),
