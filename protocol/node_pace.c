@@ -39,7 +39,7 @@ static bool pace_take(tn_bucket *b, const tn_bucket_cfg *cfg, tn_time t)
 			b->tokens = cfg->burst;
 			b->stamp = t;
 		} else {
-			b->tokens += (uint32_t)k; /* k < burst - tokens */
+			b->tokens += (uint32_t)k;      /* k < burst - tokens */
 			b->stamp += k * cfg->interval; /* <= t: no overflow */
 		}
 	}
