@@ -103,6 +103,7 @@ static int subscribe(cli *c, ctl_conn *sub);
 static int follow_alert(cli *c, ctl_conn *sub, const char *alert);
 static bool follow_by_default(const cli *c, const char *kind);
 static void print_sent(unsigned long long links, unsigned long long members, const char *id);
+static void print_held(unsigned long long held_ms, const char *kind, const char *id);
 static void print_refusal_hint(const cli *c, const td_ctl_msg *m);
 static bool human_alert_event(const td_ctl_msg *m);
 static int alerts_watch(cli *c);
@@ -739,10 +740,14 @@ static int send_alert(cli *c, const char *kind, const char *text, const char *re
 	char id[80];
 	snprintf(id, sizeof id, "%.*s", an, alert);
 	unsigned long long links = f_uint(&m, "links"), members = f_uint(&m, "members");
+	unsigned long long held_ms = f_uint(&m, "held_ms");
 	if (c->json) {
 		rc = print_json(&m, true, NULL) == 0 ? EXIT_OK : EXIT_REPLY;
 	} else {
-		print_sent(links, members, id);
+		if (held_ms)
+			print_held(held_ms, kind, id);
+		else
+			print_sent(links, members, id);
 		rc = EXIT_OK;
 	}
 	fflush(stdout);
@@ -1498,6 +1503,20 @@ static int alerts_watch(cli *c)
 static bool follow_by_default(const cli *c, const char *kind)
 {
 	return !c->no_watch && strcmp(kind, "panic") == 0 && isatty(STDOUT_FILENO);
+}
+
+/* Over the per-author budget every member applies (docs/node.md "Pacing
+ * our own alerts"): stored now, pushed when the budget refills. */
+static void print_held(unsigned long long held_ms, const char *kind, const char *id)
+{
+	bool urgent = strcmp(kind, "panic") == 0 || strcmp(kind, "safe") == 0;
+	/* TRANSLATORS: "stored; rate limit: this alert leaves in 58 s (5 urgent
+	 * alerts at once, then 1 a minute) - alert 3fa2..." */
+	printf(_("stored; rate limit: this alert leaves in %llu s (%s) - alert %.16s\n"),
+	       (held_ms + 999) / 1000,
+	       urgent ? _("5 urgent alerts at once, then 1 a minute")
+	              : _("20 alerts at once, then 10 a minute"),
+	       id);
 }
 
 static void print_sent(unsigned long long links, unsigned long long members, const char *id)

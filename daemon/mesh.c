@@ -405,7 +405,7 @@ static void receipt(td_mesh *m, const tn_node_event *ev)
 	tn_err rc = td_store_receipt_insert(m->store, ev->alert_id, ev->member.b);
 	if (rc != TN_OK)
 		td_warn(m->log, "receipt_store_failed id=%.16s code=%s", idh, tn_strerror(rc));
-	tn_node_alert_status st = {0, 0};
+	tn_node_alert_status st = {0, 0, 0};
 	if (tn_node_alert_status_get(m->node, ev->alert_id, &st) != TN_OK)
 		st.delivered = st.members = 0;
 	td_info(m->log, "receipt id=%.16s from=%s delivered=%zu members=%zu", idh,
@@ -1325,16 +1325,22 @@ static td_ctl_code op_alert(td_mesh *m, const td_ctl_req *req, td_ctl_msg *r, ch
 	}
 	static char idh[ID_HEX];
 	hex(id, TN_ALERT_ID, idh, sizeof idh);
-	tn_node_alert_status st = {0, 0};
+	tn_node_alert_status st = {0, 0, 0};
 	if (tn_node_alert_status_get(m->node, id, &st) != TN_OK)
 		st.members = 0;
+	/* Over the per-author budget every member applies: stored, and pushed
+	 * when it refills (docs/node.md "Pacing our own alerts"). */
+	uint64_t t = uv_hrtime(), held_ms = 0;
+	if (st.held_until > t)
+		held_ms = (st.held_until - t + TN_MSEC - 1) / TN_MSEC;
 	size_t links = td_mesh_links(m);
-	td_info(m->log, "alert_sent id=%.16s kind=%s links=%zu members=%zu", idh,
-	        kind_name(a.kind), links, st.members);
+	td_info(m->log, "alert_sent id=%.16s kind=%s links=%zu members=%zu held_ms=%" PRIu64, idh,
+	        kind_name(a.kind), links, st.members, held_ms);
 	td_ctl_add_str(r, "alert", idh);
 	td_ctl_add_str(r, "kind", kind_name(a.kind));
 	td_ctl_add_uint(r, "links", links);
 	td_ctl_add_uint(r, "members", st.members);
+	td_ctl_add_uint(r, "held_ms", held_ms);
 	return TD_CTL_OK;
 }
 
