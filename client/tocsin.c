@@ -422,22 +422,36 @@ static int cmd_version(cli *c)
 }
 
 /* "reachable from outside: yes (checked by NAME 42 s ago)" */
+static const char *word_label(const char *word);
+
+/* A short protocol word of a reply (a str field) for people: copied so it
+ * ends in NUL, then through word_label. */
+static const char *field_word(const td_ctl_msg *m, const char *key, char *buf, size_t cap)
+{
+	int n;
+	const char *w = f_str(m, key, &n);
+	snprintf(buf, cap, "%.*s", n, w);
+	return word_label(buf);
+}
+
 static void human_reach(const td_ctl_msg *m)
 {
-	int rn, bn, xn;
-	const char *r = f_str(m, "reachable", &rn);
+	int rn, bn;
+	(void)f_str(m, "reachable", &rn);
 	if (rn == 0)
 		return; /* an older daemon */
+	char rb[32], xb[32];
+	const char *r = field_word(m, "reachable", rb, sizeof rb);
 	const char *by = f_str(m, "reach_checked_by", &bn);
-	const char *res = f_str(m, "reach_result", &xn);
+	const char *res = field_word(m, "reach_result", xb, sizeof xb);
 	unsigned long long at = f_uint(m, "reach_checked_ms");
 	if (bn == 0 || at == 0) {
-		printf(_("reachable from outside: %.*s (not checked yet)\n"), rn, r);
+		printf(_("reachable from outside: %s (not checked yet)\n"), r);
 		return;
 	}
 	long long ago = (long long)time(NULL) - (long long)(at / 1000);
-	printf(_("reachable from outside: %.*s (%.*s; checked by %.*s %lld s ago)\n"), rn, r,
-	       xn, res, bn, by, ago < 0 ? 0 : ago);
+	printf(_("reachable from outside: %s (%s; checked by %.*s %lld s ago)\n"), r, res, bn, by,
+	       ago < 0 ? 0 : ago);
 }
 
 static void human_status(const cli *c, const td_ctl_msg *m)
@@ -870,6 +884,15 @@ static const char *word_label(const char *word)
 	        {"raid", N_("raid")},
 	        {"digital_attack", N_("digital attack")},
 	        {"other", N_("other")},
+	        /* reachability (status) */
+	        {"yes", N_("yes")},
+	        {"no", N_("no")},
+	        {"unknown", N_("unknown")},
+	        {"ok", N_("ok")},
+	        {"no_connect", N_("nothing accepted the connection")},
+	        {"handshake", N_("something else answered")},
+	        {"no_endpoint", N_("no published address")},
+	        {"limited", N_("asked too often")},
 	};
 	for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
 		if (strcmp(t[i].word, word) == 0)

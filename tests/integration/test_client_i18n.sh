@@ -74,7 +74,7 @@ assert o["initialised"] is True
 PY
 # The dial-back check runs 3 s after the first link: the reachability line
 # then names the member who checked.
-checked() { tc n1 status >"$TH_DIR/r.out" && grep -q '^الوصول من الخارج: .* فحصته .* قبل [0-9]* ثانية)$' "$TH_DIR/r.out"; }
+checked() { tc n1 status >"$TH_DIR/r.out" && grep -Eq '^الوصول من الخارج: (نعم|لا|غير معروف) \((تمّ|لم يقبل أحد الاتصال|أجاب طرف آخر)؛ فحصته .* قبل [0-9]* ثانية\)$' "$TH_DIR/r.out"; }
 th_poll 30 checked || th_fail "reachability line: $(cat "$TH_DIR/r.out")"
 th_pass "status in Arabic; status --json keeps its ASCII keys"
 
