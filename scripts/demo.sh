@@ -127,6 +127,7 @@ LANG=ar_IQ.UTF-8 LC_ALL= TOCSIN_LOCALEDIR=$PWD/build/po "$TOCSIN" --home "$work/
 
 say "not built yet"
 cat <<'EOF'
-Desktop notifications and NAT traversal are being built; README.md, "Status",
-lists what works.
+NAT hole punching and a transport that hides members' IP addresses (Tor) are not
+built; the Arabic translation awaits review by native speakers. README.md,
+"Status", lists what works; docs/security.md what is and is not protected.
 EOF
