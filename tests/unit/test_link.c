@@ -1678,6 +1678,59 @@ static void write_seed(const char *dir, const char *name, const uint8_t *p, size
 	fclose(f);
 }
 
+/* The harness's initiator (input 0xff || 2 chunk bytes || message 2...)
+ * has cfg_i's keys and a generator keyed {8, 0...}: a real responder link
+ * answers its message 1 here, so message 2 is valid for it, then sends
+ * PONG, HAVE and CLOSE after the initiator's message 3. */
+static void write_init_corpus(const char *dir)
+{
+	pair p;
+	pair_setup(&p, 0);
+	memset(p.i.rng.key, 0, sizeof p.i.rng.key);
+	p.i.rng.key[0] = 8; /* tn_link_start draws the ephemeral from it */
+	static uint8_t b[2048];
+	b[0] = 0xff;
+	b[1] = b[2] = 0;
+	assert_int_equal(tn_link_start(p.i.l, p.now, WALL0), TN_OK);
+	assert_int_equal(tn_link_start(p.r.l, p.now, WALL0), TN_OK);
+	uint8_t m[256];
+	assert_int_equal(tn_link_out(p.i.l, m, sizeof m, p.now), 195);
+	feed(&p, &p.r, m, 195, WALL0);
+	assert_int_equal(tn_link_out(p.r.l, b + 3, 100, p.now), 100);
+	write_seed(dir, "init-msg2-valid", b, 3 + 100);
+	/* Not the key the initiator dialled: the same bytes, one bit off in
+	 * the encrypted static; a truncated frame; a frame of message 3's size. */
+	b[3 + 2 + 40] ^= 1;
+	write_seed(dir, "init-msg2-bad-mac", b, 3 + 100);
+	b[3 + 2 + 40] ^= 1;
+	b[4] = 97;
+	write_seed(dir, "init-msg2-short", b, 3 + 99);
+	b[4] = 66;
+	write_seed(dir, "init-msg2-as-msg3", b, 3 + 68);
+	b[4] = 98;
+	/* The whole handshake, then the responder's transport frames. */
+	feed(&p, &p.i, b + 3, 100, WALL0);
+	assert_true(p.i.established);
+	assert_int_equal(tn_link_out(p.i.l, m, sizeof m, p.now), 68);
+	feed(&p, &p.r, m, 68, WALL0);
+	assert_true(p.r.established);
+	size_t n = 3 + 100;
+	uint8_t pt[64];
+	static const uint8_t pong[] = {0x92, 0x01, 0x05}; /* PONG [1, 5] */
+	assert_int_equal(tn_link_send(p.r.l, pong, sizeof pong, 0, p.now), TN_OK);
+	size_t hn = have_msg(pt, sizeof pt, 7);
+	assert_int_equal(tn_link_send(p.r.l, pt, hn, 0, p.now), TN_OK);
+	tn_ssize w = tn_link_out(p.r.l, b + n, sizeof b - n, p.now);
+	assert_true(w > 0);
+	n += (size_t)w;
+	tn_link_close(p.r.l, TN_CLOSE_NORMAL, p.now);
+	w = tn_link_out(p.r.l, b + n, sizeof b - n, p.now);
+	assert_true(w > 0);
+	n += (size_t)w;
+	write_seed(dir, "init-msg2-valid-then-frames", b, n);
+	pair_teardown(&p);
+}
+
 /* The harness's responder has these keys and wall clock FUZZ_WALL = WALL0;
  * its input starts with 2 bytes choosing chunk sizes. */
 static void write_corpus(const char *dir)
@@ -1722,7 +1775,13 @@ static void write_corpus(const char *dir)
 	n += have_msg(ops + n, sizeof ops - n, 6);
 	ops[n++] = 5, ops[n++] = 1, ops[n++] = 3;
 	write_seed(dir, "ops-established", ops, n);
+	/* The initiator mode (first byte 0xff) runs the same operations. */
+	uint8_t iops[1 + sizeof ops];
+	iops[0] = 0xff;
+	memcpy(iops + 1, ops, n);
+	write_seed(dir, "init-ops-established", iops, 1 + n);
 	pair_teardown(&p);
+	write_init_corpus(dir);
 }
 
 int main(int argc, char **argv)
