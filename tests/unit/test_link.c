@@ -1678,6 +1678,29 @@ static void write_seed(const char *dir, const char *name, const uint8_t *p, size
 	fclose(f);
 }
 
+/* A raw Noise responder with static key rs answering message 1 m1 (with
+ * its prefix) with payload pl; the 98-byte message 2 goes to out + 2. */
+static void raw_msg2(pair *p, const uint8_t *m1, const tn_noise_keypair *rs, const uint8_t pl[2],
+                     uint8_t out[2 + 98])
+{
+	tn_noise_protocol proto;
+	tn_noise_hs hs;
+	uint8_t prologue[24], pt[160];
+	memcpy(prologue, "tocsin/1", 8);
+	memcpy(prologue + 8, p->k.netid, 16);
+	assert_int_equal(tn_noise_protocol_parse("Noise_XXpsk0_25519_ChaChaPoly_BLAKE2b", &proto),
+	                 TN_OK);
+	assert_int_equal(tn_noise_hs_init(&hs, &proto, TN_NOISE_RESPONDER, prologue, sizeof prologue,
+	                                  rs, NULL, &p->k.psk),
+	                 TN_OK);
+	assert_int_equal(tn_noise_hs_read(&hs, m1 + 2, 193, pt, sizeof pt), 145);
+	tn_rand rand = {.fn = test_rand_fn, .ud = &p->r.rng};
+	assert_int_equal(tn_noise_hs_write(&hs, pl, 2, out + 2, 98, &rand), 98);
+	out[0] = 0;
+	out[1] = 98;
+	tn_noise_hs_free(&hs);
+}
+
 /* The harness's initiator (input 0xff || 2 chunk bytes || message 2...)
  * has cfg_i's keys and a generator keyed {8, 0...}: a real responder link
  * answers its message 1 here, so message 2 is valid for it, then sends
@@ -1698,6 +1721,14 @@ static void write_init_corpus(const char *dir)
 	feed(&p, &p.r, m, 195, WALL0);
 	assert_int_equal(tn_link_out(p.r.l, b + 3, 100, p.now), 100);
 	write_seed(dir, "init-msg2-valid", b, 3 + 100);
+	/* Authentic message 2s the initiator must still refuse: from another
+	 * static key than the one it dialled, and with a payload not [1]. */
+	uint8_t alt[3 + 100] = {0xff, 0, 0};
+	static const uint8_t one[] = {0x91, 0x01}, two[] = {0x91, 0x02};
+	raw_msg2(&p, m, &p.k.other, one, alt + 3);
+	write_seed(dir, "init-msg2-wrong-key", alt, sizeof alt);
+	raw_msg2(&p, m, &p.k.r, two, alt + 3);
+	write_seed(dir, "init-msg2-bad-payload", alt, sizeof alt);
 	/* Not the key the initiator dialled: the same bytes, one bit off in
 	 * the encrypted static; a truncated frame; a frame of message 3's size. */
 	b[3 + 2 + 40] ^= 1;
