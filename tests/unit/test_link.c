@@ -1690,8 +1690,8 @@ static void raw_msg2(pair *p, const uint8_t *m1, const tn_noise_keypair *rs, con
 	memcpy(prologue + 8, p->k.netid, 16);
 	assert_int_equal(tn_noise_protocol_parse("Noise_XXpsk0_25519_ChaChaPoly_BLAKE2b", &proto),
 	                 TN_OK);
-	assert_int_equal(tn_noise_hs_init(&hs, &proto, TN_NOISE_RESPONDER, prologue, sizeof prologue,
-	                                  rs, NULL, &p->k.psk),
+	assert_int_equal(tn_noise_hs_init(&hs, &proto, TN_NOISE_RESPONDER, prologue,
+	                                  sizeof prologue, rs, NULL, &p->k.psk),
 	                 TN_OK);
 	assert_int_equal(tn_noise_hs_read(&hs, m1 + 2, 193, pt, sizeof pt), 145);
 	tn_rand rand = {.fn = test_rand_fn, .ud = &p->r.rng};
