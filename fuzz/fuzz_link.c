@@ -106,17 +106,24 @@ static bool roster_member(void *ud, const tn_pubkey *id, tn_link_psk_used psk,
 	       (!link_static || sodium_memcmp(link_static->b, k->i.pub.b, 32) == 0);
 }
 
-static tn_link *responder(const keys *k, rng *r, tn_replay_cache *cache)
+/* What both roles share: the network, the current PSK, the generator. */
+static tn_link_config base_config(const keys *k, rng *r, tn_noise_role role)
 {
 	tn_link_config c;
 	tn_link_config_default(&c);
-	c.role = TN_NOISE_RESPONDER;
-	c.static_key = k->r;
+	c.role = role;
+	c.static_key = role == TN_NOISE_RESPONDER ? k->r : k->i;
 	memcpy(c.network_id, k->netid, sizeof c.network_id);
 	c.psk = k->psk;
+	c.rand = (tn_rand){.fn = rand_fn, .ud = r};
+	return c;
+}
+
+static tn_link *responder(const keys *k, rng *r, tn_replay_cache *cache)
+{
+	tn_link_config c = base_config(k, r, TN_NOISE_RESPONDER);
 	c.has_prev_psk = true;
 	c.prev_psk = k->prev;
-	c.rand = (tn_rand){.fn = rand_fn, .ud = r};
 	c.replay = cache;
 	c.member = roster_member;
 	c.member_ud = (void *)k;
@@ -187,21 +194,16 @@ static int valid_msg1(const keys *k, const uint8_t *d, size_t n)
 	               0;
 }
 
-static void part_responder(const keys *k, const uint8_t *data, size_t size)
+/* Feed in[0..n) in chunks of 1..128 bytes chosen from state, ticking a
+ * little between chunks. Unless the harness's independent check allowed
+ * the handshake's first message in (message 1 for a responder, message 2
+ * for an initiator), the link must not report ESTABLISHED nor write a
+ * single byte (an initiator's message 1 was taken out before). */
+static void feed_hostile(tn_link *l, uint32_t state, const uint8_t *in, size_t n, int allowed)
 {
-	if (size < 2)
-		return;
-	rng r = {.key = {7}};
-	uint32_t state = (uint32_t)data[0] << 8 | data[1];
-	const uint8_t *in = data + 2;
-	size_t n = size - 2, off = 0;
-	tn_replay_cache *cache;
-	if (tn_replay_cache_new(&cache, 16))
-		abort();
-	tn_link *l = responder(k, &r, cache);
-	int allowed = valid_msg1(k, in, n);
 	tn_time now = FUZZ_T0;
 	uint8_t out[512];
+	size_t off = 0;
 	while (off < n) {
 		state = state * 1103515245u + 12345u;
 		size_t c = 1 + (state >> 16) % 128;
@@ -213,47 +215,72 @@ static void part_responder(const keys *k, const uint8_t *data, size_t size)
 			if (got < 0)
 				abort();
 			fed += (size_t)got;
-			drain(l);
+			if (drain(l) && !allowed)
+				abort(); /* established without a valid first message */
 		}
 		off += c;
 		now += (state & 0xff) * TN_MSEC * 10;
 		tn_link_tick(l, now);
-		drain(l);
+		if (drain(l) && !allowed)
+			abort();
 		tn_ssize w = tn_link_out(l, out, sizeof out, now);
 		if (w < 0 || (w > 0 && !allowed))
-			abort(); /* a byte to someone without a valid message 1 */
+			abort(); /* a byte out without a valid first message */
 	}
+}
+
+/* 1: the input after its two chunk bytes (state) as message 1 and beyond. */
+static void part_responder(const keys *k, uint32_t state, const uint8_t *in, size_t n)
+{
+	rng r = {.key = {7}};
+	tn_replay_cache *cache;
+	if (tn_replay_cache_new(&cache, 16))
+		abort();
+	tn_link *l = responder(k, &r, cache);
+	int allowed = valid_msg1(k, in, n);
+	feed_hostile(l, state, in, n, allowed);
 	tn_link_del(l);
 	tn_replay_cache_del(cache);
 }
 
-/* Raw initiator handshake against a responder link; 0 on success. */
-static int raw_handshake(const keys *k, tn_link *l, rng *r, tn_noise_cipher *tx,
-                         tn_noise_cipher *rx)
+/* A raw Noise initiator (k->i, the member's identity, the current PSK)
+ * with ephemeral secret esec writes message 1 into m[0..193); hs is left
+ * ready for message 2 (the caller frees it). 0 on success. */
+static int raw_msg1(const keys *k, const tn_noise_seckey *esec, tn_noise_hs *hs, uint8_t m[193])
 {
 	tn_noise_protocol proto;
-	tn_noise_hs hs;
-	tn_rand rand = {.fn = rand_fn, .ud = r};
-	uint8_t pl[160], m[256], signed_bytes[102];
-	tn_hs1_payload h = {.timestamp_ms = FUZZ_WALL};
-	crypto_generichash(h.responder_hash, 32, k->r.pub.b, 32, NULL, 0);
-	int rc = -1;
-	tn_noise_seckey esec;
 	tn_noise_keypair e;
 	tn_sig sig;
-	rand_fn(r, esec.b, sizeof esec.b);
+	uint8_t pl[160], signed_bytes[102];
+	tn_hs1_payload h = {.timestamp_ms = FUZZ_WALL};
+	crypto_generichash(h.responder_hash, 32, k->r.pub.b, 32, NULL, 0);
 	if (tn_noise_protocol_parse("Noise_XXpsk0_25519_ChaChaPoly_BLAKE2b", &proto) ||
-	    tn_noise_hs_init(&hs, &proto, TN_NOISE_INITIATOR, k->prologue, sizeof k->prologue,
-	                     &k->i, NULL, &k->psk) ||
-	    tn_noise_keypair_from_secret(&e, &esec) || tn_noise_hs_set_ephemeral(&hs, &esec))
+	    tn_noise_hs_init(hs, &proto, TN_NOISE_INITIATOR, k->prologue, sizeof k->prologue, &k->i,
+	                     NULL, &k->psk) ||
+	    tn_noise_keypair_from_secret(&e, esec) || tn_noise_hs_set_ephemeral(hs, esec))
 		abort();
 	hello_bytes(k, e.pub.b, &h, signed_bytes);
 	if (tn_identity_sign(k->member, signed_bytes, sizeof signed_bytes, &sig))
 		abort();
 	memcpy(h.identity, tn_identity_pubkey(k->member)->b, 32);
 	memcpy(h.sig, sig.b, 64);
+	rng none = {.key = {0}}; /* the ephemeral is set: nothing is drawn */
+	tn_rand rand = {.fn = rand_fn, .ud = &none};
 	tn_ssize n = tn_hs1_encode(&h, pl, sizeof pl);
-	if (n < 0 || tn_noise_hs_write(&hs, pl, (size_t)n, m + 2, 193, &rand) != 193)
+	return n > 0 && tn_noise_hs_write(hs, pl, (size_t)n, m, 193, &rand) == 193 ? 0 : -1;
+}
+
+/* Raw initiator handshake against a responder link; 0 on success. */
+static int raw_handshake(const keys *k, tn_link *l, rng *r, tn_noise_cipher *tx,
+                         tn_noise_cipher *rx)
+{
+	tn_noise_hs hs;
+	tn_rand rand = {.fn = rand_fn, .ud = r};
+	uint8_t pl[160], m[256];
+	int rc = -1;
+	tn_noise_seckey esec;
+	rand_fn(r, esec.b, sizeof esec.b);
+	if (raw_msg1(k, &esec, &hs, m + 2))
 		goto out;
 	m[0] = 0;
 	m[1] = 193;
@@ -414,15 +441,9 @@ static void part_established(const keys *k, const uint8_t *data, size_t size)
  * message 1 (with the frame prefix) is taken out into m1. */
 static tn_link *initiator(const keys *k, rng *r, uint8_t m1[195])
 {
-	tn_link_config c;
-	tn_link_config_default(&c);
-	c.role = TN_NOISE_INITIATOR;
-	c.static_key = k->i;
-	memcpy(c.network_id, k->netid, sizeof c.network_id);
-	c.psk = k->psk;
+	tn_link_config c = base_config(k, r, TN_NOISE_INITIATOR);
 	c.expected_remote = k->r.pub;
 	c.identity = k->member;
-	c.rand = (tn_rand){.fn = rand_fn, .ud = r};
 	tn_link *l;
 	if (tn_link_new(&l, &c) || tn_link_start(l, FUZZ_T0, FUZZ_WALL) ||
 	    tn_link_out(l, m1, 195, FUZZ_T0) != 195 || m1[0] != 0 || m1[1] != 193)
@@ -438,31 +459,11 @@ static tn_link *initiator(const keys *k, rng *r, uint8_t m1[195])
  * generator's recorded draws; the match proves which). 0 when found. */
 static int mirror_initiator(const keys *k, const rng *r, const uint8_t m1[195], tn_noise_hs *hs)
 {
-	tn_noise_protocol proto;
-	if (tn_noise_protocol_parse("Noise_XXpsk0_25519_ChaChaPoly_BLAKE2b", &proto))
-		abort();
 	for (unsigned d = 0; d < r->ndraw; d++) {
 		tn_noise_seckey esec;
-		tn_noise_keypair e;
-		tn_sig sig;
-		uint8_t pl[160], m[193], signed_bytes[102];
-		tn_hs1_payload h = {.timestamp_ms = FUZZ_WALL};
-		crypto_generichash(h.responder_hash, 32, k->r.pub.b, 32, NULL, 0);
+		uint8_t m[193];
 		memcpy(esec.b, r->draw[d], 32);
-		if (tn_noise_hs_init(hs, &proto, TN_NOISE_INITIATOR, k->prologue,
-		                     sizeof k->prologue, &k->i, NULL, &k->psk) ||
-		    tn_noise_keypair_from_secret(&e, &esec) || tn_noise_hs_set_ephemeral(hs, &esec))
-			abort();
-		hello_bytes(k, e.pub.b, &h, signed_bytes);
-		if (tn_identity_sign(k->member, signed_bytes, sizeof signed_bytes, &sig))
-			abort();
-		memcpy(h.identity, tn_identity_pubkey(k->member)->b, 32);
-		memcpy(h.sig, sig.b, 64);
-		rng none = {.key = {0}};
-		tn_rand rand = {.fn = rand_fn, .ud = &none};
-		tn_ssize n = tn_hs1_encode(&h, pl, sizeof pl);
-		if (n > 0 && tn_noise_hs_write(hs, pl, (size_t)n, m, sizeof m, &rand) == 193 &&
-		    memcmp(m, m1 + 2, 193) == 0)
+		if (raw_msg1(k, &esec, hs, m) == 0 && memcmp(m, m1 + 2, 193) == 0)
 			return 0;
 		tn_noise_hs_free(hs);
 	}
@@ -489,43 +490,14 @@ static int valid_msg2(const keys *k, const rng *r, const uint8_t m1[195], const 
 	return ok;
 }
 
-/* 3: message 2 and beyond from the input, chunked as in part_responder. */
-static void part_initiator(const keys *k, const uint8_t *data, size_t size)
+/* 3: the input after its two chunk bytes as message 2 and beyond. */
+static void part_initiator(const keys *k, uint32_t state, const uint8_t *in, size_t n)
 {
-	if (size < 2)
-		return;
 	rng r = {.key = {8}};
-	uint32_t state = (uint32_t)data[0] << 8 | data[1];
-	const uint8_t *in = data + 2;
-	size_t n = size - 2, off = 0;
 	uint8_t m1[195];
 	tn_link *l = initiator(k, &r, m1);
 	int allowed = valid_msg2(k, &r, m1, in, n);
-	tn_time now = FUZZ_T0;
-	uint8_t out[512];
-	while (off < n) {
-		state = state * 1103515245u + 12345u;
-		size_t c = 1 + (state >> 16) % 128;
-		if (c > n - off)
-			c = n - off;
-		size_t fed = 0;
-		while (fed < c) {
-			tn_ssize got = tn_link_recv(l, in + off + fed, c - fed, now, FUZZ_WALL);
-			if (got < 0)
-				abort();
-			fed += (size_t)got;
-			if (drain(l) && !allowed)
-				abort(); /* established without a valid message 2 */
-		}
-		off += c;
-		now += (state & 0xff) * TN_MSEC * 10;
-		tn_link_tick(l, now);
-		if (drain(l) && !allowed)
-			abort();
-		tn_ssize w = tn_link_out(l, out, sizeof out, now);
-		if (w < 0 || (w > 0 && !allowed))
-			abort(); /* message 3 (or anything) after a bad message 2 */
-	}
+	feed_hostile(l, state, in, n, allowed);
 	tn_link_del(l);
 }
 
@@ -584,12 +556,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	keys k;
 	make_keys(&k);
-	if (size > 0 && data[0] == 0xff) {
-		part_initiator(&k, data + 1, size - 1);
-		part_initiator_established(&k, data + 1, size - 1);
-	} else {
-		part_responder(&k, data, size);
-		part_established(&k, data, size);
+	bool init = size > 0 && data[0] == 0xff;
+	if (init) {
+		data++;
+		size--;
 	}
+	if (size >= 2) {
+		uint32_t state = (uint32_t)data[0] << 8 | data[1];
+		(init ? part_initiator : part_responder)(&k, state, data + 2, size - 2);
+	}
+	(init ? part_initiator_established : part_established)(&k, data, size);
 	return 0;
 }
