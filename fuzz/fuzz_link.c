@@ -1,5 +1,6 @@
-/* The link state machine on hostile input (docs/link.md).
+/* The link state machine on hostile input (docs/link.md), in both roles.
  *
+ * An input whose first byte is not 0xff drives a responder link:
  * 1. A responder link is fed the whole input in chunks whose sizes come
  *    from the first two bytes. It must never write a byte unless the input
  *    began with a message 1 that an independent check (raw Noise + codec +
@@ -9,9 +10,19 @@
  *    harness, then the input is read as operations on the established
  *    link: raw bytes, authentic frames of fuzz plaintext, our own rekey,
  *    ticks, sends and flushes.
- * Fixed keys, a fixed wall clock (FUZZ_WALL) and a seeded generator, so
- * the seed corpus's valid message 1 (written by test_link --write-corpus)
- * stays valid. Never crash, leak or hang. */
+ * An input 0xff || rest drives an initiator link with rest:
+ * 3. An initiator link writes message 1, then is fed rest as message 2 and
+ *    beyond, chunked as in 1. It must never report ESTABLISHED nor write a
+ *    byte after message 1 unless rest began with a message 2 that an
+ *    independent check finds valid: a raw Noise initiator held by the
+ *    harness, rebuilt to write the link's message 1 bit for bit, reads it
+ *    and finds the payload strict and the responder's static key the one
+ *    the link meant to reach.
+ * 4. An initiator link is handshaken with a raw Noise responder held by the
+ *    harness, then rest is read as the operations of 2.
+ * Fixed keys, a fixed wall clock (FUZZ_WALL) and seeded generators, so
+ * the seed corpus's valid message 1 and message 2 (written by test_link
+ * --write-corpus) stay valid. Never crash, leak or hang. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -27,9 +38,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define FUZZ_WALL UINT64_C(1718000000000)
 #define FUZZ_T0   (1000 * TN_SEC)
 
+/* ChaCha20 keystream under key, one nonce per draw (the same generator as
+ * tests/unit/test_link.c). Keeps the first 32-byte draws: one of them is an
+ * initiator link's ephemeral secret, which the harness's mirror needs. */
+enum { DRAWS = 4 };
 typedef struct rng {
 	uint8_t key[crypto_stream_chacha20_KEYBYTES];
 	uint64_t ctr;
+	unsigned ndraw;
+	uint8_t draw[DRAWS][32];
 } rng;
 
 static void rand_fn(void *ud, uint8_t *buf, size_t len)
@@ -39,6 +56,8 @@ static void rand_fn(void *ud, uint8_t *buf, size_t len)
 	memcpy(nonce, &r->ctr, sizeof r->ctr);
 	r->ctr++;
 	crypto_stream_chacha20(buf, len, nonce, r->key);
+	if (len == 32 && r->ndraw < DRAWS)
+		memcpy(r->draw[r->ndraw++], buf, 32);
 }
 
 typedef struct keys {
@@ -87,17 +106,24 @@ static bool roster_member(void *ud, const tn_pubkey *id, tn_link_psk_used psk,
 	       (!link_static || sodium_memcmp(link_static->b, k->i.pub.b, 32) == 0);
 }
 
-static tn_link *responder(const keys *k, rng *r, tn_replay_cache *cache)
+/* What both roles share: the network, the current PSK, the generator. */
+static tn_link_config base_config(const keys *k, rng *r, tn_noise_role role)
 {
 	tn_link_config c;
 	tn_link_config_default(&c);
-	c.role = TN_NOISE_RESPONDER;
-	c.static_key = k->r;
+	c.role = role;
+	c.static_key = role == TN_NOISE_RESPONDER ? k->r : k->i;
 	memcpy(c.network_id, k->netid, sizeof c.network_id);
 	c.psk = k->psk;
+	c.rand = (tn_rand){.fn = rand_fn, .ud = r};
+	return c;
+}
+
+static tn_link *responder(const keys *k, rng *r, tn_replay_cache *cache)
+{
+	tn_link_config c = base_config(k, r, TN_NOISE_RESPONDER);
 	c.has_prev_psk = true;
 	c.prev_psk = k->prev;
-	c.rand = (tn_rand){.fn = rand_fn, .ud = r};
 	c.replay = cache;
 	c.member = roster_member;
 	c.member_ud = (void *)k;
@@ -107,13 +133,18 @@ static tn_link *responder(const keys *k, rng *r, tn_replay_cache *cache)
 	return l;
 }
 
-static void drain(tn_link *l)
+/* Drain the events; returns how many were ESTABLISHED. */
+static unsigned drain(tn_link *l)
 {
 	tn_link_event ev;
-	while (tn_link_poll_event(l, &ev))
+	unsigned est = 0;
+	while (tn_link_poll_event(l, &ev)) {
 		if (ev.type == TN_LINK_EV_MESSAGE &&
 		    (ev.len == 0 || ev.len > TN_LINK_PLAINTEXT_MAX))
 			abort();
+		est += ev.type == TN_LINK_EV_ESTABLISHED;
+	}
+	return est;
 }
 
 /* Independent judgement of the first frame, with nothing from link.c. */
@@ -163,21 +194,16 @@ static int valid_msg1(const keys *k, const uint8_t *d, size_t n)
 	               0;
 }
 
-static void part_responder(const keys *k, const uint8_t *data, size_t size)
+/* Feed in[0..n) in chunks of 1..128 bytes chosen from state, ticking a
+ * little between chunks. Unless the harness's independent check allowed
+ * the handshake's first message in (message 1 for a responder, message 2
+ * for an initiator), the link must not report ESTABLISHED nor write a
+ * single byte (an initiator's message 1 was taken out before). */
+static void feed_hostile(tn_link *l, uint32_t state, const uint8_t *in, size_t n, int allowed)
 {
-	if (size < 2)
-		return;
-	rng r = {.key = {7}};
-	uint32_t state = (uint32_t)data[0] << 8 | data[1];
-	const uint8_t *in = data + 2;
-	size_t n = size - 2, off = 0;
-	tn_replay_cache *cache;
-	if (tn_replay_cache_new(&cache, 16))
-		abort();
-	tn_link *l = responder(k, &r, cache);
-	int allowed = valid_msg1(k, in, n);
 	tn_time now = FUZZ_T0;
 	uint8_t out[512];
+	size_t off = 0;
 	while (off < n) {
 		state = state * 1103515245u + 12345u;
 		size_t c = 1 + (state >> 16) % 128;
@@ -189,47 +215,72 @@ static void part_responder(const keys *k, const uint8_t *data, size_t size)
 			if (got < 0)
 				abort();
 			fed += (size_t)got;
-			drain(l);
+			if (drain(l) && !allowed)
+				abort(); /* established without a valid first message */
 		}
 		off += c;
 		now += (state & 0xff) * TN_MSEC * 10;
 		tn_link_tick(l, now);
-		drain(l);
+		if (drain(l) && !allowed)
+			abort();
 		tn_ssize w = tn_link_out(l, out, sizeof out, now);
 		if (w < 0 || (w > 0 && !allowed))
-			abort(); /* a byte to someone without a valid message 1 */
+			abort(); /* a byte out without a valid first message */
 	}
+}
+
+/* 1: the input after its two chunk bytes (state) as message 1 and beyond. */
+static void part_responder(const keys *k, uint32_t state, const uint8_t *in, size_t n)
+{
+	rng r = {.key = {7}};
+	tn_replay_cache *cache;
+	if (tn_replay_cache_new(&cache, 16))
+		abort();
+	tn_link *l = responder(k, &r, cache);
+	int allowed = valid_msg1(k, in, n);
+	feed_hostile(l, state, in, n, allowed);
 	tn_link_del(l);
 	tn_replay_cache_del(cache);
 }
 
-/* Raw initiator handshake against a responder link; 0 on success. */
-static int raw_handshake(const keys *k, tn_link *l, rng *r, tn_noise_cipher *tx,
-                         tn_noise_cipher *rx)
+/* A raw Noise initiator (k->i, the member's identity, the current PSK)
+ * with ephemeral secret esec writes message 1 into m[0..193); hs is left
+ * ready for message 2 (the caller frees it). 0 on success. */
+static int raw_msg1(const keys *k, const tn_noise_seckey *esec, tn_noise_hs *hs, uint8_t m[193])
 {
 	tn_noise_protocol proto;
-	tn_noise_hs hs;
-	tn_rand rand = {.fn = rand_fn, .ud = r};
-	uint8_t pl[160], m[256], signed_bytes[102];
-	tn_hs1_payload h = {.timestamp_ms = FUZZ_WALL};
-	crypto_generichash(h.responder_hash, 32, k->r.pub.b, 32, NULL, 0);
-	int rc = -1;
-	tn_noise_seckey esec;
 	tn_noise_keypair e;
 	tn_sig sig;
-	rand_fn(r, esec.b, sizeof esec.b);
+	uint8_t pl[160], signed_bytes[102];
+	tn_hs1_payload h = {.timestamp_ms = FUZZ_WALL};
+	crypto_generichash(h.responder_hash, 32, k->r.pub.b, 32, NULL, 0);
 	if (tn_noise_protocol_parse("Noise_XXpsk0_25519_ChaChaPoly_BLAKE2b", &proto) ||
-	    tn_noise_hs_init(&hs, &proto, TN_NOISE_INITIATOR, k->prologue, sizeof k->prologue,
-	                     &k->i, NULL, &k->psk) ||
-	    tn_noise_keypair_from_secret(&e, &esec) || tn_noise_hs_set_ephemeral(&hs, &esec))
+	    tn_noise_hs_init(hs, &proto, TN_NOISE_INITIATOR, k->prologue, sizeof k->prologue, &k->i,
+	                     NULL, &k->psk) ||
+	    tn_noise_keypair_from_secret(&e, esec) || tn_noise_hs_set_ephemeral(hs, esec))
 		abort();
 	hello_bytes(k, e.pub.b, &h, signed_bytes);
 	if (tn_identity_sign(k->member, signed_bytes, sizeof signed_bytes, &sig))
 		abort();
 	memcpy(h.identity, tn_identity_pubkey(k->member)->b, 32);
 	memcpy(h.sig, sig.b, 64);
+	rng none = {.key = {0}}; /* the ephemeral is set: nothing is drawn */
+	tn_rand rand = {.fn = rand_fn, .ud = &none};
 	tn_ssize n = tn_hs1_encode(&h, pl, sizeof pl);
-	if (n < 0 || tn_noise_hs_write(&hs, pl, (size_t)n, m + 2, 193, &rand) != 193)
+	return n > 0 && tn_noise_hs_write(hs, pl, (size_t)n, m, 193, &rand) == 193 ? 0 : -1;
+}
+
+/* Raw initiator handshake against a responder link; 0 on success. */
+static int raw_handshake(const keys *k, tn_link *l, rng *r, tn_noise_cipher *tx,
+                         tn_noise_cipher *rx)
+{
+	tn_noise_hs hs;
+	tn_rand rand = {.fn = rand_fn, .ud = r};
+	uint8_t pl[160], m[256];
+	int rc = -1;
+	tn_noise_seckey esec;
+	rand_fn(r, esec.b, sizeof esec.b);
+	if (raw_msg1(k, &esec, &hs, m + 2))
 		goto out;
 	m[0] = 0;
 	m[1] = 193;
@@ -302,19 +353,9 @@ static void check_output(out_checker *ck, tn_noise_cipher *rx, const uint8_t *p,
  *   op%6 == 0 raw bytes to the link     1 an authentic frame of the bytes
  *   2 REKEY message then our tx rekey   3 tick after len * 1 s
  *   4 the link sends the bytes          5 our own CLOSE(bytes[0])  */
-static void part_established(const keys *k, const uint8_t *data, size_t size)
+static void run_ops(tn_link *l, tn_noise_cipher *tx, tn_noise_cipher *rx, const uint8_t *data,
+                    size_t size)
 {
-	rng r = {.key = {9}};
-	tn_replay_cache *cache;
-	if (tn_replay_cache_new(&cache, 16))
-		abort();
-	tn_link *l = responder(k, &r, cache);
-	tn_noise_cipher tx, rx;
-	memset(&tx, 0, sizeof tx);
-	memset(&rx, 0, sizeof rx);
-	if (raw_handshake(k, l, &r, &tx, &rx))
-		abort();
-	drain(l);
 	static uint8_t f[TN_FRAME_HDR + 256 + TN_NOISE_TAG];
 	uint8_t out[4096];
 	tn_time now = FUZZ_T0;
@@ -340,13 +381,13 @@ static void part_established(const keys *k, const uint8_t *data, size_t size)
 			const uint8_t *pt = op == 1 ? b : op == 2 ? rekey : close;
 			size_t pn = op == 1 ? len : op == 2 ? sizeof rekey : sizeof close;
 			tn_ssize c =
-			        tn_noise_cipher_encrypt(&tx, NULL, 0, pt, pn, f + 2, sizeof f - 2);
+			        tn_noise_cipher_encrypt(tx, NULL, 0, pt, pn, f + 2, sizeof f - 2);
 			if (c < 0)
 				abort();
 			f[0] = (uint8_t)(c >> 8);
 			f[1] = (uint8_t)c;
 			feed_all(l, f, (size_t)c + 2, now);
-			if (op == 2 && tn_noise_cipher_rekey(&tx))
+			if (op == 2 && tn_noise_cipher_rekey(tx))
 				abort();
 			break;
 		}
@@ -365,16 +406,148 @@ static void part_established(const keys *k, const uint8_t *data, size_t size)
 		}
 		tn_ssize w;
 		while ((w = tn_link_out(l, out, sizeof out, now)) > 0)
-			check_output(&ck, &rx, out, (size_t)w);
+			check_output(&ck, rx, out, (size_t)w);
 		if (w < 0)
 			abort();
 		if (tn_link_next_deadline(l) < now && tn_link_is_established(l))
 			abort(); /* a deadline in the past would spin the event loop */
 	}
+}
+
+static void part_established(const keys *k, const uint8_t *data, size_t size)
+{
+	rng r = {.key = {9}};
+	tn_replay_cache *cache;
+	if (tn_replay_cache_new(&cache, 16))
+		abort();
+	tn_link *l = responder(k, &r, cache);
+	tn_noise_cipher tx, rx;
+	memset(&tx, 0, sizeof tx);
+	memset(&rx, 0, sizeof rx);
+	if (raw_handshake(k, l, &r, &tx, &rx))
+		abort();
+	drain(l);
+	run_ops(l, &tx, &rx, data, size);
 	tn_noise_cipher_free(&tx);
 	tn_noise_cipher_free(&rx);
 	tn_link_del(l);
 	tn_replay_cache_del(cache);
+}
+
+/* ---- the initiator role ------------------------------------------------ */
+
+/* An initiator link as the node dials the responder k->r: our static k->i,
+ * identity k->member, the current PSK; started at FUZZ_T0 / FUZZ_WALL. Its
+ * message 1 (with the frame prefix) is taken out into m1. */
+static tn_link *initiator(const keys *k, rng *r, uint8_t m1[195])
+{
+	tn_link_config c = base_config(k, r, TN_NOISE_INITIATOR);
+	c.expected_remote = k->r.pub;
+	c.identity = k->member;
+	tn_link *l;
+	if (tn_link_new(&l, &c) || tn_link_start(l, FUZZ_T0, FUZZ_WALL) ||
+	    tn_link_out(l, m1, 195, FUZZ_T0) != 195 || m1[0] != 0 || m1[1] != 193)
+		abort();
+	uint8_t more[1];
+	if (tn_link_out(l, more, sizeof more, FUZZ_T0) != 0)
+		abort(); /* message 1 and nothing else */
+	return l;
+}
+
+/* A raw Noise initiator that writes exactly the link's message 1: same
+ * keys, PSK and signed payload, and the ephemeral the link drew (one of the
+ * generator's recorded draws; the match proves which). 0 when found. */
+static int mirror_initiator(const keys *k, const rng *r, const uint8_t m1[195], tn_noise_hs *hs)
+{
+	for (unsigned d = 0; d < r->ndraw; d++) {
+		tn_noise_seckey esec;
+		uint8_t m[193];
+		memcpy(esec.b, r->draw[d], 32);
+		if (raw_msg1(k, &esec, hs, m) == 0 && memcmp(m, m1 + 2, 193) == 0)
+			return 0;
+		tn_noise_hs_free(hs);
+	}
+	return -1;
+}
+
+/* Independent judgement of message 2 (the input's first frame), with
+ * nothing from link.c: the mirror reads it, its payload is a strict [1],
+ * and the responder's static key is k->r. */
+static int valid_msg2(const keys *k, const rng *r, const uint8_t m1[195], const uint8_t *d,
+                      size_t n)
+{
+	if (n < 100 || d[0] != 0 || d[1] != 98)
+		return 0;
+	tn_noise_hs hs;
+	if (mirror_initiator(k, r, m1, &hs))
+		abort(); /* the harness no longer knows the link's ephemeral */
+	uint8_t pt[160];
+	tn_noise_pubkey rs;
+	tn_ssize len = tn_noise_hs_read(&hs, d + 2, 98, pt, sizeof pt);
+	int ok = len >= 0 && tn_hs23_decode(pt, (size_t)len) == TN_OK &&
+	         tn_noise_hs_remote_static(&hs, &rs) == TN_OK && memcmp(rs.b, k->r.pub.b, 32) == 0;
+	tn_noise_hs_free(&hs);
+	return ok;
+}
+
+/* 3: the input after its two chunk bytes as message 2 and beyond. */
+static void part_initiator(const keys *k, uint32_t state, const uint8_t *in, size_t n)
+{
+	rng r = {.key = {8}};
+	uint8_t m1[195];
+	tn_link *l = initiator(k, &r, m1);
+	int allowed = valid_msg2(k, &r, m1, in, n);
+	feed_hostile(l, state, in, n, allowed);
+	tn_link_del(l);
+}
+
+/* Raw responder handshake against an initiator link; 0 on success. */
+static int raw_responder_handshake(const keys *k, tn_link *l, const uint8_t m1[195], rng *r,
+                                   tn_noise_cipher *tx, tn_noise_cipher *rx)
+{
+	tn_noise_protocol proto;
+	tn_noise_hs hs;
+	tn_rand rand = {.fn = rand_fn, .ud = r};
+	uint8_t pl[160], m[256];
+	tn_noise_pubkey rs;
+	int rc = -1;
+	if (tn_noise_protocol_parse("Noise_XXpsk0_25519_ChaChaPoly_BLAKE2b", &proto) ||
+	    tn_noise_hs_init(&hs, &proto, TN_NOISE_RESPONDER, k->prologue, sizeof k->prologue,
+	                     &k->r, NULL, &k->psk))
+		abort();
+	static const uint8_t hs23[] = {0x91, 0x01};
+	if (tn_noise_hs_read(&hs, m1 + 2, 193, pl, sizeof pl) != 145 ||
+	    tn_noise_hs_write(&hs, hs23, 2, m + 2, 98, &rand) != 98)
+		goto out;
+	m[0] = 0;
+	m[1] = 98;
+	if (tn_link_recv(l, m, 100, FUZZ_T0, FUZZ_WALL) != 100 || drain(l) != 1 ||
+	    !tn_link_is_established(l) || tn_link_out(l, m, sizeof m, FUZZ_T0) != 68 ||
+	    tn_noise_hs_read(&hs, m + 2, 66, pl, sizeof pl) != 2 ||
+	    tn_noise_hs_remote_static(&hs, &rs) || memcmp(rs.b, k->i.pub.b, 32) != 0 ||
+	    tn_noise_hs_split(&hs, tx, rx))
+		goto out;
+	rc = 0;
+out:
+	tn_noise_hs_free(&hs);
+	return rc;
+}
+
+/* 4: the operations of part_established on an initiator link. */
+static void part_initiator_established(const keys *k, const uint8_t *data, size_t size)
+{
+	rng r = {.key = {10}};
+	uint8_t m1[195];
+	tn_link *l = initiator(k, &r, m1);
+	tn_noise_cipher tx, rx;
+	memset(&tx, 0, sizeof tx);
+	memset(&rx, 0, sizeof rx);
+	if (raw_responder_handshake(k, l, m1, &r, &tx, &rx))
+		abort();
+	run_ops(l, &tx, &rx, data, size);
+	tn_noise_cipher_free(&tx);
+	tn_noise_cipher_free(&rx);
+	tn_link_del(l);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -383,7 +556,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	keys k;
 	make_keys(&k);
-	part_responder(&k, data, size);
-	part_established(&k, data, size);
+	bool init = size > 0 && data[0] == 0xff;
+	if (init) {
+		data++;
+		size--;
+	}
+	if (size >= 2) {
+		uint32_t state = (uint32_t)data[0] << 8 | data[1];
+		(init ? part_initiator : part_responder)(&k, state, data + 2, size - 2);
+	}
+	(init ? part_initiator_established : part_established)(&k, data, size);
 	return 0;
 }

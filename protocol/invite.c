@@ -196,8 +196,13 @@ static tn_err endpoint_elem(tn_mp_rd *r, void *out, const void *prev)
 	(void)prev;
 	e->packed = r->off < r->len && (r->buf[r->off] == 0xc4 || r->buf[r->off] == 0xc5 ||
 	                                r->buf[r->off] == 0xc6);
-	if (e->packed)
-		return tn_mp_read_bin(r, PACKED_EP, PACKED_EP, &e->v.p, &e->v.len);
+	if (e->packed) {
+		tn_err rc = tn_mp_read_bin(r, PACKED_EP, PACKED_EP, &e->v.p, &e->v.len);
+		/* ep_pack never packs port 0 (it goes as str): one encoding. */
+		if (rc == TN_OK && e->v.p[4] == 0 && e->v.p[5] == 0)
+			return TN_ERR_DEC_NONCANONICAL;
+		return rc;
+	}
 	tn_err rc = tn_mp_read_str(r, TN_ENDPOINT_STR_MAX, &e->v.p, &e->v.len);
 	if (rc)
 		return rc;

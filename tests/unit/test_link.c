@@ -1678,6 +1678,90 @@ static void write_seed(const char *dir, const char *name, const uint8_t *p, size
 	fclose(f);
 }
 
+/* A raw Noise responder with static key rs answering message 1 m1 (with
+ * its prefix) with payload pl; the 98-byte message 2 goes to out + 2. */
+static void raw_msg2(pair *p, const uint8_t *m1, const tn_noise_keypair *rs, const uint8_t pl[2],
+                     uint8_t out[2 + 98])
+{
+	tn_noise_protocol proto;
+	tn_noise_hs hs;
+	uint8_t prologue[24], pt[160];
+	memcpy(prologue, "tocsin/1", 8);
+	memcpy(prologue + 8, p->k.netid, 16);
+	assert_int_equal(tn_noise_protocol_parse("Noise_XXpsk0_25519_ChaChaPoly_BLAKE2b", &proto),
+	                 TN_OK);
+	assert_int_equal(tn_noise_hs_init(&hs, &proto, TN_NOISE_RESPONDER, prologue,
+	                                  sizeof prologue, rs, NULL, &p->k.psk),
+	                 TN_OK);
+	assert_int_equal(tn_noise_hs_read(&hs, m1 + 2, 193, pt, sizeof pt), 145);
+	tn_rand rand = {.fn = test_rand_fn, .ud = &p->r.rng};
+	assert_int_equal(tn_noise_hs_write(&hs, pl, 2, out + 2, 98, &rand), 98);
+	out[0] = 0;
+	out[1] = 98;
+	tn_noise_hs_free(&hs);
+}
+
+/* The harness's initiator (input 0xff || 2 chunk bytes || message 2...)
+ * has cfg_i's keys and a generator keyed {8, 0...}: a real responder link
+ * answers its message 1 here, so message 2 is valid for it, then sends
+ * PONG, HAVE and CLOSE after the initiator's message 3. */
+static void write_init_corpus(const char *dir)
+{
+	pair p;
+	pair_setup(&p, 0);
+	memset(p.i.rng.key, 0, sizeof p.i.rng.key);
+	p.i.rng.key[0] = 8; /* tn_link_start draws the ephemeral from it */
+	static uint8_t b[2048];
+	b[0] = 0xff;
+	b[1] = b[2] = 0;
+	assert_int_equal(tn_link_start(p.i.l, p.now, WALL0), TN_OK);
+	assert_int_equal(tn_link_start(p.r.l, p.now, WALL0), TN_OK);
+	uint8_t m[256];
+	assert_int_equal(tn_link_out(p.i.l, m, sizeof m, p.now), 195);
+	feed(&p, &p.r, m, 195, WALL0);
+	assert_int_equal(tn_link_out(p.r.l, b + 3, 100, p.now), 100);
+	write_seed(dir, "init-msg2-valid", b, 3 + 100);
+	/* Authentic message 2s the initiator must still refuse: from another
+	 * static key than the one it dialled, and with a payload not [1]. */
+	uint8_t alt[3 + 100] = {0xff, 0, 0};
+	static const uint8_t one[] = {0x91, 0x01}, two[] = {0x91, 0x02};
+	raw_msg2(&p, m, &p.k.other, one, alt + 3);
+	write_seed(dir, "init-msg2-wrong-key", alt, sizeof alt);
+	raw_msg2(&p, m, &p.k.r, two, alt + 3);
+	write_seed(dir, "init-msg2-bad-payload", alt, sizeof alt);
+	/* Not the key the initiator dialled: the same bytes, one bit off in
+	 * the encrypted static; a truncated frame; a frame of message 3's size. */
+	b[3 + 2 + 40] ^= 1;
+	write_seed(dir, "init-msg2-bad-mac", b, 3 + 100);
+	b[3 + 2 + 40] ^= 1;
+	b[4] = 97;
+	write_seed(dir, "init-msg2-short", b, 3 + 99);
+	b[4] = 66;
+	write_seed(dir, "init-msg2-as-msg3", b, 3 + 68);
+	b[4] = 98;
+	/* The whole handshake, then the responder's transport frames. */
+	feed(&p, &p.i, b + 3, 100, WALL0);
+	assert_true(p.i.established);
+	assert_int_equal(tn_link_out(p.i.l, m, sizeof m, p.now), 68);
+	feed(&p, &p.r, m, 68, WALL0);
+	assert_true(p.r.established);
+	size_t n = 3 + 100;
+	uint8_t pt[64];
+	static const uint8_t pong[] = {0x92, 0x01, 0x05}; /* PONG [1, 5] */
+	assert_int_equal(tn_link_send(p.r.l, pong, sizeof pong, 0, p.now), TN_OK);
+	size_t hn = have_msg(pt, sizeof pt, 7);
+	assert_int_equal(tn_link_send(p.r.l, pt, hn, 0, p.now), TN_OK);
+	tn_ssize w = tn_link_out(p.r.l, b + n, sizeof b - n, p.now);
+	assert_true(w > 0);
+	n += (size_t)w;
+	tn_link_close(p.r.l, TN_CLOSE_NORMAL, p.now);
+	w = tn_link_out(p.r.l, b + n, sizeof b - n, p.now);
+	assert_true(w > 0);
+	n += (size_t)w;
+	write_seed(dir, "init-msg2-valid-then-frames", b, n);
+	pair_teardown(&p);
+}
+
 /* The harness's responder has these keys and wall clock FUZZ_WALL = WALL0;
  * its input starts with 2 bytes choosing chunk sizes. */
 static void write_corpus(const char *dir)
@@ -1722,7 +1806,13 @@ static void write_corpus(const char *dir)
 	n += have_msg(ops + n, sizeof ops - n, 6);
 	ops[n++] = 5, ops[n++] = 1, ops[n++] = 3;
 	write_seed(dir, "ops-established", ops, n);
+	/* The initiator mode (first byte 0xff) runs the same operations. */
+	uint8_t iops[1 + sizeof ops];
+	iops[0] = 0xff;
+	memcpy(iops + 1, ops, n);
+	write_seed(dir, "init-ops-established", iops, 1 + n);
 	pair_teardown(&p);
+	write_init_corpus(dir);
 }
 
 int main(int argc, char **argv)
