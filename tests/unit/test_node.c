@@ -798,19 +798,26 @@ static void rate_limit_push_vs_catch_up(void **state)
 	assert_int_equal(notified(&w->nd[1], pid), 1);
 }
 
-static void receipt_falls_back_when_reverse_link_down(void **state)
+/* Ring 0-1-2-3-0, every link up. */
+static void ring4_up(net *w, uint8_t lazy_push)
 {
-	(void)state;
-	net *w = &NET;
 	net_init(w, 4);
-	/* ring 0-1-2-3-0; node 3 holds its store back so that node 2 first
-	 * hears the panic from node 1: its reverse path is the link to 1. */
+	w->base.lazy_push = lazy_push;
 	line(w);
 	link_ab(w, 3, 0);
 	start_all(w);
 	run_for(w, 30 * TN_SEC);
 	for (size_t i = 0; i < w->n; i++)
 		assert_int_equal(links_up(&w->nd[i]), 2);
+}
+
+static void receipt_falls_back_when_reverse_link_down(void **state)
+{
+	(void)state;
+	net *w = &NET;
+	/* ring 0-1-2-3-0; node 3 holds its store back so that node 2 first
+	 * hears the panic from node 1: its reverse path is the link to 1. */
+	ring4_up(w, TN_NODE_LAZY_DEFAULT);
 	w->nd[2].defer_store = true;
 	w->nd[3].defer_store = true;
 	uint8_t id[TN_ALERT_ID];
@@ -1279,14 +1286,7 @@ static uint64_t sum_ctr(const net *w, tn_node_counter c)
  * (the lazy link is 2-x; the eager tree reaches 2 through the other). */
 static int lazy_ring(net *w, uint8_t id[TN_ALERT_ID])
 {
-	net_init(w, 4);
-	w->base.lazy_push = TN_LAZY_CHATTER;
-	line(w);
-	link_ab(w, 3, 0);
-	start_all(w);
-	run_for(w, 30 * TN_SEC);
-	for (size_t i = 0; i < w->n; i++)
-		assert_int_equal(links_up(&w->nd[i]), 2);
+	ring4_up(w, TN_LAZY_CHATTER);
 	create(w, 0, 1, TN_KIND_DRILL, HOUR_MS, id);
 	run_for(w, 1 * TN_SEC);
 	for (size_t i = 1; i < w->n; i++)
