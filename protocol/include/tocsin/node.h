@@ -70,7 +70,7 @@ typedef enum tn_lazy_mode {
 	TN_LAZY_ALL = 2,     /* every kind lazy, panic and safe included */
 	TN_LAZY_MODE_MAX = 2,
 } tn_lazy_mode;
-#define TN_NODE_LAZY_DEFAULT TN_LAZY_CHATTER
+#define TN_NODE_LAZY_DEFAULT TN_LAZY_OFF
 #define TN_NODE_BACKOFF_MIN_DEFAULT   (1 * TN_SEC)
 #define TN_NODE_BACKOFF_MAX_DEFAULT   (5 * TN_MIN)
 
@@ -136,7 +136,7 @@ typedef struct tn_node_config {
 	 * + 15r while some receipt is missing (default 20 s; TN_TIME_NEVER: none) */
 	tn_time receipt_resend;
 	tn_alert_limits limits; /* per-author budgets (docs/node.md: rate limits) */
-	uint8_t lazy_push;      /* tn_lazy_mode (default TN_NODE_LAZY_DEFAULT) */
+	uint8_t lazy_push;      /* tn_lazy_mode (default TN_LAZY_OFF: docs/node.md) */
 	tn_time ihave_delay;    /* IHAVE batch flush delay (default 20 ms; 0: at once) */
 	tn_time graft_timeout;  /* IHAVE'd alert missing this long: GRAFT (default 150 ms, >= 1 ms) */
 
