@@ -295,6 +295,11 @@ void tn_node_lazy_tick(tn_node *n, tn_time now)
 			ihave_flush(n, l, now);
 	}
 	/* Due GRAFTs, one message per link (ids batched). */
+	bool due = false;
+	for (size_t i = 0; i < n->nmiss && !due; i++)
+		due = n->miss[i].due <= now;
+	if (!due)
+		return;
 	uint8_t *ids = NULL;
 	for (size_t li = 0; li < TN_NODE_LINKS_MAX; li++) {
 		size_t k = 0;
