@@ -230,6 +230,7 @@ static void batch_new(batch *b, const world *w, tn_time now)
 		memcpy(lc.network_id, w->network_id, TN_NETWORK_ID);
 		lc.psk = w->sm.psk;
 		memcpy(lc.expected_remote.b, tn_identity_linkpub(w->node_id)->b, 32);
+		lc.identity = w->peer_id[i]; /* message 1 names and signs for the initiator */
 		lc.rand = RAND;
 		if ((rc = tn_link_new(&b->peer[i], &lc)) != TN_OK ||
 		    (rc = tn_link_start(b->peer[i], now, wall(now))) != TN_OK)

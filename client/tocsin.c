@@ -103,6 +103,7 @@ static int subscribe(cli *c, ctl_conn *sub);
 static int follow_alert(cli *c, ctl_conn *sub, const char *alert);
 static bool follow_by_default(const cli *c, const char *kind);
 static void print_sent(unsigned long long links, unsigned long long members, const char *id);
+static void print_held(unsigned long long held_ms, const char *kind, const char *id);
 static void print_refusal_hint(const cli *c, const td_ctl_msg *m);
 static bool human_alert_event(const td_ctl_msg *m);
 static int alerts_watch(cli *c);
@@ -421,22 +422,36 @@ static int cmd_version(cli *c)
 }
 
 /* "reachable from outside: yes (checked by NAME 42 s ago)" */
+static const char *word_label(const char *word);
+
+/* A short protocol word of a reply (a str field) for people: copied so it
+ * ends in NUL, then through word_label. */
+static const char *field_word(const td_ctl_msg *m, const char *key, char *buf, size_t cap)
+{
+	int n;
+	const char *w = f_str(m, key, &n);
+	snprintf(buf, cap, "%.*s", n, w);
+	return word_label(buf);
+}
+
 static void human_reach(const td_ctl_msg *m)
 {
-	int rn, bn, xn;
-	const char *r = f_str(m, "reachable", &rn);
+	int rn, bn;
+	(void)f_str(m, "reachable", &rn);
 	if (rn == 0)
 		return; /* an older daemon */
+	char rb[32], xb[32];
+	const char *r = field_word(m, "reachable", rb, sizeof rb);
 	const char *by = f_str(m, "reach_checked_by", &bn);
-	const char *res = f_str(m, "reach_result", &xn);
+	const char *res = field_word(m, "reach_result", xb, sizeof xb);
 	unsigned long long at = f_uint(m, "reach_checked_ms");
 	if (bn == 0 || at == 0) {
-		printf(_("reachable from outside: %.*s (not checked yet)\n"), rn, r);
+		printf(_("reachable from outside: %s (not checked yet)\n"), r);
 		return;
 	}
 	long long ago = (long long)time(NULL) - (long long)(at / 1000);
-	printf(_("reachable from outside: %.*s (%.*s; checked by %.*s %lld s ago)\n"), rn, r,
-	       xn, res, bn, by, ago < 0 ? 0 : ago);
+	printf(_("reachable from outside: %s (%s; checked by %.*s %lld s ago)\n"), r, res, bn, by,
+	       ago < 0 ? 0 : ago);
 }
 
 static void human_status(const cli *c, const td_ctl_msg *m)
@@ -739,10 +754,14 @@ static int send_alert(cli *c, const char *kind, const char *text, const char *re
 	char id[80];
 	snprintf(id, sizeof id, "%.*s", an, alert);
 	unsigned long long links = f_uint(&m, "links"), members = f_uint(&m, "members");
+	unsigned long long held_ms = f_uint(&m, "held_ms");
 	if (c->json) {
 		rc = print_json(&m, true, NULL) == 0 ? EXIT_OK : EXIT_REPLY;
 	} else {
-		print_sent(links, members, id);
+		if (held_ms)
+			print_held(held_ms, kind, id);
+		else
+			print_sent(links, members, id);
 		rc = EXIT_OK;
 	}
 	fflush(stdout);
@@ -865,6 +884,15 @@ static const char *word_label(const char *word)
 	        {"raid", N_("raid")},
 	        {"digital_attack", N_("digital attack")},
 	        {"other", N_("other")},
+	        /* reachability (status) */
+	        {"yes", N_("yes")},
+	        {"no", N_("no")},
+	        {"unknown", N_("unknown")},
+	        {"ok", N_("ok")},
+	        {"no_connect", N_("nothing accepted the connection")},
+	        {"handshake", N_("something else answered")},
+	        {"no_endpoint", N_("no published address")},
+	        {"limited", N_("asked too often")},
 	};
 	for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
 		if (strcmp(t[i].word, word) == 0)
@@ -949,8 +977,11 @@ static void human_audit(json_t *o)
 	char when[64];
 	local_time(json_object_get(o, "created_ms"), when, sizeof when);
 	const char *type = jstr(o, "type"), *status = jstr(o, "status");
-	printf("%4lld %s  %-8s by %s (%s)", (long long)json_integer_value(json_object_get(o, "n")),
-	       when, type, jstr(o, "issuer_name"), jstr(o, "issuer"));
+	/* TRANSLATORS: "  12 2026-11-25 08:00:00 UTC  add      by Ana (9f3a...)": the
+	 * record's number, time and type (a protocol word), then who signed it. */
+	printf(_("%4lld %s  %-8s by %s (%s)"),
+	       (long long)json_integer_value(json_object_get(o, "n")), when, type,
+	       jstr(o, "issuer_name"), jstr(o, "issuer"));
 	if (json_object_get(o, "subject") && strcmp(type, "endpoint") != 0)
 		printf(": %s (%s)", jstr(o, "subject_name"), jstr(o, "subject"));
 	if (json_object_get(o, "role") && strcmp(type, "revoke") != 0)
@@ -971,7 +1002,9 @@ static void human_audit(json_t *o)
 
 static void human_peer(json_t *o)
 {
-	printf("link %-4lld %-3s %-10s %s %s\n",
+	/* TRANSLATORS: "link 3    out up         9f3a... Bea": direction and state are
+	 * protocol words. */
+	printf(_("link %-4lld %-3s %-10s %s %s\n"),
 	       (long long)json_integer_value(json_object_get(o, "link")), jstr(o, "direction"),
 	       jstr(o, "state"), jstr(o, "member"), jstr(o, "name"));
 }
@@ -1493,6 +1526,20 @@ static int alerts_watch(cli *c)
 static bool follow_by_default(const cli *c, const char *kind)
 {
 	return !c->no_watch && strcmp(kind, "panic") == 0 && isatty(STDOUT_FILENO);
+}
+
+/* Over the per-author budget every member applies (docs/node.md "Pacing
+ * our own alerts"): stored now, pushed when the budget refills. */
+static void print_held(unsigned long long held_ms, const char *kind, const char *id)
+{
+	bool urgent = strcmp(kind, "panic") == 0 || strcmp(kind, "safe") == 0;
+	/* TRANSLATORS: "stored; rate limit: this alert leaves in 58 s (5 urgent
+	 * alerts at once, then 1 a minute) - alert 3fa2..." */
+	printf(_("stored; rate limit: this alert leaves in %llu s (%s) - alert %.16s\n"),
+	       (held_ms + 999) / 1000,
+	       urgent ? _("5 urgent alerts at once, then 1 a minute")
+	              : _("20 alerts at once, then 10 a minute"),
+	       id);
 }
 
 static void print_sent(unsigned long long links, unsigned long long members, const char *id)
@@ -2023,7 +2070,7 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (sodium_init() < 0) {
-		fprintf(stderr, "tocsin: libsodium failed to initialise\n");
+		fprintf(stderr, _("tocsin: libsodium failed to initialise\n"));
 		return EXIT_REPLY;
 	}
 	char cwd[TD_PATH_MAX], err[TD_PATH_MAX + 256];

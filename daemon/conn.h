@@ -29,6 +29,7 @@
 
 #include "log.h"
 #include "tocsin/identity.h"
+#include "tocsin/link.h"
 
 typedef struct td_conn td_conn;
 
@@ -56,6 +57,7 @@ struct td_conn {
 	bool outbound;
 	tn_pubkey member;
 	size_t out_pending; /* bytes handed to uv_write, not yet written */
+	tn_frame_pos txf, rxf; /* the mesh's: frame counting (status), each direction */
 	unsigned open_handles;
 	bool up;       /* the mesh's: link established (LINK_UP) */
 	bool silenced; /* the mesh's: no link, waiting for the silent close */

@@ -65,6 +65,7 @@ struct td_mesh {
 	} created[CREATED_CACHE];
 	size_t created_next;
 	td_ratelimit rl;
+	uint64_t tx_bytes, rx_bytes, tx_frames, rx_frames; /* member links, for status */
 	td_ratelimit conflict_rl; /* alert_conflict lines: their own budget */
 	char *reply_str; /* the str a list reply carries, until the next op */
 	char *code_str;  /* an invite code a reply carries (a secret: wiped at the next op) */
@@ -404,7 +405,7 @@ static void receipt(td_mesh *m, const tn_node_event *ev)
 	tn_err rc = td_store_receipt_insert(m->store, ev->alert_id, ev->member.b);
 	if (rc != TN_OK)
 		td_warn(m->log, "receipt_store_failed id=%.16s code=%s", idh, tn_strerror(rc));
-	tn_node_alert_status st = {0, 0};
+	tn_node_alert_status st = {0, 0, 0};
 	if (tn_node_alert_status_get(m->node, ev->alert_id, &st) != TN_OK)
 		st.delivered = st.members = 0;
 	td_info(m->log, "receipt id=%.16s from=%s delivered=%zu members=%zu", idh,
@@ -641,6 +642,8 @@ static bool flush(td_mesh *m)
 				break;
 			if (!td_conn_write(c, m->out, (size_t)n))
 				break;
+			m->tx_bytes += (uint64_t)n;
+			m->tx_frames += tn_frame_count(&c->txf, m->out, (size_t)n);
 			wrote = true;
 		}
 	}
@@ -736,6 +739,8 @@ static void on_data(void *ud, td_conn *c, const uint8_t *p, size_t n)
 	if (!m->node || !c->link_id)
 		return;
 	check_jump(m);
+	m->rx_bytes += n;
+	m->rx_frames += tn_frame_count(&c->rxf, p, n);
 	tn_err rc = tn_node_link_recv(m->node, c->link_id, p, n, uv_hrtime(), wall_ms());
 	if (rc == TN_ERR_NOMEM || rc == TN_ERR_INTERNAL)
 		td_err(m->log, "node_error op=link_recv code=%s", tn_strerror(rc));
@@ -1320,16 +1325,22 @@ static td_ctl_code op_alert(td_mesh *m, const td_ctl_req *req, td_ctl_msg *r, ch
 	}
 	static char idh[ID_HEX];
 	hex(id, TN_ALERT_ID, idh, sizeof idh);
-	tn_node_alert_status st = {0, 0};
+	tn_node_alert_status st = {0, 0, 0};
 	if (tn_node_alert_status_get(m->node, id, &st) != TN_OK)
 		st.members = 0;
+	/* Over the per-author budget every member applies: stored, and pushed
+	 * when it refills (docs/node.md "Pacing our own alerts"). */
+	uint64_t t = uv_hrtime(), held_ms = 0;
+	if (st.held_until > t)
+		held_ms = (st.held_until - t + TN_MSEC - 1) / TN_MSEC;
 	size_t links = td_mesh_links(m);
-	td_info(m->log, "alert_sent id=%.16s kind=%s links=%zu members=%zu", idh,
-	        kind_name(a.kind), links, st.members);
+	td_info(m->log, "alert_sent id=%.16s kind=%s links=%zu members=%zu held_ms=%" PRIu64, idh,
+	        kind_name(a.kind), links, st.members, held_ms);
 	td_ctl_add_str(r, "alert", idh);
 	td_ctl_add_str(r, "kind", kind_name(a.kind));
 	td_ctl_add_uint(r, "links", links);
 	td_ctl_add_uint(r, "members", st.members);
+	td_ctl_add_uint(r, "held_ms", held_ms);
 	return TD_CTL_OK;
 }
 
@@ -1868,11 +1879,12 @@ static const struct {
 	const char *name;
 	size_t off;
 } link_stat_names[] = {
-        LINK_STAT(rej_size),         LINK_STAT(rej_framing),     LINK_STAT(rej_mac),
-        LINK_STAT(rej_decode),       LINK_STAT(rej_misdirected), LINK_STAT(rej_stale),
-        LINK_STAT(rej_replay),       LINK_STAT(hs_timeout),      LINK_STAT(hs_fail),
-        LINK_STAT(hs_wrong_key),     LINK_STAT(framing),         LINK_STAT(transport_auth),
-        LINK_STAT(transport_decode), LINK_STAT(dead_peer),       LINK_STAT(outq_overflow),
+        LINK_STAT(rej_size),          LINK_STAT(rej_framing),     LINK_STAT(rej_mac),
+        LINK_STAT(rej_decode),        LINK_STAT(rej_misdirected), LINK_STAT(rej_stale),
+        LINK_STAT(rej_replay),        LINK_STAT(rej_sig),         LINK_STAT(rej_identity),
+        LINK_STAT(hs_timeout),        LINK_STAT(hs_fail),         LINK_STAT(hs_wrong_key),
+        LINK_STAT(hs_wrong_identity), LINK_STAT(framing),         LINK_STAT(transport_auth),
+        LINK_STAT(transport_decode),  LINK_STAT(dead_peer),       LINK_STAT(outq_overflow),
         LINK_STAT(established),
 };
 #undef LINK_STAT
@@ -1917,6 +1929,11 @@ void td_mesh_counters(td_mesh *m, char *out, size_t cap)
 		ctr_put(&o, "receipt", tn_receipt_reason_name((tn_receipt_reason)r), st.receipt[r]);
 	for (int c = 0; c < TN_NODE_C_COUNT; c++)
 		ctr_put(&o, "node", tn_node_counter_name((tn_node_counter)c), st.node[c]);
+	/* Last: the drop and rejection counters above keep priority in cap. */
+	ctr_put(&o, "traffic", "tx_bytes", m->tx_bytes);
+	ctr_put(&o, "traffic", "rx_bytes", m->rx_bytes);
+	ctr_put(&o, "traffic", "tx_frames", m->tx_frames);
+	ctr_put(&o, "traffic", "rx_frames", m->rx_frames);
 }
 
 void td_mesh_reach_info(td_mesh *m, td_ctl_info *o, char *name, size_t cap)

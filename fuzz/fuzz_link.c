@@ -2,8 +2,9 @@
  *
  * 1. A responder link is fed the whole input in chunks whose sizes come
  *    from the first two bytes. It must never write a byte unless the input
- *    began with a message 1 that an independent check (raw Noise + codec)
- *    finds valid: abort() otherwise.
+ *    began with a message 1 that an independent check (raw Noise + codec +
+ *    the identity's signature + the harness's roster) finds valid: abort()
+ *    otherwise.
  * 2. A responder link is handshaken with a raw Noise initiator held by the
  *    harness, then the input is read as operations on the established
  *    link: raw bytes, authentic frames of fuzz plaintext, our own rekey,
@@ -41,15 +42,27 @@ static void rand_fn(void *ud, uint8_t *buf, size_t len)
 }
 
 typedef struct keys {
+	const tn_identity *member; /* the roster's one member, with link key i */
 	tn_noise_keypair i, r;
 	tn_noise_psk psk, prev;
 	uint8_t netid[TN_NETWORK_ID];
 	uint8_t prologue[24];
 } keys;
 
-/* The same fixed keys as tests/unit/test_link.c. */
+static void fill_rand(void *ud, uint8_t *buf, size_t len)
+{
+	memset(buf, *(const uint8_t *)ud, len);
+}
+
+/* The same fixed keys as tests/unit/test_link.c (identity: 64 bytes of
+ * 0x13, made once per process). */
 static void make_keys(keys *k)
 {
+	static tn_identity *member;
+	static const uint8_t v = 0x13;
+	if (!member && tn_identity_new(&member, &(tn_rand){.fn = fill_rand, .ud = (void *)&v}))
+		abort();
+	k->member = member;
 	tn_noise_seckey s;
 	memset(s.b, 0x11, sizeof s.b);
 	if (tn_noise_keypair_from_secret(&k->i, &s))
@@ -64,6 +77,16 @@ static void make_keys(keys *k)
 	memcpy(k->prologue + 8, k->netid, 16);
 }
 
+/* The harness's roster: only k->member, with link static k->i. */
+static bool roster_member(void *ud, const tn_pubkey *id, tn_link_psk_used psk,
+                          const tn_noise_pubkey *link_static)
+{
+	const keys *k = ud;
+	(void)psk;
+	return tn_pubkey_eq(id, tn_identity_pubkey(k->member)) &&
+	       (!link_static || sodium_memcmp(link_static->b, k->i.pub.b, 32) == 0);
+}
+
 static tn_link *responder(const keys *k, rng *r, tn_replay_cache *cache)
 {
 	tn_link_config c;
@@ -76,6 +99,8 @@ static tn_link *responder(const keys *k, rng *r, tn_replay_cache *cache)
 	c.prev_psk = k->prev;
 	c.rand = (tn_rand){.fn = rand_fn, .ud = r};
 	c.replay = cache;
+	c.member = roster_member;
+	c.member_ud = (void *)k;
 	tn_link *l;
 	if (tn_link_new(&l, &c) || tn_link_start(l, FUZZ_T0, FUZZ_WALL))
 		abort();
@@ -100,16 +125,27 @@ static int psk_opens(const keys *k, const tn_noise_psk *psk, const uint8_t *m, u
 	    tn_noise_hs_init(&hs, &proto, TN_NOISE_RESPONDER, k->prologue, sizeof k->prologue,
 	                     &k->r, NULL, psk))
 		abort();
-	tn_ssize n = tn_noise_hs_read(&hs, m, 93, pt, 64);
+	tn_ssize n = tn_noise_hs_read(&hs, m, 193, pt, 160);
 	tn_noise_hs_free(&hs);
 	return (int)n;
 }
 
+/* "tocsin/1 hello" || network id || e || responder hash || timestamp BE. */
+static void hello_bytes(const keys *k, const uint8_t *e, const tn_hs1_payload *p, uint8_t b[102])
+{
+	memcpy(b, "tocsin/1 hello", 14);
+	memcpy(b + 14, k->netid, 16);
+	memcpy(b + 30, e, 32);
+	memcpy(b + 62, p->responder_hash, 32);
+	for (int i = 0; i < 8; i++)
+		b[94 + i] = (uint8_t)(p->timestamp_ms >> (56 - 8 * i));
+}
+
 static int valid_msg1(const keys *k, const uint8_t *d, size_t n)
 {
-	if (n < 95 || d[0] != 0 || d[1] != 93)
+	if (n < 195 || d[0] != 0 || d[1] != 193)
 		return 0;
-	uint8_t pt[64], hash[32];
+	uint8_t pt[160], hash[32], signed_bytes[102];
 	int len = psk_opens(k, &k->psk, d + 2, pt);
 	if (len < 0)
 		len = psk_opens(k, &k->prev, d + 2, pt);
@@ -119,7 +155,12 @@ static int valid_msg1(const keys *k, const uint8_t *d, size_t n)
 	crypto_generichash(hash, sizeof hash, k->r.pub.b, 32, NULL, 0);
 	uint64_t age = p.timestamp_ms > FUZZ_WALL ? p.timestamp_ms - FUZZ_WALL
 	                                          : FUZZ_WALL - p.timestamp_ms;
-	return memcmp(hash, p.responder_hash, 32) == 0 && age <= TN_HS_MSG1_MAX_AGE / TN_MSEC;
+	if (memcmp(hash, p.responder_hash, 32) != 0 || age > TN_HS_MSG1_MAX_AGE / TN_MSEC)
+		return 0;
+	hello_bytes(k, d + 2, &p, signed_bytes);
+	return memcmp(p.identity, tn_identity_pubkey(k->member)->b, 32) == 0 &&
+	       crypto_sign_verify_detached(p.sig, signed_bytes, sizeof signed_bytes, p.identity) ==
+	               0;
 }
 
 static void part_responder(const keys *k, const uint8_t *data, size_t size)
@@ -169,20 +210,30 @@ static int raw_handshake(const keys *k, tn_link *l, rng *r, tn_noise_cipher *tx,
 	tn_noise_protocol proto;
 	tn_noise_hs hs;
 	tn_rand rand = {.fn = rand_fn, .ud = r};
-	uint8_t pl[64], m[128];
+	uint8_t pl[160], m[256], signed_bytes[102];
 	tn_hs1_payload h = {.timestamp_ms = FUZZ_WALL};
 	crypto_generichash(h.responder_hash, 32, k->r.pub.b, 32, NULL, 0);
 	int rc = -1;
+	tn_noise_seckey esec;
+	tn_noise_keypair e;
+	tn_sig sig;
+	rand_fn(r, esec.b, sizeof esec.b);
 	if (tn_noise_protocol_parse("Noise_XXpsk0_25519_ChaChaPoly_BLAKE2b", &proto) ||
 	    tn_noise_hs_init(&hs, &proto, TN_NOISE_INITIATOR, k->prologue, sizeof k->prologue,
-	                     &k->i, NULL, &k->psk))
+	                     &k->i, NULL, &k->psk) ||
+	    tn_noise_keypair_from_secret(&e, &esec) || tn_noise_hs_set_ephemeral(&hs, &esec))
 		abort();
+	hello_bytes(k, e.pub.b, &h, signed_bytes);
+	if (tn_identity_sign(k->member, signed_bytes, sizeof signed_bytes, &sig))
+		abort();
+	memcpy(h.identity, tn_identity_pubkey(k->member)->b, 32);
+	memcpy(h.sig, sig.b, 64);
 	tn_ssize n = tn_hs1_encode(&h, pl, sizeof pl);
-	if (n < 0 || tn_noise_hs_write(&hs, pl, (size_t)n, m + 2, 93, &rand) != 93)
+	if (n < 0 || tn_noise_hs_write(&hs, pl, (size_t)n, m + 2, 193, &rand) != 193)
 		goto out;
 	m[0] = 0;
-	m[1] = 93;
-	if (tn_link_recv(l, m, 95, FUZZ_T0, FUZZ_WALL) != 95 ||
+	m[1] = 193;
+	if (tn_link_recv(l, m, 195, FUZZ_T0, FUZZ_WALL) != 195 ||
 	    tn_link_out(l, m, sizeof m, FUZZ_T0) != 100 ||
 	    tn_noise_hs_read(&hs, m + 2, 98, pl, sizeof pl) != 2)
 		goto out;

@@ -223,6 +223,7 @@ static inline int nf_init(nf *f)
 	memcpy(lc.network_id, c.network_id, TN_NETWORK_ID);
 	lc.psk = f->sm.psk;
 	memcpy(lc.expected_remote.b, tn_identity_linkpub(f->id[NF_VICTIM])->b, 32);
+	lc.identity = f->id[NF_PEER];
 	lc.rand = nf_rng_seed(&f->rng[NF_N + 1], 0x90);
 	if (tn_link_new(&f->peer, &lc) != TN_OK || tn_link_start(f->peer, f->now, nf_wall(f)))
 		return -1;

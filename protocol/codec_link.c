@@ -8,10 +8,12 @@
 static void put_hs1(tn_mp_wr *w, const void *obj)
 {
 	const tn_hs1_payload *m = obj;
-	tn_mp_put_array(w, 3);
+	tn_mp_put_array(w, 5);
 	tn_mp_put_uint(w, TN_RECORD_VERSION);
 	tn_mp_put_uint(w, m->timestamp_ms);
 	tn_mp_put_bin(w, m->responder_hash, sizeof m->responder_hash);
+	tn_mp_put_bin(w, m->identity, sizeof m->identity);
+	tn_mp_put_bin(w, m->sig, sizeof m->sig);
 }
 
 tn_ssize tn_hs1_encode(const tn_hs1_payload *m, uint8_t *out, size_t cap)
@@ -25,10 +27,11 @@ tn_err tn_hs1_decode(tn_hs1_payload *m, const uint8_t *in, size_t len)
 	tn_err rc;
 	memset(m, 0, sizeof *m);
 	tn_mp_rd_init(&r, in, len);
-	if ((rc = tn_codec_open(&r, 3)) ||
+	if ((rc = tn_codec_open(&r, 5)) ||
 	    (rc = tn_mp_read_uint(&r, UINT64_MAX, &m->timestamp_ms)) ||
 	    (rc = tn_mp_read_bin_fixed(&r, m->responder_hash, sizeof m->responder_hash)) ||
-	    (rc = tn_codec_close(&r))) {
+	    (rc = tn_mp_read_bin_fixed(&r, m->identity, sizeof m->identity)) ||
+	    (rc = tn_mp_read_bin_fixed(&r, m->sig, sizeof m->sig)) || (rc = tn_codec_close(&r))) {
 		memset(m, 0, sizeof *m);
 		return rc;
 	}

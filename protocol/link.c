@@ -51,13 +51,39 @@ static bool config_ok(const tn_link_config *c)
 		return false;
 	if (!c->rand.fn)
 		return false;
-	if (c->role == TN_NOISE_RESPONDER && !c->replay)
+	if (c->role == TN_NOISE_RESPONDER && (!c->replay || !c->member))
+		return false;
+	if (c->role == TN_NOISE_INITIATOR && !c->identity)
 		return false;
 	if (c->keepalive != 0 && (c->keepalive < TN_MSEC || c->keepalive > TN_DAY))
 		return false; /* TN_DAY bound: 2.5 x keepalive must not overflow */
 	if (c->njoin_psks > TN_LINK_JOIN_PSKS_MAX)
 		return false;
 	return true;
+}
+
+/* The bytes message 1's signature covers (docs/link.md "Message 1 names
+ * the initiator"): context || network id || initiator ephemeral ||
+ * responder hash || timestamp (u64 big-endian). */
+enum {
+	HELLO_SIGNED_LEN =
+	        TN_HELLO_SIG_CONTEXT_LEN + TN_NETWORK_ID + TN_NOISE_DH + TN_HS_RESPONDER_HASH + 8
+};
+
+static void hello_signed(const tn_link *l, const uint8_t e[TN_NOISE_DH], const tn_hs1_payload *p,
+                         uint8_t out[HELLO_SIGNED_LEN])
+{
+	size_t o = 0;
+	memcpy(out + o, TN_HELLO_SIG_CONTEXT, TN_HELLO_SIG_CONTEXT_LEN);
+	o += TN_HELLO_SIG_CONTEXT_LEN;
+	memcpy(out + o, l->cfg.network_id, TN_NETWORK_ID);
+	o += TN_NETWORK_ID;
+	memcpy(out + o, e, TN_NOISE_DH);
+	o += TN_NOISE_DH;
+	memcpy(out + o, p->responder_hash, TN_HS_RESPONDER_HASH);
+	o += TN_HS_RESPONDER_HASH;
+	for (int i = 7; i >= 0; i--)
+		out[o++] = (uint8_t)(p->timestamp_ms >> (8 * i));
 }
 
 /* Message sizes, computed from the codec rather than hard-coded:
@@ -293,24 +319,43 @@ tn_err tn_link_start(tn_link *l, tn_time now, uint64_t wall_ms)
 		l->state = ST_WAIT_MSG1;
 		return TN_OK;
 	}
-	/* -> psk, e    payload [1, timestamp_ms, BLAKE2b-256(responder static)] */
+	/* -> psk, e    payload [1, timestamp_ms, BLAKE2b-256(responder static),
+	 *                        identity, sig]
+	 * The ephemeral is drawn here rather than inside the write, because
+	 * the identity signs it (as libp2p's Noise payload signs with the
+	 * identity key); the Noise state machine is the same either way. */
 	tn_hs1_payload p;
 	memset(&p, 0, sizeof p);
 	p.timestamp_ms = wall_ms;
 	memcpy(p.responder_hash, l->hs1_hash, sizeof p.responder_hash);
+	memcpy(p.identity, tn_identity_pubkey(l->cfg.identity)->b, sizeof p.identity);
 	uint8_t pl[LINK_CTRL_MAX];
-	tn_ssize n = tn_hs1_encode(&p, pl, sizeof pl);
-	if (n < 0)
-		return TN_ERR_INTERNAL;
-	if ((size_t)n != l->hs1_len)
-		return TN_ERR_INVAL; /* wall clock before Feb 1970: message 1 would be short */
+	uint8_t signed_bytes[HELLO_SIGNED_LEN];
+	tn_noise_seckey esec;
+	tn_sig sig;
+	tn_ssize n = 0;
+	bool short_clock = false;
+	tn_rand_bytes(&l->cfg.rand, esec.b, sizeof esec.b);
 	tn_err rc = hs_begin(l, &l->hs, &l->cfg.psk);
+	if (rc == TN_OK)
+		rc = tn_noise_hs_set_ephemeral(&l->hs, &esec); /* computes hs.e.pub once */
+	sodium_memzero(&esec, sizeof esec);
+	if (rc == TN_OK) {
+		hello_signed(l, l->hs.e.pub.b, &p, signed_bytes);
+		rc = tn_identity_sign(l->cfg.identity, signed_bytes, sizeof signed_bytes, &sig);
+		memcpy(p.sig, sig.b, sizeof p.sig);
+	}
+	if (rc == TN_OK && (n = tn_hs1_encode(&p, pl, sizeof pl)) < 0)
+		rc = TN_ERR_INTERNAL;
+	/* A wall clock before Feb 1970 would make message 1 short. */
+	if (rc == TN_OK && (short_clock = (size_t)n != l->hs1_len))
+		rc = TN_ERR_INVAL;
 	if (rc == TN_OK)
 		rc = hs_send(l, pl, (size_t)n, l->msg1_len);
 	sodium_memzero(pl, sizeof pl);
 	if (rc) {
 		tn_noise_hs_free(&l->hs);
-		return rc == TN_ERR_NOMEM ? rc : TN_ERR_INTERNAL;
+		return short_clock || rc == TN_ERR_NOMEM ? rc : TN_ERR_INTERNAL;
 	}
 	l->state = ST_WAIT_MSG2;
 	return TN_OK;
@@ -378,6 +423,22 @@ static void on_msg1(tn_link *l, const uint8_t *m, size_t n, tn_time now, uint64_
 		REJECT(l, rej_replay, TN_ERR_REPLAY, "link reject reason=replay", now);
 		goto out;
 	}
+	/* Who is asking: her signature over this very ephemeral, then the
+	 * roster, still before any DH or byte written (docs/link.md). */
+	uint8_t signed_bytes[HELLO_SIGNED_LEN];
+	tn_sig sig;
+	memcpy(l->hello_id.b, p.identity, sizeof l->hello_id.b);
+	memcpy(sig.b, p.sig, sizeof sig.b);
+	hello_signed(l, e.b, &p, signed_bytes);
+	if (tn_sig_verify(&l->hello_id, signed_bytes, sizeof signed_bytes, &sig) != TN_OK) {
+		REJECT(l, rej_sig, TN_ERR_AUTH, "link reject reason=signature", now);
+		goto out;
+	}
+	if (used != TN_LINK_PSK_JOIN &&
+	    !l->cfg.member(l->cfg.member_ud, &l->hello_id, used, NULL)) {
+		REJECT(l, rej_identity, TN_ERR_NOTFOUND, "link reject reason=identity", now);
+		goto out;
+	}
 	/* Accepted: only now spend the DHs of message 2.
 	 * <- e, ee, s, es    payload [1] */
 	l->hs = trial;
@@ -434,6 +495,7 @@ static tn_err establish(tn_link *l, tn_time now)
 		return TN_ERR_INTERNAL;
 	tn_noise_hs_free(&l->hs);
 	ev.psk = l->psk_used;
+	ev.remote_identity = l->hello_id;
 	l->state = ST_ESTABLISHED;
 	l->last_tx = l->last_rx = now;
 	l->rekey_at = add_sat(now, l->rekey_time);
@@ -492,6 +554,17 @@ static tn_err on_msg3(tn_link *l, const uint8_t *m, size_t n, tn_time now)
 	tn_err rc = tn_hs23_decode(pt, (size_t)r);
 	if (rc) {
 		fail_hs(l, rc, "link fail reason=msg3_decode", now);
+		goto out;
+	}
+	/* The static key revealed must be the one certified for the identity
+	 * message 1 named (a join link has none yet: its JOIN repeats it). */
+	tn_noise_pubkey rs;
+	if (tn_noise_hs_remote_static(&l->hs, &rs) ||
+	    (l->psk_used != TN_LINK_PSK_JOIN &&
+	     !l->cfg.member(l->cfg.member_ud, &l->hello_id, l->psk_used, &rs))) {
+		STAT(l, hs_wrong_identity);
+		log_line(l, "link fail reason=wrong_identity");
+		tn_link_fail(l, TN_ERR_AUTH, false, 0, now);
 		goto out;
 	}
 	ret = establish(l, now);

@@ -9,7 +9,7 @@ enum {
 	/* Every handshake message and every control frame (PING, CLOSE,
 	 * REKEY) fits here with its length prefix; link.c checks the computed
 	 * handshake sizes against it at creation. */
-	LINK_CTRL_MAX = 128,
+	LINK_CTRL_MAX = 256,
 	LINK_EVQ = 4, /* ESTABLISHED + MESSAGE + CLOSE is the most ever queued */
 	/* An emptied output queue larger than this is given back. */
 	LINK_OUTQ_KEEP = 64 * 1024,
@@ -58,6 +58,7 @@ struct tn_link {
 	tn_time hs_deadline;
 	tn_link_psk_used psk_used;
 	size_t join_idx; /* psk_used == JOIN: which of cfg.join_psks */
+	tn_pubkey hello_id; /* responder: the identity message 1 named and proved */
 
 	/* Transport */
 	tn_noise_cipher tx, rx;

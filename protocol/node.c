@@ -123,6 +123,8 @@ tn_err tn_node_new(tn_node **out, const tn_node_config *ucfg)
 	    (rc = tn_alert_limiter_new(&n->rl_push, &cfg->limits, &n->cfg.rand)) ||
 	    (rc = tn_alert_limiter_new(&n->rl_pull, &cfg->limits, &n->cfg.rand)))
 		goto fail;
+	tn_bucket_init(&n->pace_b[TN_ALERT_CLASS_URGENT], &cfg->limits.urgent, 0);
+	tn_bucket_init(&n->pace_b[TN_ALERT_CLASS_CHATTER], &cfg->limits.chatter, 0);
 	tn_alert_ops ops = tn_node_alert_ops();
 	if ((rc = tn_alert_ctx_init(&n->ctx, cfg->network_id, &ops, n, n->rl_push)))
 		goto fail;
@@ -161,6 +163,7 @@ void tn_node_del(tn_node *n)
 	tn_node_index_free(n);
 	tn_ratelimit_del(n->rl_push);
 	tn_ratelimit_del(n->rl_pull);
+	tn_node_pace_free(n);
 	tn_replay_cache_del(n->replay);
 	tn_node_rseen_free(n);
 	tn_node_roster_teardown(n);
@@ -319,6 +322,7 @@ tn_time tn_node_next_deadline(const tn_node *n)
 	t = tmin(t, tn_node_rwant_deadline(n));
 	t = tmin(t, tn_node_join_deadline(n));
 	t = tmin(t, tn_node_lazy_deadline(n));
+	t = tmin(t, tn_node_pace_deadline(n));
 	return tmin(t, expiry_deadline(n));
 }
 
@@ -333,6 +337,7 @@ void tn_node_tick(tn_node *n, tn_time now, uint64_t wall_ms)
 	if (n->ae_at <= now)
 		tn_node_anti_entropy(n, now);
 	tn_node_lazy_tick(n, now);
+	tn_node_pace_tick(n, now, wall_ms);
 	tn_node_rwant_tick(n, now, wall_ms);
 	tn_node_join_tick(n, now, wall_ms);
 	n->maint_due = false;
@@ -382,6 +387,8 @@ tn_err tn_node_alert_create(tn_node *n, const tn_node_alert_req *req, tn_time no
 	tn_alert_env e;
 	if (tn_alert_env_decode(&e, env, (size_t)len) != TN_OK)
 		return TN_ERR_INTERNAL;
+	if (!tn_node_pace_reserve(n))
+		return TN_ERR_NOMEM;
 	alert_entry *a;
 	tn_err rc = tn_node_index_add(n, env, (size_t)len, &e, id, &a);
 	if (rc)
@@ -393,6 +400,9 @@ tn_err tn_node_alert_create(tn_node *n, const tn_node_alert_req *req, tn_time no
 		tn_node_index_remove(n, a);
 		return TN_ERR_NOMEM;
 	}
+	/* Over our own budget: stored at once, pushed when every receiver
+	 * accepts it (tn_node_alert_status_get says when). */
+	(void)tn_node_pace(n, a, now);
 	if (id_out)
 		memcpy(id_out, id, TN_ALERT_ID);
 	return TN_OK;
@@ -414,10 +424,13 @@ tn_err tn_node_stored(tn_node *n, const uint8_t id[TN_ALERT_ID], bool ok, tn_tim
 	}
 	a->state = AS_STORED;
 	n->sorted_dirty = true;
-	/* DESIGN §6: store -> forward -> (receipt) -> decrypt -> notify. */
-	tn_node_gossip_stored(n, a, now);
-	if (a->flags & AF_OWN)
-		tn_node_rwant_schedule(n, a);
+	/* DESIGN §6: store -> forward -> (receipt) -> decrypt -> notify.
+	 * A held own alert is forwarded when its pace time comes. */
+	if (!(a->flags & AF_HELD)) {
+		tn_node_gossip_stored(n, a, now);
+		if (a->flags & AF_OWN)
+			tn_node_rwant_schedule(n, a);
+	}
 	if (!(a->flags & AF_OWN)) {
 		tn_node_receipt_own(n, a, wall_ms, now, NULL);
 		ev_item it = {
@@ -523,6 +536,7 @@ tn_err tn_node_alert_status_get(const tn_node *n, const uint8_t id[TN_ALERT_ID],
 	size_t members = n->cfg.membership.count(n->cfg.membership_ud);
 	st->delivered = a->nrcv;
 	st->members = members ? members - 1 : 0;
+	st->held_until = tn_node_pace_at(n, a);
 	return TN_OK;
 }
 

@@ -690,6 +690,7 @@ void tn_node_join_established(tn_node *n, node_link *l, const tn_link_event *ev,
 	(void)wall_ms;
 	memcpy(l->remote.b, ev->remote_static.b, TN_PUBKEY);
 	memcpy(l->hs_hash, ev->hs_hash, TN_NOISE_HASH);
+	l->hello_id = ev->remote_identity;
 	l->state = NL_JOIN;
 	l->join_deadline = now + NODE_JOIN_LINK_TIMEOUT * TN_SEC;
 	if (l->role == TN_NOISE_INITIATOR)
@@ -740,6 +741,12 @@ static void handle_join(tn_node *n, node_link *l, const tn_link_join *j, tn_time
 	memcpy(lpk.b, j->link, TN_PUBKEY);
 	if (sodium_memcmp(lpk.b, l->remote.b, TN_PUBKEY) != 0) {
 		refuse(n, l, TN_NODE_C_JOIN_BAD_SIG, "link_key", now);
+		return;
+	}
+	/* The identity that signed message 1 (docs/link.md) is the one that
+	 * asks to join. */
+	if (!tn_pubkey_eq(&ident, &l->hello_id)) {
+		refuse(n, l, TN_NODE_C_JOIN_BAD_SIG, "hello_identity", now);
 		return;
 	}
 	uint8_t buf[JOIN_SIGNED_MAX];

@@ -251,6 +251,26 @@ tn_time tn_node_links_deadline(const tn_node *n)
 
 /* ---- open, feed, close ---------------------------------------------------- */
 
+/* tn_link_member_fn of every link (docs/link.md "Message 1 names the
+ * initiator"): message 1 from an active member, and at message 3 the link
+ * key certified for her. Both epochs' PSKs admit the same people: whoever
+ * is active now (a member revoked since knows the previous PSK). */
+static bool link_member(void *ud, const tn_pubkey *identity, tn_link_psk_used psk,
+                        const tn_noise_pubkey *link_static)
+{
+	tn_node *n = ud;
+	(void)psk;
+	if (!member_ok(n, identity, NULL))
+		return false;
+	if (!link_static)
+		return true;
+	tn_linkpub lpk;
+	tn_pubkey who;
+	memcpy(lpk.b, link_static->b, sizeof lpk.b);
+	return n->cfg.membership.by_link(n->cfg.membership_ud, &lpk, &who) &&
+	       tn_pubkey_eq(&who, identity);
+}
+
 static tn_err link_config(tn_node *n, tn_noise_role role, const tn_linkpub *expected, bool use_prev,
                           tn_link_config *c)
 {
@@ -266,6 +286,9 @@ static tn_err link_config(tn_node *n, tn_noise_role role, const tn_linkpub *expe
 	c->log_ud = n->cfg.log_ud;
 	c->replay = n->replay;
 	c->stats = &n->lstats;
+	c->identity = n->cfg.identity;
+	c->member = link_member;
+	c->member_ud = n;
 	if (n->join_state == NJ_JOINING)
 		return role == TN_NOISE_INITIATOR ? tn_node_join_link_config(n, c) : TN_ERR_STATE;
 	bool have = n->cfg.membership.link_psk(ud, role == TN_NOISE_INITIATOR && use_prev, &c->psk);
@@ -444,7 +467,8 @@ static void on_established(tn_node *n, node_link *l, const tn_link_event *ev, tn
 	tn_pubkey who;
 	if (!n->cfg.membership.by_link(n->cfg.membership_ud, &l->remote, &who) ||
 	    !member_ok(n, &who, NULL) || tn_pubkey_eq(&who, n->self) ||
-	    (l->has_member && !tn_pubkey_eq(&who, &l->member))) {
+	    (l->has_member && !tn_pubkey_eq(&who, &l->member)) ||
+	    (l->role == TN_NOISE_RESPONDER && !tn_pubkey_eq(&who, &ev->remote_identity))) {
 		n->ctr[TN_NODE_C_LINK_NOT_MEMBER]++;
 		tn_node_log(n, TN_LOG_DEBUG,
 		            "link close reason=not_member peer=", tn_shortfp_linkpub(&l->remote).s);

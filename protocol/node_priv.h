@@ -39,6 +39,7 @@ enum alert_flags {
 	AF_RECEIPTED = 4,
 	AF_RECEIPT_OWED = 8, /* loaded without RECEIPTED: send on next link up */
 	AF_NEVER_SENT = 16,  /* stored while no link was up */
+	AF_HELD = 32,        /* own alert over our own budget: push at its pace time */
 };
 /* Our receipt for an alert: signed and in some link's batch or link queue
  * (alert_entry.rpend bits); AF_RECEIPTED once one link has handed out
@@ -141,6 +142,7 @@ typedef struct node_link {
 	size_t wn, whead;
 	/* roster gossip (node_join.c) */
 	uint8_t hs_hash[TN_NOISE_HASH]; /* channel binding for JOIN */
+	tn_pubkey hello_id;             /* responder, join link: the identity message 1 claimed */
 	tn_time join_deadline;          /* NL_JOIN: close after */
 	bool join_seen;                 /* coordinator: JOIN received on this link */
 	bool join_done;                 /* coordinator: close once everything is out */
@@ -157,6 +159,16 @@ typedef struct node_link {
 	size_t hd_pos;
 	tn_time hd_sent_at;
 } node_link;
+
+/* An own alert whose push waits for our own budget (node_pace.c). */
+typedef struct pace_item {
+	uint32_t slot, gen;
+	tn_time at; /* push due (monotonic) */
+} pace_item;
+
+/* Receivers judge a pushed alert on their arrival clock, later than ours:
+ * a held alert leaves this long after our bucket has refilled. */
+#define NODE_PACE_MARGIN (2 * TN_SEC)
 
 typedef struct peer_state {
 	bool used;
@@ -219,6 +231,13 @@ struct tn_node {
 
 	/* checking */
 	tn_ratelimit *rl_push, *rl_pull;
+	/* pacing our own pushes (node_pace.c): our budget per class, the push
+	 * time of the last alert held per class, the held alerts (creation
+	 * order) */
+	tn_bucket pace_b[TN_RATELIMIT_CLASSES_MAX];
+	tn_time pace_tail[TN_RATELIMIT_CLASSES_MAX];
+	pace_item *held;
+	size_t nheld, held_cap;
 	tn_alert_ctx ctx;
 
 	/* links */
@@ -296,6 +315,20 @@ bool tn_node_ev_push(tn_node *n, const ev_item *it);
 void tn_node_clock(tn_node *n, tn_time now, uint64_t wall_ms);
 /* Own alerts: add a receiver; false when already there or no memory. */
 bool tn_node_add_receiver(alert_entry *a, const tn_pubkey *r);
+
+/* node_pace.c: pacing our own pushes (docs/node.md "Pacing our own
+ * alerts"). Room for one more held alert (false: no memory). */
+bool tn_node_pace_reserve(tn_node *n);
+/* When an own alert of kind created at now may be pushed (now: at once).
+ * Spends the token from our own bucket at that time and, when later than
+ * now, remembers a as held (AF_HELD); call after reserve succeeded. */
+tn_time tn_node_pace(tn_node *n, alert_entry *a, tn_time now);
+/* The held alert's push time, 0 when a is not held. */
+tn_time tn_node_pace_at(const tn_node *n, const alert_entry *a);
+tn_time tn_node_pace_deadline(const tn_node *n);
+/* Push the held alerts that are due. */
+void tn_node_pace_tick(tn_node *n, tn_time now, uint64_t wall_ms);
+void tn_node_pace_free(tn_node *n);
 
 /* node_index.c */
 tn_err tn_node_index_init(tn_node *n);
@@ -404,6 +437,9 @@ void tn_node_rseen_free(tn_node *n);
 void tn_node_rwant_schedule(tn_node *n, const alert_entry *a);
 tn_time tn_node_rwant_deadline(const tn_node *n);
 void tn_node_rwant_tick(tn_node *n, tn_time now, uint64_t wall_ms);
+/* A held own alert was pushed at last: its notes start from the first one
+ * not yet due (those due while it was held would ask for nothing). */
+void tn_node_rwant_released(tn_node *n, alert_entry *a, uint64_t wall_ms);
 void tn_node_rwant_link_up(tn_node *n, node_link *l, const alert_entry *a, tn_time now);
 void tn_node_rwant_message(tn_node *n, node_link *l, const tn_view *rec, tn_time now,
                            uint64_t wall_ms);

@@ -630,7 +630,8 @@ void tn_node_rwant_tick(tn_node *n, tn_time now, uint64_t wall_ms)
 	}
 	for (size_t i = 0; i < n->cfg.alerts_max; i++) {
 		alert_entry *a = &n->alerts[i];
-		if (a->state != AS_STORED || !(a->flags & AF_OWN) || a->rw_k >= RWANT_NOTES)
+		if (a->state != AS_STORED || !(a->flags & AF_OWN) || (a->flags & AF_HELD) ||
+		    a->rw_k >= RWANT_NOTES)
 			continue;
 		if (rwant_at(n, a, a->rw_k) <= wall_ms && a->expires_ms > wall_ms) {
 			rwant_issue(n, a, wall_ms, now);
@@ -641,6 +642,13 @@ void tn_node_rwant_tick(tn_node *n, tn_time now, uint64_t wall_ms)
 		}
 		tn_node_rwant_schedule(n, a);
 	}
+}
+
+void tn_node_rwant_released(tn_node *n, alert_entry *a, uint64_t wall_ms)
+{
+	while (a->rw_k < RWANT_NOTES && rwant_at(n, a, a->rw_k) <= wall_ms)
+		a->rw_k++;
+	tn_node_rwant_schedule(n, a);
 }
 
 static bool rwant_sig_ok(const alert_entry *a, const tn_rwant *w)

@@ -123,9 +123,9 @@ th_wait_ready() {
 		[ "$(th_now_us)" -ge "$deadline" ] && th_fail "$name not ready after ${timeout}s"
 		sleep 0.02
 	done
-	TH_PORT[$name]=$(sed -n 's/.* ready listen=127\.0\.0\.1:\([0-9]*\).*/\1/p' \
+	TH_PORT[$name]=$(sed -n 's/.* ready listen=[0-9.]*:\([0-9]*\).*/\1/p' \
 		"${TH_LOG[$name]}" | tail -n 1)
-	[ -n "${TH_PORT[$name]}" ] || th_fail "$name: no 127.0.0.1 port in ready line"
+	[ -n "${TH_PORT[$name]}" ] || th_fail "$name: no IPv4 port in ready line"
 }
 
 # th_start NAME [TOCSIND ARGS...]: a daemon with its own home under TH_DIR.

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The client in Arabic (issue 7): LANG=ar_IQ.UTF-8 with the catalogs meson
 # built in the build tree (TOCSIN_LOCALEDIR). Asserts Arabic for the
-# no-daemon error, a usage error, --help, status, a refusal hint and a
-# plural (ngettext), byte-exact; and that --json keys and values stay the
+# no-daemon error, a usage error, --help, wipe's refusals and confirmation,
+# status (with the reachability line), peers, audit, a refusal hint, a
+# plural (ngettext) and an online wipe, byte-exact; and that --json keys and values stay the
 # untranslated ASCII protocol words. The locale must exist (scripts/deps.sh
 # generates it): a missing locale is a failure, not a skip.
 . "$TH_LIB"
@@ -36,6 +37,20 @@ LANG=C "$TOCSIN" frobnicate 2>"$TH_DIR/c.err" >/dev/null
 has "$TH_DIR/c.err" "tocsin: unknown command 'frobnicate'"
 th_pass "no-daemon error, usage errors and --help in Arabic (English with LANG=C)"
 
+# wipe needs no daemon to refuse: without a terminal and without --yes, and
+# on a terminal (script(1)) when the word typed is not "wipe".
+tc n1 wipe </dev/null >/dev/null 2>"$TH_DIR/w.err"; rc=$?
+[ "$rc" = 2 ] || th_fail "wipe without a terminal: exit $rc"
+has "$TH_DIR/w.err" "tocsin: يحذف الأمر wipe مفاتيح هذا الجهاز وسجلّه نهائيًا؛ ومن دون طرفية للتأكيد فيها أضيفوا --yes"
+tc n1 status --yes >/dev/null 2>"$TH_DIR/y.err" && th_fail "--yes accepted for status"
+has "$TH_DIR/y.err" "tocsin: الخيار --yes للأمر wipe فقط"
+rc=0
+printf 'no\n' | script -qec "'$TOCSIN' --home '$TH_DIR/n1' wipe" /dev/null >"$TH_DIR/wt.out" 2>&1 || rc=$?
+[ "$rc" = 2 ] || th_fail "wipe, typed no: exit $rc: $(cat "$TH_DIR/wt.out")"
+has "$TH_DIR/wt.out" "اكتبوا wipe للمتابعة: "
+has "$TH_DIR/wt.out" "tocsin: لم يُؤكَّد الأمر: لم يُمحَ شيء"
+th_pass "wipe refusals and its confirmation prompt in Arabic"
+
 # A three-member mesh: status, a hint and a plural.
 mapfile -t PORTS < <(th_free_ports 3)
 "$MKMESH" --name ar-net "$TH_DIR/n1:${PORTS[0]}" "$TH_DIR/n2:${PORTS[1]}" "$TH_DIR/n3:${PORTS[2]}" \
@@ -57,7 +72,17 @@ for k in ("pid", "version", "links", "initialised", "mesh", "fingerprint"):
     assert k in o, k
 assert o["initialised"] is True
 PY
+# The dial-back check runs 3 s after the first link: the reachability line
+# then names the member who checked.
+checked() { tc n1 status >"$TH_DIR/r.out" && grep -Eq '^الوصول من الخارج: (نعم|لا|غير معروف) \((تمّ|لم يقبل أحد الاتصال|أجاب طرف آخر)؛ فحصته .* قبل [0-9]* ثانية\)$' "$TH_DIR/r.out"; }
+th_poll 30 checked || th_fail "reachability line: $(cat "$TH_DIR/r.out")"
 th_pass "status in Arabic; status --json keeps its ASCII keys"
+
+tc n1 peers >"$TH_DIR/pe.out" || th_fail "peers"
+grep -q '^اتصال [0-9]' "$TH_DIR/pe.out" || th_fail "peers: $(cat "$TH_DIR/pe.out")"
+tc n1 audit >"$TH_DIR/au.out" || th_fail "audit"
+grep -q '^ *1 .* بتوقيع ' "$TH_DIR/au.out" || th_fail "audit: $(cat "$TH_DIR/au.out")"
+th_pass "the reachability line of status, peers and audit in Arabic"
 
 TEXT='النجدة، أنا في خطر'
 tc n2 panic "$TEXT" >"$TH_DIR/p.out" 2>&1 || th_fail "panic: $(cat "$TH_DIR/p.out")"
@@ -89,3 +114,10 @@ tc n2 notice "x" >/dev/null 2>"$TH_DIR/n.err"; rc=$?
 [ "$rc" = 1 ] || th_fail "notice by a member: exit $rc"
 has "$TH_DIR/n.err" "تلميح: هذا للمنسّقين فقط؛ يعرض tocsin members من هم المنسّقون"
 th_pass "a refusal hint in Arabic, exit 1"
+
+# An online wipe, last (it stops n3's daemon): the result and the note.
+tc n3 wipe --yes >"$TH_DIR/wy.out" 2>&1 || th_fail "wipe --yes: $(cat "$TH_DIR/wy.out")"
+th_wait_exit "${TH_PID[n3]}" 30 || th_fail "n3's daemon still runs after wipe"
+has "$TH_DIR/wy.out" "كتبت الخدمة tocsind فوق $TH_DIR/n3/"
+has "$TH_DIR/wy.out" "تشفير القرص كاملًا هو ما يحمي الحاسوب المصادَر"
+th_pass "wipe --yes reports in Arabic"

@@ -132,17 +132,18 @@ on_none "$(val held_id "$TH_DIR/revoked.out")" "held-back alert replayed after r
 on_none "$(val after_id "$TH_DIR/revoked.out")" "alert sealed after revocation"
 grep -q '^accomplice_link_up=yes$' "$TH_DIR/revoked.out" || th_fail "n1 dropped m5's link for relaying"
 b=$(val revoked_redial_bytes_back "$TH_DIR/revoked.out")
-# Known gap (docs/security.md): the responder still accepts the previous
-# epoch's PSK for the grace window, and XX reveals the initiator only in
-# message 3, so a revoked member who dials with the old PSK gets message 2
-# back; she never gets a link. Asserted as what it is: no link.
-th_log "revoked member re-dialing with her old keys got $b bytes back (message 2 under the grace-window PSK)"
+# She still holds the PSK she had (the previous epoch's, accepted for the
+# grace window), but message 1 names and signs for her identity and n1
+# asks the roster before answering (docs/link.md): not one byte back.
+[ "$b" = 0 ] || th_fail "revoked member re-dialing with her old keys got $b bytes back"
+ge n1 link.rej_identity 1 || th_fail "her re-dial not counted as link.rej_identity: $(ctrs)"
+th_log "revoked member re-dialing with her old keys got $b bytes back (rej_identity)"
 th_log "n1 links before: $links_before, now: $(links_of n1); peers: $(tc n1 peers --json | tr '\n' ' ')"
 tc n1 peers --json | python3 -c '
 import json, sys
 up = [p for p in (json.loads(l) for l in sys.stdin if l.strip()) if p["state"] == "up"]
 assert not any(p.get("name") == "m4" for p in up), up' || th_fail "m4 is linked to n1 after her revocation"
-th_pass "after revocation: m4's link closed, her replayed/held/new alerts refused as revoked_author, stored nowhere, no link for her"
+th_pass "after revocation: m4's link closed, her replayed/held/new alerts refused as revoked_author, stored nowhere, no link for her, no byte back to her re-dial"
 
 # Others unaffected: a panic still reaches all 3.
 out=$(tc n3 panic "after it all" --json) || th_fail "panic on n3 failed"

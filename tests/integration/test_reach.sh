@@ -85,7 +85,7 @@ now_ms=$(($(th_now_us) / 1000))
 [ "$at" -gt $((now_ms - 120000)) ] && [ "$at" -le $((now_ms + 1000)) ] || th_fail "checked_ms $at not recent"
 tc n1 status | grep -Eq "^reachable from outside: yes \(ok; checked by m[234] [0-9]+ s ago\)$" ||
 	th_fail "human status line: $(tc n1 status | grep reachable)"
-tc n3 status | grep -q "^reachable from outside: no (no_connect" || th_fail "n3 human status"
+tc n3 status | grep -q "^reachable from outside: no (nothing accepted the connection" || th_fail "n3 human status"
 th_pass "status --json says who checked and when; tocsin status prints the line"
 
 # n3 fixes its address: advertise its real listener, SIGHUP. A new endpoint

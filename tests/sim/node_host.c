@@ -54,9 +54,7 @@ typedef struct conn {
 	uint32_t peer; /* dialed host (initiator) */
 	bool closing;  /* CLOSE_LINK with a later close_at */
 	tn_time close_at;
-	uint8_t hdr_have; /* frame counter over the outgoing stream */
-	uint8_t hdr0;
-	uint32_t left;
+	tn_frame_pos fpos; /* frame counter over the outgoing stream */
 } conn;
 
 typedef struct host {
@@ -244,33 +242,6 @@ static conn *conn_by_link(host *h, uint64_t link)
 	return NULL;
 }
 
-/* Frames in an outgoing chunk, from the 2-byte length prefixes
- * (docs/link.md); a chunk may end inside a prefix or a body. */
-static uint64_t count_frames(conn *k, const uint8_t *p, size_t len)
-{
-	uint64_t frames = 0;
-	while (len > 0) {
-		if (k->left > 0) {
-			size_t t = len < k->left ? len : k->left;
-			k->left -= (uint32_t)t;
-			p += t;
-			len -= t;
-			continue;
-		}
-		if (k->hdr_have == 0) {
-			k->hdr0 = *p++;
-			len--;
-			k->hdr_have = 1;
-			continue;
-		}
-		k->left = ((uint32_t)k->hdr0 << 8) | *p++;
-		len--;
-		k->hdr_have = 0;
-		frames++;
-	}
-	return frames;
-}
-
 /* ---- node -> engine ------------------------------------------------------------------ */
 
 static bool parse_endpoint(const tn_view *ep, uint32_t n, uint32_t *out)
@@ -452,7 +423,7 @@ static void pump(host *h, tn_time now)
 			conn *k = conn_by_link(h, lid);
 			if (!k)
 				continue;
-			sim_note_frames(c->s, h->self, count_frames(k, c->out, (size_t)w));
+			sim_note_frames(c->s, h->self, tn_frame_count(&k->fpos, c->out, (size_t)w));
 			tn_err rc = sim_send(c->s, h->self, k->conn, c->out, (size_t)w);
 			if (rc == TN_ERR_NOMEM)
 				fail(c, rc);

@@ -181,10 +181,11 @@ static int expect_silence(const char *what, int fd, int ms)
 
 /* ---- message 1 ---------------------------------------------------------- */
 
-/* One message 1 (with its length prefix) from a fresh initiator link. */
-static size_t make_msg1(const uint8_t network_id[TN_NETWORK_ID], const tn_noise_keypair *kp,
-                        const tn_noise_psk *psk, const tn_noise_pubkey *remote, uint8_t *out,
-                        size_t cap)
+/* One message 1 (with its length prefix) from a fresh initiator link:
+ * the link builds the payload, identity and signature included. */
+static size_t make_msg1(const uint8_t network_id[TN_NETWORK_ID], const tn_identity *id,
+                        const tn_noise_keypair *kp, const tn_noise_psk *psk,
+                        const tn_noise_pubkey *remote, uint8_t *out, size_t cap)
 {
 	tn_link_config cfg;
 	tn_link_config_default(&cfg);
@@ -193,6 +194,7 @@ static size_t make_msg1(const uint8_t network_id[TN_NETWORK_ID], const tn_noise_
 	cfg.static_key = *kp;
 	cfg.psk = *psk;
 	cfg.expected_remote = *remote;
+	cfg.identity = id;
 	cfg.rand = rand_;
 	tn_link *l = NULL;
 	if (tn_link_new(&l, &cfg) != TN_OK || tn_link_start(l, mono(), wall()) != TN_OK)
@@ -205,20 +207,24 @@ static size_t make_msg1(const uint8_t network_id[TN_NETWORK_ID], const tn_noise_
 	return (size_t)n;
 }
 
-/* A well-formed message 1 from an outsider: her own key, a PSK she guessed,
- * a responder she does not know. */
+/* A well-formed message 1 from an outsider: her own identity and keys, a
+ * PSK she guessed, a responder she does not know. */
 static size_t outsider_msg1(const uint8_t nid[TN_NETWORK_ID], uint8_t *out, size_t cap)
 {
-	tn_noise_seckey sk;
+	tn_identity *id = NULL;
 	tn_noise_keypair kp;
 	tn_noise_psk psk;
 	tn_noise_pubkey remote;
-	randombytes_buf(sk.b, sizeof sk.b);
-	if (tn_noise_keypair_from_secret(&kp, &sk) != TN_OK)
-		die("keypair", "");
+	if (tn_identity_new(&id, &rand_) != TN_OK)
+		die("identity", "");
+	memcpy(kp.sec.b, tn_identity_link_secret(id)->b, TN_NOISE_DH);
+	memcpy(kp.pub.b, tn_identity_linkpub(id)->b, TN_NOISE_DH);
 	randombytes_buf(psk.b, sizeof psk.b);
 	randombytes_buf(remote.b, sizeof remote.b);
-	return make_msg1(nid, &kp, &psk, &remote, out, cap);
+	size_t n = make_msg1(nid, id, &kp, &psk, &remote, out, cap);
+	sodium_memzero(&kp, sizeof kp);
+	tn_identity_del(id);
+	return n;
 }
 
 /* A TLS 1.3 ClientHello as a browser would start one (SNI "example.org"). */
@@ -502,7 +508,8 @@ static size_t member_msg1(member *me, const char *responder, uint8_t *out, size_
 	tn_noise_pubkey remote;
 	memcpy(remote.b, r.link.b, sizeof remote.b);
 	tn_noise_psk psk = member_psk(me);
-	size_t n = make_msg1(tn_roster_network_id(me->ro), &me->kp, &psk, &remote, out, cap);
+	size_t n =
+	        make_msg1(tn_roster_network_id(me->ro), me->id, &me->kp, &psk, &remote, out, cap);
 	sodium_memzero(&psk, sizeof psk);
 	return n;
 }
@@ -639,6 +646,7 @@ static void sess_open(sess *s, member *me, const char *name, const char *target,
 	tn_link_config_default(&cfg);
 	cfg.role = TN_NOISE_INITIATOR;
 	cfg.static_key = me->kp;
+	cfg.identity = me->id;
 	cfg.psk = member_psk(me);
 	memcpy(cfg.network_id, tn_roster_network_id(me->ro), TN_NETWORK_ID);
 	memcpy(cfg.expected_remote.b, t.link.b, TN_NOISE_DH);
@@ -844,7 +852,8 @@ static int member_mode(const char *home, const char *target, unsigned port, int 
 		size_t k = member_msg1(&me, target, m1, sizeof m1);
 		int fd = tcp_connect(port, false);
 		send_all(fd, m1, k);
-		printf("revoked_redial_bytes_back=%zd\n", bytes_back(fd, 1500));
+		ssize_t back = bytes_back(fd, 1500); /* -1: hung up without a byte */
+		printf("revoked_redial_bytes_back=%zd\n", back > 0 ? back : 0);
 		close(fd);
 		sess_close(&a);
 		member_free(&acc);

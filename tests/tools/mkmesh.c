@@ -3,19 +3,22 @@
  * Seeds N daemon homes as members of one network without the join
  * protocol, the way a test seeds a database:
  *
- *   mkmesh [--name NET] HOME1:PORT1 HOME2:PORT2 ...
+ *   mkmesh [--name NET] HOME1:[ADDR:]PORT1 HOME2:[ADDR:]PORT2 ...
  *
  * For each HOME it creates HOME/ and HOME/data/ (0700) and a fresh
  * identity in HOME/data/keystore (no passphrase). The first identity makes
  * the genesis (and is the network's only coordinator); it admits the
  * others as members named m2, m3, ... (the founder is m1); every member
- * signs an endpoint record "tcp:127.0.0.1:PORT" for its own port. All the
+ * signs an endpoint record "tcp:ADDR:PORT" for its own address (ADDR a
+ * numeric IPv4 address, default 127.0.0.1: tests in network namespaces
+ * give each member its namespace's address). All the
  * records, in acceptance order, are written into every home's store
  * (HOME/data/tocsin.db, table roster_records), so each tocsind started with
  * --home HOME --listen 127.0.0.1:PORT is a member at once.
  *
  * Prints one line per home: "HOME SHORT_FINGERPRINT NAME ROLE". */
 #define _POSIX_C_SOURCE 200809L
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,7 +34,7 @@
 #include "tocsin/identity.h"
 #include "tocsin/roster.h"
 
-enum { HOMES_MAX = 64, RECORDS_MAX = 3 * HOMES_MAX + 1 };
+enum { HOMES_MAX = 128, RECORDS_MAX = 3 * HOMES_MAX + 1 };
 
 static void rnd(void *ud, uint8_t *buf, size_t len)
 {
@@ -100,7 +103,7 @@ int main(int argc, char **argv)
 	}
 	int n = argc - first;
 	if (n < 1 || n > HOMES_MAX) {
-		fprintf(stderr, "usage: mkmesh [--name NET] HOME:PORT...  (1..%d homes)\n",
+		fprintf(stderr, "usage: mkmesh [--name NET] HOME:[ADDR:]PORT...  (1..%d homes)\n",
 		        HOMES_MAX);
 		return 2;
 	}
@@ -110,6 +113,7 @@ int main(int argc, char **argv)
 	tn_identity *ids[HOMES_MAX];
 	char homes[HOMES_MAX][1024], data[HOMES_MAX][1100], names[HOMES_MAX][16];
 	unsigned ports[HOMES_MAX];
+	char addrs[HOMES_MAX][16];
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	uint64_t now = (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
@@ -117,10 +121,29 @@ int main(int argc, char **argv)
 		const char *a = argv[first + i], *colon = strrchr(a, ':');
 		if (!colon || colon == a || (size_t)(colon - a) >= sizeof homes[i])
 			die("argument must be HOME:PORT", 0);
-		snprintf(homes[i], sizeof homes[i], "%.*s", (int)(colon - a), a);
 		ports[i] = (unsigned)strtoul(colon + 1, NULL, 10);
 		if (ports[i] == 0 || ports[i] > 65535)
 			die("bad port", 0);
+		/* HOME:ADDR:PORT: the text between the last two colons is an
+		 * IPv4 address when it parses as one. */
+		snprintf(addrs[i], sizeof addrs[i], "127.0.0.1");
+		const char *c2 = colon;
+		while (c2 > a && c2[-1] != ':')
+			c2--;
+		if (c2 > a + 1) {
+			char cand[16];
+			struct in_addr ia;
+			size_t alen = (size_t)(colon - c2);
+			if (alen > 0 && alen < sizeof cand) {
+				memcpy(cand, c2, alen);
+				cand[alen] = '\0';
+				if (inet_pton(AF_INET, cand, &ia) == 1) {
+					memcpy(addrs[i], cand, alen + 1);
+					colon = c2 - 1;
+				}
+			}
+		}
+		snprintf(homes[i], sizeof homes[i], "%.*s", (int)(colon - a), a);
 		snprintf(data[i], sizeof data[i], "%s/data", homes[i]);
 		snprintf(names[i], sizeof names[i], "m%d", i + 1);
 		mkdir0700(homes[i]);
@@ -153,7 +176,7 @@ int main(int argc, char **argv)
 	for (int i = 0; i < n; i++) {
 		tn_roster *ro = roster_as(ids[i]);
 		char ep[64];
-		snprintf(ep, sizeof ep, "tcp:127.0.0.1:%u", ports[i]);
+		snprintf(ep, sizeof ep, "tcp:%s:%u", addrs[i], ports[i]);
 		tn_view v = {(const uint8_t *)ep, strlen(ep)};
 		keep(buf, tn_roster_make_endpoint(ro, &v, 1, now + 365ull * 24 * 3600 * 1000, now, buf,
 		                                  sizeof buf));

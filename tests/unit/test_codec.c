@@ -374,8 +374,10 @@ static tn_ssize encode_sample(const sample *s, uint8_t *out, size_t cap)
 {
 	switch (s->kind) {
 	case K_HS1: {
-		tn_hs1_payload m = {UINT64_C(1718000000000), {0}};
+		tn_hs1_payload m = {UINT64_C(1718000000000), {0}, {0}, {0}};
 		fill(m.responder_hash, sizeof m.responder_hash, 50);
+		fill(m.identity, sizeof m.identity, 51);
+		fill(m.sig, sizeof m.sig, 52);
 		return tn_hs1_encode(&m, out, cap);
 	}
 	case K_HS23: return tn_hs23_encode(out, cap);
@@ -554,12 +556,21 @@ static void golden_small_records(void **state)
 	assert_int_equal(tn_link_decode(&md, rekey, sizeof rekey), TN_OK);
 	assert_int_equal(md.type, TN_LINK_REKEY);
 
-	tn_hs1_payload h = {0x100000000, {0}};
+	tn_hs1_payload h = {0x100000000, {0}, {0}, {0}};
 	memset(h.responder_hash, 0xab, sizeof h.responder_hash);
-	uint8_t hs1[2 + 9 + 2 + 32] = {0x93, 0x01, 0xcf, 0, 0, 0, 1, 0, 0, 0, 0, 0xc4, 0x20};
+	memset(h.identity, 0xcd, sizeof h.identity);
+	memset(h.sig, 0xef, sizeof h.sig);
+	uint8_t hs1[2 + 9 + 3 * 2 + 32 + 32 + 64] = {0x95, 0x01, 0xcf, 0, 0,    0,   1,
+	                                             0,    0,    0,    0, 0xc4, 0x20};
 	memset(hs1 + 13, 0xab, 32);
-	assert_int_equal(tn_hs1_encode(&h, buf, BUF), 45);
-	assert_memory_equal(buf, hs1, 45);
+	hs1[45] = 0xc4;
+	hs1[46] = 0x20;
+	memset(hs1 + 47, 0xcd, 32);
+	hs1[79] = 0xc4;
+	hs1[80] = 0x40;
+	memset(hs1 + 81, 0xef, 64);
+	assert_int_equal(tn_hs1_encode(&h, buf, BUF), 145);
+	assert_memory_equal(buf, hs1, 145);
 
 	tn_alert_pt p = {0};
 	p.severity = 3;
@@ -821,6 +832,8 @@ static void rejects_bad_fixed_length(void **state)
 	assert_int_equal(mutate(find("envelope"), P(10), v_bin(TN_ALERT_TAG - 1)),
 	                 TN_ERR_DEC_BADLEN);
 	assert_int_equal(mutate(find("hs1"), P(2), v_bin(64)), TN_ERR_DEC_BADLEN);
+	assert_int_equal(mutate(find("hs1"), P(3), v_bin(31)), TN_ERR_DEC_BADLEN);
+	assert_int_equal(mutate(find("hs1"), P(4), v_bin(63)), TN_ERR_DEC_BADLEN);
 	assert_int_equal(mutate(find("link-have"), P(1), v_bin(0)), TN_ERR_DEC_BADLEN);
 	assert_int_equal(mutate(find("receipt"), P(5), v_bin(65)), TN_ERR_DEC_BADLEN);
 	assert_int_equal(mutate(find("digest"), P(5, 1, 0), v_bin(20)), TN_ERR_DEC_BADLEN);

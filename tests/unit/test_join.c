@@ -772,7 +772,9 @@ typedef struct rawpeer {
 	uint8_t hs_hash[TN_NOISE_HASH];
 } rawpeer;
 
-static void raw_open(net *w, rawpeer *r, int node, const tn_identity *id, const tn_noise_psk *psk)
+/* A raw link to node with id's link key, message 1 naming hello. */
+static void raw_open_hello(net *w, rawpeer *r, int node, const tn_identity *id,
+                           const tn_identity *hello, const tn_noise_psk *psk)
 {
 	memset(r, 0, sizeof *r);
 	r->node = node;
@@ -785,6 +787,7 @@ static void raw_open(net *w, rawpeer *r, int node, const tn_identity *id, const 
 	       TN_NETWORK_ID);
 	c.psk = *psk;
 	memcpy(c.expected_remote.b, tn_identity_linkpub(w->nd[node].id)->b, 32);
+	c.identity = hello;
 	static uint8_t seed = 0x55;
 	c.rand = test_rng_seed(&r->rng, seed++); /* fresh ephemerals: no replay */
 	assert_int_equal(tn_link_new(&r->lk, &c), TN_OK);
@@ -793,6 +796,11 @@ static void raw_open(net *w, rawpeer *r, int node, const tn_identity *id, const 
 	assert_int_equal(tn_node_link_open(w->nd[node].n, TN_NOISE_RESPONDER, NULL, w->now, wall(w),
 	                                   &r->lid),
 	                 TN_OK);
+}
+
+static void raw_open(net *w, rawpeer *r, int node, const tn_identity *id, const tn_noise_psk *psk)
+{
+	raw_open_hello(w, r, node, id, id, psk);
 }
 
 static void raw_drain(rawpeer *r)
@@ -941,6 +949,17 @@ static void bad_join_link_traffic_refused(void **state)
 	raw_pump(w, &r);
 	assert_true(r.closed);
 	assert_int_equal(ctr(w, 0, TN_NODE_C_JOIN_BAD_SIG), 2);
+	raw_close(w, &r);
+
+	/* A JOIN by another identity than the one message 1 signed for. */
+	raw_open_hello(w, &r, 0, w->nd[2].id, w->nd[1].id, &psk);
+	raw_pump(w, &r);
+	assert_true(r.up);
+	join_msg(&r, w->nd[2].id, false, &m);
+	raw_send(&r, &m, w->now);
+	raw_pump(w, &r);
+	assert_true(r.closed);
+	assert_int_equal(ctr(w, 0, TN_NODE_C_JOIN_BAD_SIG), 3);
 	raw_close(w, &r);
 
 	assert_int_equal(tn_roster_record_count(tn_node_roster_get(w->nd[0].n)), recs);

@@ -51,6 +51,50 @@ static uint32_t rng_u32(test_rng *r)
 
 /* ---- fixtures ---------------------------------------------------------- */
 
+/* Identities: each from 64 bytes of one value (fuzz/fuzz_link.c makes
+ * the member's the same way). The initiator's is the roster's member; the
+ * roster certifies k.i as her link static key. */
+enum { ID_MEMBER = 0x13, ID_STRANGER = 0x14, ID_REVOKED = 0x15 };
+
+static void fill_rand(void *ud, uint8_t *buf, size_t len)
+{
+	memset(buf, *(const uint8_t *)ud, len);
+}
+
+static tn_identity *make_identity(uint8_t v)
+{
+	static uint8_t vals[256];
+	vals[v] = v;
+	tn_identity *id;
+	assert_int_equal(tn_identity_new(&id, &(tn_rand){.fn = fill_rand, .ud = &vals[v]}), TN_OK);
+	return id;
+}
+
+static tn_identity *id_member, *id_stranger, *id_revoked;
+
+/* The responder's roster: the member is active with k.i; id_revoked was
+ * a member with k.other and is revoked; anyone else is unknown. */
+typedef struct test_roster {
+	tn_noise_pubkey member_static, revoked_static;
+	bool member_revoked; /* revoke the member too (tests) */
+	unsigned asked, asked_static;
+	tn_link_psk_used last_psk;
+} test_roster;
+
+static test_roster roster;
+
+static bool roster_member(void *ud, const tn_pubkey *id, tn_link_psk_used psk,
+                          const tn_noise_pubkey *link_static)
+{
+	test_roster *r = ud;
+	r->asked++;
+	r->asked_static += link_static != NULL;
+	r->last_psk = psk;
+	if (!tn_pubkey_eq(id, tn_identity_pubkey(id_member)) || r->member_revoked)
+		return false;
+	return !link_static || sodium_memcmp(link_static->b, r->member_static.b, 32) == 0;
+}
+
 typedef struct keys {
 	tn_noise_keypair i, r, other;
 	tn_noise_psk psk, prev, wrong;
@@ -74,6 +118,9 @@ static keys make_keys(void)
 	memset(k.prev.b, 0x44, sizeof k.prev.b);
 	memset(k.wrong.b, 0x99, sizeof k.wrong.b);
 	memset(k.netid, 0x55, sizeof k.netid);
+	memset(&roster, 0, sizeof roster);
+	roster.member_static = k.i.pub;
+	roster.revoked_static = k.other.pub;
 	return k;
 }
 
@@ -126,6 +173,7 @@ static tn_link_config cfg_i(side *s, const keys *k)
 	tn_link_config c = base_cfg(s, k, TN_NOISE_INITIATOR);
 	c.static_key = k->i;
 	c.expected_remote = k->r.pub;
+	c.identity = id_member;
 	return c;
 }
 
@@ -136,6 +184,8 @@ static tn_link_config cfg_r(side *s, const keys *k, tn_replay_cache *cache)
 	c.has_prev_psk = true;
 	c.prev_psk = k->prev;
 	c.replay = cache;
+	c.member = roster_member;
+	c.member_ud = &roster;
 	return c;
 }
 
@@ -237,6 +287,13 @@ static void pair_setup(pair *p, unsigned mode)
 	assert_int_equal(tn_link_new(&p->r.l, &cr), TN_OK);
 }
 
+/* Replace the pair's initiator by one made from ci. */
+static void pair_initiator(pair *p, const tn_link_config *ci)
+{
+	tn_link_del(p->i.l);
+	assert_int_equal(tn_link_new(&p->i.l, ci), TN_OK);
+}
+
 static void pair_start(pair *p)
 {
 	assert_int_equal(tn_link_start(p->r.l, p->now, p->wall_r), TN_OK);
@@ -262,6 +319,7 @@ static void assert_established(pair *p, tn_link_psk_used psk)
 	assert_memory_equal(p->i.est.hs_hash, p->r.est.hs_hash, TN_NOISE_HASH);
 	assert_int_equal(p->i.est.psk, TN_LINK_PSK_CURRENT);
 	assert_int_equal(p->r.est.psk, psk);
+	assert_memory_equal(p->r.est.remote_identity.b, tn_identity_pubkey(id_member)->b, 32);
 	assert_true(tn_link_is_established(p->i.l));
 	assert_true(tn_link_is_established(p->r.l));
 }
@@ -335,7 +393,7 @@ static void handshake_random_chunks(void **state)
 	}
 }
 
-/* Message 1 is 93 bytes on the wire after its 2-byte prefix, as link.md
+/* Message 1 is 193 bytes on the wire after its 2-byte prefix, as link.md
  * says; the link computes it from the codec. */
 static void message1_has_exact_size(void **state)
 {
@@ -345,9 +403,9 @@ static void message1_has_exact_size(void **state)
 	assert_int_equal(tn_link_start(p.i.l, p.now, p.wall_i), TN_OK);
 	uint8_t b[256];
 	tn_ssize n = tn_link_out(p.i.l, b, sizeof b, p.now);
-	assert_int_equal(n, 2 + 93);
+	assert_int_equal(n, 2 + 193);
 	assert_int_equal(b[0], 0);
-	assert_int_equal(b[1], 93);
+	assert_int_equal(b[1], 193);
 	assert_int_equal(tn_link_out(p.i.l, b, sizeof b, p.now), 0);
 	pair_teardown(&p);
 }
@@ -358,10 +416,9 @@ static void previous_psk_accepted(void **state)
 	pair p;
 	pair_setup(&p, 2);
 	/* An initiator that missed the rekey still uses the old PSK. */
-	tn_link_del(p.i.l);
 	tn_link_config ci = cfg_i(&p.i, &p.k);
 	ci.psk = p.k.prev;
-	assert_int_equal(tn_link_new(&p.i.l, &ci), TN_OK);
+	pair_initiator(&p, &ci);
 	pair_start(&p);
 	assert_established(&p, TN_LINK_PSK_PREVIOUS);
 	pair_teardown(&p);
@@ -395,6 +452,12 @@ static void config_checked(void **state)
 	tn_link_config c = cfg_r(&p.r, &p.k, NULL);
 	assert_int_equal(tn_link_new(&l, &c), TN_ERR_INVAL);
 	assert_null(l);
+	c = cfg_r(&p.r, &p.k, p.cache);
+	c.member = NULL; /* a responder must ask a roster */
+	assert_int_equal(tn_link_new(&l, &c), TN_ERR_INVAL);
+	c = cfg_i(&p.i, &p.k);
+	c.identity = NULL; /* an initiator must name herself */
+	assert_int_equal(tn_link_new(&l, &c), TN_ERR_INVAL);
 	c = cfg_i(&p.i, &p.k);
 	c.rand.fn = NULL;
 	assert_int_equal(tn_link_new(&l, &c), TN_ERR_INVAL);
@@ -448,7 +511,7 @@ static size_t msg1_from(pair *p, const tn_link_config *ci, uint64_t wall, uint8_
 	assert_int_equal(tn_link_new(&l, ci), TN_OK);
 	assert_int_equal(tn_link_start(l, p->now, wall), TN_OK);
 	tn_ssize n = tn_link_out(l, out, 256, p->now);
-	assert_int_equal(n, 95);
+	assert_int_equal(n, 195);
 	tn_link_del(l);
 	return (size_t)n;
 }
@@ -521,20 +584,20 @@ static void reject_wrong_psk(void **state)
 static void reject_garbage_right_size(void **state)
 {
 	(void)state;
-	uint8_t g[95];
+	uint8_t g[195];
 	test_rng r;
 	memset(r.key, 0x5a, sizeof r.key);
 	r.ctr = 0;
 	test_rand_fn(&r, g, sizeof g);
 	g[0] = 0;
-	g[1] = 93;
+	g[1] = 193;
 	REJECT_CASE(g, sizeof g, rej_mac, TN_ERR_AUTH);
 }
 
 static void reject_garbage_other_sizes(void **state)
 {
 	(void)state;
-	static const size_t sizes[] = {1, 16, 32, 48, 77, 92, 94, 97, 128, 1000};
+	static const size_t sizes[] = {1, 16, 32, 48, 77, 93, 95, 128, 192, 194, 1000};
 	for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
 		uint8_t g[1002];
 		test_rng r;
@@ -676,14 +739,14 @@ static void reject_undecodable_payload(void **state)
 	assert_int_equal(tn_noise_hs_init(&hs, &proto, TN_NOISE_INITIATOR, prologue,
 	                                  sizeof prologue, &p.k.i, NULL, &p.k.psk),
 	                 TN_OK);
-	uint8_t payload[45];
+	uint8_t payload[145];
 	memset(payload, 0xc1, sizeof payload); /* reserved msgpack byte */
-	uint8_t m1[2 + 93];
+	uint8_t m1[2 + 193];
 	tn_rand rand = {.fn = test_rand_fn, .ud = &p.i.rng};
-	assert_int_equal(tn_noise_hs_write(&hs, payload, sizeof payload, m1 + 2, 93, &rand), 93);
+	assert_int_equal(tn_noise_hs_write(&hs, payload, sizeof payload, m1 + 2, 193, &rand), 193);
 	tn_noise_hs_free(&hs);
 	m1[0] = 0;
-	m1[1] = 93;
+	m1[1] = 193;
 	REJECT_CASE(m1, sizeof m1, rej_decode, TN_ERR_DEC_RESERVED);
 	pair_teardown(&p);
 }
@@ -745,7 +808,7 @@ static void initiator_rejects_unexpected_responder(void **state)
 	pair_setup(&p, 0);
 	assert_int_equal(tn_link_start(p.i.l, p.now, p.wall_i), TN_OK);
 	uint8_t m1[256];
-	assert_int_equal(tn_link_out(p.i.l, m1, sizeof m1, p.now), 95);
+	assert_int_equal(tn_link_out(p.i.l, m1, sizeof m1, p.now), 195);
 
 	tn_noise_protocol proto;
 	tn_noise_hs hs;
@@ -757,8 +820,8 @@ static void initiator_rejects_unexpected_responder(void **state)
 	assert_int_equal(tn_noise_hs_init(&hs, &proto, TN_NOISE_RESPONDER, prologue,
 	                                  sizeof prologue, &p.k.other, NULL, &p.k.psk),
 	                 TN_OK);
-	uint8_t pl[64];
-	assert_int_equal(tn_noise_hs_read(&hs, m1 + 2, 93, pl, sizeof pl), 45);
+	uint8_t pl[160];
+	assert_int_equal(tn_noise_hs_read(&hs, m1 + 2, 193, pl, sizeof pl), 145);
 	uint8_t m2[2 + 98];
 	tn_rand rand = {.fn = test_rand_fn, .ud = &p.r.rng};
 	static const uint8_t hs23[] = {0x91, 0x01};
@@ -980,32 +1043,72 @@ static void bad_transport_frames_close(void **state)
 	}
 }
 
-/* Handshake a real responder link with a raw Noise initiator, so the test
- * holds the transport key and can send what the link API refuses to. */
-static void raw_initiator(pair *p, tn_noise_cipher *tx, tn_noise_cipher *rx)
+/* Message 1's signed bytes, written out from docs/link.md rather than
+ * taken from link.c: "tocsin/1 hello" || network id || e || responder hash
+ * || timestamp (u64 big-endian). */
+static void hello_sign(const keys *k, const tn_identity *id, const tn_noise_pubkey *e,
+                       tn_hs1_payload *h)
+{
+	uint8_t b[14 + 16 + 32 + 32 + 8];
+	memcpy(b, "tocsin/1 hello", 14);
+	memcpy(b + 14, k->netid, 16);
+	memcpy(b + 30, e->b, 32);
+	memcpy(b + 62, h->responder_hash, 32);
+	for (int i = 0; i < 8; i++)
+		b[94 + i] = (uint8_t)(h->timestamp_ms >> (56 - 8 * i));
+	memcpy(h->identity, tn_identity_pubkey(id)->b, 32);
+	tn_sig sig;
+	assert_int_equal(tn_identity_sign(id, b, sizeof b, &sig), TN_OK);
+	memcpy(h->sig, sig.b, 64);
+}
+
+/* A raw Noise message 1 (with its prefix) under psk, from static k.i,
+ * naming identity id; tweak may alter the payload after it was signed.
+ * hs is left ready for message 2. */
+static void raw_msg1(pair *p, tn_noise_hs *hs, const tn_noise_psk *psk, const tn_identity *id,
+                     void (*tweak)(tn_hs1_payload *), uint8_t m[2 + 193])
 {
 	tn_noise_protocol proto;
-	tn_noise_hs hs;
 	assert_int_equal(tn_noise_protocol_parse("Noise_XXpsk0_25519_ChaChaPoly_BLAKE2b", &proto),
 	                 TN_OK);
 	uint8_t prologue[24];
 	memcpy(prologue, "tocsin/1", 8);
 	memcpy(prologue + 8, p->k.netid, 16);
-	assert_int_equal(tn_noise_hs_init(&hs, &proto, TN_NOISE_INITIATOR, prologue,
-	                                  sizeof prologue, &p->k.i, NULL, &p->k.psk),
+	assert_int_equal(tn_noise_hs_init(hs, &proto, TN_NOISE_INITIATOR, prologue, sizeof prologue,
+	                                  &p->k.i, NULL, psk),
 	                 TN_OK);
+	tn_noise_seckey esec;
+	tn_noise_keypair e;
+	test_rand_fn(&p->i.rng, esec.b, sizeof esec.b);
+	assert_int_equal(tn_noise_keypair_from_secret(&e, &esec), TN_OK);
+	assert_int_equal(tn_noise_hs_set_ephemeral(hs, &esec), TN_OK);
 	tn_hs1_payload h;
 	memset(&h, 0, sizeof h);
 	h.timestamp_ms = WALL0;
 	crypto_generichash(h.responder_hash, 32, p->k.r.pub.b, 32, NULL, 0);
-	uint8_t pl[64], m[128];
+	hello_sign(&p->k, id, &e.pub, &h);
+	if (tweak)
+		tweak(&h);
+	uint8_t pl[160];
 	tn_ssize n = tn_hs1_encode(&h, pl, sizeof pl);
+	assert_int_equal(n, 145);
 	tn_rand rand = {.fn = test_rand_fn, .ud = &p->i.rng};
-	assert_int_equal(tn_noise_hs_write(&hs, pl, (size_t)n, m + 2, 93, &rand), 93);
+	assert_int_equal(tn_noise_hs_write(hs, pl, (size_t)n, m + 2, 193, &rand), 193);
+	assert_memory_equal(m + 2, e.pub.b, 32); /* the ephemeral that was signed */
 	m[0] = 0;
-	m[1] = 93;
+	m[1] = 193;
+}
+
+/* Handshake a real responder link with a raw Noise initiator, so the test
+ * holds the transport key and can send what the link API refuses to. */
+static void raw_initiator(pair *p, tn_noise_cipher *tx, tn_noise_cipher *rx)
+{
+	tn_noise_hs hs;
+	uint8_t pl[64], m[256];
+	raw_msg1(p, &hs, &p->k.psk, id_member, NULL, m);
+	tn_rand rand = {.fn = test_rand_fn, .ud = &p->i.rng};
 	assert_int_equal(tn_link_start(p->r.l, p->now, WALL0), TN_OK);
-	feed(p, &p->r, m, 95, WALL0);
+	feed(p, &p->r, m, 195, WALL0);
 	assert_int_equal(tn_link_out(p->r.l, m, sizeof m, p->now), 2 + 98);
 	assert_int_equal(tn_noise_hs_read(&hs, m + 2, 98, pl, sizeof pl), 2);
 	static const uint8_t hs23[] = {0x91, 0x01};
@@ -1407,6 +1510,162 @@ static void replay_cache_grows(void **state)
 	tn_replay_cache_del(c);
 }
 
+/* ---- message 1 names the initiator ------------------------------------- */
+
+static void reject_unknown_identity(void **state)
+{
+	(void)state;
+	pair p;
+	pair_setup(&p, 0);
+	tn_link_config ci = cfg_i(&p.i, &p.k);
+	ci.identity = id_stranger; /* holds the PSK, signs correctly, not in the roster */
+	uint8_t m1[256];
+	size_t n = msg1_from(&p, &ci, WALL0, m1);
+	REJECT_CASE(m1, n, rej_identity, TN_ERR_NOTFOUND);
+	assert_int_equal(roster.asked, 1);
+	assert_int_equal(roster.asked_static, 0);
+	pair_teardown(&p);
+}
+
+/* The case the grace window opened: a revoked member still holds the
+ * previous epoch's PSK, and gets no byte back. */
+static void reject_revoked_under_previous_psk(void **state)
+{
+	(void)state;
+	pair p;
+	pair_setup(&p, 0);
+	tn_link_config ci = cfg_i(&p.i, &p.k);
+	ci.psk = p.k.prev;
+	ci.identity = id_revoked;
+	ci.static_key = p.k.other; /* her own, certified link key */
+	uint8_t m1[256];
+	size_t n = msg1_from(&p, &ci, WALL0, m1);
+	REJECT_CASE(m1, n, rej_identity, TN_ERR_NOTFOUND);
+	assert_int_equal(roster.last_psk, TN_LINK_PSK_PREVIOUS);
+	/* An active member who missed the rekey is still let in. */
+	pair_teardown(&p);
+	pair_setup(&p, 0);
+	ci = cfg_i(&p.i, &p.k);
+	ci.psk = p.k.prev;
+	pair_initiator(&p, &ci);
+	pair_start(&p);
+	assert_established(&p, TN_LINK_PSK_PREVIOUS);
+	assert_int_equal(roster.last_psk, TN_LINK_PSK_PREVIOUS);
+	pair_teardown(&p);
+}
+
+static void flip_sig(tn_hs1_payload *h)
+{
+	h->sig[10] ^= 1;
+}
+
+static void bump_timestamp(tn_hs1_payload *h)
+{
+	h->timestamp_ms++; /* still within the window: only the signature can tell */
+}
+
+static void swap_identity(tn_hs1_payload *h)
+{
+	memcpy(h->identity, tn_identity_pubkey(id_stranger)->b, 32);
+}
+
+static void swap_responder_hash(tn_hs1_payload *h)
+{
+	memset(h->responder_hash, 0, sizeof h->responder_hash);
+}
+
+/* A signature that does not verify over exactly what was sent: silence,
+ * and the roster is not even asked. */
+static void reject_bad_signature(void **state)
+{
+	(void)state;
+	void (*tweaks[])(tn_hs1_payload *) = {flip_sig, bump_timestamp, swap_identity};
+	for (size_t t = 0; t < sizeof tweaks / sizeof tweaks[0]; t++) {
+		pair p;
+		pair_setup(&p, 0);
+		tn_noise_hs hs;
+		uint8_t m1[2 + 193];
+		raw_msg1(&p, &hs, &p.k.psk, id_member, tweaks[t], m1);
+		tn_noise_hs_free(&hs);
+		REJECT_CASE(m1, sizeof m1, rej_sig, TN_ERR_AUTH);
+		assert_int_equal(roster.asked, 0);
+		pair_teardown(&p);
+	}
+	/* A message 1 signed for another responder fails earlier. */
+	pair p;
+	pair_setup(&p, 0);
+	tn_noise_hs hs;
+	uint8_t m1[2 + 193];
+	raw_msg1(&p, &hs, &p.k.psk, id_member, swap_responder_hash, m1);
+	tn_noise_hs_free(&hs);
+	REJECT_CASE(m1, sizeof m1, rej_misdirected, TN_ERR_MISDIRECTED);
+	pair_teardown(&p);
+}
+
+/* A member's identity at message 1, another static key at message 3. */
+static void msg3_static_must_be_the_identity_s(void **state)
+{
+	(void)state;
+	pair p;
+	pair_setup(&p, 0);
+	tn_link_config ci = cfg_i(&p.i, &p.k);
+	ci.static_key = p.k.other;
+	pair_initiator(&p, &ci);
+	pair_start(&p);
+	assert_false(p.r.established);
+	assert_true(p.r.closed);
+	assert_false(p.r.close.silent);
+	assert_int_equal(p.r.close.err, TN_ERR_AUTH);
+	assert_int_equal(p.r.stats.hs_wrong_identity, 1);
+	assert_int_equal(roster.asked, 2);
+	assert_int_equal(roster.asked_static, 1);
+	pair_teardown(&p);
+}
+
+/* Under an invite's join PSK nobody is in the roster yet: the identity is
+ * still signed for and reported, the roster is not asked. */
+static void join_psk_names_newcomer(void **state)
+{
+	(void)state;
+	pair p;
+	pair_setup(&p, 2);
+	tn_link_del(p.i.l);
+	tn_link_del(p.r.l);
+	tn_noise_psk join;
+	memset(join.b, 0x77, sizeof join.b);
+	tn_link_config ci = cfg_i(&p.i, &p.k), cr = cfg_r(&p.r, &p.k, p.cache);
+	ci.psk = join;
+	ci.identity = id_stranger;
+	ci.static_key = p.k.other;
+	cr.njoin_psks = 1;
+	cr.join_psks[0] = join;
+	assert_int_equal(tn_link_new(&p.i.l, &ci), TN_OK);
+	assert_int_equal(tn_link_new(&p.r.l, &cr), TN_OK);
+	pair_start(&p);
+	assert_true(p.i.established);
+	assert_true(p.r.established);
+	assert_int_equal(p.r.est.psk, TN_LINK_PSK_JOIN);
+	assert_memory_equal(p.r.est.remote_identity.b, tn_identity_pubkey(id_stranger)->b, 32);
+	assert_memory_equal(p.r.est.remote_static.b, p.k.other.pub.b, 32);
+	assert_int_equal(roster.asked, 0);
+	/* A bad signature under a join PSK is refused all the same. */
+	pair_teardown(&p);
+	pair_setup(&p, 0);
+	tn_link_del(p.r.l);
+	cr = cfg_r(&p.r, &p.k, p.cache);
+	cr.njoin_psks = 1;
+	cr.join_psks[0] = join;
+	assert_int_equal(tn_link_new(&p.r.l, &cr), TN_OK);
+	tn_noise_hs hs;
+	uint8_t m1[2 + 193];
+	raw_msg1(&p, &hs, &join, id_stranger, flip_sig, m1);
+	tn_noise_hs_free(&hs);
+	assert_int_equal(tn_link_start(p.r.l, p.now, WALL0), TN_OK);
+	feed(&p, &p.r, m1, sizeof m1, WALL0);
+	assert_silent(&p, &p.r, &p.r.stats.rej_sig, TN_ERR_AUTH);
+	pair_teardown(&p);
+}
+
 /* ---- corpus for fuzz/fuzz_link.c (run by hand) ------------------------- */
 
 static void write_seed(const char *dir, const char *name, const uint8_t *p, size_t n)
@@ -1425,21 +1684,26 @@ static void write_corpus(const char *dir)
 {
 	pair p;
 	pair_setup(&p, 0);
-	uint8_t b[2 + 95];
+	uint8_t b[2 + 195];
 	b[0] = b[1] = 0;
 	tn_link_config ci = cfg_i(&p.i, &p.k);
-	assert_int_equal(msg1_from(&p, &ci, WALL0, b + 2), 95);
+	assert_int_equal(msg1_from(&p, &ci, WALL0, b + 2), 195);
 	write_seed(dir, "msg1-valid", b, sizeof b);
 	/* The same, then garbage as message 3. */
-	uint8_t b3[2 + 95 + 68];
+	uint8_t b3[2 + 195 + 68];
 	memcpy(b3, b, sizeof b);
 	memset(b3 + sizeof b, 0xab, 68);
 	b3[sizeof b] = 0;
 	b3[sizeof b + 1] = 66;
 	write_seed(dir, "msg1-valid-then-bad-msg3", b3, sizeof b3);
 	ci.psk = p.k.wrong;
-	assert_int_equal(msg1_from(&p, &ci, WALL0, b + 2), 95);
+	assert_int_equal(msg1_from(&p, &ci, WALL0, b + 2), 195);
 	write_seed(dir, "msg1-wrong-psk", b, sizeof b);
+	/* A valid message 1 from a revoked member: the fuzz roster says no. */
+	ci = cfg_i(&p.i, &p.k);
+	ci.identity = id_revoked;
+	assert_int_equal(msg1_from(&p, &ci, WALL0, b + 2), 195);
+	write_seed(dir, "msg1-revoked", b, sizeof b);
 	static const char http[] = "\x01\x02GET / HTTP/1.1\r\n\r\n";
 	write_seed(dir, "http", (const uint8_t *)http, sizeof http - 1);
 	static const uint8_t zero[] = {9, 9, 0, 0, 0, 0}, big[] = {1, 1, 0xff, 0xff};
@@ -1465,8 +1729,14 @@ int main(int argc, char **argv)
 {
 	if (sodium_init() < 0)
 		return 1;
+	id_member = make_identity(ID_MEMBER);
+	id_stranger = make_identity(ID_STRANGER);
+	id_revoked = make_identity(ID_REVOKED);
 	if (argc == 3 && strcmp(argv[1], "--write-corpus") == 0) {
 		write_corpus(argv[2]);
+		tn_identity_del(id_member);
+		tn_identity_del(id_stranger);
+		tn_identity_del(id_revoked);
 		return 0;
 	}
 	const struct CMUnitTest tests[] = {
@@ -1511,6 +1781,15 @@ int main(int argc, char **argv)
 	        cmocka_unit_test(overflow_finishes_partial_frame),
 	        cmocka_unit_test(replay_cache_eviction),
 	        cmocka_unit_test(replay_cache_grows),
+	        cmocka_unit_test(reject_unknown_identity),
+	        cmocka_unit_test(reject_revoked_under_previous_psk),
+	        cmocka_unit_test(reject_bad_signature),
+	        cmocka_unit_test(msg3_static_must_be_the_identity_s),
+	        cmocka_unit_test(join_psk_names_newcomer),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	int failed = cmocka_run_group_tests(tests, NULL, NULL);
+	tn_identity_del(id_member);
+	tn_identity_del(id_stranger);
+	tn_identity_del(id_revoked);
+	return failed;
 }

@@ -649,7 +649,7 @@ static void permanent_seq_gap_costs_nothing(void **state)
 		assert_int_equal(actr(&w->nd[i], TN_ALERT_DUPLICATE), 0);
 }
 
-static void non_member_closed_after_handshake(void **state)
+static void non_member_refused_at_message1(void **state)
 {
 	(void)state;
 	net *w = &NET;
@@ -677,7 +677,15 @@ static void non_member_closed_after_handshake(void **state)
 	                 TN_OK);
 	connect_pair(w, 2, 0);
 	pump(w);
-	assert_int_equal(ctr(&w->nd[0], TN_NODE_C_LINK_NOT_MEMBER), 1);
+	/* Refused at message 1, before node 0 wrote a byte (docs/link.md
+	 * "Message 1 names the initiator"): no handshake to close later. */
+	tn_node_stats st;
+	tn_node_stats_get(w->nd[0].n, &st);
+	assert_int_equal(st.link.rej_identity, 1);
+	assert_int_equal(st.link.established, 0);
+	tn_node_stats_get(w->nd[2].n, &st);
+	assert_int_equal(st.link.established, 0);
+	assert_int_equal(ctr(&w->nd[0], TN_NODE_C_LINK_NOT_MEMBER), 0);
 	assert_int_equal(w->nd[0].links_up, 0);
 	assert_int_equal(links_up(&w->nd[0]), 0);
 	/* Its alerts are refused too. */
@@ -785,17 +793,162 @@ static void rate_limit_push_vs_catch_up(void **state)
 	assert_int_equal(w->nd[1].nnotes, 60);
 	assert_int_equal(actr(&w->nd[1], TN_ALERT_RATE_LIMITED), 0);
 	assert_int_equal(ctr(&w->nd[1], TN_NODE_C_ALERT_RX_PULLED), 60);
-	/* A live flood of pushed drills is cut at the burst (20)... */
+	/* A live burst of 40 drills: the author paces her own pushes (20 now,
+	 * then one per 6 s), so the receiver drops none (the receiver's cut
+	 * of a flood that bypasses pacing: test_alert, test_malicious.sh)... */
 	for (uint64_t s = 61; s <= 100; s++)
 		create(w, 0, s, TN_KIND_DRILL, 24 * HOUR_MS, id);
 	run_for(w, 1 * TN_SEC);
 	assert_int_equal(w->nd[1].nnotes, 80);
-	assert_int_equal(actr(&w->nd[1], TN_ALERT_RATE_LIMITED), 20);
+	run_for(w, 125 * TN_SEC);
+	assert_int_equal(w->nd[1].nnotes, 100);
+	assert_int_equal(actr(&w->nd[1], TN_ALERT_RATE_LIMITED), 0);
 	/* ... and her panic still goes through at once (own budget). */
 	uint8_t pid[TN_ALERT_ID];
 	create(w, 0, 101, TN_KIND_PANIC, HOUR_MS, pid);
 	run_for(w, 1 * TN_SEC);
 	assert_int_equal(notified(&w->nd[1], pid), 1);
+}
+
+static size_t delivered(net *w, int author, const uint8_t id[TN_ALERT_ID]);
+
+/* n nodes in a line, linked, with anti-entropy an hour away: whatever
+ * arrives within the test was pushed (or asked for by hand). */
+static net *quiet_line(size_t n)
+{
+	net *w = &NET;
+	net_init(w, n);
+	w->base.anti_entropy = 60 * TN_MIN;
+	line(w);
+	start_all(w);
+	run_for(w, 10 * TN_SEC);
+	return w;
+}
+
+static tn_time held_until(net *w, int i, const uint8_t id[TN_ALERT_ID])
+{
+	tn_node_alert_status st;
+	assert_int_equal(tn_node_alert_status_get(w->nd[i].n, id, &st), TN_OK);
+	return st.held_until;
+}
+
+/* Pacing our own pushes (docs/node.md): 7 panics, a safe and a drill at
+ * once. The author pushes the first 5 panics now and holds the rest: the
+ * 6th leaves when her urgent bucket refills (60 s + 2 s margin), the 7th a
+ * minute later, the safe after them, the drill not before the safe. Every
+ * node along a line accepts each push: nothing rate_limited, nothing
+ * pulled (anti-entropy is an hour away). */
+static void own_panics_paced_not_dropped(void **state)
+{
+	(void)state;
+	net *w = quiet_line(3);
+	tn_time t0 = w->now;
+	uint8_t id[9][TN_ALERT_ID];
+	for (uint64_t s = 1; s <= 7; s++)
+		create(w, 0, s, TN_KIND_PANIC, HOUR_MS, id[s - 1]);
+	tn_node_alert_req safe;
+	memset(&safe, 0, sizeof safe);
+	safe.seq = 8;
+	safe.kind = TN_KIND_SAFE;
+	safe.lifetime_ms = HOUR_MS;
+	safe.has_refers_to = true;
+	memcpy(safe.refers_to, id[6], TN_ALERT_ID);
+	safe.pt = pt_text("أنا بخير");
+	assert_int_equal(tn_node_alert_create(w->nd[0].n, &safe, w->now, wall(w), id[7]), TN_OK);
+	create(w, 0, 9, TN_KIND_DRILL, HOUR_MS, id[8]);
+	tn_time pace = 60 * TN_SEC + 2 * TN_SEC; /* interval + margin */
+	for (int k = 0; k < 5; k++)
+		assert_int_equal(held_until(w, 0, id[k]), 0);
+	assert_int_equal(held_until(w, 0, id[5]), t0 + pace);
+	assert_int_equal(held_until(w, 0, id[6]), t0 + TN_MIN + pace);
+	assert_int_equal(held_until(w, 0, id[7]), t0 + 2 * TN_MIN + pace);
+	assert_int_equal(held_until(w, 0, id[8]), t0 + 2 * TN_MIN + pace);
+	/* stored at once, whatever the pace */
+	events(w, 0);
+	assert_int_equal(w->nd[0].ndisk, 9);
+	run_for(w, 1 * TN_SEC);
+	for (int i = 1; i <= 2; i++) {
+		assert_int_equal(w->nd[i].nnotes, 5);
+		for (int k = 0; k < 5; k++)
+			assert_int_equal(notified(&w->nd[i], id[k]), 1);
+	}
+	run_until(w, t0 + pace - 1);
+	assert_int_equal(w->nd[2].nnotes, 5);
+	run_until(w, t0 + pace + 1 * TN_SEC);
+	assert_int_equal(held_until(w, 0, id[5]), 0);
+	for (int i = 1; i <= 2; i++) {
+		assert_int_equal(w->nd[i].nnotes, 6);
+		assert_int_equal(notified(&w->nd[i], id[5]), 1);
+	}
+	run_until(w, t0 + TN_MIN + pace + 1 * TN_SEC);
+	assert_int_equal(w->nd[2].nnotes, 7);
+	assert_int_equal(notified(&w->nd[2], id[6]), 1);
+	run_until(w, t0 + 2 * TN_MIN + pace + 1 * TN_SEC);
+	for (int i = 1; i <= 2; i++) {
+		tnode *t = &w->nd[i];
+		assert_int_equal(t->nnotes, 9);
+		/* creation order: panics, then the safe, then the drill */
+		for (int k = 0; k < 9; k++)
+			assert_memory_equal(t->notes[k], id[k], TN_ALERT_ID);
+		assert_int_equal(actr(t, TN_ALERT_RATE_LIMITED), 0);
+		assert_int_equal(ctr(t, TN_NODE_C_ALERT_RX_PULLED), 0);
+	}
+	for (int k = 0; k < 9; k++)
+		assert_int_equal(delivered(w, 0, id[k]), 2);
+	/* Then the budget has refilled: the next panic leaves at once. */
+	run_for(w, 5 * TN_MIN);
+	uint8_t late[TN_ALERT_ID];
+	create(w, 0, 10, TN_KIND_PANIC, HOUR_MS, late);
+	assert_int_equal(held_until(w, 0, late), 0);
+	run_for(w, 1 * TN_SEC);
+	assert_int_equal(notified(&w->nd[2], late), 1);
+}
+
+/* A token our bucket mints at t is spent only from t + 2 s: receivers
+ * whose arrival clock started later mint theirs later. */
+static void refilled_token_waits_for_the_margin(void **state)
+{
+	(void)state;
+	net *w = quiet_line(2);
+	tn_time t0 = w->now;
+	uint8_t id[8][TN_ALERT_ID];
+	for (uint64_t s = 1; s <= 5; s++)
+		create(w, 0, s, TN_KIND_PANIC, HOUR_MS, id[s - 1]);
+	run_until(w, t0 + TN_MIN);
+	create(w, 0, 6, TN_KIND_PANIC, HOUR_MS, id[5]);
+	assert_int_equal(held_until(w, 0, id[5]), t0 + TN_MIN + 2 * TN_SEC);
+	/* long after: a token minted and 2 s old, spent at once */
+	run_until(w, t0 + 2 * TN_MIN + 3 * TN_SEC);
+	create(w, 0, 7, TN_KIND_PANIC, HOUR_MS, id[6]);
+	assert_int_equal(held_until(w, 0, id[6]), 0);
+	run_for(w, 1 * TN_SEC);
+	assert_int_equal(w->nd[1].nnotes, 7);
+	assert_int_equal(actr(&w->nd[1], TN_ALERT_RATE_LIMITED), 0);
+}
+
+/* A held alert is stored, so a WANT gets it at once (the pulled path uses
+ * the created_ms budget, which it respects), and the push later skips the
+ * peer that has it. */
+static void held_alert_answered_to_wants(void **state)
+{
+	(void)state;
+	net *w = quiet_line(2);
+	uint8_t id[6][TN_ALERT_ID];
+	for (uint64_t s = 1; s <= 6; s++)
+		create(w, 0, s, TN_KIND_PANIC, HOUR_MS, id[s - 1]);
+	run_for(w, 1 * TN_SEC);
+	assert_int_equal(w->nd[1].nnotes, 5);
+	assert_true(held_until(w, 0, id[5]) > w->now);
+	tn_node_wake(w->nd[0].n, w->now, wall(w)); /* a digest round: node 1 wants seq 6 */
+	run_for(w, 1 * TN_SEC);
+	assert_int_equal(notified(&w->nd[1], id[5]), 1);
+	assert_int_equal(ctr(&w->nd[1], TN_NODE_C_ALERT_RX_PULLED), 1);
+	uint64_t tx = ctr(&w->nd[0], TN_NODE_C_ALERT_TX);
+	run_for(w, 2 * TN_MIN);
+	assert_int_equal(held_until(w, 0, id[5]), 0);
+	assert_int_equal(ctr(&w->nd[0], TN_NODE_C_ALERT_TX), tx); /* not sent twice */
+	assert_int_equal(w->nd[1].nnotes, 6);
+	assert_int_equal(actr(&w->nd[1], TN_ALERT_RATE_LIMITED), 0);
 }
 
 /* Ring 0-1-2-3-0, every link up. */
@@ -1900,6 +2053,7 @@ static void reverse_path_forwards_unverified(void **state)
 	memset(lc.network_id, 0x55, TN_NETWORK_ID);
 	lc.psk = f.sm.psk;
 	memcpy(lc.expected_remote.b, tn_identity_linkpub(f.id[NF_VICTIM])->b, 32);
+	lc.identity = f.id[NF_THIRD]; /* message 1 names and signs for the initiator */
 	nf_rng rr;
 	lc.rand = nf_rng_seed(&rr, 0xa0);
 	tn_link *p2;
@@ -1976,10 +2130,13 @@ int main(int argc, char **argv)
 	        cmocka_unit_test_teardown(restart_is_not_renotified, teardown),
 	        cmocka_unit_test_teardown(catch_up_exactly_the_missing, teardown),
 	        cmocka_unit_test_teardown(permanent_seq_gap_costs_nothing, teardown),
-	        cmocka_unit_test_teardown(non_member_closed_after_handshake, teardown),
+	        cmocka_unit_test_teardown(non_member_refused_at_message1, teardown),
 	        cmocka_unit_test_teardown(store_round_trip_and_failed_store, teardown),
 	        cmocka_unit_test_teardown(expired_alerts_gc_and_not_offered, teardown),
 	        cmocka_unit_test_teardown(rate_limit_push_vs_catch_up, teardown),
+	        cmocka_unit_test_teardown(own_panics_paced_not_dropped, teardown),
+	        cmocka_unit_test_teardown(held_alert_answered_to_wants, teardown),
+	        cmocka_unit_test_teardown(refilled_token_waits_for_the_margin, teardown),
 	        cmocka_unit_test_teardown(receipt_falls_back_when_reverse_link_down, teardown),
 	        cmocka_unit_test_teardown(receipt_hop_limit_counts_only_fallback, teardown),
 	        cmocka_unit_test_teardown(receipted_only_after_the_batch_left, teardown),

@@ -68,13 +68,22 @@ void tn_iter_init(tn_iter *it, const tn_list *l);
 
 /* ---- Handshake payloads (DESIGN §4) ------------------------------------ */
 
-/* Message 1: [1, timestamp_ms, responder_hash bin32]. timestamp_ms is wall
- * clock (ms since the Unix epoch); responder_hash is BLAKE2b-256 of the
- * static key the initiator expects to reach. */
+/* Message 1: [1, timestamp_ms, responder_hash bin32, identity bin32,
+ * sig bin64]. timestamp_ms is wall clock (ms since the Unix epoch);
+ * responder_hash is BLAKE2b-256 of the static key the initiator expects to
+ * reach; identity is the initiator's Ed25519 public key and sig its
+ * signature over TN_HELLO_SIG_CONTEXT || network_id || the initiator's
+ * ephemeral || responder_hash || timestamp_ms (u64 big-endian), so the
+ * responder can ask the roster before it answers (docs/link.md). */
 typedef struct tn_hs1_payload {
 	uint64_t timestamp_ms;
 	uint8_t responder_hash[TN_HS_RESPONDER_HASH];
+	uint8_t identity[TN_PUBKEY];
+	uint8_t sig[TN_SIG];
 } tn_hs1_payload;
+
+#define TN_HELLO_SIG_CONTEXT "tocsin/1 hello"
+enum { TN_HELLO_SIG_CONTEXT_LEN = sizeof TN_HELLO_SIG_CONTEXT - 1 };
 
 TN_NODISCARD tn_ssize tn_hs1_encode(const tn_hs1_payload *m, uint8_t *out, size_t cap);
 TN_NODISCARD tn_err tn_hs1_decode(tn_hs1_payload *m, const uint8_t *in, size_t len);

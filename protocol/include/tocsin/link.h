@@ -39,6 +39,7 @@
 #include <stdint.h>
 
 #include "tocsin/err.h"
+#include "tocsin/identity.h"
 #include "tocsin/limits.h"
 #include "tocsin/noise.h"
 #include "tocsin/types.h"
@@ -83,9 +84,13 @@ typedef struct tn_link_stats {
 	uint64_t rej_misdirected; /* message 1 responder hash is not ours */
 	uint64_t rej_stale;       /* message 1 timestamp outside +-TN_HS_MSG1_MAX_AGE */
 	uint64_t rej_replay;      /* message 1 ephemeral already in the replay cache */
+	uint64_t rej_sig;         /* message 1 identity signature does not verify */
+	uint64_t rej_identity;    /* message 1 identity not an active member (revoked, unknown) */
 	uint64_t hs_timeout;      /* handshake not complete by TN_HANDSHAKE_TIMEOUT */
 	uint64_t hs_fail;         /* message 2 or 3 bad: size, MAC, DH, payload */
 	uint64_t hs_wrong_key;    /* initiator: responder's static key is not the expected one */
+	uint64_t hs_wrong_identity; /* responder: message 3's static key is not the one
+	                               certified for message 1's identity */
 	uint64_t framing;         /* transport frame of length 0 */
 	uint64_t transport_auth;  /* transport frame failed to decrypt */
 	uint64_t transport_decode; /* decrypted transport frame is not a strict link message */
@@ -97,6 +102,26 @@ typedef struct tn_link_stats {
 /* ---- Configuration ---------------------------------------------------- */
 
 enum { TN_LINK_JOIN_PSKS_MAX = 64 /* = TN_INVITE_BOOK_MAX */ };
+
+typedef enum tn_link_psk_used {
+	TN_LINK_PSK_CURRENT = 0,
+	TN_LINK_PSK_PREVIOUS = 1, /* responder, grace window: the peer missed a rekey */
+	TN_LINK_PSK_JOIN = 2,     /* responder: one of cfg.join_psks (tn_link_join_psk) */
+} tn_link_psk_used;
+
+/* Responder: the membership question (docs/link.md "Message 1 names the
+ * initiator"). Called twice per handshake under the current or previous
+ * PSK, never under a join PSK (the invite is the authorisation there):
+ * - at message 1, after every cheap check and the identity's signature,
+ *   before any DH or byte written, with link_static NULL: may `identity`
+ *   link under `psk` (an active member: not revoked, not unknown)? false
+ *   is a silent rejection (rej_identity);
+ * - at message 3 with the static key the initiator revealed: is it the
+ *   link key certified for `identity`, which is still allowed? false
+ *   closes the handshake (hs_wrong_identity).
+ * Must not call back into the link. */
+typedef bool (*tn_link_member_fn)(void *ud, const tn_pubkey *identity, tn_link_psk_used psk,
+                                  const tn_noise_pubkey *link_static);
 
 typedef struct tn_link_config {
 	tn_noise_role role;          /* TN_NOISE_INITIATOR or TN_NOISE_RESPONDER */
@@ -110,6 +135,12 @@ typedef struct tn_link_config {
 	size_t njoin_psks; /* 0..TN_LINK_JOIN_PSKS_MAX */
 	tn_noise_psk join_psks[TN_LINK_JOIN_PSKS_MAX];
 	tn_noise_pubkey expected_remote; /* initiator: the responder's static public key */
+	/* Initiator: the identity message 1 names and is signed by (required;
+	 * not owned, used only by tn_link_start). For a join link, the
+	 * newcomer's new identity. */
+	const tn_identity *identity;
+	tn_link_member_fn member; /* responder: required (see tn_link_member_fn) */
+	void *member_ud;
 	tn_time keepalive;               /* 0: TN_KEEPALIVE_DEFAULT; else 1 ms .. 1 day */
 	uint64_t rekey_after_msgs;       /* 0: TN_LINK_REKEY_AFTER_MSGS (tests use small values) */
 	tn_time rekey_after_time;        /* 0: TN_LINK_REKEY_AFTER_TIME */
@@ -132,8 +163,9 @@ typedef struct tn_link tn_link; /* opaque */
  * Allocates the link (a few KiB); the 64 KiB receive buffer is allocated
  * only once the handshake has authenticated the peer, and the output queue
  * grows with what is queued, up to TN_LINK_OUTQ_MAX.
- * Returns TN_OK, TN_ERR_INVAL (NULL argument, unknown role, no rand, a
- * responder without a replay cache, keepalive outside 1 ms .. 1 day),
+ * Returns TN_OK, TN_ERR_INVAL (NULL argument, unknown role, no rand, an
+ * initiator without an identity, a responder without a replay cache or a
+ * member callback, keepalive outside 1 ms .. 1 day),
  * TN_ERR_NOMEM.
  * On error *out is NULL. */
 TN_NODISCARD tn_err tn_link_new(tn_link **out, const tn_link_config *cfg);
@@ -144,7 +176,8 @@ void tn_link_del(tn_link *link);
 /* Start the handshake clock (both roles) at `now`: the handshake must
  * complete by now + TN_HANDSHAKE_TIMEOUT. Call once, when the TCP connection
  * is up. The initiator queues message 1 (timestamp = wall_ms, responder hash
- * = BLAKE2b-256(cfg.expected_remote)); the responder ignores wall_ms.
+ * = BLAKE2b-256(cfg.expected_remote), cfg.identity and its signature); the
+ * responder ignores wall_ms.
  * Returns TN_OK, TN_ERR_STATE (already started or closed), TN_ERR_INVAL
  * (initiator: wall_ms so small that message 1 would not have its one exact
  * size; fix the clock), TN_ERR_NOMEM / TN_ERR_INTERNAL (fatal: delete). */
@@ -227,17 +260,16 @@ typedef enum tn_link_event_type {
 	TN_LINK_EV_CLOSE = 3,       /* the link is over; the last event */
 } tn_link_event_type;
 
-typedef enum tn_link_psk_used {
-	TN_LINK_PSK_CURRENT = 0,
-	TN_LINK_PSK_PREVIOUS = 1, /* responder, grace window: the peer missed a rekey */
-	TN_LINK_PSK_JOIN = 2,     /* responder: one of cfg.join_psks (tn_link_join_psk) */
-} tn_link_psk_used;
-
 typedef struct tn_link_event {
 	tn_link_event_type type;
 	/* ESTABLISHED */
 	tn_noise_pubkey remote_static;
 	tn_link_psk_used psk;
+	/* Responder: the identity message 1 named and signed for. Under the
+	 * current or previous PSK cfg.member has accepted it with
+	 * remote_static; under a join PSK it is the newcomer's claim, which
+	 * her JOIN must repeat. Initiator: zeros. */
+	tn_pubkey remote_identity;
 	uint8_t hs_hash[TN_NOISE_HASH]; /* equal on both ends: channel binding */
 	/* MESSAGE: a strict link message (decode with tn_link_decode); never
 	 * PING or REKEY. Valid until the next call on the link. */
@@ -279,5 +311,40 @@ TN_NODISCARD tn_err tn_link_join_psk(const tn_link *link, tn_noise_psk *out);
 
 /* True once ESTABLISHED was queued and until the link closes. */
 bool tn_link_is_established(const tn_link *link);
+
+/* ---- Frame counting (traffic counters of hosts) ------------------------------ */
+
+/* Where a byte stream of frames (TN_FRAME_HDR-byte big-endian length, then
+ * the body) is: body bytes still to come, prefix bytes seen (0 or 1) and
+ * the first of them. Zero it at the start of a stream. */
+typedef struct tn_frame_pos {
+	uint32_t left;
+	uint8_t hdr, hi;
+} tn_frame_pos;
+
+/* The frames whose length prefix completes in p[0..n), which may end
+ * inside a prefix or a body. Counts only; validates nothing. */
+static inline uint64_t tn_frame_count(tn_frame_pos *f, const uint8_t *p, size_t n)
+{
+	uint64_t frames = 0;
+	while (n > 0) {
+		if (f->left > 0) {
+			size_t k = n < f->left ? n : f->left;
+			f->left -= (uint32_t)k;
+			p += k;
+			n -= k;
+		} else if (f->hdr == 0) {
+			f->hi = *p++;
+			n--;
+			f->hdr = 1;
+		} else {
+			f->left = (uint32_t)f->hi << 8 | *p++;
+			n--;
+			f->hdr = 0;
+			frames++;
+		}
+	}
+	return frames;
+}
 
 #endif

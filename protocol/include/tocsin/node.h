@@ -255,14 +255,14 @@ TN_NODISCARD tn_ssize tn_node_poll_write(tn_node *node, uint64_t *link_id, uint8
 /* ---- Time ------------------------------------------------------------------- */
 
 /* The earliest of every link's timers, receipt batch flushes, the next
- * anti-entropy round, the next reconnect or dial timeout, and the next
- * expiry. TN_TIME_NEVER when nothing is scheduled. An idle node with its
+ * anti-entropy round, the next reconnect or dial timeout, the next push
+ * of an own alert held by pacing, and the next expiry. TN_TIME_NEVER when nothing is scheduled. An idle node with its
  * links up wakes only for keepalives and anti-entropy (and expiries of
  * held alerts). */
 tn_time tn_node_next_deadline(const tn_node *node);
 
 /* Run whatever is due at now: link timers, receipt flushes, expiry GC,
- * anti-entropy, reconnects. Calling it early does no harm. */
+ * anti-entropy, held own alerts' pushes, reconnects. Calling it early does no harm. */
 void tn_node_tick(tn_node *node, tn_time now, uint64_t wall_ms);
 
 /* The host woke from sleep or the clock jumped: reconnect now (backoffs
@@ -284,6 +284,9 @@ typedef struct tn_node_alert_req {
 /* Seal and sign a new alert of ours (epoch and group key from the
  * membership), index it and queue STORE_ALERT. Nothing leaves before
  * tn_node_stored(id, true). id_out (optional) receives the alert id.
+ * Never refused for rate: over our own per-author budget (the one every
+ * receiver applies, cfg.limits) it is still made and stored now, and its
+ * push waits for the budget (tn_node_alert_status_get's held_until).
  * Returns TN_OK, TN_ERR_INVAL (a draft every relay would refuse; the seq
  * is not consumed: retry with the same one), TN_ERR_EXISTS (seq already
  * used in the index), TN_ERR_STATE (no group key for the current epoch),
@@ -306,6 +309,11 @@ TN_NODISCARD tn_err tn_node_stored(tn_node *node, const uint8_t alert_id[TN_ALER
 typedef struct tn_node_alert_status {
 	size_t delivered;
 	size_t members;
+	/* Pacing (docs/node.md "Pacing our own alerts"): an own alert over our
+	 * own budget is stored and answered to WANTs at once, but pushed only
+	 * at this time (monotonic, the `now` clock), when every receiver's
+	 * budget for us has refilled. 0: not held (pushed, or pushing now). */
+	tn_time held_until;
 } tn_node_alert_status;
 
 /* Returns TN_OK, TN_ERR_NOTFOUND (not an own alert held). */

@@ -168,7 +168,8 @@ TN_NODISCARD tn_err tn_noise_hs_init(tn_noise_hs *hs, const tn_noise_protocol *p
                                      const tn_noise_pubkey *rs, const tn_noise_psk *psk);
 
 /* Use e_sec as our ephemeral secret instead of drawing one from the tn_rand
- * at our first write. Meant for test vectors; a real link never needs it.
+ * at our first write. For test vectors, and for the link's initiator,
+ * whose message 1 payload signs the ephemeral it is about to send.
  * Must be called before the message that sends our `e`.
  * Returns TN_OK; TN_ERR_STATE if hs is not active or our ephemeral is
  * already set or sent (state unchanged); TN_ERR_INVAL for NULL arguments. */
