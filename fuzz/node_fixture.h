@@ -209,6 +209,7 @@ static inline int nf_init(nf *f)
 	c.membership_ud = &f->sm;
 	c.rand = nf_rng_seed(&f->rng[NF_N], 0x80);
 	c.alerts_max = 256;
+	c.lazy_push = TN_LAZY_CHATTER; /* panics flood, drills go lazily: both paths */
 	if (tn_node_new(&f->node, &c) != TN_OK)
 		return -1;
 	if (nf_create(f, TN_KIND_PANIC, f->own_id))

@@ -158,7 +158,12 @@ static bool link_valid(const tn_link_msg *m)
 	case TN_LINK_CLOSE:
 	case TN_LINK_HAVE:
 	case TN_LINK_DIALBACK:
+	case TN_LINK_PRUNE:
 	case TN_LINK_REKEY: return true;
+	case TN_LINK_IHAVE:
+	case TN_LINK_GRAFT:
+		return m->count >= 1 && m->count <= TN_IHAVE_PER_MSG && m->ids.p &&
+		       m->ids.len == m->count * TN_ALERT_ID;
 	case TN_LINK_DIALBACK_RESULT: return m->dialback_result <= TN_DIALBACK_RESULT_MAX;
 	case TN_LINK_ALERT:
 	case TN_LINK_DIGEST:
@@ -194,13 +199,22 @@ static bool link_valid(const tn_link_msg *m)
 	return false;
 }
 
+/* REKEY and PRUNE are the messages without a body: [type]. */
+static bool bodyless(uint64_t type)
+{
+	return type == TN_LINK_REKEY || type == TN_LINK_PRUNE;
+}
+
 static void put_link(tn_mp_wr *w, const void *obj)
 {
 	const tn_link_msg *m = obj;
-	tn_mp_put_array(w, m->type == TN_LINK_REKEY ? 1 : 2);
+	tn_mp_put_array(w, bodyless(m->type) ? 1 : 2);
 	tn_mp_put_uint(w, m->type);
 	switch (m->type) {
-	case TN_LINK_REKEY: break;
+	case TN_LINK_REKEY:
+	case TN_LINK_PRUNE: break;
+	case TN_LINK_IHAVE:
+	case TN_LINK_GRAFT: tn_mp_put_bin(w, m->ids.p, m->ids.len); break;
 	case TN_LINK_PING:
 	case TN_LINK_PONG:
 	case TN_LINK_DIALBACK: tn_mp_put_uint(w, m->token); break;
@@ -297,7 +311,17 @@ static tn_err link_body(tn_mp_rd *r, tn_link_msg *m)
 		m->count = m->list.count;
 		return TN_OK;
 	case TN_LINK_HAVE: return tn_mp_read_bin_fixed(r, m->alert_id, sizeof m->alert_id);
-	case TN_LINK_REKEY: return TN_OK;
+	case TN_LINK_REKEY:
+	case TN_LINK_PRUNE: return TN_OK;
+	case TN_LINK_IHAVE:
+	case TN_LINK_GRAFT:
+		if ((rc = tn_mp_read_bin(r, TN_ALERT_ID, (size_t)TN_IHAVE_PER_MSG * TN_ALERT_ID,
+		                         &m->ids.p, &m->ids.len)))
+			return rc;
+		if (m->ids.len % TN_ALERT_ID)
+			return TN_ERR_DEC_ARRAYLEN;
+		m->count = m->ids.len / TN_ALERT_ID;
+		return TN_OK;
 	case TN_LINK_JOIN:
 		if ((rc = tn_mp_read_array_n(r, 4)) ||
 		    (rc = tn_mp_read_bin_fixed(r, m->join.identity, sizeof m->join.identity)) ||
@@ -341,8 +365,8 @@ tn_err tn_link_decode(tn_link_msg *m, const uint8_t *in, size_t len)
 		rc = TN_ERR_DEC_RECTYPE;
 		goto fail;
 	}
-	/* REKEY is the one message without a body: [9]. */
-	if (n != (type == TN_LINK_REKEY ? 1u : 2u)) {
+	/* REKEY and PRUNE have no body: [9], [17]. */
+	if (n != (bodyless(type) ? 1u : 2u)) {
 		rc = TN_ERR_DEC_ARRAYLEN;
 		goto fail;
 	}

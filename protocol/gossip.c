@@ -131,22 +131,253 @@ void tn_node_pump(tn_node *n, node_link *l, tn_time now)
 
 /* ---- accepted alerts ------------------------------------------------------- */
 
+/* ---- lazy push (Plumtree; docs/node.md "Lazy push") ------------------------ */
+
+/* Does this alert's kind go lazily on lazy links under the configured mode? */
+static bool lazy_kind(const tn_node *n, uint8_t kind)
+{
+	return n->cfg.lazy_push == TN_LAZY_ALL ||
+	       (n->cfg.lazy_push == TN_LAZY_CHATTER && !urgent(kind));
+}
+
+static void ihave_flush(tn_node *n, node_link *l, tn_time now)
+{
+	if (!l->ih_n)
+		return;
+	tn_link_msg m;
+	memset(&m, 0, sizeof m);
+	m.type = TN_LINK_IHAVE;
+	m.ids = (tn_view){l->ih, l->ih_n * TN_ALERT_ID};
+	m.count = l->ih_n;
+	bool prio = l->ih_prio;
+	size_t k = l->ih_n;
+	l->ih_n = 0;
+	l->ih_prio = false;
+	l->ih_at = TN_TIME_NEVER;
+	if (tn_node_send_msg(n, l, &m, prio, now) == TN_OK)
+		n->ctr[TN_NODE_C_IHAVE_TX] += k;
+}
+
+/* Announce a on lazy link l: batched, flushed after ihave_delay or when
+ * full. */
+static void ihave_add(tn_node *n, node_link *l, const alert_entry *a, tn_time now)
+{
+	if (!l->ih) {
+		l->ih = malloc((size_t)TN_IHAVE_PER_MSG * TN_ALERT_ID);
+		if (!l->ih)
+			return; /* the digest rounds bring it */
+	}
+	memcpy(l->ih + l->ih_n * TN_ALERT_ID, a->id, TN_ALERT_ID);
+	if (!l->ih_n++)
+		l->ih_at = now + n->cfg.ihave_delay;
+	l->ih_prio |= urgent(a->kind);
+	if (l->ih_n == TN_IHAVE_PER_MSG || n->cfg.ihave_delay == 0)
+		ihave_flush(n, l, now);
+}
+
+static void miss_del(tn_node *n, size_t i)
+{
+	n->miss[i] = n->miss[--n->nmiss];
+}
+
+static miss_entry *miss_find(tn_node *n, const uint8_t id[TN_ALERT_ID], size_t *at)
+{
+	for (size_t i = 0; i < n->nmiss; i++)
+		if (memcmp(n->miss[i].id, id, TN_ALERT_ID) == 0) {
+			if (at)
+				*at = i;
+			return &n->miss[i];
+		}
+	return NULL;
+}
+
+/* The alert arrived (by any path): stop waiting for it. */
+static void miss_arrived(tn_node *n, const uint8_t id[TN_ALERT_ID])
+{
+	size_t i;
+	if (n->nmiss && miss_find(n, id, &i))
+		miss_del(n, i);
+}
+
+static void graft_send(tn_node *n, node_link *l, const uint8_t *ids, size_t k, tn_time now)
+{
+	tn_link_msg m;
+	memset(&m, 0, sizeof m);
+	m.type = TN_LINK_GRAFT;
+	m.ids = (tn_view){ids, k * TN_ALERT_ID};
+	m.count = k;
+	/* The tree was broken on this side: repair it through this link. */
+	l->lazy = false;
+	if (tn_node_send_msg(n, l, &m, true, now) == TN_OK)
+		n->ctr[TN_NODE_C_GRAFT_TX] += k;
+}
+
+static void handle_ihave(tn_node *n, node_link *l, const tn_link_msg *m, tn_time now)
+{
+	uint64_t bit = UINT64_C(1) << tn_node_link_slot(n, l);
+	for (size_t i = 0; i < m->count; i++) {
+		const uint8_t *id = m->ids.p + i * TN_ALERT_ID;
+		n->ctr[TN_NODE_C_IHAVE_RX]++;
+		alert_entry *a = tn_node_index_find(n, id);
+		if (a) {
+			a->known |= bit; /* the peer holds it: never send it there */
+			continue;
+		}
+		miss_entry *e = miss_find(n, id, NULL);
+		if (e) {
+			e->from |= bit;
+			continue;
+		}
+		if (n->nmiss == n->miss_cap) {
+			size_t ncap = n->miss_cap ? n->miss_cap * 2 : 16;
+			miss_entry *nm = ncap <= NODE_MISS_MAX ? realloc(n->miss, ncap * sizeof *nm)
+			                                       : NULL;
+			if (!nm) {
+				/* Anti-entropy still brings it. */
+				n->ctr[TN_NODE_C_IHAVE_DROPPED]++;
+				continue;
+			}
+			n->miss = nm;
+			n->miss_cap = ncap;
+		}
+		e = &n->miss[n->nmiss++];
+		memcpy(e->id, id, TN_ALERT_ID);
+		e->from = bit;
+		e->due = now + n->cfg.graft_timeout;
+	}
+}
+
+static void handle_graft(tn_node *n, node_link *l, const tn_link_msg *m, tn_time now)
+{
+	l->lazy = false;
+	for (size_t i = 0; i < m->count; i++) {
+		n->ctr[TN_NODE_C_GRAFT_RX]++;
+		alert_entry *a = tn_node_index_find(n, m->ids.p + i * TN_ALERT_ID);
+		if (!a || a->state != AS_STORED)
+			continue;
+		enqueue(n, l, a); /* asked for: even if we sent it before */
+		n->ctr[TN_NODE_C_GRAFT_SERVED]++;
+	}
+	tn_node_pump(n, l, now);
+}
+
+/* A pushed duplicate on an eager link: this link is redundant for the
+ * tree, make it lazy on both ends. */
+static void prune(tn_node *n, node_link *l, tn_time now)
+{
+	if (l->lazy)
+		return;
+	l->lazy = true;
+	tn_link_msg m;
+	memset(&m, 0, sizeof m);
+	m.type = TN_LINK_PRUNE;
+	if (tn_node_send_msg(n, l, &m, false, now) == TN_OK)
+		n->ctr[TN_NODE_C_PRUNE_TX]++;
+}
+
+tn_time tn_node_lazy_deadline(const tn_node *n)
+{
+	tn_time t = TN_TIME_NEVER;
+	for (size_t i = 0; i < TN_NODE_LINKS_MAX; i++)
+		if (n->links[i].state == NL_UP && n->links[i].ih_n && n->links[i].ih_at < t)
+			t = n->links[i].ih_at;
+	for (size_t i = 0; i < n->nmiss; i++)
+		if (n->miss[i].due < t)
+			t = n->miss[i].due;
+	return t;
+}
+
+void tn_node_lazy_tick(tn_node *n, tn_time now)
+{
+	for (size_t i = 0; i < TN_NODE_LINKS_MAX; i++) {
+		node_link *l = &n->links[i];
+		if (l->state == NL_UP && l->ih_n && l->ih_at <= now)
+			ihave_flush(n, l, now);
+	}
+	/* Due GRAFTs, one message per link (ids batched). */
+	bool due = false;
+	for (size_t i = 0; i < n->nmiss && !due; i++)
+		due = n->miss[i].due <= now;
+	if (!due)
+		return;
+	uint8_t *ids = NULL;
+	for (size_t li = 0; li < TN_NODE_LINKS_MAX; li++) {
+		size_t k = 0;
+		node_link *to = NULL;
+		for (size_t i = 0; i < n->nmiss;) {
+			miss_entry *e = &n->miss[i];
+			if (e->due > now || tn_node_index_find(n, e->id)) {
+				if (e->due <= now)
+					miss_del(n, i); /* arrived meanwhile */
+				else
+					i++;
+				continue;
+			}
+			/* The first announcer still up; an announcer that went
+			 * away had its bit cleared. */
+			size_t s = 0;
+			while (s < TN_NODE_LINKS_MAX &&
+			       (!(e->from & (UINT64_C(1) << s)) || n->links[s].state != NL_UP))
+				s++;
+			if (s == TN_NODE_LINKS_MAX) {
+				miss_del(n, i); /* nobody left to ask: anti-entropy */
+				continue;
+			}
+			if (s != li) {
+				i++;
+				continue;
+			}
+			if (!ids && !(ids = malloc((size_t)TN_IHAVE_PER_MSG * TN_ALERT_ID)))
+				return;
+			to = &n->links[s];
+			memcpy(ids + k++ * TN_ALERT_ID, e->id, TN_ALERT_ID);
+			e->from &= ~(UINT64_C(1) << s);
+			e->due = now + n->cfg.graft_timeout; /* then the next announcer */
+			i++;
+			if (k == TN_IHAVE_PER_MSG) {
+				graft_send(n, to, ids, k, now);
+				k = 0;
+			}
+		}
+		if (k)
+			graft_send(n, to, ids, k, now);
+	}
+	free(ids);
+}
+
+void tn_node_lazy_link_gone(tn_node *n, node_link *l)
+{
+	uint64_t bit = UINT64_C(1) << tn_node_link_slot(n, l);
+	for (size_t i = 0; i < n->nmiss; i++)
+		n->miss[i].from &= ~bit;
+	free(l->ih);
+	l->ih = NULL;
+	l->ih_n = 0;
+	l->ih_prio = false;
+	l->lazy = false;
+}
+
 /* Stored (ours or a relay's): push at once to every up link but those that
- * have it (the source among them). */
+ * have it (the source among them); under lazy push, only on eager links,
+ * and an IHAVE on the lazy ones. */
 void tn_node_gossip_stored(tn_node *n, alert_entry *a, tn_time now)
 {
 	bool any = false;
+	bool lazy = lazy_kind(n, a->kind);
 	for (size_t i = 0; i < TN_NODE_LINKS_MAX; i++) {
 		node_link *l = &n->links[i];
 		if (l->state != NL_UP)
 			continue;
 		any = true;
-		if (!(a->known & (UINT64_C(1) << i)))
+		if (a->known & (UINT64_C(1) << i))
+			continue;
+		if (lazy && l->lazy)
+			ihave_add(n, l, a, now);
+		else
 			enqueue(n, l, a);
 	}
 	if (!any)
 		a->flags |= AF_NEVER_SENT;
-	(void)now;
 }
 
 /* Does an outstanding want on l cover (author, seq)? */
@@ -210,6 +441,10 @@ static void handle_alert(tn_node *n, node_link *l, const uint8_t *env, size_t le
 		alert_entry *a = tn_node_index_find(n, v.id);
 		if (a)
 			a->known |= bit;
+		/* Pushed to us again on an eager link: the link is redundant
+		 * (Plumtree's PRUNE). A pulled copy (our WANT) says nothing. */
+		if (a && !pulled && lazy_kind(n, a->kind))
+			prune(n, l, now);
 		return;
 	}
 	case TN_ALERT_EQUIVOCATION: conflict(n, &v, env, len); return;
@@ -227,6 +462,7 @@ static void handle_alert(tn_node *n, node_link *l, const uint8_t *env, size_t le
 	}
 	a->src_link = l->id;
 	a->known |= bit;
+	miss_arrived(n, v.id);
 	ev_item it = {
 	        .type = TN_NODE_EV_STORE_ALERT, .slot = tn_node_index_slot(n, a), .gen = a->gen};
 	if (!tn_node_ev_push(n, &it)) {
@@ -580,6 +816,12 @@ void tn_node_gossip_message(tn_node *n, node_link *l, const uint8_t *msg, size_t
 		n->ctr[TN_NODE_C_JOIN_WRONG_LINK]++;
 		tn_node_link_kill(n, l, TN_CLOSE_PROTOCOL, now, wall_ms);
 		break;
-	default: break; /* PONG, HAVE: nothing to do yet */
+	case TN_LINK_IHAVE: handle_ihave(n, l, &m, now); break;
+	case TN_LINK_GRAFT: handle_graft(n, l, &m, now); break;
+	case TN_LINK_PRUNE:
+		n->ctr[TN_NODE_C_PRUNE_RX]++;
+		l->lazy = true;
+		break;
+	default: break; /* PONG, HAVE: nothing to do */
 	}
 }

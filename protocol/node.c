@@ -65,6 +65,9 @@ void tn_node_config_default(tn_node_config *cfg)
 	cfg->backoff_max = TN_NODE_BACKOFF_MAX_DEFAULT;
 	cfg->receipt_hops = TN_NODE_RECEIPT_HOPS_DEFAULT;
 	cfg->receipt_resend = TN_NODE_RECEIPT_RESEND_DEFAULT;
+	cfg->lazy_push = TN_NODE_LAZY_DEFAULT;
+	cfg->ihave_delay = TN_NODE_IHAVE_DELAY_DEFAULT;
+	cfg->graft_timeout = TN_NODE_GRAFT_TIMEOUT_DEFAULT;
 	tn_alert_limits_default(&cfg->limits);
 }
 
@@ -75,7 +78,9 @@ static bool cfg_ok(const tn_node_config *c)
 	       m->link_psk && m->count && m->member && c->degree >= 1 &&
 	       c->degree + c->max_inbound < TN_NODE_LINKS_MAX && c->alerts_max >= 1 &&
 	       c->alerts_max <= TN_NODE_ALERTS_MAX && c->receipt_hops <= TN_RECEIPT_HOPS_MAX &&
-	       c->anti_entropy >= TN_SEC && c->backoff_min >= 1 && c->backoff_max >= c->backoff_min;
+	       c->anti_entropy >= TN_SEC && c->backoff_min >= 1 && c->backoff_max >= c->backoff_min &&
+	       c->lazy_push <= TN_LAZY_MODE_MAX &&
+	       (c->lazy_push == TN_LAZY_OFF || c->graft_timeout >= TN_MSEC);
 }
 
 tn_err tn_node_new(tn_node **out, const tn_node_config *ucfg)
@@ -143,7 +148,9 @@ void tn_node_del(tn_node *n)
 		free(l->rbuf);
 		free(l->own);
 		free(l->wants);
+		free(l->ih);
 	}
+	free(n->miss);
 	for (size_t i = 0; n->evq && i < n->evn; i++)
 		free(n->evq[(n->evhead + i) % n->evcap].blob);
 	free(n->evq);
@@ -314,6 +321,7 @@ tn_time tn_node_next_deadline(const tn_node *n)
 	t = tmin(t, tn_node_receipts_deadline(n));
 	t = tmin(t, tn_node_rwant_deadline(n));
 	t = tmin(t, tn_node_join_deadline(n));
+	t = tmin(t, tn_node_lazy_deadline(n));
 	t = tmin(t, tn_node_pace_deadline(n));
 	return tmin(t, expiry_deadline(n));
 }
@@ -328,6 +336,7 @@ void tn_node_tick(tn_node *n, tn_time now, uint64_t wall_ms)
 			tn_node_receipts_flush(n, &n->links[i], now);
 	if (n->ae_at <= now)
 		tn_node_anti_entropy(n, now);
+	tn_node_lazy_tick(n, now);
 	tn_node_pace_tick(n, now, wall_ms);
 	tn_node_rwant_tick(n, now, wall_ms);
 	tn_node_join_tick(n, now, wall_ms);
@@ -576,6 +585,8 @@ static const char *const counter_names[] = {
         "join_exists",    "join_refused",      "join_wrong_link", "join_link_proto",
         "join_timeout",   "join_failed",       "heads_limited",
         "dialback_asked", "dialback_served", "dialback_refused", "dialback_stray",
+        "ihave_tx",       "ihave_rx",        "ihave_dropped",    "graft_tx",
+        "graft_rx",       "graft_served",    "prune_tx",         "prune_rx",
 };
 _Static_assert(sizeof counter_names / sizeof counter_names[0] == TN_NODE_C_COUNT, "names");
 

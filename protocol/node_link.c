@@ -384,6 +384,7 @@ tn_err tn_node_link_open(tn_node *n, tn_noise_role role, const tn_pubkey *member
 static void free_link_state(tn_node *n, node_link *l, tn_time now)
 {
 	tn_node_receipts_link_gone(n, l, now);
+	tn_node_lazy_link_gone(n, l);
 	tn_node_index_forget_link(n, tn_node_link_slot(n, l));
 	tn_node_qring_free(&l->prio);
 	tn_node_qring_free(&l->normal);

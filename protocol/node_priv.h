@@ -16,7 +16,16 @@ enum {
 	NODE_EVENTS_MAX = 65536, /* queued events; beyond, new alerts are dropped */
 	NODE_RSEEN_WAYS = 4,
 	NODE_RSEEN_SETS = 4096, /* receipt dedupe: 16 384 (alert, receiver) pairs */
+	NODE_MISS_MAX = 1024,   /* lazy push: announced alerts we wait for */
 };
+
+/* Lazy push: an alert some peers announced (IHAVE) that we do not hold.
+ * GRAFT to one announcer when due, then wait again for the next. */
+typedef struct miss_entry {
+	uint8_t id[TN_ALERT_ID];
+	uint64_t from; /* link slots that announced it and were not asked yet */
+	tn_time due;
+} miss_entry;
 
 typedef enum alert_state {
 	AS_FREE = 0,
@@ -121,6 +130,13 @@ typedef struct node_link {
 	uint8_t dg_after[TN_PUBKEY];
 	uint16_t dg_part, dg_parts;
 	tn_time dg_sent_at; /* last round started to this peer (TN_TIME_NEVER: none) */
+	/* lazy push (docs/node.md "Lazy push"): we send lazily (IHAVE) on
+	 * this link instead of pushing; ids waiting for the next IHAVE */
+	bool lazy;
+	uint8_t *ih; /* TN_IHAVE_PER_MSG ids, allocated at the first */
+	size_t ih_n;
+	bool ih_prio; /* an urgent alert among them */
+	tn_time ih_at;
 	/* wants outstanding (ring) */
 	tn_want *wants;
 	size_t wn, whead;
@@ -242,6 +258,10 @@ struct tn_node {
 	uint64_t last_wall;
 	uint64_t rw_due_ms; /* wall ms of the next receipts-wanted note due, UINT64_MAX: none */
 
+	/* lazy push: announced alerts we lack (gossip.c) */
+	miss_entry *miss;
+	size_t nmiss, miss_cap;
+
 	/* receipts dedupe */
 	/* receipt dedupe (receipt.c): rseen_sets sets of NODE_RSEEN_WAYS keys,
 	 * allocated at the first receipt and doubled up to NODE_RSEEN_SETS as
@@ -356,6 +376,11 @@ void tn_node_pump(tn_node *n, node_link *l, tn_time now);
 void tn_node_digest_start(tn_node *n, node_link *l, tn_time now);
 void tn_node_qring_free(qring *q);
 void tn_node_anti_entropy(tn_node *n, tn_time now);
+/* lazy push: IHAVE flushes and GRAFT timeouts */
+tn_time tn_node_lazy_deadline(const tn_node *n);
+void tn_node_lazy_tick(tn_node *n, tn_time now);
+/* l's slot is being freed: drop its IHAVE batch and announcements. */
+void tn_node_lazy_link_gone(tn_node *n, node_link *l);
 
 /* receipt.c */
 void tn_node_receipt_own(tn_node *n, alert_entry *a, uint64_t wall_ms, tn_time now,

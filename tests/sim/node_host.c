@@ -486,6 +486,8 @@ static void *h_boot(void *cls, sim *s, sim_host_id self, sim_boot how, tn_time n
 	cfg.rand = sim_rng_tn_rand(&h->rng);
 	cfg.degree = c->cfg.degree;
 	cfg.alerts_max = c->cfg.alerts_max;
+	if (c->cfg.lazy >= 0)
+		cfg.lazy_push = (uint8_t)c->cfg.lazy;
 	tn_err rc = tn_node_new(&h->n, &cfg);
 	if (rc != TN_OK) {
 		fail(c, rc);
@@ -764,7 +766,7 @@ tn_err nh_inject(nh *c, sim_host_id origin, tn_time expiry, sim_item_id *out)
 	disk *d = &c->disks[origin];
 	tn_node_alert_req req = {
 	        .seq = ++d->seq, /* committed: the disk outlives the node */
-	        .kind = TN_KIND_PANIC,
+	        .kind = c->cfg.kind,
 	        .lifetime_ms = (expiry - now) / TN_MSEC,
 	        .pt = {.severity = TN_SEV_CRITICAL, .violation = TN_VIOL_DETENTION},
 	};
@@ -791,6 +793,11 @@ void nh_report_get(const nh *c, nh_report *r)
 	if (c->nitems == 0)
 		return;
 	const item *it = &c->items[0];
+	r->items = (uint32_t)c->nitems;
+	r->stored_all_min = UINT32_MAX;
+	for (size_t i = 0; i < c->nitems; i++)
+		if (c->items[i].nstored < r->stored_all_min)
+			r->stored_all_min = c->items[i].nstored;
 	r->origin = it->origin;
 	r->stored = it->nstored;
 	r->receipts = it->nrcv;

@@ -36,6 +36,8 @@ typedef struct nh_cfg {
 	unsigned degree;       /* the node's outbound links (tn_node_config.degree) */
 	unsigned extra;        /* random members added to each host's candidates */
 	size_t alerts_max;     /* tn_node_config.alerts_max (0: 64) */
+	int lazy;              /* tn_node_config.lazy_push; < 0: the node's default */
+	uint8_t kind;          /* kind of the injected alerts (TN_KIND_PANIC is 0) */
 } nh_cfg;
 
 typedef struct nh nh;
@@ -64,6 +66,8 @@ typedef struct nh_report {
 	uint32_t receipts;       /* distinct receivers of item 0 counted at its author */
 	uint32_t notified;       /* hosts but the origin notified of item 0 */
 	uint32_t notified_multi; /* ... of which more than once (restarts included) */
+	uint32_t items;          /* alerts injected */
+	uint32_t stored_all_min; /* fewest hosts (origin excluded) that stored any one item */
 	uint64_t alert_tx;       /* ALERT messages sent, every host, whole run */
 	uint64_t alert_rx;       /* ALERT messages received */
 	uint64_t receipt_sent, receipt_fallback, receipt_forwarded, receipt_hops_exceeded;

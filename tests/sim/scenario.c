@@ -22,6 +22,8 @@ void sim_scn_default(sim_scn *scn)
 	        .part_at = 10 * TN_SEC,
 	        .heal_at = 30 * TN_SEC,
 	        .inject_at = 15 * TN_SEC,
+	        .items = 1,
+	        .item_gap = 5 * TN_SEC,
 	        .end = 90 * TN_SEC,
 	};
 }
@@ -34,7 +36,8 @@ static const char usage[] =
         "  --loss L       per-send loss probability, 0..1, seen as retransmission delay\n"
         "  --seed S       seed of everything random (default 1)\n"
         "  --partition    cut the hosts in two halves from 10 s to 30 s\n"
-        "  --geometric    random geometric overlay instead of d-regular\n";
+        "  --geometric    random geometric overlay instead of d-regular\n"
+        "  --alerts K     K items, one every 5 s from 15 s, 1..8 (default 1)\n";
 
 static bool parse_u64(const char *s, uint64_t max, uint64_t *out)
 {
@@ -87,6 +90,9 @@ int sim_scn_parse(sim_scn *scn, int argc, char **argv, FILE *out, FILE *err)
 		} else if (!strcmp(a, "--partition")) {
 			scn->partition = true;
 			takes = false;
+		} else if (!strcmp(a, "--alerts")) {
+			ok = parse_u64(v, 8, &u) && u >= 1;
+			scn->items = (unsigned)u;
 		} else if (!strcmp(a, "--geometric")) {
 			scn->geometric = true;
 			takes = false;
@@ -158,7 +164,8 @@ static void do_inject(sim *s, void *arg, tn_time now)
 		if (sim_host_get_state(s, h) != SIM_ONLINE || (pool && sim_host_churns(s, h)))
 			continue;
 		if (pick-- == 0) {
-			r->origin = h;
+			if (r->origin == SIM_NO_HOST)
+				r->origin = h; /* the first item's */
 			keep(r, r->cls->inject(r->ud, h, r->scn->end));
 			return;
 		}
@@ -213,7 +220,10 @@ static tn_err schedule(run *r, sim *s)
 		    (rc = sim_at(s, scn->heal_at, do_heal, r)))
 			return rc;
 	}
-	return sim_at(s, scn->inject_at, do_inject, r);
+	for (unsigned i = 0; i < scn->items; i++)
+		if ((rc = sim_at(s, scn->inject_at + i * scn->item_gap, do_inject, r)))
+			return rc;
+	return TN_OK;
 }
 
 tn_err sim_scn_run(const sim_scn *scn, const sim_scn_class *cls, void *ud, sim_scn_result *out)

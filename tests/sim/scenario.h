@@ -10,6 +10,8 @@
  *            mean up 20 s, mean down 10 s; half the downs crash, half sleep)
  *   10 s     --partition: two random halves cut apart
  *   15 s     one item born at a random online host that does not churn
+ *            (--alerts K: K items, one every 5 s from 15 s, each at its own
+ *            random host)
  *   30 s     --partition healed
  *   65 s     churn stops: every host is up
  *   90 s     end; the item expires. Delivery counts every host online at
@@ -30,6 +32,8 @@ typedef struct sim_scn {
 	uint64_t seed;
 	bool partition;
 	bool geometric; /* random geometric overlay instead of d-regular */
+	unsigned items; /* items born, one every item_gap from inject_at (default 1) */
+	tn_time item_gap;
 	tn_time churn_start, churn_stop, mean_up, mean_down;
 	double crash_share;
 	tn_time part_at, heal_at, inject_at, end;

@@ -271,6 +271,12 @@ static tn_link_msg sample_link(uint8_t type)
 		m.count = 2;
 		break;
 	case TN_LINK_HAVE: fill(m.alert_id, TN_ALERT_ID, 42); break;
+	case TN_LINK_IHAVE:
+	case TN_LINK_GRAFT:
+		fill(inner, 3 * TN_ALERT_ID, 48);
+		m.ids = (tn_view){inner, 3 * TN_ALERT_ID};
+		m.count = 3;
+		break;
 	case TN_LINK_DIALBACK: m.token = UINT64_C(0x0123456789abcdef); break;
 	case TN_LINK_DIALBACK_RESULT:
 		m.token = UINT64_C(0xfedcba9876543210);
@@ -358,6 +364,9 @@ static const sample samples[] = {
         {"link-dialback", rt_link, K_LINK, TN_LINK_DIALBACK},
         {"link-dialback-result", rt_link, K_LINK, TN_LINK_DIALBACK_RESULT},
         {"link-receipts-wanted", rt_link, K_LINK, TN_LINK_RECEIPTS_WANTED},
+        {"link-ihave", rt_link, K_LINK, TN_LINK_IHAVE},
+        {"link-graft", rt_link, K_LINK, TN_LINK_GRAFT},
+        {"link-prune", rt_link, K_LINK, TN_LINK_PRUNE},
 };
 
 /* Encode sample s into out with capacity cap. */
@@ -1144,8 +1153,8 @@ static void rwant_note_bounds(void **state)
 static void rejects_unknown_record_type(void **state)
 {
 	(void)state;
-	static const uint8_t link15[] = {0x92, 0x0f, 0x00};
-	assert_int_equal(rt_link(link15, sizeof link15), TN_ERR_DEC_RECTYPE);
+	static const uint8_t link18[] = {0x92, 0x12, 0x00};
+	assert_int_equal(rt_link(link18, sizeof link18), TN_ERR_DEC_RECTYPE);
 	/* A future link type with another length is still "unknown type". */
 	static const uint8_t link20[] = {0x93, 0x14, 0x00, 0x00};
 	assert_int_equal(rt_link(link20, sizeof link20), TN_ERR_DEC_RECTYPE);
@@ -1279,6 +1288,77 @@ static void encoder_refuses_invalid(void **state)
 	m.record.p = inner;
 	m.record.len = TN_DIGEST_MAX;
 	assert_int_equal(tn_link_encode(&m, buf, BUF), TN_ERR_INVAL);
+}
+
+/* Lazy push (docs/wire.md §4): IHAVE and GRAFT carry 1..256 alert ids as
+ * one bin of 32-byte ids, PRUNE nothing. Golden bytes and strict refusals. */
+static void lazy_push_strict(void **state)
+{
+	(void)state;
+	uint8_t ids[TN_IHAVE_PER_MSG * TN_ALERT_ID + TN_ALERT_ID];
+	fill(ids, sizeof ids, 9);
+	tn_link_msg m = {0}, d;
+	m.type = TN_LINK_IHAVE;
+	m.ids = (tn_view){ids, 2 * TN_ALERT_ID};
+	m.count = 2;
+	uint8_t want[5 + 64] = {0x92, 0x0f, 0xc4, 0x40};
+	memcpy(want + 4, ids, 64);
+	assert_int_equal(tn_link_encode(&m, buf, BUF), 68);
+	assert_memory_equal(buf, want, 68);
+	assert_int_equal(tn_link_decode(&d, want, 68), TN_OK);
+	assert_int_equal(d.type, TN_LINK_IHAVE);
+	assert_int_equal(d.count, 2);
+	assert_memory_equal(d.ids.p, ids, 64);
+	/* GRAFT: the same shape under type 16. */
+	m.type = TN_LINK_GRAFT;
+	want[1] = 0x10;
+	assert_int_equal(tn_link_encode(&m, buf, BUF), 68);
+	assert_memory_equal(buf, want, 68);
+	assert_int_equal(tn_link_decode(&d, want, 68), TN_OK);
+	assert_int_equal(d.type, TN_LINK_GRAFT);
+	assert_int_equal(d.count, 2);
+	/* PRUNE: no body, [17]. */
+	memset(&m, 0, sizeof m);
+	m.type = TN_LINK_PRUNE;
+	static const uint8_t prune[] = {0x91, 0x11};
+	assert_int_equal(tn_link_encode(&m, buf, BUF), 2);
+	assert_memory_equal(buf, prune, 2);
+	assert_int_equal(tn_link_decode(&d, prune, 2), TN_OK);
+	assert_int_equal(d.type, TN_LINK_PRUNE);
+	static const uint8_t prune_body[] = {0x92, 0x11, 0x00};
+	assert_int_equal(tn_link_decode(&d, prune_body, 3), TN_ERR_DEC_ARRAYLEN);
+	assert_int_equal(d.type, 0);
+	/* A ragged id list, an empty one, one too many, a str for a bin. */
+	uint8_t bad[8 + sizeof ids] = {0x92, 0x0f, 0xc4, 33};
+	memcpy(bad + 4, ids, 33);
+	assert_int_equal(tn_link_decode(&d, bad, 4 + 33), TN_ERR_DEC_ARRAYLEN);
+	static const uint8_t empty[] = {0x92, 0x10, 0xc4, 0x00};
+	assert_int_equal(tn_link_decode(&d, empty, sizeof empty), TN_ERR_DEC_BADLEN);
+	size_t over = (TN_IHAVE_PER_MSG + 1) * TN_ALERT_ID;
+	uint8_t big[5 + sizeof ids] = {0x92, 0x0f, 0xc5, (uint8_t)(over >> 8), (uint8_t)over};
+	memcpy(big + 5, ids, over);
+	assert_int_equal(tn_link_decode(&d, big, 5 + over), TN_ERR_DEC_TOOBIG);
+	big[3] = (uint8_t)((over - TN_ALERT_ID) >> 8);
+	big[4] = (uint8_t)(over - TN_ALERT_ID);
+	assert_int_equal(tn_link_decode(&d, big, 5 + over - TN_ALERT_ID), TN_OK);
+	assert_int_equal(d.count, TN_IHAVE_PER_MSG);
+	static const uint8_t str[] = {0x92, 0x0f, 0xa1, 'x'};
+	assert_int_not_equal(tn_link_decode(&d, str, sizeof str), TN_OK);
+	/* Encoding refuses what would not decode. */
+	memset(&m, 0, sizeof m);
+	m.type = TN_LINK_IHAVE;
+	m.ids = (tn_view){ids, 2 * TN_ALERT_ID};
+	m.count = 3; /* count and bytes disagree */
+	assert_int_equal(tn_link_encode(&m, buf, BUF), TN_ERR_INVAL);
+	m.count = 0;
+	m.ids.len = 0;
+	assert_int_equal(tn_link_encode(&m, buf, BUF), TN_ERR_INVAL);
+	m.count = TN_IHAVE_PER_MSG + 1;
+	m.ids.len = over;
+	assert_int_equal(tn_link_encode(&m, buf, BUF), TN_ERR_INVAL);
+	/* Truncations. */
+	for (size_t i = 0; i < 68; i++)
+		assert_int_not_equal(tn_link_decode(&d, want, i), TN_OK);
 }
 
 /* DIALBACK carries a nonce and nothing else (never an address); its result
@@ -1866,6 +1946,7 @@ int main(int argc, char **argv)
 	        cmocka_unit_test(roster_pins),
 	        cmocka_unit_test(golden_roster_header),
 	        cmocka_unit_test(dialback_strict),
+	        cmocka_unit_test(lazy_push_strict),
 	};
 	return cmocka_run_group_tests_name("codec", tests, NULL, NULL);
 }

@@ -124,7 +124,16 @@ enum tn_link_type {
 	/* [14, receipts-wanted note bin]: the author's list of members whose
 	 * receipt it lacks (tn_rwant, docs/node.md "Receipts: resend"). */
 	TN_LINK_RECEIPTS_WANTED = 14,
-	TN_LINK_TYPE_MAX = 14,
+	/* Lazy push (Plumtree, docs/node.md "Lazy push"). [15, ids bin]: alert
+	 * ids the sender holds, 32 bytes each back to back, 1..TN_IHAVE_PER_MSG
+	 * (a length not a multiple of 32 is ARRAYLEN). */
+	TN_LINK_IHAVE = 15,
+	/* [16, ids bin], same shape: "send me these, and push to me eagerly
+	 * from now on". */
+	TN_LINK_GRAFT = 16,
+	/* [17]: no body, "push to me lazily (IHAVE) from now on". */
+	TN_LINK_PRUNE = 17,
+	TN_LINK_TYPE_MAX = 17,
 };
 
 /* DIALBACK_RESULT outcomes (strict: other values do not decode). */
@@ -187,12 +196,13 @@ typedef struct tn_link_msg {
 	                                  (<= TN_DIGEST_MAX), ROSTER (<= TN_ROSTER_RECORD_MAX),
 	                                  RECEIPTS_WANTED (<= TN_RWANT_MAX) */
 	uint8_t alert_id[TN_ALERT_ID]; /* HAVE */
+	tn_view ids;                   /* IHAVE, GRAFT: count alert ids of TN_ALERT_ID bytes */
 	const tn_view *receipts;       /* RECEIPTS, encode (each <= TN_RECEIPT_MAX) */
 	const uint8_t *receipt_hops;   /* RECEIPTS, encode: hop count of each receipt
 	                                  (<= TN_RECEIPT_HOPS_MAX), NULL for all 0 */
 	const tn_want *wants;          /* WANT, encode */
 	const tn_roster_head *heads;   /* ROSTER_HEADS, encode (may be NULL with count 0) */
-	size_t count;                  /* RECEIPTS, WANT, ROSTER_HEADS: elements */
+	size_t count;                  /* RECEIPTS, WANT, ROSTER_HEADS, IHAVE, GRAFT: elements */
 	tn_list list;                  /* RECEIPTS, WANT, ROSTER_HEADS: decoded elements */
 	tn_link_join join;             /* JOIN */
 } tn_link_msg;

@@ -48,6 +48,7 @@ enum {
 	TN_WANT_PER_MSG = 512,         /* ranges asked for in one WANT (<= 27 KiB) */
 	TN_RWANT_ID = 4,               /* identity prefix in a receipts-wanted note */
 	TN_RWANT_IDS_MAX = 1024,       /* identities listed in one note */
+	TN_IHAVE_PER_MSG = 256,        /* alert ids in one IHAVE or GRAFT (8 KiB) */
 	/* Rekey entries in one rekey record. An entry encodes to at most 149
 	 * bytes, so a full part is <= 59 818 bytes as a record and <= 59 823 as
 	 * a ROSTER link message: it fits one frame (65 519 bytes of plaintext)

@@ -58,6 +58,19 @@ enum {
 #define TN_NODE_ANTI_ENTROPY_DEFAULT  (4 * TN_MIN)
 #define TN_NODE_RECEIPT_DELAY_DEFAULT (20 * TN_MSEC)
 #define TN_NODE_RECEIPT_RESEND_DEFAULT (20 * TN_SEC)
+#define TN_NODE_IHAVE_DELAY_DEFAULT   (20 * TN_MSEC)
+#define TN_NODE_GRAFT_TIMEOUT_DEFAULT (150 * TN_MSEC)
+
+/* Lazy push (Plumtree, docs/node.md "Lazy push"): which alerts go as a full
+ * ALERT on every link (flood) and which only on the link's eager tree, with
+ * IHAVE announcements on the others. */
+typedef enum tn_lazy_mode {
+	TN_LAZY_OFF = 0,     /* flood every alert (the behaviour before lazy push) */
+	TN_LAZY_CHATTER = 1, /* panic and safe flood; every other kind lazy */
+	TN_LAZY_ALL = 2,     /* every kind lazy, panic and safe included */
+	TN_LAZY_MODE_MAX = 2,
+} tn_lazy_mode;
+#define TN_NODE_LAZY_DEFAULT TN_LAZY_OFF
 #define TN_NODE_BACKOFF_MIN_DEFAULT   (1 * TN_SEC)
 #define TN_NODE_BACKOFF_MAX_DEFAULT   (5 * TN_MIN)
 
@@ -123,6 +136,9 @@ typedef struct tn_node_config {
 	 * + 15r while some receipt is missing (default 20 s; TN_TIME_NEVER: none) */
 	tn_time receipt_resend;
 	tn_alert_limits limits; /* per-author budgets (docs/node.md: rate limits) */
+	uint8_t lazy_push;      /* tn_lazy_mode (default TN_LAZY_OFF: docs/node.md) */
+	tn_time ihave_delay;    /* IHAVE batch flush delay (default 20 ms; 0: at once) */
+	tn_time graft_timeout;  /* IHAVE'd alert missing this long: GRAFT (default 150 ms, >= 1 ms) */
 
 	/* Roster mode (docs/node.md "Roster gossip"): the node creates and owns
 	 * a tn_roster founded by this genesis record (bytes copied), is its
@@ -427,6 +443,14 @@ typedef enum tn_node_counter {
 	TN_NODE_C_DIALBACK_SERVED,  /* dial-backs we ran for others (DIALBACK events) */
 	TN_NODE_C_DIALBACK_REFUSED, /* requests answered LIMITED or NO_ENDPOINT */
 	TN_NODE_C_DIALBACK_STRAY,   /* results that answered no question of ours */
+	TN_NODE_C_IHAVE_TX,         /* alert ids announced in IHAVE messages */
+	TN_NODE_C_IHAVE_RX,         /* alert ids received in IHAVE messages */
+	TN_NODE_C_IHAVE_DROPPED,    /* announced ids not tracked: missing table full */
+	TN_NODE_C_GRAFT_TX,         /* alert ids asked for in GRAFT messages */
+	TN_NODE_C_GRAFT_RX,         /* alert ids asked of us in GRAFT messages */
+	TN_NODE_C_GRAFT_SERVED,     /* ... that we held and queued */
+	TN_NODE_C_PRUNE_TX,         /* PRUNE sent: a pushed duplicate on an eager link */
+	TN_NODE_C_PRUNE_RX,
 	TN_NODE_C_COUNT
 } tn_node_counter;
 
