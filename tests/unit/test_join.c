@@ -29,9 +29,6 @@ enum {
 	BUFSZ = 70000,
 };
 
-static const uint64_t WALL0 = UINT64_C(1718000000000);
-static const tn_time T0 = 1000 * TN_SEC;
-
 typedef struct rec {
 	uint8_t *b;
 	size_t len;
@@ -55,94 +52,22 @@ typedef struct tnode {
 	size_t join_failed;
 	tn_err join_err;
 	size_t dials;
+	size_t ticks; /* tn_node_tick calls (test_net.h) */
 } tnode;
 
-typedef struct pipe_ {
-	bool used;
-	int a, b;
-	uint64_t la, lb;
-} pipe_;
-
-typedef struct net {
-	tnode nd[NMAX];
-	size_t n;
-	pipe_ p[PIPES];
-	bool adj[NMAX][NMAX];
-	tn_time now;
-	uint8_t genesis[TN_ROSTER_RECORD_MAX];
+#define TEST_NET_FIELDS                                                                    \
+	uint8_t genesis[TN_ROSTER_RECORD_MAX];                                             \
 	size_t genesis_len;
-} net;
+#include "test_net.h"
 
-static net NET;
-static uint8_t xbuf[BUFSZ];
 static uint8_t rbuf[TN_ROSTER_RECORD_MAX];
-
-static uint64_t wall(const net *w)
-{
-	return WALL0 + (w->now - T0) / TN_MSEC;
-}
 
 static tn_view sv(const char *s)
 {
 	return (tn_view){(const uint8_t *)s, strlen(s)};
 }
 
-/* ---- the pump --------------------------------------------------------------- */
-
-static pipe_ *pipe_of(net *w, int node, uint64_t lid)
-{
-	for (size_t i = 0; i < PIPES; i++) {
-		pipe_ *p = &w->p[i];
-		if (p->used && ((p->a == node && p->la == lid) || (p->b == node && p->lb == lid)))
-			return p;
-	}
-	return NULL;
-}
-
-static bool move(net *w, int from, uint64_t lf, int to, uint64_t lt)
-{
-	bool moved = false;
-	for (;;) {
-		tn_ssize r = tn_node_link_out(w->nd[from].n, lf, xbuf, sizeof xbuf, w->now);
-		if (r <= 0)
-			return moved;
-		moved = true;
-		if (w->nd[to].up)
-			assert_int_equal(tn_node_link_recv(w->nd[to].n, lt, xbuf, (size_t)r, w->now,
-			                                   wall(w)),
-			                 TN_OK);
-	}
-}
-
-static void pipe_close(net *w, pipe_ *p)
-{
-	if (!p->used)
-		return;
-	p->used = false;
-	if (w->nd[p->a].up)
-		tn_node_link_closed(w->nd[p->a].n, p->la, w->now);
-	if (w->nd[p->b].up)
-		tn_node_link_closed(w->nd[p->b].n, p->lb, w->now);
-}
-
-/* a dials b (a is the initiator). */
-static void connect_pair(net *w, int a, const tn_pubkey *member, int b)
-{
-	pipe_ *p = NULL;
-	for (size_t i = 0; i < PIPES && !p; i++)
-		if (!w->p[i].used)
-			p = &w->p[i];
-	assert_non_null(p);
-	p->used = true;
-	p->a = a;
-	p->b = b;
-	assert_int_equal(
-	        tn_node_link_open(w->nd[a].n, TN_NOISE_INITIATOR, member, w->now, wall(w), &p->la),
-	        TN_OK);
-	assert_int_equal(
-	        tn_node_link_open(w->nd[b].n, TN_NOISE_RESPONDER, NULL, w->now, wall(w), &p->lb),
-	        TN_OK);
-}
+/* ---- events ------------------------------------------------------------------ */
 
 static int endpoint_node(const tn_view *ep)
 {
@@ -178,17 +103,7 @@ static void on_event(net *w, int i, const tn_node_event *ev)
 			tn_node_dial_failed(t->n, &ev->member, w->now);
 		break;
 	}
-	case TN_NODE_EV_CLOSE_LINK: {
-		pipe_ *p = pipe_of(w, i, ev->link_id);
-		if (p) {
-			if (p->a == i)
-				move(w, p->a, p->la, p->b, p->lb);
-			else
-				move(w, p->b, p->lb, p->a, p->la);
-			pipe_close(w, p);
-		}
-		break;
-	}
+	case TN_NODE_EV_CLOSE_LINK: hang_up(w, i, ev->link_id); break;
 	case TN_NODE_EV_STORE_ALERT:
 		assert_true(t->nalerts < DISK);
 		memcpy(t->alert_env[t->nalerts], ev->envelope.p, ev->envelope.len);
@@ -215,68 +130,6 @@ static void on_event(net *w, int i, const tn_node_event *ev)
 		break;
 	default: break;
 	}
-}
-
-static bool events(net *w, int i)
-{
-	bool any = false;
-	tn_node_event ev;
-	while (w->nd[i].up && tn_node_poll_event(w->nd[i].n, &ev)) {
-		any = true;
-		on_event(w, i, &ev);
-	}
-	return any;
-}
-
-static void pump(net *w)
-{
-	for (int rounds = 0; rounds < 100000; rounds++) {
-		bool any = false;
-		for (size_t i = 0; i < w->n; i++)
-			any |= events(w, (int)i);
-		for (size_t k = 0; k < PIPES; k++) {
-			pipe_ *p = &w->p[k];
-			if (!p->used)
-				continue;
-			if (w->nd[p->a].up)
-				any |= move(w, p->a, p->la, p->b, p->lb);
-			if (p->used && w->nd[p->b].up)
-				any |= move(w, p->b, p->lb, p->a, p->la);
-		}
-		if (!any)
-			return;
-	}
-	fail_msg("pump does not settle");
-}
-
-static void run_until(net *w, tn_time until)
-{
-	pump(w);
-	for (int guard = 0; guard < 1000000; guard++) {
-		tn_time next = TN_TIME_NEVER;
-		for (size_t i = 0; i < w->n; i++)
-			if (w->nd[i].up) {
-				tn_time d = tn_node_next_deadline(w->nd[i].n);
-				if (d < next)
-					next = d;
-			}
-		if (next > until)
-			break;
-		if (next > w->now)
-			w->now = next;
-		for (size_t i = 0; i < w->n; i++)
-			if (w->nd[i].up && tn_node_next_deadline(w->nd[i].n) <= w->now)
-				tn_node_tick(w->nd[i].n, w->now, wall(w));
-		pump(w);
-	}
-	if (until > w->now)
-		w->now = until;
-	pump(w);
-}
-
-static void run_for(net *w, tn_time d)
-{
-	run_until(w, w->now + d);
 }
 
 /* ---- setup ------------------------------------------------------------------ */
@@ -476,18 +329,6 @@ static void panic_(net *w, int i, uint64_t seq, uint8_t id[TN_ALERT_ID])
 	r.pt.has_text = true;
 	r.pt.text = sv("ساعدوني");
 	assert_int_equal(tn_node_alert_create(w->nd[i].n, &r, w->now, wall(w), id), TN_OK);
-}
-
-static void node_down(net *w, int i)
-{
-	for (size_t k = 0; k < PIPES; k++) {
-		pipe_ *p = &w->p[k];
-		if (p->used && (p->a == i || p->b == i))
-			pipe_close(w, p);
-	}
-	w->nd[i].up = false;
-	tn_node_del(w->nd[i].n);
-	w->nd[i].n = NULL;
 }
 
 /* Restart node i from what it stored: genesis in the config, then every

@@ -30,9 +30,6 @@ enum {
 	BUFSZ = 70000,
 };
 
-static const uint64_t WALL0 = UINT64_C(1718000000000);
-static const tn_time T0 = 1000 * TN_SEC;
-
 typedef struct disk_rec {
 	uint8_t id[TN_ALERT_ID];
 	uint8_t env[TN_ALERT_ENVELOPE_MAX];
@@ -54,7 +51,7 @@ typedef struct tnode {
 	uint8_t note_kind[NOTES];
 	size_t nnotes;
 	size_t receipts, links_up, stores, conflicts;
-	size_t ticks;
+	size_t ticks; /* tn_node_tick calls (test_net.h) */
 	/* reachability: the last DIALBACK and REACHABILITY events */
 	size_t dialbacks, answers;
 	uint64_t probe_id;
@@ -63,29 +60,10 @@ typedef struct tnode {
 	uint8_t answer;
 } tnode;
 
-typedef struct pipe_ {
-	bool used;
-	int a, b;
-	uint64_t la, lb;
-} pipe_;
-
-typedef struct net {
-	tnode nd[NMAX];
-	size_t n;
-	pipe_ p[PIPES];
-	bool adj[NMAX][NMAX];
-	tn_static_membership sm;
-	tn_time now;
+#define TEST_NET_FIELDS                                                                    \
+	tn_static_membership sm;                                                           \
 	tn_node_config base;
-} net;
-
-static net NET;
-static uint8_t xbuf[BUFSZ];
-
-static uint64_t wall(const net *w)
-{
-	return WALL0 + (w->now - T0) / TN_MSEC;
-}
+#include "test_net.h"
 
 /* ---- setup -------------------------------------------------------------- */
 
@@ -164,63 +142,6 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* ---- the pump ------------------------------------------------------------ */
-
-static pipe_ *pipe_of(net *w, int node, uint64_t lid)
-{
-	for (size_t i = 0; i < PIPES; i++) {
-		pipe_ *p = &w->p[i];
-		if (p->used && ((p->a == node && p->la == lid) || (p->b == node && p->lb == lid)))
-			return p;
-	}
-	return NULL;
-}
-
-static bool move(net *w, int from, uint64_t lf, int to, uint64_t lt)
-{
-	bool moved = false;
-	for (;;) {
-		tn_ssize r = tn_node_link_out(w->nd[from].n, lf, xbuf, sizeof xbuf, w->now);
-		if (r <= 0)
-			return moved;
-		moved = true;
-		if (to >= 0 && w->nd[to].up)
-			assert_int_equal(tn_node_link_recv(w->nd[to].n, lt, xbuf, (size_t)r, w->now,
-			                                   wall(w)),
-			                 TN_OK);
-	}
-}
-
-static void pipe_close(net *w, pipe_ *p)
-{
-	if (!p->used)
-		return;
-	p->used = false;
-	if (w->nd[p->a].up)
-		tn_node_link_closed(w->nd[p->a].n, p->la, w->now);
-	if (w->nd[p->b].up)
-		tn_node_link_closed(w->nd[p->b].n, p->lb, w->now);
-}
-
-static void connect_pair(net *w, int a, int b)
-{
-	pipe_ *p = NULL;
-	for (size_t i = 0; i < PIPES && !p; i++)
-		if (!w->p[i].used)
-			p = &w->p[i];
-	assert_non_null(p);
-	p->used = true;
-	p->a = a;
-	p->b = b;
-	assert_int_equal(tn_node_link_open(w->nd[a].n, TN_NOISE_INITIATOR,
-	                                   tn_identity_pubkey(w->nd[b].id), w->now, wall(w),
-	                                   &p->la),
-	                 TN_OK);
-	assert_int_equal(
-	        tn_node_link_open(w->nd[b].n, TN_NOISE_RESPONDER, NULL, w->now, wall(w), &p->lb),
-	        TN_OK);
-}
-
 static int node_of(const net *w, const tn_pubkey *pk)
 {
 	for (size_t i = 0; i < w->n; i++)
@@ -245,23 +166,12 @@ static void on_event(net *w, int i, const tn_node_event *ev)
 		int b = node_of(w, &ev->member);
 		assert_true(b >= 0);
 		if (w->adj[i][b] && w->nd[b].up)
-			connect_pair(w, i, b);
+			connect_pair(w, i, tn_identity_pubkey(w->nd[b].id), b);
 		else
 			tn_node_dial_failed(t->n, &ev->member, w->now);
 		break;
 	}
-	case TN_NODE_EV_CLOSE_LINK: {
-		pipe_ *p = pipe_of(w, i, ev->link_id);
-		if (p) {
-			/* deliver what is left (the CLOSE frame), then hang up */
-			if (p->a == i)
-				move(w, p->a, p->la, p->b, p->lb);
-			else
-				move(w, p->b, p->lb, p->a, p->la);
-			pipe_close(w, p);
-		}
-		break;
-	}
+	case TN_NODE_EV_CLOSE_LINK: hang_up(w, i, ev->link_id); break;
 	case TN_NODE_EV_STORE_ALERT:
 		t->stores++;
 		if (t->defer_store) {
@@ -311,72 +221,6 @@ static void on_event(net *w, int i, const tn_node_event *ev)
 	}
 }
 
-static bool events(net *w, int i)
-{
-	bool any = false;
-	tn_node_event ev;
-	while (w->nd[i].up && tn_node_poll_event(w->nd[i].n, &ev)) {
-		any = true;
-		on_event(w, i, &ev);
-	}
-	return any;
-}
-
-/* Until nothing moves: events, then bytes both ways on every pipe. */
-static void pump(net *w)
-{
-	for (int rounds = 0; rounds < 100000; rounds++) {
-		bool any = false;
-		for (size_t i = 0; i < w->n; i++)
-			any |= events(w, (int)i);
-		for (size_t k = 0; k < PIPES; k++) {
-			pipe_ *p = &w->p[k];
-			if (!p->used)
-				continue;
-			if (w->nd[p->a].up)
-				any |= move(w, p->a, p->la, p->b, p->lb);
-			if (p->used && w->nd[p->b].up)
-				any |= move(w, p->b, p->lb, p->a, p->la);
-		}
-		if (!any)
-			return;
-	}
-	fail_msg("pump does not settle");
-}
-
-/* Advance virtual time to `until`, running every deadline on the way. */
-static void run_until(net *w, tn_time until)
-{
-	pump(w);
-	for (int guard = 0; guard < 1000000; guard++) {
-		tn_time next = TN_TIME_NEVER;
-		for (size_t i = 0; i < w->n; i++)
-			if (w->nd[i].up) {
-				tn_time d = tn_node_next_deadline(w->nd[i].n);
-				if (d < next)
-					next = d;
-			}
-		if (next > until)
-			break;
-		if (next > w->now)
-			w->now = next;
-		for (size_t i = 0; i < w->n; i++)
-			if (w->nd[i].up && tn_node_next_deadline(w->nd[i].n) <= w->now) {
-				w->nd[i].ticks++;
-				tn_node_tick(w->nd[i].n, w->now, wall(w));
-			}
-		pump(w);
-	}
-	if (until > w->now)
-		w->now = until;
-	pump(w);
-}
-
-static void run_for(net *w, tn_time d)
-{
-	run_until(w, w->now + d);
-}
-
 /* Cut the link between a and b (both directions) and forbid redialing. */
 static void cut(net *w, int a, int b)
 {
@@ -386,18 +230,6 @@ static void cut(net *w, int a, int b)
 		if (p->used && ((p->a == a && p->b == b) || (p->a == b && p->b == a)))
 			pipe_close(w, p);
 	}
-}
-
-static void node_down(net *w, int i)
-{
-	for (size_t k = 0; k < PIPES; k++) {
-		pipe_ *p = &w->p[k];
-		if (p->used && (p->a == i || p->b == i))
-			pipe_close(w, p);
-	}
-	w->nd[i].up = false;
-	tn_node_del(w->nd[i].n);
-	w->nd[i].n = NULL;
 }
 
 static tn_alert_pt pt_text(const char *s)
@@ -675,7 +507,7 @@ static void non_member_refused_at_message1(void **state)
 	assert_int_equal(tn_static_membership_set_role(&w->sm, tn_identity_pubkey(w->nd[2].id),
 	                                               TN_ALERT_AUTHOR_REVOKED),
 	                 TN_OK);
-	connect_pair(w, 2, 0);
+	connect_pair(w, 2, tn_identity_pubkey(w->nd[0].id), 0);
 	pump(w);
 	/* Refused at message 1, before node 0 wrote a byte (docs/link.md
 	 * "Message 1 names the initiator"): no handshake to close later. */
