@@ -31,7 +31,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 enum { FJ_COORD = 0, FJ_MEMBER = 1, FJ_NEW = 2, FJ_IDS = 3, FJ_RECS = 12 };
 
 typedef struct fj {
-	nf_rng rng[FJ_IDS + 4];
+	test_rng rng[FJ_IDS + 4];
 	tn_identity *id[FJ_IDS];
 	tn_roster *builder; /* the coordinator's records, made once per input */
 	uint8_t *rec[FJ_RECS];
@@ -79,7 +79,7 @@ static tn_view sv(const char *s)
 /* Genesis, add member, endpoint, then (kept aside) revoke member + rekey. */
 static int make_records(fj *f)
 {
-	tn_rand r = nf_rng_seed(&f->rng[FJ_IDS], 0x70);
+	tn_rand r = test_rng_seed(&f->rng[FJ_IDS], 0x70);
 	tn_ssize n = tn_roster_make_genesis(f->id[FJ_COORD], &r, sv("net"), sv("C"), NF_WALL - 10,
 	                                    f->buf, sizeof f->buf);
 	if (n <= 0)
@@ -159,34 +159,32 @@ static void peer_events(fj *f)
 		}
 }
 
+static void events_ud(void *ud)
+{
+	events(ud);
+}
+
+static void peer_events_ud(void *ud)
+{
+	peer_events(ud);
+}
+
 static void flush(fj *f)
 {
 	for (int round = 0; round < 256; round++) {
-		bool any = false;
-		tn_ssize n;
 		events(f);
 		if (!f->lid)
 			return;
-		while (!f->dead && (n = tn_link_out(f->peer, f->buf, sizeof f->buf, f->now)) > 0) {
-			any = true;
-			if (tn_node_link_recv(f->node, f->lid, f->buf, (size_t)n, f->now,
-			                      wall(f)) != TN_OK)
-				abort();
-			events(f);
-		}
-		while (!f->dead &&
-		       (n = tn_node_link_out(f->node, f->lid, f->buf, sizeof f->buf, f->now)) > 0) {
-			any = true;
-			size_t off = 0;
-			while (off < (size_t)n) {
-				tn_ssize r = tn_link_recv(f->peer, f->buf + off, (size_t)n - off,
-				                          f->now, wall(f));
-				if (r < 0)
-					abort();
-				off += (size_t)r;
-				peer_events(f);
-			}
-		}
+		nf_wire w = {.node = f->node,
+		             .lid = f->lid,
+		             .peer = f->peer,
+		             .buf = f->buf,
+		             .cap = sizeof f->buf,
+		             .dead = &f->dead,
+		             .node_ev = events_ud,
+		             .peer_ev = peer_events_ud,
+		             .ud = f};
+		bool any = nf_exchange(&w, f->now, wall(f));
 		events(f);
 		if (!any)
 			return;
@@ -212,7 +210,7 @@ static int peer_new(fj *f, int who, const tn_noise_psk *psk, tn_noise_role role)
 	memcpy(lc.network_id, tn_roster_network_id(f->builder), TN_NETWORK_ID);
 	lc.psk = *psk;
 	memcpy(lc.expected_remote.b, tn_identity_linkpub(f->id[FJ_COORD])->b, 32);
-	lc.rand = nf_rng_seed(&f->rng[FJ_IDS + 1], 0x90);
+	lc.rand = test_rng_seed(&f->rng[FJ_IDS + 1], 0x90);
 	lc.replay = f->cache;
 	lc.identity = f->id[who];
 	lc.member = admit_any;
@@ -231,7 +229,7 @@ static int init(fj *f, uint8_t scene)
 	f->now = NF_T0;
 	f->scene = scene % 3;
 	for (int i = 0; i < FJ_IDS; i++) {
-		tn_rand r = nf_rng_seed(&f->rng[i], (uint8_t)(i + 1));
+		tn_rand r = test_rng_seed(&f->rng[i], (uint8_t)(i + 1));
 		if (tn_identity_new(&f->id[i], &r) != TN_OK)
 			return -1;
 	}
@@ -239,7 +237,7 @@ static int init(fj *f, uint8_t scene)
 		return -1;
 	tn_node_config c;
 	tn_node_config_default(&c);
-	c.rand = nf_rng_seed(&f->rng[FJ_IDS + 2], 0x80);
+	c.rand = test_rng_seed(&f->rng[FJ_IDS + 2], 0x80);
 	c.alerts_max = 64;
 	tn_noise_psk psk;
 	if (f->scene == 2) {

@@ -23,37 +23,16 @@
 #include <sodium.h>
 
 #include "tocsin/node.h"
+#include "test_rng.h" /* tests/common: the seeded ChaCha20 generator */
 #include "tocsin/static_membership.h"
 
 #define NF_WALL UINT64_C(1718000000000)
 #define NF_T0   (1000 * TN_SEC)
 
-typedef struct nf_rng {
-	uint8_t key[crypto_stream_chacha20_KEYBYTES];
-	uint64_t calls;
-} nf_rng;
-
-static inline void nf_rng_fn(void *ud, uint8_t *buf, size_t len)
-{
-	nf_rng *r = ud;
-	uint8_t nonce[crypto_stream_chacha20_NONCEBYTES] = {0};
-	for (size_t i = 0; i < sizeof nonce; i++)
-		nonce[i] = (uint8_t)(r->calls >> (8 * i));
-	r->calls++;
-	crypto_stream_chacha20(buf, len, nonce, r->key);
-}
-
-static inline tn_rand nf_rng_seed(nf_rng *r, uint8_t seed)
-{
-	memset(r, 0, sizeof *r);
-	memset(r->key, seed, sizeof r->key);
-	return (tn_rand){nf_rng_fn, r};
-}
-
 enum { NF_VICTIM = 0, NF_PEER = 1, NF_THIRD = 2, NF_N = 3 };
 
 typedef struct nf {
-	nf_rng rng[NF_N + 2];
+	test_rng rng[NF_N + 2];
 	tn_identity *id[NF_N];
 	tn_static_membership sm;
 	tn_node *node;
@@ -109,34 +88,77 @@ static inline void nf_events(nf *f)
 	}
 }
 
+/* One exchange between a tn_node's link lid and a raw peer tn_link, both
+ * ways until each side has nothing more to send (or *dead): what the peer
+ * sends goes to the node, node_ev(ud) after each piece; what the node sends
+ * goes to the peer, peer_ev(ud) after each piece read. abort()s when the
+ * node refuses a piece or the peer cannot read one. True if anything
+ * moved. fuzz_join.c uses it too. */
+typedef struct nf_wire {
+	tn_node *node;
+	uint64_t lid;
+	tn_link *peer;
+	uint8_t *buf;
+	size_t cap;
+	const bool *dead;
+	void (*node_ev)(void *ud);
+	void (*peer_ev)(void *ud);
+	void *ud;
+} nf_wire;
+
+static inline bool nf_exchange(const nf_wire *w, tn_time now, uint64_t wall)
+{
+	bool any = false;
+	tn_ssize n;
+	while (!*w->dead && (n = tn_link_out(w->peer, w->buf, w->cap, now)) > 0) {
+		any = true;
+		if (tn_node_link_recv(w->node, w->lid, w->buf, (size_t)n, now, wall) != TN_OK)
+			abort();
+		w->node_ev(w->ud);
+	}
+	while (!*w->dead && (n = tn_node_link_out(w->node, w->lid, w->buf, w->cap, now)) > 0) {
+		any = true;
+		size_t off = 0;
+		while (off < (size_t)n) {
+			tn_ssize r =
+			        tn_link_recv(w->peer, w->buf + off, (size_t)n - off, now, wall);
+			if (r < 0)
+				abort();
+			off += (size_t)r;
+			w->peer_ev(w->ud);
+		}
+	}
+	return any;
+}
+
+static inline void nf_events_ud(void *ud)
+{
+	nf_events(ud);
+}
+
+/* The peer reads whatever the victim sends and ignores it. */
+static inline void nf_peer_ignore(void *ud)
+{
+	nf *f = ud;
+	tn_link_event lev;
+	while (tn_link_poll_event(f->peer, &lev))
+		;
+}
+
 /* Move bytes both ways until quiet. */
 static inline void nf_flush(nf *f)
 {
+	nf_wire w = {.node = f->node,
+	             .lid = f->lid,
+	             .peer = f->peer,
+	             .buf = f->buf,
+	             .cap = sizeof f->buf,
+	             .dead = &f->dead,
+	             .node_ev = nf_events_ud,
+	             .peer_ev = nf_peer_ignore,
+	             .ud = f};
 	for (int round = 0; round < 64; round++) {
-		bool any = false;
-		tn_ssize n;
-		while (!f->dead && (n = tn_link_out(f->peer, f->buf, sizeof f->buf, f->now)) > 0) {
-			any = true;
-			if (tn_node_link_recv(f->node, f->lid, f->buf, (size_t)n, f->now,
-			                      nf_wall(f)) != TN_OK)
-				abort();
-			nf_events(f);
-		}
-		while (!f->dead &&
-		       (n = tn_node_link_out(f->node, f->lid, f->buf, sizeof f->buf, f->now)) > 0) {
-			any = true;
-			size_t off = 0;
-			while (off < (size_t)n) {
-				tn_ssize r = tn_link_recv(f->peer, f->buf + off, (size_t)n - off,
-				                          f->now, nf_wall(f));
-				if (r < 0)
-					abort();
-				off += (size_t)r;
-				tn_link_event lev;
-				while (tn_link_poll_event(f->peer, &lev))
-					;
-			}
-		}
+		bool any = nf_exchange(&w, f->now, nf_wall(f));
 		nf_events(f);
 		if (!any)
 			return;
@@ -194,7 +216,7 @@ static inline int nf_init(nf *f)
 	memset(f->sm.group_key.b, 0x42, 32);
 	memset(f->sm.psk.b, 0x43, 32);
 	for (int i = 0; i < NF_N; i++) {
-		tn_rand r = nf_rng_seed(&f->rng[i], (uint8_t)(i + 1));
+		tn_rand r = test_rng_seed(&f->rng[i], (uint8_t)(i + 1));
 		if (tn_identity_new(&f->id[i], &r) != TN_OK ||
 		    tn_static_membership_add(&f->sm, tn_identity_pubkey(f->id[i]),
 		                             tn_identity_linkpub(f->id[i]), TN_ALERT_AUTHOR_MEMBER,
@@ -207,7 +229,7 @@ static inline int nf_init(nf *f)
 	memset(c.network_id, 0x55, TN_NETWORK_ID);
 	c.membership = tn_static_membership_ops();
 	c.membership_ud = &f->sm;
-	c.rand = nf_rng_seed(&f->rng[NF_N], 0x80);
+	c.rand = test_rng_seed(&f->rng[NF_N], 0x80);
 	c.alerts_max = 256;
 	c.lazy_push = TN_LAZY_CHATTER; /* panics flood, drills go lazily: both paths */
 	if (tn_node_new(&f->node, &c) != TN_OK)
@@ -224,7 +246,7 @@ static inline int nf_init(nf *f)
 	lc.psk = f->sm.psk;
 	memcpy(lc.expected_remote.b, tn_identity_linkpub(f->id[NF_VICTIM])->b, 32);
 	lc.identity = f->id[NF_PEER];
-	lc.rand = nf_rng_seed(&f->rng[NF_N + 1], 0x90);
+	lc.rand = test_rng_seed(&f->rng[NF_N + 1], 0x90);
 	if (tn_link_new(&f->peer, &lc) != TN_OK || tn_link_start(f->peer, f->now, nf_wall(f)))
 		return -1;
 	if (tn_node_link_open(f->node, TN_NOISE_RESPONDER, NULL, f->now, nf_wall(f), &f->lid))

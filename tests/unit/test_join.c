@@ -55,8 +55,8 @@ typedef struct tnode {
 	size_t ticks; /* tn_node_tick calls (test_net.h) */
 } tnode;
 
-#define TEST_NET_FIELDS                                                                    \
-	uint8_t genesis[TN_ROSTER_RECORD_MAX];                                             \
+#define TEST_NET_FIELDS                                                                            \
+	uint8_t genesis[TN_ROSTER_RECORD_MAX];                                                     \
 	size_t genesis_len;
 #include "test_net.h"
 

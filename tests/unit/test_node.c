@@ -60,8 +60,8 @@ typedef struct tnode {
 	uint8_t answer;
 } tnode;
 
-#define TEST_NET_FIELDS                                                                    \
-	tn_static_membership sm;                                                           \
+#define TEST_NET_FIELDS                                                                            \
+	tn_static_membership sm;                                                                   \
 	tn_node_config base;
 #include "test_net.h"
 
@@ -1454,8 +1454,8 @@ static size_t peer_alert(nf *f, int who, uint8_t kind, uint64_t seq, uint8_t *en
 	d.expires_ms = NF_WALL + 3600 * 1000;
 	d.epoch = 1;
 	tn_alert_pt pt = nf_pt();
-	nf_rng r;
-	tn_rand rand = nf_rng_seed(&r, 0x33);
+	test_rng r;
+	tn_rand rand = test_rng_seed(&r, 0x33);
 	tn_ssize n = tn_alert_seal(f->id[who], &d, &f->sm.group_key, &pt, &rand, env,
 	                           TN_ALERT_ENVELOPE_MAX, NULL);
 	if (n < 0)
@@ -1886,8 +1886,8 @@ static void reverse_path_forwards_unverified(void **state)
 	lc.psk = f.sm.psk;
 	memcpy(lc.expected_remote.b, tn_identity_linkpub(f.id[NF_VICTIM])->b, 32);
 	lc.identity = f.id[NF_THIRD]; /* message 1 names and signs for the initiator */
-	nf_rng rr;
-	lc.rand = nf_rng_seed(&rr, 0xa0);
+	test_rng rr;
+	lc.rand = test_rng_seed(&rr, 0xa0);
 	tn_link *p2;
 	uint64_t lid2;
 	assert_int_equal(tn_link_new(&p2, &lc), TN_OK);
