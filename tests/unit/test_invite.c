@@ -14,22 +14,9 @@
 #include <cmocka.h>
 #include <sodium.h>
 
+#include "test_rng.h"
 #include "tocsin/invite.h"
 #include "tocsin/mp.h"
-
-typedef struct test_rng {
-	uint8_t key[crypto_stream_chacha20_KEYBYTES];
-	uint64_t ctr;
-} test_rng;
-
-static void rng_fn(void *ud, uint8_t *buf, size_t len)
-{
-	test_rng *r = ud;
-	uint8_t nonce[crypto_stream_chacha20_NONCEBYTES];
-	memcpy(nonce, &r->ctr, sizeof nonce);
-	r->ctr++;
-	crypto_stream_chacha20(buf, len, nonce, r->key);
-}
 
 #define T0 UINT64_C(1718000000000)
 
@@ -40,9 +27,8 @@ static tn_view txt(const char *s)
 
 static tn_invite sample(uint8_t seed)
 {
-	test_rng r = {{0}, 0};
-	memset(r.key, seed, sizeof r.key);
-	tn_rand rand = {rng_fn, &r};
+	test_rng r;
+	tn_rand rand = test_rng_seed(&r, seed);
 	uint8_t nid[TN_NETWORK_ID];
 	tn_linkpub link;
 	memset(nid, 0x11, sizeof nid);
@@ -289,7 +275,7 @@ static void encoder_bounds(void **state)
 	for (size_t i = 0; i <= TN_INVITE_ENDPOINTS_MAX; i++)
 		eps[i] = (tn_view){(const uint8_t *)ep, sizeof ep};
 	test_rng r = {{7}, 0};
-	tn_rand rand = {rng_fn, &r};
+	tn_rand rand = {test_rng_fn, &r};
 	tn_invite big;
 	assert_int_equal(tn_invite_new(&big, &rand, inv.network_id, &inv.coordinator_link, eps,
 	                               TN_INVITE_ENDPOINTS_MAX, UINT64_C(0xffffffff) * 1000 + 999,
@@ -448,7 +434,7 @@ static void compact_endpoints(void **state)
 {
 	(void)state;
 	test_rng r = {{9}, 0};
-	tn_rand rand = {rng_fn, &r};
+	tn_rand rand = {test_rng_fn, &r};
 	uint8_t nid[TN_NETWORK_ID] = {1};
 	tn_linkpub link = {{2}};
 	static const char *const same[] = {

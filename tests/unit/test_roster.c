@@ -14,30 +14,8 @@
 #include <sodium.h>
 
 #include "roster_forge.h"
+#include "test_rng.h"
 #include "tocsin/roster.h"
-
-/* ---- deterministic randomness ------------------------------------------- */
-
-typedef struct test_rng {
-	uint8_t key[crypto_stream_chacha20_KEYBYTES];
-	uint64_t ctr;
-} test_rng;
-
-static void rng_fn(void *ud, uint8_t *buf, size_t len)
-{
-	test_rng *r = ud;
-	uint8_t nonce[crypto_stream_chacha20_NONCEBYTES];
-	memcpy(nonce, &r->ctr, sizeof nonce);
-	r->ctr++;
-	crypto_stream_chacha20(buf, len, nonce, r->key);
-}
-
-static tn_rand seeded(test_rng *r, uint8_t seed)
-{
-	memset(r, 0, sizeof *r);
-	memset(r->key, seed, sizeof r->key);
-	return (tn_rand){rng_fn, r};
-}
 
 /* xorshift64* for shuffles. */
 static uint64_t xs(uint64_t *s)
@@ -101,7 +79,7 @@ static void keep(world *w, const uint8_t *p, size_t n)
 static void world_init(world *w, uint8_t seed)
 {
 	memset(w, 0, sizeof *w);
-	w->rand = seeded(&w->rng, seed);
+	w->rand = test_rng_seed(&w->rng, seed);
 	w->now = T0;
 	for (int i = 0; i < NIDS; i++)
 		assert_int_equal(tn_identity_new(&w->id[i], &w->rand), TN_OK);
