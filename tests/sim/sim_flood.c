@@ -7,12 +7,11 @@
  * stderr: wall time and events/s (measured here, outside the engine, which
  * never reads a clock). */
 #define _POSIX_C_SOURCE 200809L
-#include <inttypes.h>
 #include <stdio.h>
-#include <time.h>
 
 #include "flood.h"
 #include "scenario.h"
+#include "sim_timed.h"
 
 typedef struct flood_class {
 	flood *f;
@@ -40,13 +39,6 @@ static void teardown(void *ud)
 	c->f = NULL;
 }
 
-static double seconds(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 int main(int argc, char **argv)
 {
 	sim_scn scn;
@@ -57,16 +49,14 @@ int main(int argc, char **argv)
 	static const sim_scn_class cls = {.setup = setup, .inject = inject, .teardown = teardown};
 	flood_class fc = {0};
 	sim_scn_result r;
-	double t0 = seconds();
-	tn_err rc = sim_scn_run(&scn, &cls, &fc, &r);
-	double wall = seconds() - t0;
+	double wall;
+	tn_err rc = sim_scn_run_timed(&scn, &cls, &fc, &r, &wall);
 	if (rc != TN_OK) {
 		fprintf(stderr, "sim-flood: run failed: %s\n", tn_strerror(rc));
 		return 1;
 	}
 	sim_scn_print(stdout, &scn, &r);
 	fflush(stdout);
-	fprintf(stderr, "wall_s=%.3f events=%" PRIu64 " events_per_s=%.0f\n", wall, r.events,
-	        wall > 0 ? (double)r.events / wall : 0.0);
+	sim_print_speed(stderr, wall, &r);
 	return 0;
 }

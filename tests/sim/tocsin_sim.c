@@ -19,10 +19,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "node_host.h"
 #include "scenario.h"
+#include "sim_timed.h"
 
 typedef struct node_class {
 	nh *c;
@@ -99,13 +99,6 @@ static void teardown(void *ud)
 	k->c = NULL;
 }
 
-static double seconds(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 int main(int argc, char **argv)
 {
 	sim_scn scn;
@@ -123,9 +116,8 @@ int main(int argc, char **argv)
 	static const sim_scn_class cls = {.setup = setup, .inject = inject, .teardown = teardown};
 	k.degree = scn.degree;
 	sim_scn_result r;
-	double t0 = seconds();
-	tn_err rc = sim_scn_run(&scn, &cls, &k, &r);
-	double wall = seconds() - t0;
+	double wall;
+	tn_err rc = sim_scn_run_timed(&scn, &cls, &k, &r, &wall);
 	if (rc == TN_OK)
 		rc = k.rep.err;
 	if (rc != TN_OK) {
@@ -169,7 +161,6 @@ int main(int argc, char **argv)
 		        " hs_replay=%" PRIu64 "\n",
 		        e->hs_established, e->hs_timeout, e->hs_fail, e->hs_replay);
 	}
-	fprintf(stderr, "wall_s=%.3f events=%" PRIu64 " events_per_s=%.0f\n", wall, r.events,
-	        wall > 0 ? (double)r.events / wall : 0.0);
+	sim_print_speed(stderr, wall, &r);
 	return 0;
 }
