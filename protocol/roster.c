@@ -788,20 +788,26 @@ static void member_out(const tn_roster *ro, const tn_rmember *m, tn_roster_membe
 	memcpy(o->admitted_by, a->id, TN_HASH);
 }
 
-static const tn_rmember *mem_find(const tn_roster *ro, const uint8_t pk[TN_PUBKEY])
+size_t tn_roster_member_ix(const tn_roster *ro, const uint8_t pk[TN_PUBKEY])
 {
 	size_t lo = 0, hi = ro->nmems;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 		int c = memcmp(ro->mems[mid].pk, pk, TN_PUBKEY);
 		if (c == 0)
-			return &ro->mems[mid];
+			return mid;
 		if (c < 0)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	return NULL;
+	return ro->nmems;
+}
+
+static const tn_rmember *mem_find(const tn_roster *ro, const uint8_t pk[TN_PUBKEY])
+{
+	size_t i = tn_roster_member_ix(ro, pk);
+	return i < ro->nmems ? &ro->mems[i] : NULL;
 }
 
 size_t tn_roster_member_count(tn_roster *ro)

@@ -390,18 +390,8 @@ static int cmp_add(const void *a, const void *b)
 
 static tn_rmember *mem_at(tn_roster *ro, const uint8_t *pk)
 {
-	size_t lo = 0, hi = ro->nmems;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = memcmp(ro->mems[mid].pk, pk, TN_PUBKEY);
-		if (c == 0)
-			return &ro->mems[mid];
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
+	size_t i = tn_roster_member_ix(ro, pk);
+	return i < ro->nmems ? &ro->mems[i] : NULL;
 }
 
 static void conflict(tn_roster *ro, uint8_t kind, const uint8_t *who, uint64_t iseq,

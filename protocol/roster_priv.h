@@ -105,6 +105,8 @@ bool tn_roster_pinning(const tn_rrec *r);
  * record. */
 bool tn_roster_after_pin(const tn_roster *ro, const tn_rpin *p, uint32_t x);
 void tn_roster_pin_of(const tn_roster *ro, uint32_t ix, tn_rpin *p);
+/* Where member pk stands in ro->mems (sorted by key), or ro->nmems. */
+size_t tn_roster_member_ix(const tn_roster *ro, const uint8_t pk[TN_PUBKEY]);
 
 /* In-place heapsort (the protocol library links no qsort: its symbol
  * allowlist is kept to memory and string routines). cmp must be a total
