@@ -381,6 +381,30 @@ static int refused(const cli *c, const td_ctl_msg *m)
 	return EXIT_REPLY;
 }
 
+/* The reply as JSON (--json): the exit status. */
+static int json_reply(const td_ctl_msg *m)
+{
+	return print_json(m, true, NULL) == 0 ? EXIT_OK : EXIT_REPLY;
+}
+
+/* A reply that came on conn: the refusal, else the JSON (--json), else
+ * human(c, m); closes conn and returns the exit status. */
+static int answer(cli *c, ctl_conn *conn, const td_ctl_msg *m,
+                  void (*human)(const cli *, const td_ctl_msg *))
+{
+	int rc;
+	if (!f_bool(m, "ok"))
+		rc = refused(c, m);
+	else if (c->json)
+		rc = json_reply(m);
+	else {
+		human(c, m);
+		rc = EXIT_OK;
+	}
+	ctl_close(conn);
+	return rc;
+}
+
 /* The usual shape: one request, one reply, print. */
 static int simple(cli *c, td_ctl_op op, void (*human)(const cli *, const td_ctl_msg *))
 {
@@ -390,16 +414,7 @@ static int simple(cli *c, td_ctl_op op, void (*human)(const cli *, const td_ctl_
 	int rc = call(c, &conn, &req, &m, TIMEOUT_MS);
 	if (rc >= 0)
 		return rc;
-	if (!f_bool(&m, "ok"))
-		rc = refused(c, &m);
-	else if (c->json)
-		rc = print_json(&m, true, NULL) == 0 ? EXIT_OK : EXIT_REPLY;
-	else {
-		human(c, &m);
-		rc = EXIT_OK;
-	}
-	ctl_close(&conn);
-	return rc;
+	return answer(c, &conn, &m, human);
 }
 
 /* ---- commands -------------------------------------------------------------- */
@@ -498,8 +513,9 @@ static int cmd_id(cli *c)
 	return simple(c, TD_CTL_OP_ID, human_id);
 }
 
-static void human_init(const td_ctl_msg *m)
+static void human_init(const cli *c, const td_ctl_msg *m)
 {
+	(void)c;
 	bool pass = f_bool(m, "passphrase");
 	printf(_("initialised: this device has a new identity\n"));
 	print_str(_("fingerprint"), m, "fingerprint");
@@ -532,16 +548,7 @@ static int cmd_init(cli *c)
 	sodium_memzero(pass, sizeof pass);
 	if (rc >= 0)
 		return rc;
-	if (!f_bool(&m, "ok"))
-		rc = refused(c, &m);
-	else if (c->json)
-		rc = print_json(&m, true, NULL) == 0 ? EXIT_OK : EXIT_REPLY;
-	else {
-		human_init(&m);
-		rc = EXIT_OK;
-	}
-	ctl_close(&conn);
-	return rc;
+	return answer(c, &conn, &m, human_init);
 }
 
 static void human_event(const td_ctl_msg *m)
@@ -649,7 +656,7 @@ static int cmd_network(cli *c)
 	if (rc >= 0)
 		return rc;
 	if (c->json) {
-		rc = print_json(&m, true, NULL) == 0 ? EXIT_OK : EXIT_REPLY;
+		rc = json_reply(&m);
 	} else {
 		int n, in;
 		const char *name = f_str(&m, "name", &n), *nid = f_str(&m, "network_id", &in);
@@ -756,7 +763,7 @@ static int send_alert(cli *c, const char *kind, const char *text, const char *re
 	unsigned long long links = f_uint(&m, "links"), members = f_uint(&m, "members");
 	unsigned long long held_ms = f_uint(&m, "held_ms");
 	if (c->json) {
-		rc = print_json(&m, true, NULL) == 0 ? EXIT_OK : EXIT_REPLY;
+		rc = json_reply(&m);
 	} else {
 		if (held_ms)
 			print_held(held_ms, kind, id);
@@ -1281,7 +1288,7 @@ static int cmd_invite(cli *c)
 	const char *code = f_str(&m, "code", &n), *ep = f_str(&m, "endpoint", &en);
 	const char *role = f_str(&m, "role", &rn);
 	if (c->json) {
-		rc = print_json(&m, true, NULL) == 0 ? EXIT_OK : EXIT_REPLY;
+		rc = json_reply(&m);
 		fflush(stdout);
 	} else {
 		printf(_("invitation for %s (%.*s), valid %llu h %llu min, one device, once:\n\n"),
@@ -1433,7 +1440,7 @@ static int cmd_revoke(cli *c)
 	if (rc >= 0)
 		return rc;
 	if (c->json) {
-		rc = print_json(&m, true, NULL) == 0 ? EXIT_OK : EXIT_REPLY;
+		rc = json_reply(&m);
 	} else {
 		int nn, mn;
 		const char *name = f_str(&m, "name", &nn), *mem = f_str(&m, "member", &mn);
