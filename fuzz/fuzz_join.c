@@ -175,15 +175,7 @@ static void flush(fj *f)
 		events(f);
 		if (!f->lid)
 			return;
-		nf_wire w = {.node = f->node,
-		             .lid = f->lid,
-		             .peer = f->peer,
-		             .buf = f->buf,
-		             .cap = sizeof f->buf,
-		             .dead = &f->dead,
-		             .node_ev = events_ud,
-		             .peer_ev = peer_events_ud,
-		             .ud = f};
+		nf_wire w = NF_WIRE(f, events_ud, peer_events_ud);
 		bool any = nf_exchange(&w, f->now, wall(f));
 		events(f);
 		if (!any)

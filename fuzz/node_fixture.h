@@ -106,6 +106,15 @@ typedef struct nf_wire {
 	void *ud;
 } nf_wire;
 
+/* The wire of a fixture f with members node, lid, peer, buf[] and dead
+ * (struct nf here, struct fj in fuzz_join.c). */
+#define NF_WIRE(f, node_ev_, peer_ev_)                                                             \
+	{                                                                                          \
+		.node = (f)->node, .lid = (f)->lid, .peer = (f)->peer, .buf = (f)->buf,            \
+		.cap = sizeof((f)->buf), .dead = &(f)->dead, .node_ev = (node_ev_),                \
+		.peer_ev = (peer_ev_), .ud = (f)                                                   \
+	}
+
 static inline bool nf_exchange(const nf_wire *w, tn_time now, uint64_t wall)
 {
 	bool any = false;
@@ -148,15 +157,7 @@ static inline void nf_peer_ignore(void *ud)
 /* Move bytes both ways until quiet. */
 static inline void nf_flush(nf *f)
 {
-	nf_wire w = {.node = f->node,
-	             .lid = f->lid,
-	             .peer = f->peer,
-	             .buf = f->buf,
-	             .cap = sizeof f->buf,
-	             .dead = &f->dead,
-	             .node_ev = nf_events_ud,
-	             .peer_ev = nf_peer_ignore,
-	             .ud = f};
+	nf_wire w = NF_WIRE(f, nf_events_ud, nf_peer_ignore);
 	for (int round = 0; round < 64; round++) {
 		bool any = nf_exchange(&w, f->now, nf_wall(f));
 		nf_events(f);
