@@ -142,6 +142,17 @@ static int teardown(void **state)
 	return 0;
 }
 
+/* The usual start: n nodes in a line, started, linked up for 10 s. */
+static net *line_up(size_t n)
+{
+	net *w = &NET;
+	net_init(w, n);
+	line(w);
+	start_all(w);
+	run_for(w, 10 * TN_SEC);
+	return w;
+}
+
 static int node_of(const net *w, const tn_pubkey *pk)
 {
 	for (size_t i = 0; i < w->n; i++)
@@ -384,11 +395,7 @@ static void panic_overtakes_500_drills(void **state)
 static void restart_is_not_renotified(void **state)
 {
 	(void)state;
-	net *w = &NET;
-	net_init(w, 3);
-	line(w);
-	start_all(w);
-	run_for(w, 10 * TN_SEC);
+	net *w = line_up(3);
 	uint8_t id[TN_ALERT_ID];
 	create(w, 0, 1, TN_KIND_PANIC, HOUR_MS, id);
 	run_for(w, 1 * TN_SEC);
@@ -423,11 +430,7 @@ static void restart_is_not_renotified(void **state)
 static void catch_up_exactly_the_missing(void **state)
 {
 	(void)state;
-	net *w = &NET;
-	net_init(w, 3);
-	line(w);
-	start_all(w);
-	run_for(w, 10 * TN_SEC);
+	net *w = line_up(3);
 	uint8_t id[TN_ALERT_ID];
 	create(w, 0, 1, TN_KIND_DRILL, HOUR_MS, id);
 	run_for(w, 1 * TN_SEC);
@@ -455,11 +458,7 @@ static void catch_up_exactly_the_missing(void **state)
 static void permanent_seq_gap_costs_nothing(void **state)
 {
 	(void)state;
-	net *w = &NET;
-	net_init(w, 2);
-	line(w);
-	start_all(w);
-	run_for(w, 10 * TN_SEC);
+	net *w = line_up(2);
 	uint8_t id[TN_ALERT_ID];
 	/* seq 3 was committed and never sealed (crash): a permanent gap */
 	create(w, 0, 1, TN_KIND_DRILL, 6 * HOUR_MS, id);
@@ -530,11 +529,7 @@ static void non_member_refused_at_message1(void **state)
 static void store_round_trip_and_failed_store(void **state)
 {
 	(void)state;
-	net *w = &NET;
-	net_init(w, 3);
-	line(w);
-	start_all(w);
-	run_for(w, 10 * TN_SEC);
+	net *w = line_up(3);
 	w->nd[1].defer_store = true;
 	uint8_t id[TN_ALERT_ID];
 	create(w, 0, 1, TN_KIND_PANIC, HOUR_MS, id);
@@ -579,11 +574,7 @@ static void store_round_trip_and_failed_store(void **state)
 static void expired_alerts_gc_and_not_offered(void **state)
 {
 	(void)state;
-	net *w = &NET;
-	net_init(w, 3);
-	line(w);
-	start_all(w);
-	run_for(w, 10 * TN_SEC);
+	net *w = line_up(3);
 	cut(w, 1, 2);
 	uint8_t id[TN_ALERT_ID];
 	create(w, 0, 1, TN_KIND_DRILL, 60 * 1000, id);
@@ -607,11 +598,7 @@ static void expired_alerts_gc_and_not_offered(void **state)
 static void rate_limit_push_vs_catch_up(void **state)
 {
 	(void)state;
-	net *w = &NET;
-	net_init(w, 2);
-	line(w);
-	start_all(w);
-	run_for(w, 10 * TN_SEC);
+	net *w = line_up(2);
 	cut(w, 0, 1);
 	/* 60 drills over 6 hours (within budget as written), node 1 offline */
 	uint8_t id[TN_ALERT_ID];
@@ -914,11 +901,7 @@ static void restart_from_disk(net *w, int i)
 static void receipted_only_after_the_batch_left(void **state)
 {
 	(void)state;
-	net *w = &NET;
-	net_init(w, 3);
-	line(w);
-	start_all(w);
-	run_for(w, 10 * TN_SEC);
+	net *w = line_up(3);
 	uint8_t id[TN_ALERT_ID];
 	create(w, 0, 1, TN_KIND_PANIC, HOUR_MS, id);
 	run_for(w, w->base.receipt_delay - 1); /* stored everywhere, batches not flushed */
@@ -945,11 +928,7 @@ static void receipted_only_after_the_batch_left(void **state)
 static void receipt_resent_when_its_link_breaks(void **state)
 {
 	(void)state;
-	net *w = &NET;
-	net_init(w, 3);
-	line(w);
-	start_all(w);
-	run_for(w, 10 * TN_SEC);
+	net *w = line_up(3);
 	uint8_t id[TN_ALERT_ID];
 	create(w, 0, 1, TN_KIND_PANIC, HOUR_MS, id);
 	run_for(w, w->base.receipt_delay - 1);
@@ -1049,11 +1028,7 @@ static void idle_wakes_only_for_keepalive_and_anti_entropy(void **state)
 static void wake_reconnects_at_once(void **state)
 {
 	(void)state;
-	net *w = &NET;
-	net_init(w, 2);
-	line(w);
-	start_all(w);
-	run_for(w, 10 * TN_SEC);
+	net *w = line_up(2);
 	cut(w, 0, 1);
 	run_for(w, 60 * TN_MIN); /* backoff grows to its 5-minute cap */
 	link_ab(w, 0, 1);
@@ -1203,11 +1178,7 @@ static void dialback_roster_endpoint_key_and_rate_limit(void **state)
 static void equivocation_is_a_conflict(void **state)
 {
 	(void)state;
-	net *w = &NET;
-	net_init(w, 2);
-	line(w);
-	start_all(w);
-	run_for(w, 10 * TN_SEC);
+	net *w = line_up(2);
 	uint8_t a[TN_ALERT_ID], b[TN_ALERT_ID];
 	create(w, 0, 1, TN_KIND_DRILL, HOUR_MS, a);
 	run_for(w, 1 * TN_SEC);
@@ -1685,11 +1656,7 @@ static int write_corpus(const char *dir)
  * 2's receipt now waits in node 1's batch for the link to 0. */
 static net *line_panic_batched(uint8_t id[TN_ALERT_ID])
 {
-	net *w = &NET;
-	net_init(w, 3);
-	line(w);
-	start_all(w);
-	run_for(w, 10 * TN_SEC);
+	net *w = line_up(3);
 	create(w, 0, 1, TN_KIND_PANIC, HOUR_MS, id);
 	run_for(w, w->base.receipt_delay);
 	return w;
