@@ -13,6 +13,7 @@
 #include <cmocka.h>
 #include <sodium.h>
 
+#include "test_rng.h"
 #include "tocsin/codec.h"
 #include "tocsin/link.h"
 
@@ -28,24 +29,10 @@ static const uint64_t AGE_MS = TN_HS_MSG1_MAX_AGE / TN_MSEC;
 
 /* ---- deterministic randomness ------------------------------------------ */
 
-typedef struct test_rng {
-	uint8_t key[crypto_stream_chacha20_KEYBYTES];
-	uint64_t ctr;
-} test_rng;
-
-static void test_rand_fn(void *ud, uint8_t *buf, size_t len)
-{
-	test_rng *r = ud;
-	uint8_t nonce[crypto_stream_chacha20_NONCEBYTES] = {0};
-	memcpy(nonce, &r->ctr, sizeof r->ctr < sizeof nonce ? sizeof r->ctr : sizeof nonce);
-	r->ctr++;
-	crypto_stream_chacha20(buf, len, nonce, r->key);
-}
-
 static uint32_t rng_u32(test_rng *r)
 {
 	uint8_t b[4];
-	test_rand_fn(r, b, sizeof b);
+	test_rng_fn(r, b, sizeof b);
 	return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
 }
 
@@ -152,8 +139,7 @@ typedef struct pair {
 
 static void side_rand(side *s, uint8_t seed)
 {
-	memset(s->rng.key, seed, sizeof s->rng.key);
-	s->rng.ctr = 0;
+	(void)test_rng_seed(&s->rng, seed);
 }
 
 static tn_link_config base_cfg(side *s, const keys *k, tn_noise_role role)
@@ -163,7 +149,7 @@ static tn_link_config base_cfg(side *s, const keys *k, tn_noise_role role)
 	c.role = role;
 	memcpy(c.network_id, k->netid, sizeof c.network_id);
 	c.psk = k->psk;
-	c.rand = (tn_rand){.fn = test_rand_fn, .ud = &s->rng};
+	c.rand = (tn_rand){.fn = test_rng_fn, .ud = &s->rng};
 	c.stats = &s->stats;
 	return c;
 }
@@ -269,6 +255,22 @@ static void pump(pair *p)
 {
 	while (flow(p, &p->i, &p->r, p->wall_r) + flow(p, &p->r, &p->i, p->wall_i) > 0)
 		;
+}
+
+/* A raw Noise handshake as the link runs it (XXpsk0, prologue "tocsin/1"
+ * and the network id), static s, under psk: the test plays one side by
+ * hand. */
+static void raw_hs_init(const pair *p, tn_noise_hs *hs, tn_noise_role role,
+                        const tn_noise_keypair *s, const tn_noise_psk *psk)
+{
+	tn_noise_protocol proto;
+	assert_int_equal(tn_noise_protocol_parse("Noise_XXpsk0_25519_ChaChaPoly_BLAKE2b", &proto),
+	                 TN_OK);
+	uint8_t prologue[24];
+	memcpy(prologue, "tocsin/1", 8);
+	memcpy(prologue + 8, p->k.netid, 16);
+	assert_int_equal(
+	        tn_noise_hs_init(hs, &proto, role, prologue, sizeof prologue, s, NULL, psk), TN_OK);
 }
 
 static void pair_setup(pair *p, unsigned mode)
@@ -586,9 +588,8 @@ static void reject_garbage_right_size(void **state)
 	(void)state;
 	uint8_t g[195];
 	test_rng r;
-	memset(r.key, 0x5a, sizeof r.key);
-	r.ctr = 0;
-	test_rand_fn(&r, g, sizeof g);
+	(void)test_rng_seed(&r, 0x5a);
+	test_rng_fn(&r, g, sizeof g);
 	g[0] = 0;
 	g[1] = 193;
 	REJECT_CASE(g, sizeof g, rej_mac, TN_ERR_AUTH);
@@ -601,9 +602,8 @@ static void reject_garbage_other_sizes(void **state)
 	for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
 		uint8_t g[1002];
 		test_rng r;
-		memset(r.key, (int)i, sizeof r.key);
-		r.ctr = 0;
-		test_rand_fn(&r, g, sizeof g);
+		(void)test_rng_seed(&r, (uint8_t)i);
+		test_rng_fn(&r, g, sizeof g);
 		g[0] = (uint8_t)(sizes[i] >> 8);
 		g[1] = (uint8_t)sizes[i];
 		REJECT_CASE(g, 2 + sizes[i], rej_size, TN_ERR_PROTO);
@@ -729,20 +729,12 @@ static void reject_undecodable_payload(void **state)
 	(void)state;
 	pair p;
 	pair_setup(&p, 0);
-	tn_noise_protocol proto;
 	tn_noise_hs hs;
-	assert_int_equal(tn_noise_protocol_parse("Noise_XXpsk0_25519_ChaChaPoly_BLAKE2b", &proto),
-	                 TN_OK);
-	uint8_t prologue[24];
-	memcpy(prologue, "tocsin/1", 8);
-	memcpy(prologue + 8, p.k.netid, 16);
-	assert_int_equal(tn_noise_hs_init(&hs, &proto, TN_NOISE_INITIATOR, prologue,
-	                                  sizeof prologue, &p.k.i, NULL, &p.k.psk),
-	                 TN_OK);
+	raw_hs_init(&p, &hs, TN_NOISE_INITIATOR, &p.k.i, &p.k.psk);
 	uint8_t payload[145];
 	memset(payload, 0xc1, sizeof payload); /* reserved msgpack byte */
 	uint8_t m1[2 + 193];
-	tn_rand rand = {.fn = test_rand_fn, .ud = &p.i.rng};
+	tn_rand rand = {.fn = test_rng_fn, .ud = &p.i.rng};
 	assert_int_equal(tn_noise_hs_write(&hs, payload, sizeof payload, m1 + 2, 193, &rand), 193);
 	tn_noise_hs_free(&hs);
 	m1[0] = 0;
@@ -810,20 +802,12 @@ static void initiator_rejects_unexpected_responder(void **state)
 	uint8_t m1[256];
 	assert_int_equal(tn_link_out(p.i.l, m1, sizeof m1, p.now), 195);
 
-	tn_noise_protocol proto;
 	tn_noise_hs hs;
-	assert_int_equal(tn_noise_protocol_parse("Noise_XXpsk0_25519_ChaChaPoly_BLAKE2b", &proto),
-	                 TN_OK);
-	uint8_t prologue[24];
-	memcpy(prologue, "tocsin/1", 8);
-	memcpy(prologue + 8, p.k.netid, 16);
-	assert_int_equal(tn_noise_hs_init(&hs, &proto, TN_NOISE_RESPONDER, prologue,
-	                                  sizeof prologue, &p.k.other, NULL, &p.k.psk),
-	                 TN_OK);
+	raw_hs_init(&p, &hs, TN_NOISE_RESPONDER, &p.k.other, &p.k.psk);
 	uint8_t pl[160];
 	assert_int_equal(tn_noise_hs_read(&hs, m1 + 2, 193, pl, sizeof pl), 145);
 	uint8_t m2[2 + 98];
-	tn_rand rand = {.fn = test_rand_fn, .ud = &p.r.rng};
+	tn_rand rand = {.fn = test_rng_fn, .ud = &p.r.rng};
 	static const uint8_t hs23[] = {0x91, 0x01};
 	assert_int_equal(tn_noise_hs_write(&hs, hs23, sizeof hs23, m2 + 2, 98, &rand), 98);
 	tn_noise_hs_free(&hs);
@@ -1068,18 +1052,10 @@ static void hello_sign(const keys *k, const tn_identity *id, const tn_noise_pubk
 static void raw_msg1(pair *p, tn_noise_hs *hs, const tn_noise_psk *psk, const tn_identity *id,
                      void (*tweak)(tn_hs1_payload *), uint8_t m[2 + 193])
 {
-	tn_noise_protocol proto;
-	assert_int_equal(tn_noise_protocol_parse("Noise_XXpsk0_25519_ChaChaPoly_BLAKE2b", &proto),
-	                 TN_OK);
-	uint8_t prologue[24];
-	memcpy(prologue, "tocsin/1", 8);
-	memcpy(prologue + 8, p->k.netid, 16);
-	assert_int_equal(tn_noise_hs_init(hs, &proto, TN_NOISE_INITIATOR, prologue, sizeof prologue,
-	                                  &p->k.i, NULL, psk),
-	                 TN_OK);
+	raw_hs_init(p, hs, TN_NOISE_INITIATOR, &p->k.i, psk);
 	tn_noise_seckey esec;
 	tn_noise_keypair e;
-	test_rand_fn(&p->i.rng, esec.b, sizeof esec.b);
+	test_rng_fn(&p->i.rng, esec.b, sizeof esec.b);
 	assert_int_equal(tn_noise_keypair_from_secret(&e, &esec), TN_OK);
 	assert_int_equal(tn_noise_hs_set_ephemeral(hs, &esec), TN_OK);
 	tn_hs1_payload h;
@@ -1092,7 +1068,7 @@ static void raw_msg1(pair *p, tn_noise_hs *hs, const tn_noise_psk *psk, const tn
 	uint8_t pl[160];
 	tn_ssize n = tn_hs1_encode(&h, pl, sizeof pl);
 	assert_int_equal(n, 145);
-	tn_rand rand = {.fn = test_rand_fn, .ud = &p->i.rng};
+	tn_rand rand = {.fn = test_rng_fn, .ud = &p->i.rng};
 	assert_int_equal(tn_noise_hs_write(hs, pl, (size_t)n, m + 2, 193, &rand), 193);
 	assert_memory_equal(m + 2, e.pub.b, 32); /* the ephemeral that was signed */
 	m[0] = 0;
@@ -1106,7 +1082,7 @@ static void raw_initiator(pair *p, tn_noise_cipher *tx, tn_noise_cipher *rx)
 	tn_noise_hs hs;
 	uint8_t pl[64], m[256];
 	raw_msg1(p, &hs, &p->k.psk, id_member, NULL, m);
-	tn_rand rand = {.fn = test_rand_fn, .ud = &p->i.rng};
+	tn_rand rand = {.fn = test_rng_fn, .ud = &p->i.rng};
 	assert_int_equal(tn_link_start(p->r.l, p->now, WALL0), TN_OK);
 	feed(p, &p->r, m, 195, WALL0);
 	assert_int_equal(tn_link_out(p->r.l, m, sizeof m, p->now), 2 + 98);
@@ -1683,18 +1659,11 @@ static void write_seed(const char *dir, const char *name, const uint8_t *p, size
 static void raw_msg2(pair *p, const uint8_t *m1, const tn_noise_keypair *rs, const uint8_t pl[2],
                      uint8_t out[2 + 98])
 {
-	tn_noise_protocol proto;
 	tn_noise_hs hs;
-	uint8_t prologue[24], pt[160];
-	memcpy(prologue, "tocsin/1", 8);
-	memcpy(prologue + 8, p->k.netid, 16);
-	assert_int_equal(tn_noise_protocol_parse("Noise_XXpsk0_25519_ChaChaPoly_BLAKE2b", &proto),
-	                 TN_OK);
-	assert_int_equal(tn_noise_hs_init(&hs, &proto, TN_NOISE_RESPONDER, prologue,
-	                                  sizeof prologue, rs, NULL, &p->k.psk),
-	                 TN_OK);
+	uint8_t pt[160];
+	raw_hs_init(p, &hs, TN_NOISE_RESPONDER, rs, &p->k.psk);
 	assert_int_equal(tn_noise_hs_read(&hs, m1 + 2, 193, pt, sizeof pt), 145);
-	tn_rand rand = {.fn = test_rand_fn, .ud = &p->r.rng};
+	tn_rand rand = {.fn = test_rng_fn, .ud = &p->r.rng};
 	assert_int_equal(tn_noise_hs_write(&hs, pl, 2, out + 2, 98, &rand), 98);
 	out[0] = 0;
 	out[1] = 98;
