@@ -1110,6 +1110,13 @@ static bool is_member(world *w, tn_roster *ro, int who)
 	return tn_roster_member_by_pk(ro, pk(w, who), &m) == TN_OK;
 }
 
+static void assert_hash(tn_roster *ro, const uint8_t want[TN_HASH])
+{
+	uint8_t h[TN_HASH];
+	hash_of(ro, h);
+	assert_memory_equal(h, want, TN_HASH);
+}
+
 /* F=0 founds and admits the coordinators X=1, T=2 (the stolen key) and
  * W=7; X admits M1..M3 (3, 4, 5), T admits M6 (6), W admits M9 (9). */
 enum { F = 0, X = 1, T = 2, W = 7, S = 8 };
@@ -1128,6 +1135,15 @@ static void conflict_world(world *w, cworld *c, uint8_t seed)
 		c->add_m[i] = add(w, X, 3 + i, TN_ROLE_MEMBER);
 	c->add_m6 = add(w, T, 6, TN_ROLE_MEMBER);
 	c->add_m9 = add(w, W, 9, TN_ROLE_MEMBER);
+}
+
+/* X's admissions of M1..M3 are void (revoked): they are not members. */
+static void assert_m123_void(world *w, tn_roster *ro, const cworld *c)
+{
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(status_at(w, ro, c->add_m[i]), TN_RS_VOID_REVOKED);
+		assert_false(is_member(w, ro, 3 + i));
+	}
 }
 
 /* X revokes T, pinned at T's head (her add of M6). The thief, holding T's
@@ -1162,17 +1178,12 @@ static void counter_revocation_pin0_same_in_any_order(void **state)
 	hash_of(w.ro[13], want);
 	for (int v = 0; v < NIDS; v++) {
 		tn_roster *ro = w.ro[v];
-		uint8_t h[TN_HASH];
-		hash_of(ro, h);
-		assert_memory_equal(h, want, TN_HASH);
+		assert_hash(ro, want);
 		assert_int_equal(status_at(&w, ro, rev_x), TN_RS_VALID);
 		assert_int_equal(status_at(&w, ro, rev_t), TN_RS_VALID);
 		assert_int_equal(role_of(ro, pk(&w, T)), 0xff);
 		assert_int_equal(role_of(ro, pk(&w, X)), 0xff);
-		for (int i = 0; i < 3; i++) {
-			assert_int_equal(status_at(&w, ro, c.add_m[i]), TN_RS_VOID_REVOKED);
-			assert_false(is_member(&w, ro, 3 + i));
-		}
+		assert_m123_void(&w, ro, &c);
 		assert_int_equal(role_of(ro, pk(&w, 6)), TN_ROLE_MEMBER);
 		assert_int_equal(role_of(ro, pk(&w, W)), TN_ROLE_COORDINATOR);
 	}
@@ -1199,9 +1210,7 @@ static void counter_revocation_same_in_any_order(void **state)
 	hash_of(w.ro[13], want);
 	for (int v = 0; v < NIDS; v++) {
 		tn_roster *ro = w.ro[v];
-		uint8_t h[TN_HASH];
-		hash_of(ro, h);
-		assert_memory_equal(h, want, TN_HASH);
+		assert_hash(ro, want);
 		assert_int_equal(tn_roster_held_count(ro), 0);
 		assert_int_equal(status_at(&w, ro, k.rev_x), TN_RS_VALID);
 		assert_int_equal(status_at(&w, ro, k.rev_t), TN_RS_VALID);
@@ -1209,10 +1218,7 @@ static void counter_revocation_same_in_any_order(void **state)
 		assert_int_equal(role_of(ro, pk(&w, X)), 0xff);
 		assert_int_equal(role_of(ro, pk(&w, F)), TN_ROLE_COORDINATOR);
 		/* X's adds after pin 0 are void: M1..M3 are not members. */
-		for (int i = 0; i < 3; i++) {
-			assert_int_equal(status_at(&w, ro, c.add_m[i]), TN_RS_VOID_REVOKED);
-			assert_false(is_member(&w, ro, 3 + i));
-		}
+		assert_m123_void(&w, ro, &c);
 		/* T's records after X's pin are void; before it they stand. */
 		assert_int_equal(status_at(&w, ro, k.add_s), TN_RS_VOID_REVOKED);
 		assert_false(is_member(&w, ro, S));
@@ -1343,10 +1349,7 @@ static void revocation_outside_conflict_keeps_its_pin(void **state)
 	tn_roster *ro = w.ro[13];
 	assert_int_equal(status_at(&w, ro, rev), TN_RS_VALID);
 	assert_int_equal(role_of(ro, pk(&w, X)), 0xff);
-	for (int i = 0; i < 3; i++) {
-		assert_int_equal(status_at(&w, ro, c.add_m[i]), TN_RS_VOID_REVOKED);
-		assert_false(is_member(&w, ro, 3 + i));
-	}
+	assert_m123_void(&w, ro, &c);
 	assert_int_equal(role_of(ro, pk(&w, T)), TN_ROLE_COORDINATOR);
 	uint8_t want[TN_HASH];
 	hash_of(ro, want);
