@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "test_file.h"
 #include "../../fuzz/codec_reencode.h"
 #include "tocsin/mp.h"
 #include "tocsin/codec.h"
@@ -1830,16 +1831,6 @@ static void golden_roster_header(void **state)
 
 /* ---- corpus: write one seed per record (run by hand, see docs/wire.md) -- */
 
-static void write_file(const char *dir, const char *name, const uint8_t *p, size_t n)
-{
-	char path[512];
-	snprintf(path, sizeof path, "%s/%s", dir, name);
-	FILE *f = fopen(path, "wb");
-	assert_non_null(f);
-	assert_int_equal(fwrite(p, 1, n, f), n);
-	fclose(f);
-}
-
 /* The largest envelope and a full rekey part, so the fuzzer starts from
  * records at their bounds (run it with -max_len=65536). */
 static void write_big_seeds(const char *dir)
@@ -1852,7 +1843,7 @@ static void write_big_seeds(const char *dir)
 	e.ciphertext.len = TN_ALERT_CIPHERTEXT_MAX;
 	tn_ssize n = tn_alert_env_encode(&e, buf, BUF);
 	assert_int_equal(n, TN_ALERT_ENVELOPE_MAX);
-	write_file(dir, "envelope-max", buf, (size_t)n);
+	test_write_file(dir, "envelope-max", buf, (size_t)n);
 
 	tn_roster_rec r = sample_roster(TN_ROSTER_REKEY);
 	for (size_t i = 0; i < TN_REKEY_PER_PART; i++) {
@@ -1864,39 +1855,29 @@ static void write_big_seeds(const char *dir)
 	r.body.rekey.count = TN_REKEY_PER_PART;
 	n = tn_roster_encode(&r, buf, BUF);
 	assert_true(n > 0);
-	write_file(dir, "roster-rekey-full", buf, (size_t)n);
+	test_write_file(dir, "roster-rekey-full", buf, (size_t)n);
 	tn_link_msg m = {0};
 	m.type = TN_LINK_ROSTER;
 	m.record.p = buf;
 	m.record.len = (size_t)n;
 	n = tn_link_encode(&m, buf2, BUF);
 	assert_true(n > 0);
-	write_file(dir, "link-roster-rekey-full", buf2, (size_t)n);
+	test_write_file(dir, "link-roster-rekey-full", buf2, (size_t)n);
 }
 
 static void write_corpus(const char *dir)
 {
-	char path[512];
+	char name[256];
 	write_big_seeds(dir);
 	FOR_SAMPLES(s)
 	{
 		size_t n = enc(s, buf);
-		snprintf(path, sizeof path, "%s/%s", dir, s->name);
-		FILE *f = fopen(path, "wb");
-		assert_non_null(f);
-		assert_int_equal(fwrite(buf, 1, n, f), n);
-		fclose(f);
+		test_write_file(dir, s->name, buf, n);
 		/* Two truncations of each, as regressions of the error path. */
-		snprintf(path, sizeof path, "%s/%s-trunc-half", dir, s->name);
-		f = fopen(path, "wb");
-		assert_non_null(f);
-		assert_int_equal(fwrite(buf, 1, n / 2, f), n / 2);
-		fclose(f);
-		snprintf(path, sizeof path, "%s/%s-trunc-last", dir, s->name);
-		f = fopen(path, "wb");
-		assert_non_null(f);
-		assert_int_equal(fwrite(buf, 1, n - 1, f), n - 1);
-		fclose(f);
+		snprintf(name, sizeof name, "%s-trunc-half", s->name);
+		test_write_file(dir, name, buf, n / 2);
+		snprintf(name, sizeof name, "%s-trunc-last", s->name);
+		test_write_file(dir, name, buf, n - 1);
 	}
 }
 

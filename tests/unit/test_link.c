@@ -13,6 +13,7 @@
 #include <cmocka.h>
 #include <sodium.h>
 
+#include "test_file.h"
 #include "test_rng.h"
 #include "tocsin/codec.h"
 #include "tocsin/link.h"
@@ -1644,16 +1645,6 @@ static void join_psk_names_newcomer(void **state)
 
 /* ---- corpus for fuzz/fuzz_link.c (run by hand) ------------------------- */
 
-static void write_seed(const char *dir, const char *name, const uint8_t *p, size_t n)
-{
-	char path[512];
-	snprintf(path, sizeof path, "%s/%s", dir, name);
-	FILE *f = fopen(path, "wb");
-	assert_non_null(f);
-	assert_int_equal(fwrite(p, 1, n, f), n);
-	fclose(f);
-}
-
 /* A raw Noise responder with static key rs answering message 1 m1 (with
  * its prefix) with payload pl; the 98-byte message 2 goes to out + 2. */
 static void raw_msg2(pair *p, const uint8_t *m1, const tn_noise_keypair *rs, const uint8_t pl[2],
@@ -1689,24 +1680,24 @@ static void write_init_corpus(const char *dir)
 	assert_int_equal(tn_link_out(p.i.l, m, sizeof m, p.now), 195);
 	feed(&p, &p.r, m, 195, WALL0);
 	assert_int_equal(tn_link_out(p.r.l, b + 3, 100, p.now), 100);
-	write_seed(dir, "init-msg2-valid", b, 3 + 100);
+	test_write_file(dir, "init-msg2-valid", b, 3 + 100);
 	/* Authentic message 2s the initiator must still refuse: from another
 	 * static key than the one it dialled, and with a payload not [1]. */
 	uint8_t alt[3 + 100] = {0xff, 0, 0};
 	static const uint8_t one[] = {0x91, 0x01}, two[] = {0x91, 0x02};
 	raw_msg2(&p, m, &p.k.other, one, alt + 3);
-	write_seed(dir, "init-msg2-wrong-key", alt, sizeof alt);
+	test_write_file(dir, "init-msg2-wrong-key", alt, sizeof alt);
 	raw_msg2(&p, m, &p.k.r, two, alt + 3);
-	write_seed(dir, "init-msg2-bad-payload", alt, sizeof alt);
+	test_write_file(dir, "init-msg2-bad-payload", alt, sizeof alt);
 	/* Not the key the initiator dialled: the same bytes, one bit off in
 	 * the encrypted static; a truncated frame; a frame of message 3's size. */
 	b[3 + 2 + 40] ^= 1;
-	write_seed(dir, "init-msg2-bad-mac", b, 3 + 100);
+	test_write_file(dir, "init-msg2-bad-mac", b, 3 + 100);
 	b[3 + 2 + 40] ^= 1;
 	b[4] = 97;
-	write_seed(dir, "init-msg2-short", b, 3 + 99);
+	test_write_file(dir, "init-msg2-short", b, 3 + 99);
 	b[4] = 66;
-	write_seed(dir, "init-msg2-as-msg3", b, 3 + 68);
+	test_write_file(dir, "init-msg2-as-msg3", b, 3 + 68);
 	b[4] = 98;
 	/* The whole handshake, then the responder's transport frames. */
 	feed(&p, &p.i, b + 3, 100, WALL0);
@@ -1727,7 +1718,7 @@ static void write_init_corpus(const char *dir)
 	w = tn_link_out(p.r.l, b + n, sizeof b - n, p.now);
 	assert_true(w > 0);
 	n += (size_t)w;
-	write_seed(dir, "init-msg2-valid-then-frames", b, n);
+	test_write_file(dir, "init-msg2-valid-then-frames", b, n);
 	pair_teardown(&p);
 }
 
@@ -1741,27 +1732,27 @@ static void write_corpus(const char *dir)
 	b[0] = b[1] = 0;
 	tn_link_config ci = cfg_i(&p.i, &p.k);
 	assert_int_equal(msg1_from(&p, &ci, WALL0, b + 2), 195);
-	write_seed(dir, "msg1-valid", b, sizeof b);
+	test_write_file(dir, "msg1-valid", b, sizeof b);
 	/* The same, then garbage as message 3. */
 	uint8_t b3[2 + 195 + 68];
 	memcpy(b3, b, sizeof b);
 	memset(b3 + sizeof b, 0xab, 68);
 	b3[sizeof b] = 0;
 	b3[sizeof b + 1] = 66;
-	write_seed(dir, "msg1-valid-then-bad-msg3", b3, sizeof b3);
+	test_write_file(dir, "msg1-valid-then-bad-msg3", b3, sizeof b3);
 	ci.psk = p.k.wrong;
 	assert_int_equal(msg1_from(&p, &ci, WALL0, b + 2), 195);
-	write_seed(dir, "msg1-wrong-psk", b, sizeof b);
+	test_write_file(dir, "msg1-wrong-psk", b, sizeof b);
 	/* A valid message 1 from a revoked member: the fuzz roster says no. */
 	ci = cfg_i(&p.i, &p.k);
 	ci.identity = id_revoked;
 	assert_int_equal(msg1_from(&p, &ci, WALL0, b + 2), 195);
-	write_seed(dir, "msg1-revoked", b, sizeof b);
+	test_write_file(dir, "msg1-revoked", b, sizeof b);
 	static const char http[] = "\x01\x02GET / HTTP/1.1\r\n\r\n";
-	write_seed(dir, "http", (const uint8_t *)http, sizeof http - 1);
+	test_write_file(dir, "http", (const uint8_t *)http, sizeof http - 1);
 	static const uint8_t zero[] = {9, 9, 0, 0, 0, 0}, big[] = {1, 1, 0xff, 0xff};
-	write_seed(dir, "len-zero", zero, sizeof zero);
-	write_seed(dir, "len-max", big, sizeof big);
+	test_write_file(dir, "len-zero", zero, sizeof zero);
+	test_write_file(dir, "len-max", big, sizeof big);
 	/* Operations for the established part: PING, REKEY, HAVE, tick,
 	 * send HAVE, CLOSE. */
 	uint8_t ops[256];
@@ -1774,12 +1765,12 @@ static void write_corpus(const char *dir)
 	ops[n++] = 4, ops[n++] = 36;
 	n += have_msg(ops + n, sizeof ops - n, 6);
 	ops[n++] = 5, ops[n++] = 1, ops[n++] = 3;
-	write_seed(dir, "ops-established", ops, n);
+	test_write_file(dir, "ops-established", ops, n);
 	/* The initiator mode (first byte 0xff) runs the same operations. */
 	uint8_t iops[1 + sizeof ops];
 	iops[0] = 0xff;
 	memcpy(iops + 1, ops, n);
-	write_seed(dir, "init-ops-established", iops, 1 + n);
+	test_write_file(dir, "init-ops-established", iops, 1 + n);
 	pair_teardown(&p);
 	write_init_corpus(dir);
 }
