@@ -1,13 +1,14 @@
 /* tocsind hook processes (see hook.h).
  *
  * uv_spawn (libuv 1.44) forks the daemon: the kernel copies its page
- * tables and the daemon then takes copy-on-write faults on every page it
- * touches until the child has exec'd. That was ~15-20 % of the daemon's
- * CPU per received alert in bench/propagation.sh (bench/README.md "CPU
- * per alert"). glibc's posix_spawn uses clone(CLONE_VM | CLONE_VFORK):
- * no copy. The child is reaped through a pidfd watched by the loop (no
- * SIGCHLD handler, so nothing else's children are touched); a kernel
- * without pidfd_open (< 5.3) falls back to uv_spawn. */
+ * tables and the daemon then takes copy-on-write faults on the pages it
+ * touches until the child has exec'd. In bench/propagation.sh 16 that was
+ * ~30 % of the daemon's CPU per received alert (the fork 11 %, faults
+ * most of 19 %; bench/README.md "CPU per alert"). glibc's posix_spawn
+ * uses clone(CLONE_VM | CLONE_VFORK): no copy. The child is reaped
+ * through a pidfd watched by the loop (no SIGCHLD handler, so nothing
+ * else's children are touched); a kernel without pidfd_open (< 5.3)
+ * falls back to uv_spawn. */
 #define _GNU_SOURCE
 #include "hook.h"
 
