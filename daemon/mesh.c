@@ -14,6 +14,7 @@
 
 #include "conn.h"
 #include "daemon_limits.h"
+#include "hook.h"
 #include "invite_book.h"
 #include "roster_view.h"
 #include "notify.h"
@@ -276,18 +277,6 @@ static void env_add(char **envp, size_t *n, char *buf, size_t cap, const char *k
 	envp[(*n)++] = buf;
 }
 
-static void free_handle(uv_handle_t *h)
-{
-	free(h);
-}
-
-static void on_exit_cb(uv_process_t *p, int64_t status, int sig)
-{
-	(void)status;
-	(void)sig;
-	uv_close((uv_handle_t *)p, free_handle);
-}
-
 /* [notify] on_alert: run without a shell, the alert in its environment. */
 static void run_on_alert(td_mesh *m, const tn_node_event *ev, const char *idh, const char *author,
                          const char *name)
@@ -320,23 +309,11 @@ static void run_on_alert(td_mesh *m, const tn_node_event *ev, const char *idh, c
 			        ev->pt.location.len);
 	}
 	envp[n] = NULL;
-	uv_process_t *p = calloc(1, sizeof *p);
-	if (!p)
-		return;
-	char *args[] = {(char *)m->cfg->on_alert, NULL};
-	uv_process_options_t o;
-	memset(&o, 0, sizeof o);
-	o.file = m->cfg->on_alert;
-	o.args = args;
-	o.env = envp;
-	o.exit_cb = on_exit_cb;
-	int rc = uv_spawn(m->loop, p, &o);
+	int rc = td_hook_spawn(m->loop, m->cfg->on_alert, envp);
 	for (size_t i = 0; i < n; i++)
 		sodium_memzero(bufs[i], VAL);
-	if (rc != 0) {
+	if (rc != 0)
 		td_warn(m->log, "on_alert_failed cmd=%s error=%s", m->cfg->on_alert, uv_err_name(rc));
-		uv_close((uv_handle_t *)p, free_handle);
-	}
 }
 
 static void notify(td_mesh *m, const tn_node_event *ev)

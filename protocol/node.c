@@ -422,7 +422,7 @@ tn_err tn_node_stored(tn_node *n, const uint8_t id[TN_ALERT_ID], bool ok, tn_tim
 		tn_node_index_remove(n, a);
 		return TN_OK;
 	}
-	a->state = AS_STORED;
+	tn_node_index_set_stored(n, a);
 	n->sorted_dirty = true;
 	/* DESIGN §6: store -> forward -> (receipt) -> decrypt -> notify.
 	 * A held own alert is forwarded when its pace time comes. */
@@ -465,7 +465,7 @@ tn_err tn_node_load_alert(tn_node *n, const uint8_t *env, size_t len, unsigned f
 	tn_err rc = tn_node_index_add(n, env, len, &e, id, &a);
 	if (rc)
 		return rc;
-	a->state = AS_STORED;
+	tn_node_index_set_stored(n, a);
 	bool own = tn_pubkey_eq(&author, n->self);
 	if (own) {
 		a->flags = AF_OWN | AF_NOTIFIED | AF_RECEIPTED;

@@ -94,6 +94,7 @@ tn_err tn_node_index_init(tn_node *n)
 	for (size_t i = 0; i < cap; i++)
 		n->freelist[i] = (uint32_t)(cap - 1 - i);
 	n->nfree = cap;
+	n->exp_min = UINT64_MAX;
 	tn_err rc = table_init(&n->by_id, cap);
 	if (rc == TN_OK)
 		rc = table_init(&n->by_seq, cap);
@@ -262,25 +263,36 @@ size_t tn_node_index_lower(const tn_node *n, const uint8_t a[TN_PUBKEY], uint64_
 	return lo;
 }
 
+void tn_node_index_set_stored(tn_node *n, alert_entry *a)
+{
+	a->state = AS_STORED;
+	if (a->expires_ms < n->exp_min)
+		n->exp_min = a->expires_ms;
+}
+
 void tn_node_index_gc(tn_node *n, uint64_t wall_ms)
 {
+	if (wall_ms < n->exp_min)
+		return; /* nothing stored expires yet (exp_min is never too high) */
+	uint64_t m = UINT64_MAX;
 	for (size_t i = 0; i < n->cfg.alerts_max; i++) {
 		alert_entry *a = &n->alerts[i];
+		if (a->state != AS_STORED)
+			continue;
 		/* A pending entry waits for its tn_node_stored answer. */
-		if (a->state == AS_STORED && a->expires_ms <= wall_ms) {
+		if (a->expires_ms <= wall_ms) {
 			tn_node_index_remove(n, a);
 			n->ctr[TN_NODE_C_EXPIRED]++;
+		} else if (a->expires_ms < m) {
+			m = a->expires_ms;
 		}
 	}
+	n->exp_min = m;
 }
 
 uint64_t tn_node_index_next_expiry(const tn_node *n)
 {
-	uint64_t m = UINT64_MAX;
-	for (size_t i = 0; i < n->cfg.alerts_max; i++)
-		if (n->alerts[i].state == AS_STORED && n->alerts[i].expires_ms < m)
-			m = n->alerts[i].expires_ms;
-	return m;
+	return n->exp_min;
 }
 
 void tn_node_index_forget_link(tn_node *n, size_t slot)

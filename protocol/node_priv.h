@@ -228,6 +228,12 @@ struct tn_node {
 	uint32_t *sorted; /* entries by (author, seq); rebuilt when dirty */
 	size_t nsorted;
 	bool sorted_dirty;
+	/* At most the earliest expires_ms of the AS_STORED entries (UINT64_MAX:
+	 * none): lowered when an entry is stored, made exact by the next
+	 * tn_node_index_gc scan. Removing an entry leaves it low, which can
+	 * only make the expiry deadline early (a tick that runs gc), never
+	 * late, and spares a scan of the whole index at every deadline. */
+	uint64_t exp_min;
 
 	/* checking */
 	tn_ratelimit *rl_push, *rl_pull;
@@ -339,6 +345,8 @@ alert_entry *tn_node_index_find_seq(const tn_node *n, const tn_pubkey *author, u
 tn_err tn_node_index_add(tn_node *n, const uint8_t *env, size_t len, const tn_alert_env *e,
                          const uint8_t id[TN_ALERT_ID], alert_entry **out);
 void tn_node_index_remove(tn_node *n, alert_entry *a);
+/* AS_PENDING -> AS_STORED, keeping exp_min. */
+void tn_node_index_set_stored(tn_node *n, alert_entry *a);
 uint32_t tn_node_index_slot(const tn_node *n, const alert_entry *a);
 alert_entry *tn_node_index_ref(const tn_node *n, qref r);
 /* Entries sorted by (author, seq), all states. */

@@ -41,6 +41,16 @@ mapfile -t PORTS < <(th_free_ports $N)
 args=()
 for i in $(seq 1 $N); do args+=("$TH_DIR/n$i:${PORTS[$((i - 1))]}"); done
 "$MKMESH" --name notify-net "${args[@]}" >"$TH_DIR/mkmesh.out" || th_fail "mkmesh"
+# on_alert (daemon/hook.c, posix_spawn + pidfd): n2 runs one that records
+# its environment and stdin; n3's does not exist (on_alert_failed ENOENT).
+cat >"$TH_DIR/hook.sh" <<SH
+#!/bin/sh
+{ env | sort; readlink /proc/self/fd/0; } >"$TH_DIR/hook.out"
+SH
+chmod 700 "$TH_DIR/hook.sh"
+printf '[notify]\non_alert = %s\n' "$TH_DIR/hook.sh" >"$TH_DIR/n2/tocsind.conf"
+printf '[notify]\non_alert = %s\n' "$TH_DIR/no-such-hook" >"$TH_DIR/n3/tocsind.conf"
+chmod 600 "$TH_DIR/n2/tocsind.conf" "$TH_DIR/n3/tocsind.conf"
 
 # start NAME PORT ENV...: tocsind with exactly this bus environment.
 start() {
@@ -124,6 +134,18 @@ case "$(status_field n2 desktop_notify)" in
 *) th_fail "n2 status desktop_notify: $(status_field n2 desktop_notify)" ;;
 esac
 th_pass "no session bus: the daemon logs the fallback, status says so, alerts still arrive"
+
+# on_alert: n2's hook ran with the alert's environment alone and stdin on
+# /dev/null, and was reaped (no child left, zombie or not); n3's missing
+# hook is one log line.
+no_children() { [ -z "$(ps -o pid= --ppid "${TH_PID[n2]}")" ]; }
+th_poll 10 grep -q '^/dev/null$' "$TH_DIR/hook.out" 2>/dev/null || th_fail "n2's on_alert did not run"
+grep -q "^TOCSIN_ALERT_ID=$ID2\$" "$TH_DIR/hook.out" || th_fail "hook env: $(cat "$TH_DIR/hook.out")"
+grep -q '^TOCSIN_ALERT_KIND=drill$' "$TH_DIR/hook.out" || th_fail "hook env: no kind"
+grep -q '^HOME=' "$TH_DIR/hook.out" && th_fail "hook env has HOME: $(cat "$TH_DIR/hook.out")"
+th_poll 10 no_children || th_fail "n2 left hook children: $(ps -o pid=,stat= --ppid "${TH_PID[n2]}")"
+th_wait_log n3 "on_alert_failed cmd=$TH_DIR/no-such-hook error=ENOENT" 10
+th_pass "on_alert: exact environment, stdin /dev/null, child reaped; a missing hook is logged"
 
 # 4. The notification server dies: a failed Notify is a log line, nothing more.
 kill -TERM "${TH_PID[notifd]}"
