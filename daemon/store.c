@@ -18,7 +18,16 @@ enum { APPLICATION_ID = 0x54435331 };
  *   is in the OS page cache), but not power loss or a kernel crash, and a
  *   laptop's battery dying is exactly the case we must survive: an alert
  *   acknowledged to the network or to the user must be on disk. FULL fsyncs
- *   the WAL at every commit; alerts are rare, so the cost is irrelevant.
+ *   the WAL at every commit.
+ *   Bookkeeping that only saves repeating work after a power cut is written
+ *   with NORMAL for that one statement (relaxed(), below): the `notified`
+ *   and `receipted` marks, the author's receipts, last seen and peers. Each
+ *   survives kill -9 as before; a power cut can lose the last of them, and
+ *   the next FULL commit (any alert) makes them durable too. What is lost is
+ *   an alert shown again after the power came back, a receipt sent again
+ *   (idempotent) or asked for again (receipts-wanted notes): never an alert.
+ *   It saves three of the four fsyncs per received alert (bench/README.md
+ *   "CPU per alert"; docs/decisions.md).
  * - busy_timeout: another connection holding the write lock (sqlite3 CLI,
  *   backup) is waited for briefly, then TN_ERR_BUSY, never a crash. Short,
  *   because it blocks the event loop.
@@ -100,6 +109,8 @@ enum stmt_id {
 	ST_META_GET,
 	ST_SEEN_PUT,
 	ST_SEEN_LIST,
+	ST_SYNC_NORMAL,
+	ST_SYNC_FULL,
 	ST_COUNT
 };
 
@@ -139,6 +150,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 			" ON CONFLICT(member) DO UPDATE SET"
 			" last_seen = max(last_seen, excluded.last_seen)",
 	[ST_SEEN_LIST] = "SELECT member, last_seen FROM member_seen",
+	[ST_SYNC_NORMAL] = "PRAGMA synchronous=NORMAL",
+	[ST_SYNC_FULL] = "PRAGMA synchronous=FULL",
 };
 
 struct td_store {
@@ -203,6 +216,23 @@ static int run(sqlite3_stmt *st)
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
 	return rc;
+}
+
+/* run() one statement in autocommit with synchronous=NORMAL: its commit is
+ * appended to the WAL without an fsync (see the pragmas above for which
+ * writes may do this). FULL is restored before returning; if that fails the
+ * store reports an error rather than go on without fsyncs. */
+static int relaxed(td_store *s, sqlite3_stmt *st)
+{
+	int rc = run(s->st[ST_SYNC_NORMAL]);
+	if (rc != SQLITE_DONE) {
+		sqlite3_reset(st);
+		sqlite3_clear_bindings(st);
+		return rc;
+	}
+	rc = run(st);
+	int back = run(s->st[ST_SYNC_FULL]);
+	return rc != SQLITE_DONE ? rc : back;
 }
 
 static int begin(td_store *s)
@@ -516,7 +546,7 @@ tn_err td_store_alert_mark_notified(td_store *s, const uint8_t id[TN_ALERT_ID])
 {
 	sqlite3_stmt *st = s->st[ST_MARK_NOTIFIED];
 	sqlite3_bind_blob(st, 1, id, TN_ALERT_ID, SQLITE_STATIC);
-	int rc = run(st);
+	int rc = relaxed(s, st);
 	if (rc != SQLITE_DONE)
 		return fail(s, rc, "mark_notified");
 	return sqlite3_changes(s->db) > 0 ? TN_OK : TN_ERR_NOTFOUND;
@@ -591,7 +621,7 @@ tn_err td_store_peer_upsert(td_store *s, const td_peer_row *p)
 	sqlite3_bind_text(st, 2, p->endpoint, (int)elen, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 3, p->last_seen_ms);
 	sqlite3_bind_int64(st, 4, p->failures);
-	int rc = run(st);
+	int rc = relaxed(s, st);
 	return rc == SQLITE_DONE ? TN_OK : fail(s, rc, "peer_upsert");
 }
 
@@ -601,7 +631,7 @@ tn_err td_store_alert_mark_receipted(td_store *s, const uint8_t id[TN_ALERT_ID])
 {
 	sqlite3_stmt *st = s->st[ST_MARK_RECEIPTED];
 	sqlite3_bind_blob(st, 1, id, TN_ALERT_ID, SQLITE_STATIC);
-	int rc = run(st);
+	int rc = relaxed(s, st);
 	if (rc != SQLITE_DONE)
 		return fail(s, rc, "mark_receipted");
 	return sqlite3_changes(s->db) > 0 ? TN_OK : TN_ERR_NOTFOUND;
@@ -614,7 +644,7 @@ tn_err td_store_receipt_insert(td_store *s, const uint8_t alert_id[TN_ALERT_ID],
 	sqlite3_bind_blob(st, 1, alert_id, TN_ALERT_ID, SQLITE_STATIC);
 	sqlite3_bind_blob(st, 2, receiver, TD_AUTHOR_LEN, SQLITE_STATIC);
 	sqlite3_bind_zeroblob(st, 3, 0);
-	int rc = run(st);
+	int rc = relaxed(s, st);
 	return rc == SQLITE_DONE ? TN_OK : fail(s, rc, "receipt_insert");
 }
 
@@ -703,7 +733,7 @@ tn_err td_store_seen_put(td_store *s, const uint8_t member[TD_AUTHOR_LEN], int64
 	sqlite3_stmt *st = s->st[ST_SEEN_PUT];
 	sqlite3_bind_blob(st, 1, member, TD_AUTHOR_LEN, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, seen_ms);
-	int rc = run(st);
+	int rc = relaxed(s, st);
 	return rc == SQLITE_DONE ? TN_OK : fail(s, rc, "seen_put");
 }
 

@@ -640,6 +640,184 @@ static void member_seen_keeps_the_maximum(void **state)
 	td_store_close(s);
 }
 
+/* ---- which writes fsync: a VFS that counts xSync ---------------------------- */
+
+/* A shim over the default VFS: every method forwards to the real one, xSync
+ * is counted. Registered as the default while a test runs, so the store
+ * (which opens with the default VFS) goes through it. */
+typedef struct sync_file {
+	sqlite3_file base;
+	sqlite3_file *real; /* follows this struct in the same allocation */
+} sync_file;
+
+static sqlite3_vfs sync_vfs, *sync_real;
+static sqlite3_io_methods sync_io;
+static int sync_count;
+
+#define REAL(f) (((sync_file *)(f))->real)
+static int sf_close(sqlite3_file *f)
+{
+	int rc = REAL(f)->pMethods->xClose(REAL(f));
+	return rc;
+}
+static int sf_read(sqlite3_file *f, void *b, int n, sqlite3_int64 o)
+{
+	return REAL(f)->pMethods->xRead(REAL(f), b, n, o);
+}
+static int sf_write(sqlite3_file *f, const void *b, int n, sqlite3_int64 o)
+{
+	return REAL(f)->pMethods->xWrite(REAL(f), b, n, o);
+}
+static int sf_truncate(sqlite3_file *f, sqlite3_int64 size)
+{
+	return REAL(f)->pMethods->xTruncate(REAL(f), size);
+}
+static int sf_sync(sqlite3_file *f, int flags)
+{
+	sync_count++;
+	return REAL(f)->pMethods->xSync(REAL(f), flags);
+}
+static int sf_size(sqlite3_file *f, sqlite3_int64 *size)
+{
+	return REAL(f)->pMethods->xFileSize(REAL(f), size);
+}
+static int sf_lock(sqlite3_file *f, int l)
+{
+	return REAL(f)->pMethods->xLock(REAL(f), l);
+}
+static int sf_unlock(sqlite3_file *f, int l)
+{
+	return REAL(f)->pMethods->xUnlock(REAL(f), l);
+}
+static int sf_check(sqlite3_file *f, int *out)
+{
+	return REAL(f)->pMethods->xCheckReservedLock(REAL(f), out);
+}
+static int sf_fcntl(sqlite3_file *f, int op, void *arg)
+{
+	return REAL(f)->pMethods->xFileControl(REAL(f), op, arg);
+}
+static int sf_sector(sqlite3_file *f)
+{
+	return REAL(f)->pMethods->xSectorSize(REAL(f));
+}
+static int sf_chars(sqlite3_file *f)
+{
+	return REAL(f)->pMethods->xDeviceCharacteristics(REAL(f));
+}
+static int sf_shm_map(sqlite3_file *f, int pg, int sz, int extend, void volatile **pp)
+{
+	return REAL(f)->pMethods->xShmMap(REAL(f), pg, sz, extend, pp);
+}
+static int sf_shm_lock(sqlite3_file *f, int o, int n, int flags)
+{
+	return REAL(f)->pMethods->xShmLock(REAL(f), o, n, flags);
+}
+static void sf_shm_barrier(sqlite3_file *f)
+{
+	REAL(f)->pMethods->xShmBarrier(REAL(f));
+}
+static int sf_shm_unmap(sqlite3_file *f, int del)
+{
+	return REAL(f)->pMethods->xShmUnmap(REAL(f), del);
+}
+
+static int sv_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *f, int flags, int *out)
+{
+	(void)vfs;
+	sync_file *sf = (sync_file *)f;
+	sf->real = (sqlite3_file *)(sf + 1);
+	int rc = sync_real->xOpen(sync_real, name, sf->real, flags, out);
+	/* Version 2 methods: shared memory for the WAL index, no mmap fetch. */
+	sf->base.pMethods = sf->real->pMethods ? &sync_io : NULL;
+	return rc;
+}
+
+static void sync_vfs_install(void)
+{
+	sync_real = sqlite3_vfs_find(NULL);
+	assert_non_null(sync_real);
+	sync_vfs = *sync_real;
+	sync_vfs.zName = "tn-count-sync";
+	sync_vfs.szOsFile = (int)sizeof(sync_file) + sync_real->szOsFile;
+	sync_vfs.xOpen = sv_open;
+	sync_vfs.pNext = NULL;
+	sync_io = (sqlite3_io_methods){
+		.iVersion = 2,
+		.xClose = sf_close,
+		.xRead = sf_read,
+		.xWrite = sf_write,
+		.xTruncate = sf_truncate,
+		.xSync = sf_sync,
+		.xFileSize = sf_size,
+		.xLock = sf_lock,
+		.xUnlock = sf_unlock,
+		.xCheckReservedLock = sf_check,
+		.xFileControl = sf_fcntl,
+		.xSectorSize = sf_sector,
+		.xDeviceCharacteristics = sf_chars,
+		.xShmMap = sf_shm_map,
+		.xShmLock = sf_shm_lock,
+		.xShmBarrier = sf_shm_barrier,
+		.xShmUnmap = sf_shm_unmap,
+	};
+	assert_int_equal(sqlite3_vfs_register(&sync_vfs, 1), SQLITE_OK);
+	sync_count = 0;
+}
+
+static void sync_vfs_remove(void)
+{
+	assert_int_equal(sqlite3_vfs_unregister(&sync_vfs), SQLITE_OK);
+	assert_int_equal(sqlite3_vfs_register(sync_real, 1), SQLITE_OK);
+}
+
+/* Which writes fsync (store.c, the pragmas): an alert's insert does, at
+ * commit; the bookkeeping marks do not, and the next alert makes them
+ * durable with its own sync. synchronous is FULL again after each. */
+static void alerts_fsync_bookkeeping_does_not(void **state)
+{
+	fixture *f = *state;
+	sync_vfs_install();
+	td_store *s = open_store(f, 0);
+	uint8_t rx[TD_AUTHOR_LEN];
+	memset(rx, 5, sizeof rx);
+	td_peer_row peer;
+	memset(&peer, 0, sizeof peer);
+	memset(peer.link_pk, 3, sizeof peer.link_pk);
+	peer.endpoint = "tcp:127.0.0.1:9";
+	int marks = 0; /* syncs during the marks of alerts 2..10 */
+	for (uint8_t k = 1; k <= 10; k++) {
+		td_insert_result r;
+		test_alert a;
+		make_alert(&a, k, 1, k, 99999, "a");
+		int before = sync_count;
+		assert_int_equal(td_store_alert_insert(s, &a.row, &r), TN_OK);
+		assert_int_equal(r, TD_INSERTED);
+		assert_true(sync_count > before); /* the alert is on disk at return */
+		before = sync_count;
+		assert_int_equal(td_store_alert_mark_notified(s, a.row.id), TN_OK);
+		assert_int_equal(td_store_alert_mark_receipted(s, a.row.id), TN_OK);
+		assert_int_equal(td_store_receipt_insert(s, a.row.id, rx), TN_OK);
+		assert_int_equal(td_store_seen_put(s, rx, 1234 + k), TN_OK);
+		peer.last_seen_ms = k;
+		assert_int_equal(td_store_peer_upsert(s, &peer), TN_OK);
+		/* The connection's first write into a restarted WAL syncs the
+		 * new WAL header (SQLite does so in any sync mode): once. */
+		if (k == 1)
+			assert_true(sync_count - before <= 1);
+		else
+			marks += sync_count - before;
+	}
+	td_store_close(s);
+	sync_vfs_remove();
+	assert_int_equal(marks, 0); /* none of the 45 later marks synced */
+	/* And they are there after a reopen (the last alert's sync carried the
+	 * marks before it; close checkpoints the rest). */
+	assert_int_equal(sql_count(f, "SELECT count(*) FROM alerts WHERE notified = 1 AND receipted = 1"), 10);
+	assert_int_equal(sql_count(f, "SELECT count(*) FROM receipts"), 10);
+	assert_int_equal(sql_count(f, "SELECT max(last_seen) FROM member_seen"), 1244);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -661,6 +839,7 @@ int main(void)
 		T(db_file_is_private),
 		T(receipts_receipted_and_roster_records),
 		T(migration_2_from_schema_1),
+		T(alerts_fsync_bookkeeping_does_not),
 	};
 	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
 }
