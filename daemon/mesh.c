@@ -678,8 +678,15 @@ static void pump(td_mesh *m)
 	do {
 		m->again = false;
 		tn_node_event ev;
-		while (tn_node_poll_event(m->node, &ev))
+		while (tn_node_poll_event(m->node, &ev)) {
 			handle(m, &ev);
+			/* A stored alert is on the wire before the notification,
+			 * hook and marks that follow it: every hop of the flood
+			 * would otherwise wait for them (DESIGN §8 asks only that
+			 * it be stored first). */
+			if (ev.type == TN_NODE_EV_STORE_ALERT && flush(m))
+				m->again = true;
+		}
 		if (flush(m))
 			m->again = true;
 	} while (m->again);
