@@ -22,6 +22,30 @@ PANICS=${PANICS:-100}
 SPACING=${SPACING:-0.2} # seconds between two sends
 SEED=${SEED:-1}
 KEEPALIVE=${KEEPALIVE:-120} # the default: no keepalive traffic inside a run
+# How arrival is timed (bench/README.md): "stream" (default) has one
+# bench/watch.py process read every node's event stream (tocsind's control
+# socket, Serf's RPC stream); "hook" runs a bash script per alert per node
+# (tocsind's on_alert, Serf's event handler), which on one machine costs
+# more CPU than the systems it measures.
+MEASURE=${MEASURE:-stream}
+PB_PY=python3 # the one with Debian's python3-msgpack, if python3 is another
+[ -x /usr/bin/python3 ] && PB_PY=/usr/bin/python3
+case $MEASURE in
+stream) "$PB_PY" -c 'import msgpack' 2>/dev/null ||
+	{ echo "bench/watch.py needs python3-msgpack (scripts/deps.sh)" >&2; exit 1; } ;;
+hook) ;;
+*) echo "MEASURE=stream or hook" >&2; exit 1 ;;
+esac
+[ "$MEASURE" = stream ] && export TF_HOOK=0
+
+# pb_watch NAME KIND PREFIX TARGET...: start bench/watch.py (killed by PID
+# with the rest) and wait until every node's subscription is acknowledged.
+pb_watch() {
+	local name=$1; shift
+	th_spawn "$name" "$PB_PY" "$BENCH_DIR/watch.py" "$@"
+	th_poll 30 grep -qx ready "${TH_LOG[$name]}" ||
+		th_fail "$name: not subscribed to every node within 30 s: $(tail -3 "${TH_LOG[$name]}")"
+}
 
 # pb_schedule N: $TH_DIR/schedule, one line per panic: "AUTHOR NOT_BEFORE_S"
 # (seconds after the first send). Authors are random (seeded) but each stays
@@ -125,11 +149,12 @@ pb_keep() {
 # lines (ms resolution): the client's send -> the author's alert_sent line
 # (store commit included), alert_sent -> the last receiver's NOTIFY line
 # ("alert id=..."; every hop stores before it forwards, DESIGN §8), and a
-# receiver's NOTIFY line -> its on_alert hook running (the spawn).
+# receiver's NOTIFY line -> the arrival as measured (MEASURE: the event read
+# by bench/watch.py, or the on_alert hook running: the spawn).
 pb_tocsin_breakdown() {
-	python3 - "$TH_DIR" "$1" <<'PY'
+	python3 - "$TH_DIR" "$1" "$MEASURE" <<'PY'
 import datetime, math, re, sys
-d, n = sys.argv[1], int(sys.argv[2])
+d, n, how = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 def ts(s):
     return datetime.datetime.strptime(s, "%Y-%m-%dT%H:%M:%S.%fZ").replace(
         tzinfo=datetime.timezone.utc).timestamp()
@@ -159,7 +184,7 @@ for aid, (author, t0) in sent.items():
         prop.append((max(logt[(aid, i)] for i in recv) - ta) * 1000)
     spawn += [(hook[(aid, i)] - logt[(aid, i)]) * 1000 for i in recv if (aid, i) in hook]
 for name, v in (("send_to_stored_ms", client), ("stored_to_all_notify_log_ms", prop),
-                ("notify_log_to_hook_ms", spawn)):
+                (f"notify_log_to_{how}_ms", spawn)):
     print(f"tocsin_breakdown N={n} {name} p50={pct(v, .5):.1f} p99={pct(v, .99):.1f} max={pct(v, 1):.1f}")
 PY
 }
@@ -195,6 +220,11 @@ pb_tocsin() {
 	tf_start_all
 	tf_wait_linked 2 120
 	for i in $(seq 1 "$n"); do pids+=("${TH_PID[n$i]}"); done
+	if [ "$MEASURE" = stream ]; then
+		local socks=()
+		for i in $(seq 1 "$n"); do socks+=("$TH_DIR/n$i/control.sock"); done
+		pb_watch watch_tocsin tocsin "$TH_DIR/n" "${socks[@]}"
+	fi
 	sleep 3 # let the first digests settle
 	read -r ib0 _ < <(pb_tocsin_traffic)
 	t_idle=$(th_now_us)
@@ -224,6 +254,7 @@ print(f"tocsin_cost N={n} bytes_per_node_per_alert={(b1 - b0) / per:.0f}"
       f" cpu_ms_total={c1 - c0}"
       f" idle_bytes_per_node_s={ib / n / (it / 1e6):.1f}")
 PY
+	[ "$MEASURE" = stream ] && th_stop watch_tocsin TERM 10
 	for i in $(seq 1 "$n"); do th_stop "n$i" TERM 20; done
 	pb_keep
 	return $rc
@@ -270,16 +301,22 @@ printf '%s x %s\n' "\$p" "\${EPOCHREALTIME/./}" >>"$TH_DIR/s$i.notified"
 SH
 		chmod 700 "$TH_DIR/s$i/handler.sh"
 		: >"$TH_DIR/s$i.notified"
-		local join=()
+		local join=() handler=()
 		[ "$i" -gt 1 ] && join=(-join="127.0.0.1:${SERF_BIND[1]}")
+		[ "$MEASURE" = hook ] && handler=(-event-handler="user:panic=$TH_DIR/s$i/handler.sh")
 		th_spawn "s$i" serf agent -node="s$i" -bind="127.0.0.1:${SERF_BIND[$i]}" \
 			-rpc-addr="127.0.0.1:${SERF_RPC[$i]}" -log-level=warn \
-			-event-handler="user:panic=$TH_DIR/s$i/handler.sh" "${join[@]}"
+			"${handler[@]}" "${join[@]}"
 		pids+=("${TH_PID[s$i]}")
 		th_poll 20 serf members -rpc-addr="127.0.0.1:${SERF_RPC[$i]}" >/dev/null 2>&1 ||
 			th_fail "serf agent s$i did not answer"
 	done
 	th_poll 120 pb_serf_alive $(seq 1 "$n") || th_fail "serf: not every agent sees $n alive"
+	if [ "$MEASURE" = stream ]; then
+		local rpcs=()
+		for i in $(seq 1 "$n"); do rpcs+=("${SERF_RPC[$i]}"); done
+		pb_watch watch_serf serf "$TH_DIR/s" "${rpcs[@]}"
+	fi
 	sleep 3
 	th_log "serf: $PANICS user events, ${SPACING}s apart"
 	c0=$(pb_cpu_ms "${pids[@]}")
@@ -291,6 +328,7 @@ SH
 	pb_latency serf "$n" "$TH_DIR/serf.sent" "$TH_DIR/s" >"$TH_DIR/serf.lat"
 	rc=$?
 	echo "serf_cost N=$n cpu_ms_per_node_per_alert=$(python3 -c "print(f'{($c1 - $c0) / $n / $PANICS:.3f}')") cpu_ms_total=$((c1 - c0))" >"$TH_DIR/serf.cost"
+	[ "$MEASURE" = stream ] && th_stop watch_serf TERM 10
 	for i in $(seq 1 "$n"); do th_stop "s$i" TERM 20; done
 	pb_keep
 	return $rc

@@ -5,7 +5,7 @@ TOCSIN_DEBS="gcc clang libclang-rt-14-dev meson ninja-build pkg-config python3
  libinih-dev libjansson-dev libqrencode-dev libsystemd-dev
  libminiupnpc-dev libnatpmp-dev
  iproute2 procps cppcheck dbus-daemon
- gettext locales desktop-file-utils mandoc bsdutils serf"
+ gettext locales desktop-file-utils mandoc bsdutils serf python3-msgpack"
 
 tocsin_install_deps() {
 	missing=""

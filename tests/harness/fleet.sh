@@ -31,6 +31,8 @@ declare -A TF_ADDR=() TF_PORT=() TF_NS=()
 
 # tf_mesh N KEEPALIVE_S [EXTRA_CONF]: seed n1..nN with mkmesh and write
 # each home's tocsind.conf (keepalive, on_alert hook, EXTRA_CONF lines).
+# TF_HOOK=0: no on_alert hook (something else writes nI.notified, e.g.
+# bench/watch.py from the control sockets).
 tf_mesh() {
 	local n=$1 ka=$2 extra=${3-} i ports=() args=()
 	TF_N=$n
@@ -49,8 +51,10 @@ printf '%s %s %s\n' "\$TOCSIN_ALERT_ID" "\$TOCSIN_ALERT_KIND" "\${EPOCHREALTIME/
 SH
 		chmod 700 "$TH_DIR/n$i/on_alert.sh"
 		: >"$TH_DIR/n$i.notified"
-		printf '[links]\nkeepalive = %s\n[notify]\non_alert = %s\ndesktop = false\n%s' "$ka" \
-			"$TH_DIR/n$i/on_alert.sh" "$extra" >"$TH_DIR/n$i/tocsind.conf"
+		local hook="on_alert = $TH_DIR/n$i/on_alert.sh"
+		[ "${TF_HOOK:-1}" = 0 ] && hook=""
+		printf '[links]\nkeepalive = %s\n[notify]\n%s\ndesktop = false\n%s' "$ka" \
+			"$hook" "$extra" >"$TH_DIR/n$i/tocsind.conf"
 		chmod 600 "$TH_DIR/n$i/tocsind.conf"
 	done
 }
