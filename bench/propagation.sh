@@ -11,5 +11,7 @@
 N=${1:?usage: bench/propagation.sh N}
 th_init
 pb_schedule "$N"
-pb_tocsin "$N" || echo "LOST ALERTS: $(cat "$TH_DIR/report")"
+rc=0
+pb_tocsin "$N" || { rc=1; echo "LOST ALERTS: $(cat "$TH_DIR/report")"; }
 cat "$TH_DIR/tocsin.lat" "$TH_DIR/tocsin.cost"
+exit $rc

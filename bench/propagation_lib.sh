@@ -32,7 +32,7 @@ PB_PY=python3 # the one with Debian's python3-msgpack, if python3 is another
 [ -x /usr/bin/python3 ] && PB_PY=/usr/bin/python3
 case $MEASURE in
 stream) "$PB_PY" -c 'import msgpack' 2>/dev/null ||
-	{ echo "bench/watch.py needs python3-msgpack (scripts/deps.sh)" >&2; exit 1; } ;;
+	{ echo "SKIP: bench/watch.py needs python3-msgpack (scripts/deps.sh)" >&2; exit 77; } ;;
 hook) ;;
 *) echo "MEASURE=stream or hook" >&2; exit 1 ;;
 esac
@@ -190,16 +190,20 @@ PY
 }
 
 # pb_cpu_ms PID...: utime + stime of the processes, in ms.
-pb_cpu_ms() {
-	local pid tck sum=0 f
+# pb_child_cpu_ms PID...: cutime + cstime, the CPU of their children once
+# reaped (the on_alert hooks, Serf's event handlers), in ms.
+pb_cpu_fields() {
+	local a=$1 b=$2 pid tck sum=0 f; shift 2
 	tck=$(getconf CLK_TCK)
 	for pid in "$@"; do
 		f=$(sed 's/.*) //' "/proc/$pid/stat") || continue
 		set -- $f
-		sum=$((sum + ${12} + ${13}))
+		sum=$((sum + ${!a} + ${!b}))
 	done
 	printf '%s' $((sum * 1000 / tck))
 }
+pb_cpu_ms() { pb_cpu_fields 12 13 "$@"; }
+pb_child_cpu_ms() { pb_cpu_fields 14 15 "$@"; }
 
 # ---- Tocsin -------------------------------------------------------------------
 
@@ -214,7 +218,7 @@ pb_tocsin_send() { tf_send "$1" panic "bench panic $2 from n$1"; }
 
 # pb_tocsin N: the whole Tocsin side; results in $TH_DIR/tocsin.*
 pb_tocsin() {
-	local n=$1 i pids=() b0 f0 a0 b1 f1 a1 c0 c1 t_idle ib0 ib1
+	local n=$1 i pids=() b0 f0 a0 b1 f1 a1 c0 c1 h0 h1 t_idle ib0 ib1
 	tf_mesh "$n" "$KEEPALIVE"
 	th_log "tocsin: starting $n daemons"
 	tf_start_all
@@ -234,24 +238,27 @@ pb_tocsin() {
 	th_log "tocsin: $PANICS panics, ${SPACING}s apart"
 	read -r b0 f0 a0 < <(pb_tocsin_traffic)
 	c0=$(pb_cpu_ms "${pids[@]}")
+	h0=$(pb_child_cpu_ms "${pids[@]}")
 	pb_run_schedule pb_tocsin_send
 	th_poll 180 tf_complete || th_log "tocsin: incomplete after 180 s: $(cat "$TH_DIR/report")"
 	sleep 1 # receipts and the last forwards
 	c1=$(pb_cpu_ms "${pids[@]}")
+	h1=$(pb_child_cpu_ms "${pids[@]}")
 	read -r b1 f1 a1 < <(pb_tocsin_traffic)
 	pb_latency tocsin "$n" "$TH_DIR/sent" "$TH_DIR/n" >"$TH_DIR/tocsin.lat"
 	local rc=$?
 	pb_tocsin_breakdown "$n" >>"$TH_DIR/tocsin.lat"
 	python3 - "$n" "$PANICS" "$b0" "$f0" "$a0" "$b1" "$f1" "$a1" "$c0" "$c1" \
-		"$((ib1 - ib0))" "$t_idle" >"$TH_DIR/tocsin.cost" <<'PY'
+		"$((ib1 - ib0))" "$t_idle" "$((h1 - h0))" >"$TH_DIR/tocsin.cost" <<'PY'
 import sys
-n, p, b0, f0, a0, b1, f1, a1, c0, c1, ib, it = map(int, sys.argv[1:])
+n, p, b0, f0, a0, b1, f1, a1, c0, c1, ib, it, h = map(int, sys.argv[1:])
 per = n * p
 print(f"tocsin_cost N={n} bytes_per_node_per_alert={(b1 - b0) / per:.0f}"
       f" frames_per_node_per_alert={(f1 - f0) / per:.2f}"
       f" alert_msgs_per_node_per_alert={(a1 - a0) / per:.2f}"
       f" cpu_ms_per_node_per_alert={(c1 - c0) / per:.3f}"
       f" cpu_ms_total={c1 - c0}"
+      f" hook_cpu_ms_per_node_per_alert={h / per:.3f}"
       f" idle_bytes_per_node_s={ib / n / (it / 1e6):.1f}")
 PY
 	[ "$MEASURE" = stream ] && th_stop watch_tocsin TERM 10
@@ -284,7 +291,7 @@ pb_serf_alive() { # every agent sees N alive members
 declare -A SERF_RPC=() SERF_BIND=()
 SERF_N=0
 pb_serf() {
-	local n=$1 i ports=() pids=() c0 c1 rc
+	local n=$1 i ports=() pids=() c0 c1 h0 h1 rc
 	command -v serf >/dev/null || { echo "serf not installed (apt-get install serf)" >&2; return 2; }
 	SERF_N=$n
 	mapfile -t ports < <(th_free_ports $((2 * n)))
@@ -320,14 +327,16 @@ SH
 	sleep 3
 	th_log "serf: $PANICS user events, ${SPACING}s apart"
 	c0=$(pb_cpu_ms "${pids[@]}")
+	h0=$(pb_child_cpu_ms "${pids[@]}")
 	pb_run_schedule pb_serf_send
 	pb_serf_complete() { pb_latency serf "$n" "$TH_DIR/serf.sent" "$TH_DIR/s" >/dev/null; }
 	th_poll 180 pb_serf_complete || th_log "serf: incomplete after 180 s"
 	sleep 1
 	c1=$(pb_cpu_ms "${pids[@]}")
+	h1=$(pb_child_cpu_ms "${pids[@]}")
 	pb_latency serf "$n" "$TH_DIR/serf.sent" "$TH_DIR/s" >"$TH_DIR/serf.lat"
 	rc=$?
-	echo "serf_cost N=$n cpu_ms_per_node_per_alert=$(python3 -c "print(f'{($c1 - $c0) / $n / $PANICS:.3f}')") cpu_ms_total=$((c1 - c0))" >"$TH_DIR/serf.cost"
+	echo "serf_cost N=$n cpu_ms_per_node_per_alert=$(python3 -c "print(f'{($c1 - $c0) / $n / $PANICS:.3f}')") cpu_ms_total=$((c1 - c0)) hook_cpu_ms_per_node_per_alert=$(python3 -c "print(f'{($h1 - $h0) / $n / $PANICS:.3f}')")" >"$TH_DIR/serf.cost"
 	[ "$MEASURE" = stream ] && th_stop watch_serf TERM 10
 	for i in $(seq 1 "$n"); do th_stop "s$i" TERM 20; done
 	pb_keep

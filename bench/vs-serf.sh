@@ -4,13 +4,17 @@
 # same schedule of authors and times, on the same machine in the same run.
 # Prints both lines and ends with
 #   vs-serf N=<n> tocsin_p99_ms=<x> serf_p99_ms=<y> ratio=<y/x>
+# Exit status 1 when either side lost an alert (no latency would mean
+# anything then); figures are never checked.
 #   bench/vs-serf.sh 64
 . "$(dirname "$0")/propagation_lib.sh"
 N=${1:?usage: bench/vs-serf.sh N}
+command -v serf >/dev/null || { echo "SKIP: serf is not installed (apt-get install serf)" >&2; exit 77; }
 th_init
 pb_schedule "$N"
-pb_tocsin "$N" || echo "TOCSIN LOST ALERTS: $(cat "$TH_DIR/report")"
-pb_serf "$N" || echo "SERF LOST EVENTS"
+rc=0
+pb_tocsin "$N" || { rc=1; echo "TOCSIN LOST ALERTS: $(cat "$TH_DIR/report")"; }
+pb_serf "$N" || { rc=1; echo "SERF LOST EVENTS"; }
 cat "$TH_DIR/tocsin.lat" "$TH_DIR/tocsin.cost" "$TH_DIR/serf.lat" "$TH_DIR/serf.cost"
 python3 - "$N" "$TH_DIR/tocsin.lat" "$TH_DIR/serf.lat" <<'PY'
 import re, sys
@@ -25,3 +29,4 @@ print(f"ratios serf/tocsin: p50 {field(sys.argv[3], 'p50_ms') / field(sys.argv[2
       f" max {field(sys.argv[3], 'max_ms') / field(sys.argv[2], 'max_ms'):.1f}")
 print(f"vs-serf N={n} tocsin_p99_ms={t:.1f} serf_p99_ms={s:.1f} ratio={s / t:.1f}")
 PY
+exit $rc
