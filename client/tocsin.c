@@ -989,11 +989,34 @@ static void human_member(json_t *o)
 		printf(_("    safety number: %s\n"), jstr(o, "safety_number"));
 }
 
+/* An equivocation kept as evidence (an audit item of type "conflict"): the
+ * member signed two different alerts with one sequence number, so her key
+ * may be in someone else's hands. */
+static void human_conflict(json_t *o)
+{
+	char when[64];
+	local_time(json_object_get(o, "seen_ms"), when, sizeof when);
+	const char *name = jstr(o, "author_name");
+	/* TRANSLATORS: "     2026-11-25 08:00:00 UTC  conflict Ana (9f3a...) signed two
+	 * different alerts as number 7: 3fa2... and 9c1b...": when it was seen ("?"
+	 * when unknown), "conflict" (a protocol word), who, her sequence number and
+	 * the two alert ids. */
+	printf(_("     %s  conflict %s (%s) signed two different alerts as number %lld: %.16s and "
+	         "%.16s\n"),
+	       when, name[0] ? name : "?", jstr(o, "author"),
+	       (long long)json_integer_value(json_object_get(o, "seq")), jstr(o, "alert_a"),
+	       jstr(o, "alert_b"));
+}
+
 static void human_audit(json_t *o)
 {
 	char when[64];
-	local_time(json_object_get(o, "created_ms"), when, sizeof when);
 	const char *type = jstr(o, "type"), *status = jstr(o, "status");
+	if (strcmp(type, "conflict") == 0) {
+		human_conflict(o);
+		return;
+	}
+	local_time(json_object_get(o, "created_ms"), when, sizeof when);
 	/* TRANSLATORS: "  12 2026-11-25 08:00:00 UTC  add      by Ana (9f3a...)": the
 	 * record's number, time and type (a protocol word), then who signed it. */
 	printf(_("%4lld %s  %-8s by %s (%s)"),
