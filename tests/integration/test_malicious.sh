@@ -9,7 +9,7 @@
 # Each must be rejected, counted (status --json "counters"), logged
 # rate-limited, stored nowhere, and the others unaffected.
 . "$TH_LIB"
-: "${ADVERSARY:?}"
+: "${ADVERSARY:?}" "${TOCSIN_PO:?}"
 th_init
 
 . "$(dirname "$TH_LIB")/mesh.sh"
@@ -85,6 +85,14 @@ PY
 tc n1 audit >"$TH_DIR/audit.txt" || th_fail "audit (human) on n1 failed"
 grep -Eq "^     [0-9-]{10} [0-9:]{8} [^ ]+  conflict m4 \([0-9a-f]{16}\) signed two different alerts as number 102: ${E1:0:16} and ${E2:0:16}$" \
 	"$TH_DIR/audit.txt" || th_fail "no conflict line in n1's audit: $(cat "$TH_DIR/audit.txt")"
+# In Arabic (the locale is required by tocsind-client_i18n, which fails without it).
+if locale -a | grep -qix 'ar_IQ.utf8'; then
+	LANG=ar_IQ.UTF-8 LC_ALL='' TOCSIN_LOCALEDIR=$TOCSIN_PO tc n1 audit >"$TH_DIR/audit-ar.txt" ||
+		th_fail "audit in Arabic"
+	grep -qF "conflict m4 (" "$TH_DIR/audit-ar.txt" &&
+		grep -qF ") وقّعت نداءين مختلفين بالرقم التسلسلي نفسه 102: ${E1:0:16} و${E2:0:16}" "$TH_DIR/audit-ar.txt" ||
+		th_fail "no Arabic conflict line: $(cat "$TH_DIR/audit-ar.txt")"
+fi
 tc n2 audit --json >"$TH_DIR/audit2.json" 2>"$TH_DIR/audit2.err"; rc=$?
 [ "$rc" = 1 ] || th_fail "audit by a member: exit $rc"
 grep -q '"not_coordinator"' "$TH_DIR/audit2.json" || th_fail "member's audit: $(cat "$TH_DIR/audit2.json")"
