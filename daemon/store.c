@@ -803,7 +803,8 @@ tn_ssize td_store_conflict_list(td_store *s, size_t max, td_conflict_fn fn, void
 		c.len_a = (size_t)la;
 		c.envelope_b = sqlite3_column_blob(st, 3);
 		c.len_b = (size_t)lb;
-		c.seen_ms = sqlite3_column_type(st, 4) == SQLITE_NULL ? 0 : sqlite3_column_int64(st, 4);
+		if (sqlite3_column_type(st, 4) != SQLITE_NULL)
+			c.seen_ms = sqlite3_column_int64(st, 4);
 		fn(ud, &c);
 		n++;
 	}
@@ -816,7 +817,8 @@ tn_ssize td_store_conflict_count(td_store *s)
 {
 	sqlite3_stmt *st = s->st[ST_CONFLICT_COUNT];
 	int rc = sqlite3_step(st);
-	tn_ssize n = rc == SQLITE_ROW ? (tn_ssize)sqlite3_column_int64(st, 0) : fail(s, rc, "conflict_count");
+	tn_ssize n = rc == SQLITE_ROW ? (tn_ssize)sqlite3_column_int64(st, 0)
+				      : fail(s, rc, "conflict_count");
 	sqlite3_reset(st);
 	return n;
 }

@@ -837,6 +837,12 @@ static void collect_conflict(void *ud, const td_conflict_row *r)
 	c->last.envelope_a = c->last.envelope_b = NULL; /* valid only in the callback */
 }
 
+static tn_ssize conflict_add(td_store *s, const uint8_t *author, uint64_t seq,
+                             const test_alert *t, int64_t seen_ms)
+{
+	return td_store_conflict_add(s, author, seq, t->row.envelope, t->row.envelope_len, seen_ms);
+}
+
 /* Migration 4 (conflicts.seen_at): a schema-3 database with a conflict kept
  * before it is brought to the latest schema with that pair listed, its time
  * unknown (0); a pair kept now carries its time. td_store_conflict_add keeps
@@ -881,22 +887,12 @@ static void migration_4_conflicts_seen_at(void **state)
 	memset(author, 0xaa, sizeof author);
 	memset(nobody, 0xbb, sizeof nobody);
 	/* No alert stored under (nobody, 7), or (author, 8); the stored envelope itself. */
-	assert_int_equal(td_store_conflict_add(s, nobody, 7, other.row.envelope,
-	                                       other.row.envelope_len, 5000),
-	                 0);
-	assert_int_equal(td_store_conflict_add(s, author, 8, other.row.envelope,
-	                                       other.row.envelope_len, 5000),
-	                 0);
-	assert_int_equal(td_store_conflict_add(s, author, 7, a.row.envelope, a.row.envelope_len,
-	                                       5000),
-	                 0);
-	assert_int_equal(td_store_conflict_add(s, author, 7, other.row.envelope,
-	                                       other.row.envelope_len, 5000),
-	                 1);
+	assert_int_equal(conflict_add(s, nobody, 7, &other, 5000), 0);
+	assert_int_equal(conflict_add(s, author, 8, &other, 5000), 0);
+	assert_int_equal(conflict_add(s, author, 7, &a, 5000), 0);
+	assert_int_equal(conflict_add(s, author, 7, &other, 5000), 1);
 	/* One pair per (author, seq): the first is kept. */
-	assert_int_equal(td_store_conflict_add(s, author, 7, third.row.envelope,
-	                                       third.row.envelope_len, 6000),
-	                 0);
+	assert_int_equal(conflict_add(s, author, 7, &third, 6000), 0);
 	assert_int_equal(td_store_conflict_add(s, author, 7, NULL, 0, 6000), TN_ERR_INVAL);
 	assert_int_equal(td_store_conflict_count(s), 2);
 	td_store_close(s);
