@@ -576,9 +576,11 @@ static void human_event(const td_ctl_msg *m)
 }
 
 /* Print the events on sub (only "alert" ones when alerts_only) until the
- * stream ends, then close it. Exit 0 when the daemon said it was shutting
- * down, 3 when the stream ended otherwise. */
-static int print_events(cli *c, ctl_conn *sub, bool alerts_only)
+ * stream ends, then close it. An "alert" event whose id is a key of shown
+ * (the ids already printed from the list, or NULL) is skipped once. Exit 0
+ * when the daemon said it was shutting down, 3 when the stream ended
+ * otherwise. */
+static int print_events(cli *c, ctl_conn *sub, bool alerts_only, json_t *shown)
 {
 	td_ctl_msg m;
 	int rc;
@@ -601,6 +603,14 @@ static int print_events(cli *c, ctl_conn *sub, bool alerts_only)
 		shutdown = shutdown || td_ctl_str_is(&m, "event", "shutdown");
 		if (alerts_only && !td_ctl_str_is(&m, "event", "alert"))
 			continue;
+		if (shown && json_object_size(shown) && td_ctl_str_is(&m, "event", "alert")) {
+			int n;
+			const char *id = f_str(&m, "alert", &n);
+			char key[TD_CTL_STR_MAX + 1];
+			snprintf(key, sizeof key, "%.*s", n, id);
+			if (json_object_del(shown, key) == 0)
+				continue; /* stored between subscribe and list: printed already */
+		}
 		if (c->json ? print_json(&m, false, NULL) != 0 : (human_event(&m), false)) {
 			rc = EXIT_REPLY;
 			break;
@@ -618,7 +628,7 @@ static int cmd_watch(cli *c)
 	int rc = subscribe(c, &conn);
 	if (rc >= 0)
 		return rc;
-	return print_events(c, &conn, false);
+	return print_events(c, &conn, false, NULL);
 }
 
 /* ---- network ops ------------------------------------------------------------ */
@@ -979,11 +989,34 @@ static void human_member(json_t *o)
 		printf(_("    safety number: %s\n"), jstr(o, "safety_number"));
 }
 
+/* An equivocation kept as evidence (an audit item of type "conflict"): the
+ * member signed two different alerts with one sequence number, so her key
+ * may be in someone else's hands. */
+static void human_conflict(json_t *o)
+{
+	char when[64];
+	local_time(json_object_get(o, "seen_ms"), when, sizeof when);
+	const char *name = jstr(o, "author_name");
+	/* TRANSLATORS: "     2026-11-25 08:00:00 UTC  conflict Ana (9f3a...) signed two
+	 * different alerts as number 7: 3fa2... and 9c1b...": when it was seen ("?"
+	 * when unknown), "conflict" (a protocol word), who, her sequence number and
+	 * the two alert ids. */
+	printf(_("     %s  conflict %s (%s) signed two different alerts as number %lld: %.16s and "
+	         "%.16s\n"),
+	       when, name[0] ? name : "?", jstr(o, "author"),
+	       (long long)json_integer_value(json_object_get(o, "seq")), jstr(o, "alert_a"),
+	       jstr(o, "alert_b"));
+}
+
 static void human_audit(json_t *o)
 {
 	char when[64];
-	local_time(json_object_get(o, "created_ms"), when, sizeof when);
 	const char *type = jstr(o, "type"), *status = jstr(o, "status");
+	if (strcmp(type, "conflict") == 0) {
+		human_conflict(o);
+		return;
+	}
+	local_time(json_object_get(o, "created_ms"), when, sizeof when);
 	/* TRANSLATORS: "  12 2026-11-25 08:00:00 UTC  add      by Ana (9f3a...)": the
 	 * record's number, time and type (a protocol word), then who signed it. */
 	printf(_("%4lld %s  %-8s by %s (%s)"),
@@ -1016,8 +1049,10 @@ static void human_peer(json_t *o)
 	       jstr(o, "state"), jstr(o, "member"), jstr(o, "name"));
 }
 
-/* A list op: "items" is a JSON array. --json prints it as one array. */
-static int list_cmd(cli *c, td_ctl_op op, void (*human)(json_t *), const char *empty)
+/* A list op: "items" is a JSON array, printed one item per line with
+ * --json. When shown is not NULL, each item's "id" becomes one of its keys. */
+static int list_cmd(cli *c, td_ctl_op op, void (*human)(json_t *), const char *empty,
+                    json_t *shown)
 {
 	ctl_conn conn;
 	td_ctl_msg m;
@@ -1049,18 +1084,20 @@ static int list_cmd(cli *c, td_ctl_op op, void (*human)(json_t *), const char *e
 		fprintf(stderr, _("tocsin: tocsind sent a malformed list\n"));
 		return EXIT_REPLY;
 	}
+	size_t i;
+	json_t *o;
+	json_array_foreach(arr, i, o) {
+		if (shown && json_is_string(json_object_get(o, "id")))
+			json_object_set_new(shown, jstr(o, "id"), json_true());
+	}
 	if (c->json) {
 		/* JSON lines: one object per line, so `--watch` and lists read alike. */
-		size_t i;
-		json_t *o;
 		rc = EXIT_OK;
 		json_array_foreach(arr, i, o) {
 			if (json_dumpf(o, stdout, JSON_COMPACT) != 0 || fputc('\n', stdout) == EOF)
 				rc = EXIT_REPLY;
 		}
 	} else {
-		size_t i;
-		json_t *o;
 		json_array_foreach(arr, i, o) human(o);
 		if (json_array_size(arr) == 0)
 			printf("%s\n", empty);
@@ -1076,22 +1113,22 @@ static int cmd_alerts(cli *c)
 {
 	if (c->watch)
 		return alerts_watch(c);
-	return list_cmd(c, TD_CTL_OP_ALERTS, human_alert, _("no alerts"));
+	return list_cmd(c, TD_CTL_OP_ALERTS, human_alert, _("no alerts"), NULL);
 }
 
 static int cmd_members(cli *c)
 {
-	return list_cmd(c, TD_CTL_OP_MEMBERS, human_member, _("no members"));
+	return list_cmd(c, TD_CTL_OP_MEMBERS, human_member, _("no members"), NULL);
 }
 
 static int cmd_audit(cli *c)
 {
-	return list_cmd(c, TD_CTL_OP_AUDIT, human_audit, _("no roster records"));
+	return list_cmd(c, TD_CTL_OP_AUDIT, human_audit, _("no roster records"), NULL);
 }
 
 static int cmd_peers(cli *c)
 {
-	return list_cmd(c, TD_CTL_OP_PEERS, human_peer, _("no connections"));
+	return list_cmd(c, TD_CTL_OP_PEERS, human_peer, _("no connections"), NULL);
 }
 
 /* ---- command line ---------------------------------------------------------- */
@@ -1507,24 +1544,45 @@ static bool human_alert_event(const td_ctl_msg *m)
 	return true;
 }
 
+/* Test-only (tests/integration/test_client.sh): TOCSIN_TEST_SEAM_DELAY_MS
+ * sleeps that long between the subscribe and the list request of
+ * `alerts --watch`, so a test can store an alert in that window. */
+static void test_seam_delay(void)
+{
+	const char *v = getenv("TOCSIN_TEST_SEAM_DELAY_MS");
+	char *end;
+	unsigned long ms = v && *v ? strtoul(v, &end, 10) : 0;
+	if (ms == 0 || *end || ms > 60 * 1000)
+		return;
+	struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000 * 1000};
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+	}
+}
+
 /* tocsin alerts --watch: subscribe first (nothing is missed between the
  * list and the stream), print the stored alerts, then each new one as it
- * arrives until Ctrl-C (or the daemon stops: exit 0 after its "shutdown"). */
+ * arrives until Ctrl-C (or the daemon stops: exit 0 after its "shutdown").
+ * An alert stored between the subscribe and the list is in both: the ids
+ * printed from the list (at most 500) are remembered and such an event is
+ * skipped. */
 static int alerts_watch(cli *c)
 {
 	ctl_conn sub;
 	int rc = subscribe(c, &sub);
 	if (rc >= 0)
 		return rc;
-	c->watch = false;
-	rc = cmd_alerts(c);
-	c->watch = true;
+	test_seam_delay();
+	json_t *shown = json_object(); /* NULL (out of memory): nothing skipped */
+	rc = list_cmd(c, TD_CTL_OP_ALERTS, human_alert, _("no alerts"), shown);
 	fflush(stdout);
 	if (rc != EXIT_OK) {
+		json_decref(shown);
 		ctl_close(&sub);
 		return rc;
 	}
-	return print_events(c, &sub, true);
+	rc = print_events(c, &sub, true, shown);
+	json_decref(shown);
+	return rc;
 }
 
 /* A panic follows its delivery by default only for a person at a terminal:

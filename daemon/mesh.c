@@ -28,6 +28,7 @@ enum {
 	LIST_MAX = 500,                /* rows one alerts reply considers */
 	JUMP_MS = 5000,                /* wall vs monotonic drift that is a clock jump */
 	ID_HEX = TN_ALERT_ID * 2 + 1,
+	AUDIT_CONFLICTS_MAX = 64, /* ~230 bytes each in the audit reply */
 	CREATED_CACHE = 64,
 };
 
@@ -592,6 +593,11 @@ static void handle(td_mesh *m, const tn_node_event *ev)
 		td_log_limited(m->log, &m->conflict_rl, TN_LOG_WARN,
 		               "alert_conflict author=%s seq=%" PRIu64 " held=%.16s",
 		               tn_shortfp_pubkey(&ev->member).s, ev->seq, idh);
+		/* The pair is the evidence coordinators see in `tocsin audit`. */
+		if (td_store_conflict_add(m->store, ev->member.b, ev->seq, ev->envelope.p,
+		                          ev->envelope.len, (int64_t)wall_ms()) < 0)
+			td_log_limited(m->log, &m->rl, TN_LOG_WARN, "conflict_not_kept held=%.16s",
+			               idh);
 		break;
 	case TN_NODE_EV_LINK_UP: link_event(m, ev, true); break;
 	case TN_NODE_EV_LINK_DOWN: link_event(m, ev, false); break;
@@ -1792,7 +1798,36 @@ static td_ctl_code op_revoke(td_mesh *m, const td_ctl_req *req, td_ctl_msg *r, c
 	return TD_CTL_OK;
 }
 
-/* The audit log (coordinators only): every accepted roster record. */
+/* An equivocation kept by the store, as an audit item after the roster
+ * records: the two alert ids as the node computes them (tn_alert_id). */
+static void list_conflict(void *ud, const td_conflict_row *c)
+{
+	list_ctx *l = ud;
+	char name[TN_NAME_MAX + 1], a[ID_HEX], b[ID_HEX];
+	uint8_t id[TN_ALERT_ID];
+	tn_pubkey pk;
+	memcpy(pk.b, c->author, sizeof pk.b);
+	member_name(l->m, &pk, name, sizeof name);
+	tn_alert_id(c->envelope_a, c->len_a, id);
+	hex(id, TN_ALERT_ID, a, sizeof a);
+	tn_alert_id(c->envelope_b, c->len_b, id);
+	hex(id, TN_ALERT_ID, b, sizeof b);
+	json_t *o = json_object();
+	if (!o)
+		return;
+	json_object_set_new(o, "type", json_string("conflict"));
+	json_object_set_new(o, "author", json_string(tn_shortfp_pubkey(&pk).s));
+	json_object_set_new(o, "author_name", json_string(name));
+	json_object_set_new(o, "seq", json_integer((json_int_t)c->seq));
+	json_object_set_new(o, "alert_a", json_string(a));
+	json_object_set_new(o, "alert_b", json_string(b));
+	if (c->seen_ms > 0)
+		json_object_set_new(o, "seen_ms", json_integer(c->seen_ms));
+	json_array_append_new(l->arr, o);
+}
+
+/* The audit log (coordinators only): every accepted roster record, then the
+ * newest AUDIT_CONFLICTS_MAX equivocations kept as evidence. */
 static td_ctl_code op_audit(td_mesh *m, td_ctl_msg *r, char *msg, size_t msglen)
 {
 	td_ctl_code c = need_network(m, msg, msglen);
@@ -1804,6 +1839,13 @@ static td_ctl_code op_audit(td_mesh *m, td_ctl_msg *r, char *msg, size_t msglen)
 	json_t *arr = td_audit_json(m->ro, m->book);
 	if (!arr)
 		FAIL(TD_CTL_E_INTERNAL, "out of memory");
+	list_ctx l = {.m = m, .arr = arr};
+	if (td_store_conflict_list(m->store, AUDIT_CONFLICTS_MAX, list_conflict, &l) < 0) {
+		json_decref(arr);
+		FAIL(TD_CTL_E_INTERNAL, "cannot read the kept conflicts");
+	}
+	tn_ssize total = td_store_conflict_count(m->store);
+	td_ctl_add_uint(r, "conflicts", total > 0 ? (uint64_t)total : 0);
 	return reply_items(m, arr, r, msg, msglen);
 }
 

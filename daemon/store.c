@@ -81,6 +81,9 @@ static const char *const migrations[] = {
 	 * signed arrived), for tocsin members. */
 	("CREATE TABLE member_seen(member BLOB PRIMARY KEY CHECK(length(member) = 32),"
 	 " last_seen INTEGER NOT NULL);"),
+	/* 4: when a conflict was seen (Unix ms), for tocsin audit. NULL for
+	 * the ones kept before. */
+	"ALTER TABLE conflicts ADD COLUMN seen_at INTEGER;",
 };
 enum { SCHEMA_LATEST = sizeof migrations / sizeof migrations[0] };
 
@@ -95,6 +98,9 @@ enum stmt_id {
 	ST_ALERT_BY_AUTHOR_SEQ,
 	ST_ALERT_INSERT,
 	ST_CONFLICT_INSERT,
+	ST_CONFLICT_ADD,
+	ST_CONFLICT_LIST,
+	ST_CONFLICT_COUNT,
 	ST_MARK_NOTIFIED,
 	ST_LIST,
 	ST_PURGE_RECEIPTS,
@@ -125,7 +131,14 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_ALERT_INSERT] = "INSERT INTO alerts(id, author, seq, kind, created_ms, expires_ms,"
 			    " envelope, received_at, notified) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9)",
 	[ST_CONFLICT_INSERT] = "INSERT OR IGNORE INTO conflicts(author, seq, envelope_a,"
-			       " envelope_b) VALUES(?1, ?2, ?3, ?4)",
+			       " envelope_b, seen_at) VALUES(?1, ?2, ?3, ?4, ?5)",
+	[ST_CONFLICT_ADD] = "INSERT OR IGNORE INTO conflicts(author, seq, envelope_a, envelope_b,"
+			    " seen_at) SELECT author, seq, envelope, ?3, ?4 FROM alerts"
+			    " WHERE author = ?1 AND seq = ?2 AND envelope <> ?3",
+	[ST_CONFLICT_LIST] = "SELECT author, seq, envelope_a, envelope_b, seen_at FROM"
+			     " (SELECT rowid AS r, * FROM conflicts ORDER BY rowid DESC LIMIT ?1)"
+			     " ORDER BY r",
+	[ST_CONFLICT_COUNT] = "SELECT count(*) FROM conflicts",
 	[ST_MARK_NOTIFIED] = "UPDATE alerts SET notified = 1 WHERE id = ?1",
 	[ST_LIST] = "SELECT id, author, seq, kind, created_ms, expires_ms, received_at,"
 		    " envelope, notified, receipted FROM alerts WHERE received_at >= ?1"
@@ -462,6 +475,7 @@ static int record_conflict(td_store *s, const td_alert_row *a, const void *old_e
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)a->seq);
 	sqlite3_bind_blob(st, 3, old_env, old_len, SQLITE_TRANSIENT);
 	sqlite3_bind_blob(st, 4, a->envelope, (int)a->envelope_len, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, a->received_ms);
 	return run(st);
 }
 
@@ -752,4 +766,59 @@ tn_ssize td_store_seen_list(td_store *s, td_seen_fn fn, void *ud)
 	}
 	sqlite3_reset(st);
 	return rc == SQLITE_DONE ? n : fail(s, rc, "seen_list");
+}
+
+/* ---- conflicts ------------------------------------------------------------- */
+
+tn_ssize td_store_conflict_add(td_store *s, const uint8_t author[TD_AUTHOR_LEN], uint64_t seq,
+			       const uint8_t *envelope, size_t len, int64_t seen_ms)
+{
+	if (seq > INT64_MAX || len == 0 || len > TN_FRAME_MAX || !envelope)
+		return TN_ERR_INVAL;
+	sqlite3_stmt *st = s->st[ST_CONFLICT_ADD];
+	sqlite3_bind_blob(st, 1, author, TD_AUTHOR_LEN, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)seq);
+	sqlite3_bind_blob(st, 3, envelope, (int)len, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, seen_ms);
+	int rc = relaxed(s, st);
+	return rc == SQLITE_DONE ? (tn_ssize)sqlite3_changes(s->db) : fail(s, rc, "conflict_add");
+}
+
+tn_ssize td_store_conflict_list(td_store *s, size_t max, td_conflict_fn fn, void *ud)
+{
+	sqlite3_stmt *st = s->st[ST_CONFLICT_LIST];
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)(max > INT64_MAX ? INT64_MAX : max));
+	tn_ssize n = 0;
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		td_conflict_row c;
+		memset(&c, 0, sizeof c);
+		int la = sqlite3_column_bytes(st, 2), lb = sqlite3_column_bytes(st, 3);
+		if (sqlite3_column_bytes(st, 0) != TD_AUTHOR_LEN || la <= 0 || lb <= 0)
+			continue; /* never trust a file */
+		copy_blob(c.author, sizeof c.author, st, 0);
+		sqlite3_int64 seq = sqlite3_column_int64(st, 1);
+		c.seq = seq < 0 ? 0 : (uint64_t)seq;
+		c.envelope_a = sqlite3_column_blob(st, 2);
+		c.len_a = (size_t)la;
+		c.envelope_b = sqlite3_column_blob(st, 3);
+		c.len_b = (size_t)lb;
+		if (sqlite3_column_type(st, 4) != SQLITE_NULL)
+			c.seen_ms = sqlite3_column_int64(st, 4);
+		fn(ud, &c);
+		n++;
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc == SQLITE_DONE ? n : fail(s, rc, "conflict_list");
+}
+
+tn_ssize td_store_conflict_count(td_store *s)
+{
+	sqlite3_stmt *st = s->st[ST_CONFLICT_COUNT];
+	int rc = sqlite3_step(st);
+	tn_ssize n = rc == SQLITE_ROW ? (tn_ssize)sqlite3_column_int64(st, 0)
+				      : fail(s, rc, "conflict_count");
+	sqlite3_reset(st);
+	return n;
 }

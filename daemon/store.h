@@ -162,4 +162,33 @@ TN_NODISCARD tn_err td_store_seen_put(td_store *s, const uint8_t member[TD_AUTHO
 typedef void (*td_seen_fn)(void *ud, const uint8_t member[TD_AUTHOR_LEN], int64_t seen_ms);
 TN_NODISCARD tn_ssize td_store_seen_list(td_store *s, td_seen_fn fn, void *ud);
 
+/* Equivocation seen by the node (TN_NODE_EV_CONFLICT): keep the stored
+ * alert of (author, seq) and envelope, the other version the author signed,
+ * as the pair of evidence, with seen_ms (Unix ms). One pair per (author,
+ * seq): the first is kept, later ones are ignored. Committed without its
+ * own fsync (like the bookkeeping writes). Returns 1 when kept, 0 when a
+ * pair was already kept or no alert is stored under (author, seq) (or it
+ * is this very envelope), or an error. */
+TN_NODISCARD tn_ssize td_store_conflict_add(td_store *s, const uint8_t author[TD_AUTHOR_LEN],
+                                            uint64_t seq, const uint8_t *envelope, size_t len,
+                                            int64_t seen_ms);
+
+/* A kept conflict; the envelopes are valid only during the callback. */
+typedef struct td_conflict_row {
+	uint8_t author[TD_AUTHOR_LEN];
+	uint64_t seq;
+	const uint8_t *envelope_a; /* the version stored first */
+	size_t len_a;
+	const uint8_t *envelope_b; /* the other one */
+	size_t len_b;
+	int64_t seen_ms; /* when the pair was kept; 0: unknown (kept before schema 4) */
+} td_conflict_row;
+typedef void (*td_conflict_fn)(void *ud, const td_conflict_row *c);
+/* The newest max conflicts, oldest first. Returns the count passed to fn or
+ * an error. The callback must not call back into the store. */
+TN_NODISCARD tn_ssize td_store_conflict_list(td_store *s, size_t max, td_conflict_fn fn,
+                                             void *ud);
+/* How many conflicts are kept, or an error. */
+TN_NODISCARD tn_ssize td_store_conflict_count(td_store *s);
+
 #endif

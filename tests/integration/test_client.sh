@@ -4,7 +4,8 @@
 # returns at once when piped; on a terminal (a pty from util-linux script)
 # it follows delivered k / N with names and who is responding until Ctrl-C;
 # a panic is bold red on a terminal only (not piped, not NO_COLOR, not
-# TERM=dumb); alerts --watch shows new alerts as they arrive; --since takes
+# TERM=dumb); alerts --watch shows new alerts as they arrive, and an alert
+# stored between its subscribe and its list only once; --since takes
 # durations and ISO dates; refusals come with a hint (not a member yet, not
 # a coordinator, unknown member, unknown alert).
 . "$TH_LIB"
@@ -55,6 +56,42 @@ th_poll 10 grep -q 'PANIC' "${TH_LOG[aw3]}" || th_fail "alerts --watch did not s
 grep -q "$ESC" "${TH_LOG[aw3]}" && th_fail "colour codes in piped alerts --watch"
 # Local time: the line carries the local zone's abbreviation (TZ is set below).
 th_pass "alerts --watch shows the new panic as it arrives, no colour when piped"
+
+# ---- alerts --watch: an alert stored between subscribe and list, once ------
+# TOCSIN_TEST_SEAM_DELAY_MS (test-only) holds the client between its
+# subscribe and its list request; n2's drill is stored on n3 inside that
+# window, so it is both in the list and on the event stream. The list's
+# objects carry received_ms and the events "event", so --json shows which
+# of the two was printed. A later drill fences the stream: events come in
+# order, so once it is printed a duplicate would have been too.
+subs_of() { tc "$1" status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["subscribers"])'; }
+subs0=$(subs_of n3)
+SEAM_MS=6000
+t_sub=$(th_now_us) # before either client subscribes: their windows end later
+th_spawn sh3 env TOCSIN_TEST_SEAM_DELAY_MS=$SEAM_MS "$TOCSIN" --home "$TH_DIR/n3" alerts --watch
+th_spawn sj3 env TOCSIN_TEST_SEAM_DELAY_MS=$SEAM_MS "$TOCSIN" --home "$TH_DIR/n3" alerts --watch --json
+subscribed() { [ "$(subs_of n3)" -ge $((subs0 + 2)) ]; }
+th_poll 10 subscribed || th_fail "the seam watchers did not subscribe"
+tc n2 drill seam-marker >/dev/null || th_fail "drill seam-marker"
+stored_n3() { tc n3 alerts --json | grep -q seam-marker; }
+th_poll 10 stored_n3 || th_fail "seam-marker not stored on n3"
+in_seam_ms=$((($(th_now_us) - t_sub) / 1000))
+[ "$in_seam_ms" -lt "$SEAM_MS" ] ||
+	th_fail "seam-marker stored after ${in_seam_ms} ms, past the ${SEAM_MS} ms window (load?)"
+listed() { grep -q seam-marker "${TH_LOG[sh3]}" && grep -q seam-marker "${TH_LOG[sj3]}"; }
+th_poll $((SEAM_MS / 1000 + 20)) listed || th_fail "seam-marker not listed: $(cat "${TH_LOG[sh3]}" "${TH_LOG[sj3]}")"
+tc n2 drill seam-fence >/dev/null || th_fail "drill seam-fence"
+fenced() { grep -q seam-fence "${TH_LOG[sh3]}" && grep -q seam-fence "${TH_LOG[sj3]}"; }
+th_poll 20 fenced || th_fail "the fence drill not shown: $(cat "${TH_LOG[sh3]}" "${TH_LOG[sj3]}")"
+n_h=$(grep -c seam-marker "${TH_LOG[sh3]}")
+n_j=$(grep -c seam-marker "${TH_LOG[sj3]}")
+[ "$n_h" = 1 ] || th_fail "human alerts --watch printed seam-marker $n_h times: $(cat "${TH_LOG[sh3]}")"
+[ "$n_j" = 1 ] || th_fail "alerts --watch --json printed seam-marker $n_j times: $(cat "${TH_LOG[sj3]}")"
+grep seam-marker "${TH_LOG[sj3]}" | grep -q '"received_ms"' ||
+	th_fail "seam-marker did not come from the list (not in the seam): $(cat "${TH_LOG[sj3]}")"
+grep seam-fence "${TH_LOG[sj3]}" | grep -q '"event": *"alert"' ||
+	th_fail "seam-fence not an event: $(cat "${TH_LOG[sj3]}")"
+th_pass "alerts --watch (human and --json): an alert stored between subscribe and list is printed once (stored ${in_seam_ms} ms into a ${SEAM_MS} ms seam)"
 
 # ---- colour only on a terminal -------------------------------------------
 export TZ=UTC0

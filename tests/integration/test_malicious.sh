@@ -3,13 +3,13 @@
 # seeded by mkmesh, driven by tests/tools/adversary) and links to the honest
 # daemons n1..n3 as herself, then sends crafted frames: a panic in m2's
 # name, a notice without the coordinator role, one seq with many different
-# contents (equivocation), a flood of panics past her rate limit while m2
+# contents (equivocation, shown to the coordinator by tocsin audit), a flood of panics past her rate limit while m2
 # sends a real panic, and, once the coordinator has revoked her, her alerts
 # replayed through an accomplice (m5) and a fresh dial with her old keys.
 # Each must be rejected, counted (status --json "counters"), logged
 # rate-limited, stored nowhere, and the others unaffected.
 . "$TH_LIB"
-: "${ADVERSARY:?}"
+: "${ADVERSARY:?}" "${TOCSIN_PO:?}"
 th_init
 
 . "$(dirname "$TH_LIB")/mesh.sh"
@@ -65,6 +65,39 @@ nconf=$(grep -c 'alert_conflict' "${TH_LOG[n1]}")
 [ "$nconf" -ge 1 ] || th_fail "no alert_conflict in n1's log"
 [ "$nconf" -le 25 ] || th_fail "alert_conflict logged $nconf times for 40 conflicts: not rate-limited"
 th_pass "seq reuse: first version everywhere, 40 others refused as equivocation, counted, logged $nconf times"
+# The evidence for coordinators: n1 (m1, the coordinator) lists the pair in
+# `tocsin audit` (ids as the adversary computed them: the stored first
+# version and the first other one); m2, a member, is refused as before.
+tc n1 audit --json >"$TH_DIR/audit.json" || th_fail "audit on n1 failed"
+python3 - "$TH_DIR/audit.json" "$E1" "$E2" "$(($(date +%s) * 1000))" <<'PY' || th_fail "no conflict in n1's audit: $(cat "$TH_DIR/audit.json")"
+import json, sys
+path, e1, e2, now = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+items = [json.loads(l) for l in open(path) if l.strip()]
+assert any(i.get("type") == "genesis" for i in items), "the roster records are gone"
+c = [i for i in items if i.get("type") == "conflict"]
+assert len(c) == 1, c
+c = c[0]
+assert c["author_name"] == "m4" and len(c["author"]) == 16, c
+assert c["seq"] == 102, c
+assert (c["alert_a"], c["alert_b"]) == (e1, e2), (c, e1, e2)
+assert now - 120_000 <= c["seen_ms"] <= now + 5_000, c
+PY
+tc n1 audit >"$TH_DIR/audit.txt" || th_fail "audit (human) on n1 failed"
+grep -Eq "^     [0-9-]{10} [0-9:]{8} [^ ]+  conflict m4 \([0-9a-f]{16}\) signed two different alerts as number 102: ${E1:0:16} and ${E2:0:16}$" \
+	"$TH_DIR/audit.txt" || th_fail "no conflict line in n1's audit: $(cat "$TH_DIR/audit.txt")"
+# In Arabic (the locale is required by tocsind-client_i18n, which fails without it).
+if locale -a | grep -qix 'ar_IQ.utf8'; then
+	LANG=ar_IQ.UTF-8 LC_ALL='' TOCSIN_LOCALEDIR=$TOCSIN_PO tc n1 audit >"$TH_DIR/audit-ar.txt" ||
+		th_fail "audit in Arabic"
+	grep -qF "conflict m4 (" "$TH_DIR/audit-ar.txt" &&
+		grep -qF ") وقّعت نداءين مختلفين بالرقم التسلسلي نفسه 102: ${E1:0:16} و${E2:0:16}" "$TH_DIR/audit-ar.txt" ||
+		th_fail "no Arabic conflict line: $(cat "$TH_DIR/audit-ar.txt")"
+fi
+tc n2 audit --json >"$TH_DIR/audit2.json" 2>"$TH_DIR/audit2.err"; rc=$?
+[ "$rc" = 1 ] || th_fail "audit by a member: exit $rc"
+grep -q '"not_coordinator"' "$TH_DIR/audit2.json" || th_fail "member's audit: $(cat "$TH_DIR/audit2.json")"
+grep -q conflict "$TH_DIR/audit2.json" "$TH_DIR/audit2.err" && th_fail "a member sees the conflict"
+th_pass "the coordinator's audit lists m4's equivocation (seq 102, both alert ids, when); a member is refused"
 
 # 4. A panic flood from m4 for 8 s, 5 000 a second (a shared CI machine
 # cannot take the tool's full speed, ~15 000/s), m2's real panic meanwhile.

@@ -818,6 +818,112 @@ static void alerts_fsync_bookkeeping_does_not(void **state)
 	assert_int_equal(sql_count(f, "SELECT max(last_seen) FROM member_seen"), 1244);
 }
 
+typedef struct conflict_ctx {
+	int n;
+	td_conflict_row last;
+	char env_a[32], env_b[32];
+	uint64_t seqs[8];
+} conflict_ctx;
+
+static void collect_conflict(void *ud, const td_conflict_row *r)
+{
+	conflict_ctx *c = ud;
+	if (c->n < 8)
+		c->seqs[c->n] = r->seq;
+	c->n++;
+	c->last = *r;
+	snprintf(c->env_a, sizeof c->env_a, "%.*s", (int)r->len_a, (const char *)r->envelope_a);
+	snprintf(c->env_b, sizeof c->env_b, "%.*s", (int)r->len_b, (const char *)r->envelope_b);
+	c->last.envelope_a = c->last.envelope_b = NULL; /* valid only in the callback */
+}
+
+static tn_ssize conflict_add(td_store *s, const uint8_t *author, uint64_t seq,
+                             const test_alert *t, int64_t seen_ms)
+{
+	return td_store_conflict_add(s, author, seq, t->row.envelope, t->row.envelope_len, seen_ms);
+}
+
+/* Migration 4 (conflicts.seen_at): a schema-3 database with a conflict kept
+ * before it is brought to the latest schema with that pair listed, its time
+ * unknown (0); a pair kept now carries its time. td_store_conflict_add keeps
+ * the stored version and the newcomer, once per (author, seq), and nothing
+ * for an (author, seq) with no stored alert or for the stored envelope
+ * itself; the list gives the newest `max`, oldest first. */
+static void migration_4_conflicts_seen_at(void **state)
+{
+	fixture *f = *state;
+	td_store *s = open_store(f, 0);
+	assert_int_equal(td_store_schema_version(s), td_store_schema_latest());
+	td_store_close(s);
+	/* Back to schema 3: drop the column (SQLite >= 3.35) and the version. */
+	sqlite3 *db;
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db,
+	                              "ALTER TABLE conflicts DROP COLUMN seen_at;"
+	                              "INSERT INTO conflicts VALUES(zeroblob(32), 3,"
+	                              " CAST('env-old-a' AS BLOB), CAST('env-old-b' AS BLOB));"
+	                              "PRAGMA user_version = 3;",
+	                              NULL, NULL, NULL),
+	                 SQLITE_OK);
+	sqlite3_close(db);
+	s = open_store(f, 0);
+	assert_int_equal(td_store_schema_version(s), td_store_schema_latest());
+	assert_true(td_store_schema_latest() >= 4);
+	conflict_ctx c;
+	memset(&c, 0, sizeof c);
+	assert_int_equal(td_store_conflict_list(s, 64, collect_conflict, &c), 1);
+	assert_int_equal(c.last.seq, 3);
+	assert_int_equal(c.last.seen_ms, 0); /* kept before migration 4: unknown */
+	assert_string_equal(c.env_a, "env-old-a");
+	assert_string_equal(c.env_b, "env-old-b");
+
+	test_alert a, other, third;
+	td_insert_result r;
+	make_alert(&a, 1, 0xaa, 7, 99999, "a");
+	make_alert(&other, 2, 0xaa, 7, 99999, "other");
+	make_alert(&third, 3, 0xaa, 7, 99999, "third");
+	assert_int_equal(td_store_alert_insert(s, &a.row, &r), TN_OK);
+	uint8_t author[TD_AUTHOR_LEN], nobody[TD_AUTHOR_LEN];
+	memset(author, 0xaa, sizeof author);
+	memset(nobody, 0xbb, sizeof nobody);
+	/* No alert stored under (nobody, 7), or (author, 8); the stored envelope itself. */
+	assert_int_equal(conflict_add(s, nobody, 7, &other, 5000), 0);
+	assert_int_equal(conflict_add(s, author, 8, &other, 5000), 0);
+	assert_int_equal(conflict_add(s, author, 7, &a, 5000), 0);
+	assert_int_equal(conflict_add(s, author, 7, &other, 5000), 1);
+	/* One pair per (author, seq): the first is kept. */
+	assert_int_equal(conflict_add(s, author, 7, &third, 6000), 0);
+	assert_int_equal(td_store_conflict_add(s, author, 7, NULL, 0, 6000), TN_ERR_INVAL);
+	assert_int_equal(td_store_conflict_count(s), 2);
+	td_store_close(s);
+
+	s = open_store(f, 0); /* kept across a reopen */
+	memset(&c, 0, sizeof c);
+	assert_int_equal(td_store_conflict_list(s, 64, collect_conflict, &c), 2);
+	assert_int_equal(c.seqs[0], 3); /* oldest first */
+	assert_int_equal(c.last.seq, 7);
+	assert_int_equal(c.last.seen_ms, 5000);
+	assert_memory_equal(c.last.author, author, sizeof author);
+	assert_string_equal(c.env_a, "env-a");
+	assert_string_equal(c.env_b, "env-other");
+	/* The store's own path (an insert that hits a taken (author, seq))
+	 * records its time too; max keeps the newest. */
+	test_alert b, b_forged;
+	make_alert(&b, 4, 0xaa, 9, 99999, "b");
+	make_alert(&b_forged, 5, 0xaa, 9, 99999, "b-forged");
+	assert_int_equal(td_store_alert_insert(s, &b.row, &r), TN_OK);
+	assert_int_equal(td_store_alert_insert(s, &b_forged.row, &r), TN_OK);
+	assert_int_equal(r, TD_CONFLICT);
+	memset(&c, 0, sizeof c);
+	assert_int_equal(td_store_conflict_list(s, 2, collect_conflict, &c), 2);
+	assert_int_equal(c.seqs[0], 7);
+	assert_int_equal(c.seqs[1], 9);
+	assert_int_equal(c.last.seen_ms, b_forged.row.received_ms);
+	assert_string_equal(c.env_b, "env-b-forged");
+	td_store_close(s);
+	assert_int_equal(f->errors, 0);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -839,6 +945,7 @@ int main(void)
 		T(db_file_is_private),
 		T(receipts_receipted_and_roster_records),
 		T(migration_2_from_schema_1),
+		T(migration_4_conflicts_seen_at),
 		T(alerts_fsync_bookkeeping_does_not),
 	};
 	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
