@@ -97,6 +97,8 @@ typedef struct tn_link_stats {
 	uint64_t dead_peer;        /* nothing received for 2.5 x keepalive */
 	uint64_t outq_overflow;    /* output queue exceeded TN_LINK_OUTQ_MAX */
 	uint64_t established;      /* handshakes completed */
+	uint64_t unknown_msg_type; /* messages of an unknown ignorable type (a newer peer's):
+	                              dropped, the link kept (docs/wire.md §4) */
 } tn_link_stats;
 
 /* ---- Configuration ---------------------------------------------------- */
@@ -271,8 +273,9 @@ typedef struct tn_link_event {
 	 * her JOIN must repeat. Initiator: zeros. */
 	tn_pubkey remote_identity;
 	uint8_t hs_hash[TN_NOISE_HASH]; /* equal on both ends: channel binding */
-	/* MESSAGE: a strict link message (decode with tn_link_decode); never
-	 * PING or REKEY. Valid until the next call on the link. */
+	/* MESSAGE: a strict link message (tn_link_decode gives TN_OK: never a
+	 * type this version does not know); never PING or REKEY. Valid until
+	 * the next call on the link. */
 	const uint8_t *msg;
 	size_t len;
 	/* CLOSE */
