@@ -147,7 +147,9 @@ typedef struct tn_link_config {
 	uint64_t rekey_after_msgs;       /* 0: TN_LINK_REKEY_AFTER_MSGS (tests use small values) */
 	tn_time rekey_after_time;        /* 0: TN_LINK_REKEY_AFTER_TIME */
 	tn_rand rand;                    /* required */
-	tn_log_fn log;                   /* optional; DEBUG lines, never key material */
+	tn_log_fn log;                   /* optional; DEBUG lines, and one INFO line per link
+	                                    when a newer peer's unknown type is ignored; never
+	                                    key material */
 	void *log_ud;
 	tn_replay_cache *replay; /* responder: required, shared per node; not owned */
 	tn_link_stats *stats;    /* optional, shared per node; not owned */
