@@ -1958,6 +1958,15 @@ static void write_corpus(const char *dir)
 {
 	char name[256];
 	write_big_seeds(dir);
+	/* A newer peer's link types (docs/wire.md §4 "Unknown types"):
+	 * ignorable with a nested body, the same with a reserved byte in it,
+	 * critical. */
+	static const uint8_t unknown[] = {0x92, 0x12, 0x92, 0x01, 0x81, 0xa1, 'x', 0xc4, 0x01, 0x00};
+	test_write_file(dir, "link-unknown-type", unknown, sizeof unknown);
+	static const uint8_t unknown_bad[] = {0x92, 0x12, 0x92, 0x01, 0xc1};
+	test_write_file(dir, "link-unknown-type-bad-body", unknown_bad, sizeof unknown_bad);
+	static const uint8_t critical[] = {0x92, 0xcc, 0x80, 0x00};
+	test_write_file(dir, "link-critical-type", critical, sizeof critical);
 	FOR_SAMPLES(s)
 	{
 		size_t n = enc(s, buf);

@@ -1858,6 +1858,26 @@ static void write_corpus(const char *dir)
 	iops[0] = 0xff;
 	memcpy(iops + 1, ops, n);
 	test_write_file(dir, "init-ops-established", iops, 1 + n);
+	/* A newer peer (docs/wire.md §4 "Unknown types"): ignorable types
+	 * [18, [1, "x"]], [127], [100, {1: nil}], then a HAVE (delivered),
+	 * our own HAVE, a critical [128] (closes). */
+	static const uint8_t unknown_ops[] = {
+	        1, 6, 0x92, 0x12, 0x92, 0x01, 0xa1, 'x', /* [18, [1, "x"]] */
+	        1, 2, 0x91, 0x7f,                        /* [127] */
+	        1, 5, 0x92, 0x64, 0x81, 0x01, 0xc0,      /* [100, {1: nil}] */
+	        1, 3, 0x92, 0x00, 0x02,                  /* PING */
+	};
+	n = 0;
+	memcpy(ops + n, unknown_ops, sizeof unknown_ops);
+	n += sizeof unknown_ops;
+	ops[n++] = 1, ops[n++] = 36;
+	n += have_msg(ops + n, sizeof ops - n, 7);
+	ops[n++] = 4, ops[n++] = 36;
+	n += have_msg(ops + n, sizeof ops - n, 8);
+	ops[n++] = 1, ops[n++] = 3, ops[n++] = 0x91, ops[n++] = 0xcc, ops[n++] = 0x80;
+	test_write_file(dir, "ops-unknown-type", ops, n);
+	memcpy(iops + 1, ops, n);
+	test_write_file(dir, "init-ops-unknown-type", iops, 1 + n);
 	pair_teardown(&p);
 	write_init_corpus(dir);
 }
