@@ -1911,7 +1911,7 @@ static const struct {
         LINK_STAT(hs_timeout),        LINK_STAT(hs_fail),         LINK_STAT(hs_wrong_key),
         LINK_STAT(hs_wrong_identity), LINK_STAT(framing),         LINK_STAT(transport_auth),
         LINK_STAT(transport_decode),  LINK_STAT(dead_peer),       LINK_STAT(outq_overflow),
-        LINK_STAT(established),
+        LINK_STAT(established),       LINK_STAT(unknown_msg_type),
 };
 #undef LINK_STAT
 

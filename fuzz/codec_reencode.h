@@ -70,6 +70,13 @@ static tn_err rt_link(const uint8_t *in, size_t len)
 {
 	tn_link_msg m;
 	tn_err rc = tn_link_decode(&m, in, len);
+	if (rc == TN_ERR_DEC_IGNORABLE) {
+		/* A newer peer's type: reported, never re-encoded by us. */
+		uint8_t b[16];
+		rt_require(m.type > TN_LINK_TYPE_MAX && m.type <= TN_LINK_TYPE_IGNORABLE_MAX &&
+		           tn_link_encode(&m, b, sizeof b) == TN_ERR_INVAL);
+		return rc;
+	}
 	if (rc != TN_OK)
 		return rc;
 	tn_iter it;

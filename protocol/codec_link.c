@@ -340,6 +340,23 @@ static tn_err link_body(tn_mp_rd *r, tn_link_msg *m)
 	return TN_ERR_DEC_RECTYPE;
 }
 
+/* A type newer than this version (docs/wire.md §4 "Unknown types"): in the
+ * ignorable range, [type] or [type, body] with a well-formed body is
+ * IGNORABLE. The body is walked by the strict reader (canonical heads,
+ * counts bounded by the bytes left, depth under the outer array counted)
+ * and not kept. Critical types are RECTYPE, as every unknown type was. */
+static tn_err unknown_type(tn_mp_rd *r, uint64_t type, uint32_t n)
+{
+	tn_err rc;
+	if (type > TN_LINK_TYPE_IGNORABLE_MAX)
+		return TN_ERR_DEC_RECTYPE;
+	if (n > 2)
+		return TN_ERR_DEC_ARRAYLEN;
+	if ((n == 2 && (rc = tn_mp_skip(r, 1))) || (rc = tn_codec_close(r)))
+		return rc;
+	return TN_ERR_DEC_IGNORABLE;
+}
+
 tn_err tn_link_decode(tn_link_msg *m, const uint8_t *in, size_t len)
 {
 	tn_mp_rd r;
@@ -351,7 +368,7 @@ tn_err tn_link_decode(tn_link_msg *m, const uint8_t *in, size_t len)
 	tn_mp_rd_init(&r, in, len);
 	/* [type, body]: no version field; the link's version was agreed in
 	 * the handshake payloads. The type is checked before the length so a
-	 * newer peer's unknown message is reported as such. */
+	 * newer peer's unknown message is judged by the unknown-type rule. */
 	uint32_t n;
 	if ((rc = tn_mp_read_array(&r, &n)))
 		goto fail;
@@ -362,8 +379,10 @@ tn_err tn_link_decode(tn_link_msg *m, const uint8_t *in, size_t len)
 	if ((rc = tn_mp_read_uint(&r, UINT64_MAX, &type)))
 		goto fail;
 	if (type > TN_LINK_TYPE_MAX) {
-		rc = TN_ERR_DEC_RECTYPE;
-		goto fail;
+		if ((rc = unknown_type(&r, type, n)) != TN_ERR_DEC_IGNORABLE)
+			goto fail;
+		m->type = (uint8_t)type;
+		return rc;
 	}
 	/* REKEY and PRUNE have no body: [9], [17]. */
 	if (n != (bodyless(type) ? 1u : 2u)) {

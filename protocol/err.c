@@ -30,6 +30,7 @@ const char *tn_strerror(int err)
 	case TN_ERR_DEC_BADLEN: return "dec_badlen";
 	case TN_ERR_DEC_DEPTH: return "dec_depth";
 	case TN_ERR_DEC_RESERVED: return "dec_reserved";
+	case TN_ERR_DEC_IGNORABLE: return "dec_ignorable";
 	case TN_ERR_DH: return "dh";
 	case TN_ERR_NONCE: return "nonce";
 	case TN_ERR_REPLAY: return "replay";

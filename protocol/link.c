@@ -35,6 +35,27 @@ static void log_line(const tn_link *l, const char *msg)
 		l->cfg.log(l->cfg.log_ud, TN_LOG_DEBUG, msg);
 }
 
+/* Once per link, so a peer repeating a type cannot fill the log (the
+ * caller's sink limits the rest): "link ignored unknown_type=18". INFO:
+ * the operator learns a member runs a newer version. */
+static void log_unknown(tn_link *l, uint8_t type)
+{
+	if (l->unknown_logged || !l->cfg.log)
+		return;
+	l->unknown_logged = true;
+	static const char head[] = "link ignored unknown_type=";
+	char line[sizeof head + 3];
+	size_t k = sizeof head - 1;
+	memcpy(line, head, k);
+	if (type >= 100)
+		line[k++] = (char)('0' + type / 100);
+	if (type >= 10)
+		line[k++] = (char)('0' + type / 10 % 10);
+	line[k++] = (char)('0' + type % 10);
+	line[k] = 0;
+	l->cfg.log(l->cfg.log_ud, TN_LOG_INFO, line);
+}
+
 /* ---- configuration and lifetime ---------------------------------------- */
 
 void tn_link_config_default(tn_link_config *cfg)
@@ -592,6 +613,13 @@ static tn_err on_transport(tn_link *l, uint8_t *f, size_t n, tn_time now)
 	}
 	tn_link_msg m;
 	tn_err rc = tn_link_decode(&m, f, (size_t)r);
+	if (rc == TN_ERR_DEC_IGNORABLE) {
+		/* A newer peer's message: authentic, so the peer is alive. */
+		l->last_rx = now;
+		STAT(l, unknown_msg_type);
+		log_unknown(l, m.type);
+		return TN_OK;
+	}
 	if (rc) {
 		STAT(l, transport_decode);
 		close_proto(l, rc, "link close reason=decode", now);

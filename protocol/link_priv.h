@@ -68,6 +68,7 @@ struct tn_link {
 	uint64_t ping_token;
 	bool ping_due, rekey_due;
 	bool close_pending; /* closed while established: a CLOSE frame is still owed */
+	bool unknown_logged; /* an ignorable unknown message type was logged on this link */
 	uint8_t close_reason;
 
 	/* Input framing: header, then body into hsbuf (handshake) or rbuf. */

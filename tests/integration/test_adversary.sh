@@ -8,7 +8,8 @@
 # the rejection counted in status --json, the daemon's memory bounded (peak
 # VmHWM reported), and a 3-member mesh keeps delivering panics meanwhile.
 # test_probe.sh covers the same probes against a daemon without a network
-# (which reads nothing); here the link layer really parses them.
+# (which reads nothing); here the link layer really parses them. Last, a
+# member on a later version sends link types n1 does not know: kept.
 . "$TH_LIB"
 : "${ADVERSARY:?}"
 th_init
@@ -116,6 +117,20 @@ printf 'n1 memory: VmRSS %s -> %s KiB; peak VmHWM %s KiB before, %s KiB during t
 # buffer, at most 32 of them; 32 MiB of slack covers sanitizer quarantine.
 [ $((hwm1 - hwm0)) -le 32768 ] || th_fail "n1's peak memory grew by $((hwm1 - hwm0)) KiB"
 th_pass "after the attacks: n1 alive, relinked, answers a valid handshake, peak RSS grew $((hwm1 - hwm0)) KiB"
+
+# 4. A member on a later version (docs/wire.md §4 "Unknown types"): link
+# messages of types n1 does not know are dropped and counted, the link
+# stays, and her panic after them spreads.
+"$ADVERSARY" member "$TH_DIR/n4" m1 "$P1" newer 1 >"$TH_DIR/newer.out" 2>&1 ||
+	th_fail "newer: $(cat "$TH_DIR/newer.out")"
+grep -q '^link_still_up=yes$' "$TH_DIR/newer.out" || th_fail "n1 closed the newer member's link"
+NID=$(sed -n 's/^newer_id=//p' "$TH_DIR/newer.out")
+[ -n "$NID" ] || th_fail "newer: no alert id: $(cat "$TH_DIR/newer.out")"
+th_poll 5 on_all "$NID" || th_fail "the newer member's panic did not reach all 3"
+ge n1 link.unknown_msg_type 4 || th_fail "unknown types not counted: $(ctrs)"
+nlog=$(grep -c 'link ignored unknown_type=18' "${TH_LOG[n1]}" || true)
+[ "$nlog" = 1 ] || th_fail "'link ignored unknown_type=18' logged $nlog times for one link, not once"
+th_pass "a newer member's 4 unknown-type messages: link kept, link.unknown_msg_type counted, logged once, her panic on all 3"
 
 tm_stop_all 3
 th_pass "clean shutdown"

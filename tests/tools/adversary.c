@@ -32,6 +32,10 @@
  *   adversary member HOME TARGET PORT flood SEQ SECS KIND [RATE]
  *       KIND (panic|drill) alerts as fast as the link takes them, or at
  *       most RATE a second
+ *   adversary member HOME TARGET PORT newer SEQ
+ *       a member of a later version: link messages of types this
+ *       version does not know (ignorable 18..127, docs/wire.md §4), then
+ *       a panic; fails unless the link stays up
  *   adversary member HOME TARGET PORT revoked SEQ ACCOMPLICE_HOME
  *       links as HOME and as ACCOMPLICE_HOME; sends one alert; prints
  *       "ready" and waits until HOME is revoked (the link closed by the
@@ -67,6 +71,7 @@
 #include "tocsin/identity.h"
 #include "tocsin/link.h"
 #include "tocsin/roster.h"
+#include "link_priv.h" /* send_raw: the link's sending cipher */
 
 enum { BUF = TN_FRAME_MAX + 2 + 1024, RECS_MAX = 4096 };
 
@@ -714,6 +719,28 @@ static bool send_alert(sess *s, const uint8_t *env, size_t len)
 	return tn_link_send(s->link, msg, (size_t)n, TN_LINK_SEND_NORMAL, mono()) == TN_OK;
 }
 
+/* What a later version would send: pt (a type we do not know, which
+ * tn_link_send refuses) encrypted as the link's next frame by hand. All the
+ * link queued goes out first, so nonce order stays wire order. */
+static void send_raw(sess *s, const uint8_t *pt, size_t n)
+{
+	tn_time end = mono() + 5 * TN_SEC;
+	while (!s->closed && (s->out_off < s->out_len || tn_link_pending(s->link) > 0) &&
+	       mono() < end)
+		sess_pump(s, 10);
+	if (s->closed || s->out_off < s->out_len || tn_link_pending(s->link) > 0)
+		die("send_raw: the link did not drain", "");
+	tn_ssize c = tn_noise_cipher_encrypt(&s->link->tx, NULL, 0, pt, n, s->out + 2,
+	                                     sizeof s->out - 2);
+	if (c < 0)
+		die("send_raw", tn_strerror((tn_err)c));
+	s->out[0] = (uint8_t)(c >> 8);
+	s->out[1] = (uint8_t)c;
+	s->out_off = 0;
+	s->out_len = (size_t)c + 2;
+	sess_pump(s, 0);
+}
+
 static void need_up(sess *s)
 {
 	if (!s->up)
@@ -797,6 +824,25 @@ static int member_mode(const char *home, const char *target, unsigned port, int 
 		if (s.closed) {
 			printf("flood: the target closed the link (%s)\n",
 			       tn_strerror(s.close_ev.err));
+		}
+	} else if (strcmp(what, "newer") == 0) {
+		static const uint8_t u18[] = {0x92, 0x12, 0x92, 0x01, 0xa1, 'x'}; /* [18, [1, "x"]] */
+		static const uint8_t u127[] = {0x91, 0x7f};                        /* [127] */
+		static const uint8_t u64[] = {0x92, 0x40, 0x81, 0x01, 0xc4, 0x01, 0x00};
+		send_raw(&s, u18, sizeof u18);
+		send_raw(&s, u127, sizeof u127);
+		send_raw(&s, u64, sizeof u64); /* [64, {1: bin}] */
+		send_raw(&s, u18, sizeof u18);
+		printf("unknown_sent=4\n");
+		size_t n = seal(&me, seq, TN_KIND_PANIC, "panic from a newer member", env,
+		                sizeof env, id);
+		(void)send_alert(&s, env, n);
+		hexout("newer_id", id, sizeof id);
+		sess_pump(&s, 300);
+		if (s.closed) {
+			printf("newer: the target closed the link (%s)\n",
+			       tn_strerror(s.close_ev.err));
+			fails++;
 		}
 	} else if (strcmp(what, "revoked") == 0 && argc >= 3) {
 		static member acc;

@@ -1154,12 +1154,101 @@ static void rwant_note_bounds(void **state)
 static void rejects_unknown_record_type(void **state)
 {
 	(void)state;
-	static const uint8_t link18[] = {0x92, 0x12, 0x00};
-	assert_int_equal(rt_link(link18, sizeof link18), TN_ERR_DEC_RECTYPE);
-	/* A future link type with another length is still "unknown type". */
-	static const uint8_t link20[] = {0x93, 0x14, 0x00, 0x00};
-	assert_int_equal(rt_link(link20, sizeof link20), TN_ERR_DEC_RECTYPE);
+	/* A critical (128..255) or out-of-range link type: closes the link. */
+	static const uint8_t link128[] = {0x92, 0xcc, 0x80, 0x00};
+	assert_int_equal(rt_link(link128, sizeof link128), TN_ERR_DEC_RECTYPE);
+	/* ... whatever its length: the type is judged first. */
+	static const uint8_t link200[] = {0x93, 0xcc, 0xc8, 0x00, 0x00};
+	assert_int_equal(rt_link(link200, sizeof link200), TN_ERR_DEC_RECTYPE);
 	assert_int_equal(mutate(find("roster-role"), P(1), v_uint(6)), TN_ERR_DEC_RECTYPE);
+}
+
+/* Forward compatibility (docs/wire.md §4 "Unknown types"): a newer peer's
+ * type 18..127 in a well-formed [type] or [type, body] is IGNORABLE, its
+ * body walked by the strict reader and not kept; a malformed one is still
+ * the reader's error; 128..255 and above are RECTYPE. */
+static void unknown_link_type_ignorable_or_critical(void **state)
+{
+	(void)state;
+	tn_link_msg d;
+	static const uint8_t t18[] = {0x92, 0x12, 0x05};
+	assert_int_equal(tn_link_decode(&d, t18, sizeof t18), TN_ERR_DEC_IGNORABLE);
+	assert_int_equal(d.type, 18);
+	assert_int_equal(d.token, 0);
+	assert_null(d.record.p);
+	assert_int_equal(d.count, 0);
+	/* rt_link also checks the encoder refuses the type. */
+	assert_int_equal(rt_link(t18, sizeof t18), TN_ERR_DEC_IGNORABLE);
+	static const uint8_t t127[] = {0x91, 0x7f};
+	assert_int_equal(rt_link(t127, sizeof t127), TN_ERR_DEC_IGNORABLE);
+	assert_int_equal(tn_link_decode(&d, t127, sizeof t127), TN_ERR_DEC_IGNORABLE);
+	assert_int_equal(d.type, 127);
+	/* Every kind of value a body may hold: [1, -1, nil, true, "xy", bin
+	 * 2, {1: [[]]}] */
+	static const uint8_t rich[] = {0x92, 0x14, 0x97, 0x01, 0xff, 0xc0, 0xc3, 0xa2, 'x', 'y',
+	                               0xc4, 0x02, 0xaa, 0xbb, 0x81, 0x01, 0x91, 0x90};
+	assert_int_equal(rt_link(rich, sizeof rich), TN_ERR_DEC_IGNORABLE);
+	/* Nesting: the outer array and 7 in the body reach TN_MP_DEPTH_MAX. */
+	uint8_t deep[2 + 8] = {0x92, 0x12};
+	memset(deep + 2, 0x91, 6);
+	deep[8] = 0x90;
+	assert_int_equal(rt_link(deep, 9), TN_ERR_DEC_IGNORABLE);
+	deep[8] = 0x91;
+	deep[9] = 0x90; /* one more: 9 containers */
+	assert_int_equal(rt_link(deep, 10), TN_ERR_DEC_DEPTH);
+
+	/* Malformed frames stay errors, each with the reader's reason. */
+	static const uint8_t reserved[] = {0x92, 0x12, 0xc1};
+	assert_int_equal(rt_link(reserved, sizeof reserved), TN_ERR_DEC_RESERVED);
+	static const uint8_t flt[] = {0x92, 0x12, 0xca, 0, 0, 0, 0};
+	assert_int_equal(rt_link(flt, sizeof flt), TN_ERR_DEC_RESERVED);
+	static const uint8_t ext[] = {0x92, 0x12, 0xd4, 0x01, 0x00};
+	assert_int_equal(rt_link(ext, sizeof ext), TN_ERR_DEC_RESERVED);
+	static const uint8_t long_uint[] = {0x92, 0x12, 0xcc, 0x05};
+	assert_int_equal(rt_link(long_uint, sizeof long_uint), TN_ERR_DEC_NONCANONICAL);
+	static const uint8_t long_arr[] = {0x92, 0x12, 0xdc, 0x00, 0x01, 0x00};
+	assert_int_equal(rt_link(long_arr, sizeof long_arr), TN_ERR_DEC_NONCANONICAL);
+	static const uint8_t long_type[] = {0x92, 0xcc, 0x12, 0x00};
+	assert_int_equal(rt_link(long_type, sizeof long_type), TN_ERR_DEC_NONCANONICAL);
+	/* A count no input could hold: refused before anything is walked. */
+	static const uint8_t huge[] = {0x92, 0x12, 0xdd, 0xff, 0xff, 0xff, 0xff, 0x00};
+	assert_int_equal(rt_link(huge, sizeof huge), TN_ERR_DEC_TRUNCATED);
+	static const uint8_t three[] = {0x93, 0x12, 0x00, 0x00};
+	assert_int_equal(rt_link(three, sizeof three), TN_ERR_DEC_ARRAYLEN);
+	static const uint8_t trailing[] = {0x92, 0x12, 0x00, 0x00};
+	assert_int_equal(rt_link(trailing, sizeof trailing), TN_ERR_DEC_TRAILING);
+	static const uint8_t trailing1[] = {0x91, 0x12, 0x00};
+	assert_int_equal(rt_link(trailing1, sizeof trailing1), TN_ERR_DEC_TRAILING);
+	assert_int_equal(tn_link_decode(&d, trailing1, sizeof trailing1), TN_ERR_DEC_TRAILING);
+	assert_int_equal(d.type, 0);
+	for (size_t i = 0; i < sizeof rich; i++) {
+		tn_err rc = tn_link_decode(&d, rich, i);
+		assert_true(rc != TN_OK && rc != TN_ERR_DEC_IGNORABLE);
+	}
+	/* Too big for a frame, whatever the type. */
+	static uint8_t big[TN_LINK_PLAINTEXT_MAX + 8];
+	size_t blen = TN_LINK_PLAINTEXT_MAX - 5 + 1;
+	big[0] = 0x92, big[1] = 0x12, big[2] = 0xc5;
+	big[3] = (uint8_t)(blen >> 8), big[4] = (uint8_t)blen;
+	assert_int_equal(tn_link_decode(&d, big, 5 + blen), TN_ERR_DEC_TOOBIG);
+	assert_int_equal(tn_link_decode(&d, big, 5 + blen - 1), TN_ERR_DEC_TRUNCATED);
+	big[3] = (uint8_t)((blen - 1) >> 8), big[4] = (uint8_t)(blen - 1);
+	assert_int_equal(tn_link_decode(&d, big, 5 + blen - 1), TN_ERR_DEC_IGNORABLE);
+
+	/* Critical types: 128..255, then anything a u64 can say. */
+	static const uint8_t c255[] = {0x91, 0xcc, 0xff};
+	assert_int_equal(tn_link_decode(&d, c255, sizeof c255), TN_ERR_DEC_RECTYPE);
+	assert_int_equal(d.type, 0);
+	static const uint8_t c256[] = {0x92, 0xcd, 0x01, 0x00, 0x00};
+	assert_int_equal(tn_link_decode(&d, c256, sizeof c256), TN_ERR_DEC_RECTYPE);
+	static const uint8_t cmax[] = {0x92, 0xcf, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x00};
+	assert_int_equal(tn_link_decode(&d, cmax, sizeof cmax), TN_ERR_DEC_RECTYPE);
+	/* The encoder never writes a type it does not know. */
+	tn_link_msg m = {0};
+	m.type = 18;
+	assert_int_equal(tn_link_encode(&m, buf, BUF), TN_ERR_INVAL);
+	m.type = 128;
+	assert_int_equal(tn_link_encode(&m, buf, BUF), TN_ERR_INVAL);
 }
 
 /* ROSTER_HEADS: issuers strictly ascending, iseq >= 1, at most
@@ -1869,6 +1958,15 @@ static void write_corpus(const char *dir)
 {
 	char name[256];
 	write_big_seeds(dir);
+	/* A newer peer's link types (docs/wire.md §4 "Unknown types"):
+	 * ignorable with a nested body, the same with a reserved byte in it,
+	 * critical. */
+	static const uint8_t unknown[] = {0x92, 0x12, 0x92, 0x01, 0x81, 0xa1, 'x', 0xc4, 0x01, 0x00};
+	test_write_file(dir, "link-unknown-type", unknown, sizeof unknown);
+	static const uint8_t unknown_bad[] = {0x92, 0x12, 0x92, 0x01, 0xc1};
+	test_write_file(dir, "link-unknown-type-bad-body", unknown_bad, sizeof unknown_bad);
+	static const uint8_t critical[] = {0x92, 0xcc, 0x80, 0x00};
+	test_write_file(dir, "link-critical-type", critical, sizeof critical);
 	FOR_SAMPLES(s)
 	{
 		size_t n = enc(s, buf);
@@ -1909,6 +2007,7 @@ int main(int argc, char **argv)
 	        cmocka_unit_test(rejects_unknown_key),
 	        cmocka_unit_test(rejects_missing_key),
 	        cmocka_unit_test(rejects_unknown_record_type),
+	        cmocka_unit_test(unknown_link_type_ignorable_or_critical),
 	        cmocka_unit_test(rwant_note_bounds),
 	        cmocka_unit_test(link_heads_and_join_rules),
 	        cmocka_unit_test(deep_nesting_is_refused),

@@ -1109,7 +1109,9 @@ static void authentic_garbage_closes(void **state)
 {
 	(void)state;
 	/* Each authentic but not a strict link message. */
-	static const uint8_t unknown[] = {0x91, 0x7f};          /* [127] */
+	static const uint8_t critical[] = {0x91, 0xcc, 0x80};   /* [128]: must be understood */
+	static const uint8_t unknown_bad[] = {0x92, 0x12, 0xc1}; /* [18, reserved byte] */
+	static const uint8_t unknown_3[] = {0x93, 0x12, 0x00, 0x00}; /* [18, 0, 0] */
 	static const uint8_t rekey_body[] = {0x92, 0x09, 0x00}; /* [9, 0] */
 	static const uint8_t trailing[] = {0x92, 0x00, 0x05, 0x00};
 	static const uint8_t empty_msg[] = {0}; /* length 1: 0x00 is not an array */
@@ -1118,7 +1120,9 @@ static void authentic_garbage_closes(void **state)
 		size_t n;
 		tn_err err;
 	} cases[] = {
-	        {unknown, sizeof unknown, TN_ERR_DEC_RECTYPE},
+	        {critical, sizeof critical, TN_ERR_DEC_RECTYPE},
+	        {unknown_bad, sizeof unknown_bad, TN_ERR_DEC_RESERVED},
+	        {unknown_3, sizeof unknown_3, TN_ERR_DEC_ARRAYLEN},
 	        {rekey_body, sizeof rekey_body, TN_ERR_DEC_ARRAYLEN},
 	        {trailing, sizeof trailing, TN_ERR_DEC_TRAILING},
 	        {empty_msg, sizeof empty_msg, TN_ERR_DEC_TYPE},
@@ -1143,6 +1147,89 @@ static void authentic_garbage_closes(void **state)
 		tn_noise_cipher_free(&rx);
 		pair_teardown(&p);
 	}
+}
+
+typedef struct log_cap {
+	unsigned lines, info;
+	char last[96];
+} log_cap;
+
+static void cap_log(void *ud, int level, const char *msg)
+{
+	log_cap *c = ud;
+	c->lines++;
+	c->info += level == TN_LOG_INFO;
+	snprintf(c->last, sizeof c->last, "%s", msg);
+}
+
+/* A newer peer's message of a type 18..127 this version does not know
+ * (docs/wire.md §4 "Unknown types"): dropped, counted, logged once per link
+ * with its number; the link stays up, the message after it is delivered,
+ * and it counts as a sign of life for the dead-peer timer. */
+static void unknown_type_ignored_link_stays_up(void **state)
+{
+	(void)state;
+	pair p;
+	pair_setup(&p, 0);
+	log_cap lc = {0};
+	tn_link_config cr = cfg_r(&p.r, &p.k, p.cache);
+	cr.log = cap_log;
+	cr.log_ud = &lc;
+	tn_link_del(p.r.l);
+	assert_int_equal(tn_link_new(&p.r.l, &cr), TN_OK);
+	tn_noise_cipher tx, rx;
+	raw_initiator(&p, &tx, &rx);
+	unsigned lines0 = lc.lines;
+	uint8_t f[128], have[64];
+	static const uint8_t u18[] = {0x92, 0x12, 0x92, 0x01, 0xa1, 'x'}; /* [18, [1, "x"]] */
+	static const uint8_t u127[] = {0x91, 0x7f};                        /* [127] */
+	/* Two keepalives of silence, not yet dead (2.5), then the message. */
+	tn_time up = p.now, late = up + 2 * TN_KEEPALIVE_DEFAULT;
+	tn_link_tick(p.r.l, late);
+	drain(&p.r);
+	assert_false(p.r.closed);
+	p.now = late;
+	raw_frame(&tx, u18, sizeof u18, f);
+	feed(&p, &p.r, f, 2 + sizeof u18 + 16, WALL0);
+	assert_false(p.r.closed);
+	assert_true(tn_link_is_established(p.r.l));
+	assert_int_equal(p.r.stats.unknown_msg_type, 1);
+	assert_int_equal(p.r.stats.transport_decode, 0);
+	assert_int_equal(p.r.nmsg, 0);
+	assert_int_equal(lc.lines, lines0 + 1);
+	assert_int_equal(lc.info, 1);
+	assert_string_equal(lc.last, "link ignored unknown_type=18");
+	/* Past 2.5 keepalives from the handshake the link lives: the unknown
+	 * message, the only thing heard, was heard at `late`. */
+	uint8_t sink[256];
+	p.now = up + TN_KEEPALIVE_DEFAULT * 5 / 2 + TN_SEC;
+	tn_link_tick(p.r.l, p.now);
+	while (tn_link_out(p.r.l, sink, sizeof sink, p.now) > 0)
+		;
+	drain(&p.r);
+	assert_false(p.r.closed);
+	/* Another: counted, not logged again on this link. */
+	raw_frame(&tx, u127, sizeof u127, f);
+	feed(&p, &p.r, f, 2 + sizeof u127 + 16, WALL0);
+	assert_int_equal(p.r.stats.unknown_msg_type, 2);
+	assert_int_equal(lc.lines, lines0 + 1);
+	/* The next known message is delivered as usual. */
+	size_t hn = have_msg(have, sizeof have, 3);
+	raw_frame(&tx, have, hn, f);
+	feed(&p, &p.r, f, 2 + hn + 16, WALL0);
+	assert_false(p.r.closed);
+	assert_int_equal(p.r.nmsg, 1);
+	assert_int_equal(p.r.mlen[0], hn);
+	assert_memory_equal(p.r.msg[0], have, hn);
+	/* Silence from now on: dead 2.5 keepalives later, as always. */
+	tn_link_tick(p.r.l, p.now + TN_KEEPALIVE_DEFAULT * 5 / 2);
+	drain(&p.r);
+	assert_true(p.r.closed);
+	assert_int_equal(p.r.close.err, TN_ERR_TIMEOUT);
+	assert_int_equal(p.r.stats.unknown_msg_type, 2);
+	tn_noise_cipher_free(&tx);
+	tn_noise_cipher_free(&rx);
+	pair_teardown(&p);
 }
 
 /* A peer's REKEY switches our receiving key: the frame after it must be
@@ -1771,6 +1858,26 @@ static void write_corpus(const char *dir)
 	iops[0] = 0xff;
 	memcpy(iops + 1, ops, n);
 	test_write_file(dir, "init-ops-established", iops, 1 + n);
+	/* A newer peer (docs/wire.md §4 "Unknown types"): ignorable types
+	 * [18, [1, "x"]], [127], [100, {1: nil}], then a HAVE (delivered),
+	 * our own HAVE, a critical [128] (closes). */
+	static const uint8_t unknown_ops[] = {
+	        1, 6, 0x92, 0x12, 0x92, 0x01, 0xa1, 'x', /* [18, [1, "x"]] */
+	        1, 2, 0x91, 0x7f,                        /* [127] */
+	        1, 5, 0x92, 0x64, 0x81, 0x01, 0xc0,      /* [100, {1: nil}] */
+	        1, 3, 0x92, 0x00, 0x02,                  /* PING */
+	};
+	n = 0;
+	memcpy(ops + n, unknown_ops, sizeof unknown_ops);
+	n += sizeof unknown_ops;
+	ops[n++] = 1, ops[n++] = 36;
+	n += have_msg(ops + n, sizeof ops - n, 7);
+	ops[n++] = 4, ops[n++] = 36;
+	n += have_msg(ops + n, sizeof ops - n, 8);
+	ops[n++] = 1, ops[n++] = 3, ops[n++] = 0x91, ops[n++] = 0xcc, ops[n++] = 0x80;
+	test_write_file(dir, "ops-unknown-type", ops, n);
+	memcpy(iops + 1, ops, n);
+	test_write_file(dir, "init-ops-unknown-type", iops, 1 + n);
 	pair_teardown(&p);
 	write_init_corpus(dir);
 }
@@ -1825,6 +1932,7 @@ int main(int argc, char **argv)
 	        cmocka_unit_test(keepalive_ping_only_when_idle),
 	        cmocka_unit_test(no_ping_while_traffic_flows),
 	        cmocka_unit_test(dead_peer_closes),
+	        cmocka_unit_test(unknown_type_ignored_link_stays_up),
 	        cmocka_unit_test(rekey_by_count),
 	        cmocka_unit_test(rekey_by_time),
 	        cmocka_unit_test(outq_overflow_closes),

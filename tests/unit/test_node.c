@@ -21,6 +21,7 @@
 #include "test_rng.h"
 #include "tocsin/node.h"
 #include "tocsin/static_membership.h"
+#include "link_priv.h" /* peer_raw: the peer link's sending cipher */
 
 enum {
 	NMAX = 6,
@@ -1794,6 +1795,71 @@ static void receipts_wanted_note_checks(void **state)
 	nf_free(&f);
 }
 
+/* The peer's raw tn_link encrypts pt as its next frame, which bypasses
+ * tn_link_send's refusal of types this version does not know (the way a
+ * newer peer would send them); the victim reads it. */
+static void peer_raw(nf *f, const uint8_t *pt, size_t n)
+{
+	nf_flush(f);
+	assert_int_equal(tn_link_pending(f->peer), 0); /* nonce order = wire order */
+	uint8_t fr[2 + 64 + TN_NOISE_TAG];
+	assert_true(n <= 64);
+	tn_ssize c = tn_noise_cipher_encrypt(&f->peer->tx, NULL, 0, pt, n, fr + 2, sizeof fr - 2);
+	assert_int_equal(c, (tn_ssize)(n + TN_NOISE_TAG));
+	fr[0] = (uint8_t)(c >> 8);
+	fr[1] = (uint8_t)c;
+	assert_int_equal(tn_node_link_recv(f->node, f->lid, fr, (size_t)c + 2, f->now, nf_wall(f)),
+	                 TN_OK);
+	nf_events(f);
+	nf_flush(f);
+}
+
+/* A newer member's message of a type this version does not know (docs/wire.md
+ * §4 "Unknown types"): the node keeps the link, the link counts it, the
+ * alert the peer sends next is accepted; a critical type still closes. */
+static void unknown_link_type_keeps_node_link(void **state)
+{
+	(void)state;
+	nf f;
+	assert_int_equal(nf_init(&f), 0);
+	static const uint8_t u18[] = {0x92, 0x12, 0x92, 0x01, 0xa1, 'x'}; /* [18, [1, "x"]] */
+	peer_raw(&f, u18, sizeof u18);
+	tn_node_stats st;
+	tn_node_stats_get(f.node, &st);
+	assert_false(f.dead);
+	assert_int_equal(st.links_up, 1);
+	assert_int_equal(st.link.unknown_msg_type, 1);
+	assert_int_equal(st.link.transport_decode, 0);
+	assert_int_equal(st.alerts_held, 1); /* the victim's own */
+	/* The peer's alert after it is taken. */
+	uint8_t env[TN_ALERT_ENVELOPE_MAX], b[TN_LINK_PLAINTEXT_MAX];
+	tn_link_msg m;
+	memset(&m, 0, sizeof m);
+	m.type = TN_LINK_ALERT;
+	m.record = (tn_view){env, peer_alert(&f, NF_PEER, TN_KIND_PANIC, 1, env)};
+	tn_ssize n = tn_link_encode(&m, b, sizeof b);
+	assert_true(n > 0);
+	nf_send(&f, b, (size_t)n, true);
+	tn_node_stats_get(f.node, &st);
+	assert_false(f.dead);
+	assert_int_equal(st.node[TN_NODE_C_ALERT_RX], 1);
+	assert_int_equal(st.alerts_held, 2);
+	/* ... stored and receipted back over the same link. */
+	f.now += TN_SEC;
+	tn_node_tick(f.node, f.now, nf_wall(&f));
+	nf_flush(&f);
+	assert_int_equal(nf_rctr(&f, TN_RECEIPT_SENT), 1);
+	/* A critical type (128..255) must be understood: it closes the link. */
+	static const uint8_t c128[] = {0x91, 0xcc, 0x80};
+	peer_raw(&f, c128, sizeof c128);
+	tn_node_stats_get(f.node, &st);
+	assert_true(f.dead);
+	assert_int_equal(st.links_up, 0);
+	assert_int_equal(st.link.transport_decode, 1);
+	assert_int_equal(st.link.unknown_msg_type, 1);
+	nf_free(&f);
+}
+
 /* At the author every receipt is verified; a forgery first does not shadow
  * the real one. */
 static void forged_receipt_at_the_author(void **state)
@@ -1948,6 +2014,7 @@ int main(int argc, char **argv)
 	        cmocka_unit_test_teardown(lost_receipt_resent_on_the_authors_note, teardown),
 	        cmocka_unit_test_teardown(receipts_wanted_note_passed_on_at_link_up, teardown),
 	        cmocka_unit_test(receipts_wanted_note_checks),
+	        cmocka_unit_test(unknown_link_type_keeps_node_link),
 	        cmocka_unit_test(forged_receipt_at_the_author),
 	        cmocka_unit_test(forged_receipt_not_flooded),
 	        cmocka_unit_test(reverse_path_forwards_unverified),

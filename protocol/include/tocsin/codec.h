@@ -133,7 +133,14 @@ enum tn_link_type {
 	TN_LINK_GRAFT = 16,
 	/* [17]: no body, "push to me lazily (IHAVE) from now on". */
 	TN_LINK_PRUNE = 17,
-	TN_LINK_TYPE_MAX = 17,
+	TN_LINK_TYPE_MAX = 17, /* the highest type this version knows */
+	/* Forward compatibility (docs/wire.md §4 "Unknown types"): a later
+	 * version adds types above TN_LINK_TYPE_MAX. One up to
+	 * TN_LINK_TYPE_IGNORABLE_MAX that this version does not know is
+	 * skipped (TN_ERR_DEC_IGNORABLE) and the link stays up; one above it
+	 * (128..255: "critical", must be understood) is RECTYPE and closes the
+	 * link, as is anything above 255. */
+	TN_LINK_TYPE_IGNORABLE_MAX = 127,
 };
 
 /* DIALBACK_RESULT outcomes (strict: other values do not decode). */
@@ -208,8 +215,15 @@ typedef struct tn_link_msg {
 } tn_link_msg;
 
 /* The whole message must fit TN_LINK_PLAINTEXT_MAX (else TN_ERR_DEC_TOOBIG
- * on decode, TN_ERR_INVAL on encode). An unknown type is
- * TN_ERR_DEC_RECTYPE. */
+ * on decode, TN_ERR_INVAL on encode). A type this version does not know:
+ * - TN_LINK_TYPE_MAX < type <= TN_LINK_TYPE_IGNORABLE_MAX, the message
+ *   [type] or [type, body] with body one canonical msgpack value within
+ *   TN_MP_DEPTH_MAX (skipped with tn_mp_skip, never stored or allocated):
+ *   TN_ERR_DEC_IGNORABLE, m zero but m->type (for the log). The caller
+ *   drops the message and keeps the link. A malformed body or a longer
+ *   array is the reader's error (TRUNCATED, NONCANONICAL, DEPTH, ARRAYLEN...);
+ * - above TN_LINK_TYPE_IGNORABLE_MAX: TN_ERR_DEC_RECTYPE.
+ * The encoder refuses every type it does not know (TN_ERR_INVAL). */
 TN_NODISCARD tn_ssize tn_link_encode(const tn_link_msg *m, uint8_t *out, size_t cap);
 TN_NODISCARD tn_err tn_link_decode(tn_link_msg *m, const uint8_t *in, size_t len);
 /* The next receipt of a decoded RECEIPTS message and its hop count: how

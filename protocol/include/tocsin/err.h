@@ -50,6 +50,9 @@ typedef enum tn_err {
 	TN_ERR_DEC_BADLEN = -33,       /* fixed-size field (key, hash, nonce) of wrong size */
 	TN_ERR_DEC_DEPTH = -34,        /* nesting deeper than allowed */
 	TN_ERR_DEC_RESERVED = -35,     /* reserved msgpack byte (0xc1) or unsupported type */
+	TN_ERR_DEC_IGNORABLE = -36,    /* well-formed link message of a type this version does
+	                                  not know, in the ignorable range: skip it, keep the
+	                                  link (docs/wire.md §4) */
 
 	/* Noise and links (-40 .. -59) */
 	TN_ERR_DH = -40,           /* DH produced the all-zero output (low-order point) */

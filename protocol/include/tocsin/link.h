@@ -97,6 +97,8 @@ typedef struct tn_link_stats {
 	uint64_t dead_peer;        /* nothing received for 2.5 x keepalive */
 	uint64_t outq_overflow;    /* output queue exceeded TN_LINK_OUTQ_MAX */
 	uint64_t established;      /* handshakes completed */
+	uint64_t unknown_msg_type; /* messages of an unknown ignorable type (a newer peer's):
+	                              dropped, the link kept (docs/wire.md §4) */
 } tn_link_stats;
 
 /* ---- Configuration ---------------------------------------------------- */
@@ -145,7 +147,9 @@ typedef struct tn_link_config {
 	uint64_t rekey_after_msgs;       /* 0: TN_LINK_REKEY_AFTER_MSGS (tests use small values) */
 	tn_time rekey_after_time;        /* 0: TN_LINK_REKEY_AFTER_TIME */
 	tn_rand rand;                    /* required */
-	tn_log_fn log;                   /* optional; DEBUG lines, never key material */
+	tn_log_fn log;                   /* optional; DEBUG lines, and one INFO line per link
+	                                    when a newer peer's unknown type is ignored; never
+	                                    key material */
 	void *log_ud;
 	tn_replay_cache *replay; /* responder: required, shared per node; not owned */
 	tn_link_stats *stats;    /* optional, shared per node; not owned */
@@ -271,8 +275,9 @@ typedef struct tn_link_event {
 	 * her JOIN must repeat. Initiator: zeros. */
 	tn_pubkey remote_identity;
 	uint8_t hs_hash[TN_NOISE_HASH]; /* equal on both ends: channel binding */
-	/* MESSAGE: a strict link message (decode with tn_link_decode); never
-	 * PING or REKEY. Valid until the next call on the link. */
+	/* MESSAGE: a strict link message (tn_link_decode gives TN_OK: never a
+	 * type this version does not know); never PING or REKEY. Valid until
+	 * the next call on the link. */
 	const uint8_t *msg;
 	size_t len;
 	/* CLOSE */
