@@ -120,6 +120,13 @@ enum stmt_id {
 	ST_COUNT
 };
 
+#define STR_(x) #x
+#define STR(x)  STR_(x)
+/* A new conflict pair is kept only under the caps of store.h (author ?1). */
+#define CONFLICT_ROOM                                                                              \
+	" (SELECT count(*) FROM conflicts WHERE author = ?1) < " STR(TD_CONFLICTS_PER_AUTHOR)      \
+	" AND (SELECT count(*) FROM conflicts) < " STR(TD_CONFLICTS_MAX)
+
 static const char *const stmt_sql[ST_COUNT] = {
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
 	[ST_COMMIT] = "COMMIT",
@@ -131,10 +138,11 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_ALERT_INSERT] = "INSERT INTO alerts(id, author, seq, kind, created_ms, expires_ms,"
 			    " envelope, received_at, notified) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9)",
 	[ST_CONFLICT_INSERT] = "INSERT OR IGNORE INTO conflicts(author, seq, envelope_a,"
-			       " envelope_b, seen_at) VALUES(?1, ?2, ?3, ?4, ?5)",
+			       " envelope_b, seen_at) SELECT ?1, ?2, ?3, ?4, ?5"
+			       " WHERE" CONFLICT_ROOM,
 	[ST_CONFLICT_ADD] = "INSERT OR IGNORE INTO conflicts(author, seq, envelope_a, envelope_b,"
 			    " seen_at) SELECT author, seq, envelope, ?3, ?4 FROM alerts"
-			    " WHERE author = ?1 AND seq = ?2 AND envelope <> ?3",
+			    " WHERE author = ?1 AND seq = ?2 AND envelope <> ?3 AND" CONFLICT_ROOM,
 	[ST_CONFLICT_LIST] = "SELECT author, seq, envelope_a, envelope_b, seen_at FROM"
 			     " (SELECT rowid AS r, * FROM conflicts ORDER BY rowid DESC LIMIT ?1)"
 			     " ORDER BY r",

@@ -57,7 +57,7 @@ typedef enum td_insert_result {
 	TD_DUPLICATE = 1, /* this exact alert (same id) was already stored */
 	TD_CONFLICT = 2,  /* (author, seq) already stored with another envelope:
 			   * evidence of a stolen key, kept in `conflicts` (one pair
-			   * per (author, seq), so a flood cannot grow it) */
+			   * per (author, seq), within TD_CONFLICTS_*) */
 } td_insert_result;
 
 typedef void (*td_alert_fn)(void *ud, const td_alert_row *row);
@@ -162,13 +162,21 @@ TN_NODISCARD tn_err td_store_seen_put(td_store *s, const uint8_t member[TD_AUTHO
 typedef void (*td_seen_fn)(void *ud, const uint8_t member[TD_AUTHOR_LEN], int64_t seen_ms);
 TN_NODISCARD tn_ssize td_store_seen_list(td_store *s, td_seen_fn fn, void *ud);
 
+/* Conflict pairs kept at most, per author and in all: one pair per
+ * (author, seq) does not bound them, since a stolen key can sign a second
+ * version of every seq it publishes (its budget lets about 11 a minute through, for
+ * ever). The first ones are kept; node.conflict still counts them all. */
+#define TD_CONFLICTS_PER_AUTHOR 8
+#define TD_CONFLICTS_MAX        256
+
 /* Equivocation seen by the node (TN_NODE_EV_CONFLICT): keep the stored
  * alert of (author, seq) and envelope, the other version the author signed,
  * as the pair of evidence, with seen_ms (Unix ms). One pair per (author,
- * seq): the first is kept, later ones are ignored. Committed without its
- * own fsync (like the bookkeeping writes). Returns 1 when kept, 0 when a
- * pair was already kept or no alert is stored under (author, seq) (or it
- * is this very envelope), or an error. */
+ * seq): the first is kept, later ones are ignored; nothing past the caps
+ * above. Committed without its own fsync (like the bookkeeping writes).
+ * Returns 1 when kept, 0 when a pair was already kept, the caps are
+ * reached or no alert is stored under (author, seq) (or it is this very
+ * envelope), or an error. */
 TN_NODISCARD tn_ssize td_store_conflict_add(td_store *s, const uint8_t author[TD_AUTHOR_LEN],
                                             uint64_t seq, const uint8_t *envelope, size_t len,
                                             int64_t seen_ms);

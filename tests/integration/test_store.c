@@ -924,6 +924,51 @@ static void migration_4_conflicts_seen_at(void **state)
 	assert_int_equal(f->errors, 0);
 }
 
+/* One pair per (author, seq) does not bound the table (a stolen key
+ * equivocates on every seq it publishes): at most TD_CONFLICTS_PER_AUTHOR
+ * per author and TD_CONFLICTS_MAX in all are kept, by either path (the
+ * node's conflict_add, the store's own insert). */
+static void conflicts_capped_per_author_and_in_all(void **state)
+{
+	fixture *f = *state;
+	td_store *s = open_store(f, 0);
+	td_insert_result r;
+	/* One author, twice her cap of seqs, half through each path. */
+	for (uint64_t q = 1; q <= 2 * TD_CONFLICTS_PER_AUTHOR; q++) {
+		test_alert x, y;
+		make_alert(&x, (uint8_t)q, 0x77, q, 99999, "x");
+		make_alert(&y, (uint8_t)(100 + q), 0x77, q, 99999, "y");
+		assert_int_equal(td_store_alert_insert(s, &x.row, &r), TN_OK);
+		assert_int_equal(r, TD_INSERTED);
+		if (q % 2) {
+			tn_ssize kept = conflict_add(s, x.row.author, q, &y, 1000);
+			assert_int_equal(kept, q <= TD_CONFLICTS_PER_AUTHOR ? 1 : 0);
+		} else {
+			assert_int_equal(td_store_alert_insert(s, &y.row, &r), TN_OK);
+			assert_int_equal(r, TD_CONFLICT); /* still refused, just not kept */
+		}
+	}
+	assert_int_equal(td_store_conflict_count(s), TD_CONFLICTS_PER_AUTHOR);
+	/* Many authors, one pair each, past the total. */
+	int authors = TD_CONFLICTS_MAX + 8;
+	for (int k = 0; k < authors; k++) {
+		test_alert x, y;
+		make_alert(&x, 1, 0x10, 1, 99999, "x");
+		make_alert(&y, 2, 0x10, 1, 99999, "y");
+		x.row.author[1] = y.row.author[1] = (uint8_t)k;
+		x.row.author[2] = y.row.author[2] = (uint8_t)(k >> 8);
+		x.row.id[1] = y.row.id[1] = (uint8_t)k; /* ids unique */
+		x.row.id[2] = y.row.id[2] = (uint8_t)(k >> 8);
+		x.row.id[3] = y.row.id[3] = 0xee;
+		assert_int_equal(td_store_alert_insert(s, &x.row, &r), TN_OK);
+		assert_int_equal(r, TD_INSERTED);
+		assert_true(conflict_add(s, x.row.author, 1, &y, 2000) >= 0);
+	}
+	assert_int_equal(td_store_conflict_count(s), TD_CONFLICTS_MAX);
+	td_store_close(s);
+	assert_int_equal(f->errors, 0);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -946,6 +991,7 @@ int main(void)
 		T(receipts_receipted_and_roster_records),
 		T(migration_2_from_schema_1),
 		T(migration_4_conflicts_seen_at),
+		T(conflicts_capped_per_author_and_in_all),
 		T(alerts_fsync_bookkeeping_does_not),
 	};
 	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
