@@ -594,8 +594,8 @@ static void handle(td_mesh *m, const tn_node_event *ev)
 		               "alert_conflict author=%s seq=%" PRIu64 " held=%.16s",
 		               tn_shortfp_pubkey(&ev->member).s, ev->seq, idh);
 		/* The pair is the evidence coordinators see in `tocsin audit`. */
-		if (td_store_conflict_add(m->store, ev->member.b, ev->seq, ev->envelope.p,
-		                          ev->envelope.len, (int64_t)wall_ms()) < 0)
+		if (td_store_conflict_add(m->store, ev->member.b, ev->seq, ev->other_id,
+		                          ev->envelope.p, ev->envelope.len, (int64_t)wall_ms()) < 0)
 			td_log_limited(m->log, &m->rl, TN_LOG_WARN, "conflict_not_kept held=%.16s",
 			               idh);
 		break;
@@ -1799,7 +1799,8 @@ static td_ctl_code op_revoke(td_mesh *m, const td_ctl_req *req, td_ctl_msg *r, c
 }
 
 /* An equivocation kept by the store, as an audit item after the roster
- * records: the two alert ids as the node computes them (tn_alert_id). */
+ * records: the two alert ids as the node computes them (tn_alert_id; kept
+ * with the pair since schema 5, as its envelopes go when the alert does). */
 static void list_conflict(void *ud, const td_conflict_row *c)
 {
 	list_ctx *l = ud;
@@ -1808,9 +1809,15 @@ static void list_conflict(void *ud, const td_conflict_row *c)
 	tn_pubkey pk;
 	memcpy(pk.b, c->author, sizeof pk.b);
 	member_name(l->m, &pk, name, sizeof name);
-	tn_alert_id(c->envelope_a, c->len_a, id);
+	if (c->has_ids)
+		memcpy(id, c->id_a, TN_ALERT_ID);
+	else
+		tn_alert_id(c->envelope_a, c->len_a, id);
 	hex(id, TN_ALERT_ID, a, sizeof a);
-	tn_alert_id(c->envelope_b, c->len_b, id);
+	if (c->has_ids)
+		memcpy(id, c->id_b, TN_ALERT_ID);
+	else
+		tn_alert_id(c->envelope_b, c->len_b, id);
 	hex(id, TN_ALERT_ID, b, sizeof b);
 	json_t *o = json_object();
 	if (!o)

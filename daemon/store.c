@@ -84,6 +84,11 @@ static const char *const migrations[] = {
 	/* 4: when a conflict was seen (Unix ms), for tocsin audit. NULL for
 	 * the ones kept before. */
 	"ALTER TABLE conflicts ADD COLUMN seen_at INTEGER;",
+	/* 5: the ids of a conflict's two alerts, which stay when its envelopes
+	 * are wiped with the expired alert (td_store_purge_expired). NULL for
+	 * the ones kept before (their envelopes stay). */
+	("ALTER TABLE conflicts ADD COLUMN id_a BLOB;"
+	 "ALTER TABLE conflicts ADD COLUMN id_b BLOB;"),
 };
 enum { SCHEMA_LATEST = sizeof migrations / sizeof migrations[0] };
 
@@ -105,6 +110,7 @@ enum stmt_id {
 	ST_LIST,
 	ST_PURGE_RECEIPTS,
 	ST_PURGE_ALERTS,
+	ST_PURGE_CONFLICTS,
 	ST_PEER_UPSERT,
 	ST_MARK_RECEIPTED,
 	ST_RECEIPT_INSERT,
@@ -138,14 +144,21 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_ALERT_INSERT] = "INSERT INTO alerts(id, author, seq, kind, created_ms, expires_ms,"
 			    " envelope, received_at, notified) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9)",
 	[ST_CONFLICT_INSERT] = "INSERT OR IGNORE INTO conflicts(author, seq, envelope_a,"
-			       " envelope_b, seen_at) SELECT ?1, ?2, ?3, ?4, ?5"
+			       " envelope_b, seen_at, id_a, id_b) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7"
 			       " WHERE" CONFLICT_ROOM,
 	[ST_CONFLICT_ADD] = "INSERT OR IGNORE INTO conflicts(author, seq, envelope_a, envelope_b,"
-			    " seen_at) SELECT author, seq, envelope, ?3, ?4 FROM alerts"
-			    " WHERE author = ?1 AND seq = ?2 AND envelope <> ?3 AND" CONFLICT_ROOM,
-	[ST_CONFLICT_LIST] = "SELECT author, seq, envelope_a, envelope_b, seen_at FROM"
+			    " seen_at, id_a, id_b) SELECT author, seq, envelope, ?3, ?4, id, ?5"
+			    " FROM alerts WHERE author = ?1 AND seq = ?2 AND envelope <> ?3"
+			    " AND" CONFLICT_ROOM,
+	[ST_CONFLICT_LIST] = "SELECT author, seq, envelope_a, envelope_b, seen_at, id_a, id_b FROM"
 			     " (SELECT rowid AS r, * FROM conflicts ORDER BY rowid DESC LIMIT ?1)"
 			     " ORDER BY r",
+	/* The pair's content goes with its first alert (secure_delete); who,
+	 * which seq, the ids and when stay for the audit. */
+	[ST_PURGE_CONFLICTS] = "UPDATE conflicts SET envelope_a = x'', envelope_b = x''"
+			       " WHERE length(id_a) = 32 AND length(id_b) = 32"
+			       " AND length(envelope_a) + length(envelope_b) > 0"
+			       " AND NOT EXISTS (SELECT 1 FROM alerts WHERE alerts.id = conflicts.id_a)",
 	[ST_CONFLICT_COUNT] = "SELECT count(*) FROM conflicts",
 	[ST_MARK_NOTIFIED] = "UPDATE alerts SET notified = 1 WHERE id = ?1",
 	[ST_LIST] = "SELECT id, author, seq, kind, created_ms, expires_ms, received_at,"
@@ -475,8 +488,8 @@ static void bind_alert(sqlite3_stmt *st, const td_alert_row *a)
 
 /* Inside the transaction: (author, seq) is taken by another envelope.
  * Keep the first conflicting pair as evidence. */
-static int record_conflict(td_store *s, const td_alert_row *a, const void *old_env,
-			   int old_len)
+static int record_conflict(td_store *s, const td_alert_row *a, const void *old_id,
+			   int old_id_len, const void *old_env, int old_len)
 {
 	sqlite3_stmt *st = s->st[ST_CONFLICT_INSERT];
 	sqlite3_bind_blob(st, 1, a->author, TD_AUTHOR_LEN, SQLITE_STATIC);
@@ -484,6 +497,8 @@ static int record_conflict(td_store *s, const td_alert_row *a, const void *old_e
 	sqlite3_bind_blob(st, 3, old_env, old_len, SQLITE_TRANSIENT);
 	sqlite3_bind_blob(st, 4, a->envelope, (int)a->envelope_len, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 5, a->received_ms);
+	sqlite3_bind_blob(st, 6, old_id, old_id_len, SQLITE_TRANSIENT);
+	sqlite3_bind_blob(st, 7, a->id, TN_ALERT_ID, SQLITE_STATIC);
 	return run(st);
 }
 
@@ -501,8 +516,8 @@ static int check_existing(td_store *s, const td_alert_row *a, td_insert_result *
 			    memcmp(id, a->id, TN_ALERT_ID) == 0;
 		*res = same ? TD_DUPLICATE : TD_CONFLICT;
 		rc = same ? SQLITE_DONE
-			  : record_conflict(s, a, sqlite3_column_blob(q, 1),
-					    sqlite3_column_bytes(q, 1));
+			  : record_conflict(s, a, id, sqlite3_column_bytes(q, 0),
+					    sqlite3_column_blob(q, 1), sqlite3_column_bytes(q, 1));
 		sqlite3_reset(q);
 		sqlite3_clear_bindings(q);
 		return rc;
@@ -627,6 +642,8 @@ tn_ssize td_store_purge_expired(td_store *s, int64_t now_ms)
 	if ((rc = run(al)) != SQLITE_DONE)
 		return fail(s, rc, "purge");
 	tn_ssize n = sqlite3_changes(s->db);
+	if ((rc = run(s->st[ST_PURGE_CONFLICTS])) != SQLITE_DONE)
+		return fail(s, rc, "purge");
 	tn_err err = commit(s, "purge");
 	return err == TN_OK ? n : err;
 }
@@ -779,7 +796,8 @@ tn_ssize td_store_seen_list(td_store *s, td_seen_fn fn, void *ud)
 /* ---- conflicts ------------------------------------------------------------- */
 
 tn_ssize td_store_conflict_add(td_store *s, const uint8_t author[TD_AUTHOR_LEN], uint64_t seq,
-			       const uint8_t *envelope, size_t len, int64_t seen_ms)
+			       const uint8_t id[TN_ALERT_ID], const uint8_t *envelope, size_t len,
+			       int64_t seen_ms)
 {
 	if (seq > INT64_MAX || len == 0 || len > TN_FRAME_MAX || !envelope)
 		return TN_ERR_INVAL;
@@ -788,6 +806,7 @@ tn_ssize td_store_conflict_add(td_store *s, const uint8_t author[TD_AUTHOR_LEN],
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)seq);
 	sqlite3_bind_blob(st, 3, envelope, (int)len, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 4, seen_ms);
+	sqlite3_bind_blob(st, 5, id, TN_ALERT_ID, SQLITE_STATIC);
 	int rc = relaxed(s, st);
 	return rc == SQLITE_DONE ? (tn_ssize)sqlite3_changes(s->db) : fail(s, rc, "conflict_add");
 }
@@ -802,8 +821,13 @@ tn_ssize td_store_conflict_list(td_store *s, size_t max, td_conflict_fn fn, void
 		td_conflict_row c;
 		memset(&c, 0, sizeof c);
 		int la = sqlite3_column_bytes(st, 2), lb = sqlite3_column_bytes(st, 3);
-		if (sqlite3_column_bytes(st, 0) != TD_AUTHOR_LEN || la <= 0 || lb <= 0)
+		c.has_ids = sqlite3_column_bytes(st, 5) == TN_ALERT_ID &&
+			    sqlite3_column_bytes(st, 6) == TN_ALERT_ID;
+		if (sqlite3_column_bytes(st, 0) != TD_AUTHOR_LEN ||
+		    (!c.has_ids && (la <= 0 || lb <= 0)))
 			continue; /* never trust a file */
+		copy_blob(c.id_a, sizeof c.id_a, st, 5);
+		copy_blob(c.id_b, sizeof c.id_b, st, 6);
 		copy_blob(c.author, sizeof c.author, st, 0);
 		sqlite3_int64 seq = sqlite3_column_int64(st, 1);
 		c.seq = seq < 0 ? 0 : (uint64_t)seq;

@@ -109,8 +109,10 @@ TN_NODISCARD tn_err td_store_alert_mark_notified(td_store *s, const uint8_t id[T
 TN_NODISCARD tn_ssize td_store_alert_list(td_store *s, int64_t since_ms, size_t max,
 					  td_alert_fn fn, void *ud);
 
-/* Delete alerts with expires_ms <= now_ms and their receipts, in one
- * transaction (secure_delete overwrites the freed pages). Returns the
+/* Delete alerts with expires_ms <= now_ms and their receipts, and wipe the
+ * envelopes of the conflicts whose first alert went, in one transaction
+ * (secure_delete overwrites the freed pages: a seized laptop keeps no
+ * alert content past its expiry). Returns the
  * number of alerts deleted, or an error. */
 TN_NODISCARD tn_ssize td_store_purge_expired(td_store *s, int64_t now_ms);
 
@@ -171,17 +173,22 @@ TN_NODISCARD tn_ssize td_store_seen_list(td_store *s, td_seen_fn fn, void *ud);
 
 /* Equivocation seen by the node (TN_NODE_EV_CONFLICT): keep the stored
  * alert of (author, seq) and envelope, the other version the author signed,
- * as the pair of evidence, with seen_ms (Unix ms). One pair per (author,
+ * (id: its alert id) as the pair of evidence, with seen_ms (Unix ms). One
+ * pair per (author,
  * seq): the first is kept, later ones are ignored; nothing past the caps
  * above. Committed without its own fsync (like the bookkeeping writes).
  * Returns 1 when kept, 0 when a pair was already kept, the caps are
  * reached or no alert is stored under (author, seq) (or it is this very
  * envelope), or an error. */
 TN_NODISCARD tn_ssize td_store_conflict_add(td_store *s, const uint8_t author[TD_AUTHOR_LEN],
-                                            uint64_t seq, const uint8_t *envelope, size_t len,
+                                            uint64_t seq, const uint8_t id[TN_ALERT_ID],
+                                            const uint8_t *envelope, size_t len,
                                             int64_t seen_ms);
 
-/* A kept conflict; the envelopes are valid only during the callback. */
+/* A kept conflict; the envelopes are valid only during the callback. Once
+ * the first alert is purged (expired) both envelopes are wiped (length 0)
+ * and the ids remain; a pair kept before schema 5 has no ids (has_ids
+ * false: compute them from its envelopes, which it keeps). */
 typedef struct td_conflict_row {
 	uint8_t author[TD_AUTHOR_LEN];
 	uint64_t seq;
@@ -190,6 +197,8 @@ typedef struct td_conflict_row {
 	const uint8_t *envelope_b; /* the other one */
 	size_t len_b;
 	int64_t seen_ms; /* when the pair was kept; 0: unknown (kept before schema 4) */
+	bool has_ids;
+	uint8_t id_a[TN_ALERT_ID], id_b[TN_ALERT_ID];
 } td_conflict_row;
 typedef void (*td_conflict_fn)(void *ud, const td_conflict_row *c);
 /* The newest max conflicts, oldest first. Returns the count passed to fn or

@@ -837,10 +837,21 @@ static void collect_conflict(void *ud, const td_conflict_row *r)
 	c->last.envelope_a = c->last.envelope_b = NULL; /* valid only in the callback */
 }
 
+/* Like collect_conflict, but keeps the first row. */
+static void collect_first(void *ud, const td_conflict_row *r)
+{
+	conflict_ctx *c = ud;
+	if (c->n++ == 0) {
+		c->last = *r;
+		c->last.envelope_a = c->last.envelope_b = NULL; /* valid only in the callback */
+	}
+}
+
 static tn_ssize conflict_add(td_store *s, const uint8_t *author, uint64_t seq,
                              const test_alert *t, int64_t seen_ms)
 {
-	return td_store_conflict_add(s, author, seq, t->row.envelope, t->row.envelope_len, seen_ms);
+	return td_store_conflict_add(s, author, seq, t->row.id, t->row.envelope,
+	                             t->row.envelope_len, seen_ms);
 }
 
 /* Migration 4 (conflicts.seen_at): a schema-3 database with a conflict kept
@@ -855,10 +866,12 @@ static void migration_4_conflicts_seen_at(void **state)
 	td_store *s = open_store(f, 0);
 	assert_int_equal(td_store_schema_version(s), td_store_schema_latest());
 	td_store_close(s);
-	/* Back to schema 3: drop the column (SQLite >= 3.35) and the version. */
+	/* Back to schema 3: drop the columns (SQLite >= 3.35) and the version. */
 	sqlite3 *db;
 	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db,
+	                              "ALTER TABLE conflicts DROP COLUMN id_b;"
+	                              "ALTER TABLE conflicts DROP COLUMN id_a;"
 	                              "ALTER TABLE conflicts DROP COLUMN seen_at;"
 	                              "INSERT INTO conflicts VALUES(zeroblob(32), 3,"
 	                              " CAST('env-old-a' AS BLOB), CAST('env-old-b' AS BLOB));"
@@ -874,6 +887,7 @@ static void migration_4_conflicts_seen_at(void **state)
 	assert_int_equal(td_store_conflict_list(s, 64, collect_conflict, &c), 1);
 	assert_int_equal(c.last.seq, 3);
 	assert_int_equal(c.last.seen_ms, 0); /* kept before migration 4: unknown */
+	assert_false(c.last.has_ids);         /* before migration 5: from the envelopes */
 	assert_string_equal(c.env_a, "env-old-a");
 	assert_string_equal(c.env_b, "env-old-b");
 
@@ -893,7 +907,7 @@ static void migration_4_conflicts_seen_at(void **state)
 	assert_int_equal(conflict_add(s, author, 7, &other, 5000), 1);
 	/* One pair per (author, seq): the first is kept. */
 	assert_int_equal(conflict_add(s, author, 7, &third, 6000), 0);
-	assert_int_equal(td_store_conflict_add(s, author, 7, NULL, 0, 6000), TN_ERR_INVAL);
+	assert_int_equal(td_store_conflict_add(s, author, 7, a.row.id, NULL, 0, 6000), TN_ERR_INVAL);
 	assert_int_equal(td_store_conflict_count(s), 2);
 	td_store_close(s);
 
@@ -906,6 +920,9 @@ static void migration_4_conflicts_seen_at(void **state)
 	assert_memory_equal(c.last.author, author, sizeof author);
 	assert_string_equal(c.env_a, "env-a");
 	assert_string_equal(c.env_b, "env-other");
+	assert_true(c.last.has_ids);
+	assert_memory_equal(c.last.id_a, a.row.id, TN_ALERT_ID);
+	assert_memory_equal(c.last.id_b, other.row.id, TN_ALERT_ID);
 	/* The store's own path (an insert that hits a taken (author, seq))
 	 * records its time too; max keeps the newest. */
 	test_alert b, b_forged;
@@ -920,6 +937,9 @@ static void migration_4_conflicts_seen_at(void **state)
 	assert_int_equal(c.seqs[1], 9);
 	assert_int_equal(c.last.seen_ms, b_forged.row.received_ms);
 	assert_string_equal(c.env_b, "env-b-forged");
+	assert_true(c.last.has_ids);
+	assert_memory_equal(c.last.id_a, b.row.id, TN_ALERT_ID);
+	assert_memory_equal(c.last.id_b, b_forged.row.id, TN_ALERT_ID);
 	td_store_close(s);
 	assert_int_equal(f->errors, 0);
 }
@@ -969,6 +989,50 @@ static void conflicts_capped_per_author_and_in_all(void **state)
 	assert_int_equal(f->errors, 0);
 }
 
+/* When the first alert of a conflict expires and is purged, the pair's
+ * envelopes are wiped with it (a seized laptop keeps no alert content past
+ * its expiry); author, seq, the ids and the time stay for the audit. A
+ * pair whose first alert is live is left whole. */
+static void purge_wipes_conflict_envelopes(void **state)
+{
+	fixture *f = *state;
+	td_store *s = open_store(f, 0);
+	test_alert a, b, c, d;
+	td_insert_result r;
+	make_alert(&a, 1, 0x66, 1, 5000, "a"); /* expires at 5000 */
+	make_alert(&b, 2, 0x66, 1, 5000, "b");
+	make_alert(&c, 3, 0x66, 2, 99999, "c"); /* live */
+	make_alert(&d, 4, 0x66, 2, 99999, "d");
+	assert_int_equal(td_store_alert_insert(s, &a.row, &r), TN_OK);
+	assert_int_equal(td_store_alert_insert(s, &c.row, &r), TN_OK);
+	assert_int_equal(conflict_add(s, a.row.author, 1, &b, 100), 1);
+	assert_int_equal(conflict_add(s, c.row.author, 2, &d, 200), 1);
+	assert_int_equal(td_store_purge_expired(s, 6000), 1);
+	conflict_ctx cc;
+	memset(&cc, 0, sizeof cc);
+	assert_int_equal(td_store_conflict_list(s, 1, collect_conflict, &cc), 1);
+	assert_int_equal(cc.last.seq, 2); /* the live one: whole */
+	assert_string_equal(cc.env_a, "env-c");
+	assert_string_equal(cc.env_b, "env-d");
+	td_store_close(s);
+	assert_int_equal(sql_count(f, "SELECT count(*) FROM conflicts WHERE seq = 1 AND"
+	                              " length(envelope_a) = 0 AND length(envelope_b) = 0"),
+	                 1);
+	/* Still listed after a reopen, from its ids, with its time. */
+	s = open_store(f, 0);
+	conflict_ctx first;
+	memset(&first, 0, sizeof first);
+	assert_int_equal(td_store_conflict_list(s, 2, collect_first, &first), 2);
+	assert_true(first.last.has_ids);
+	assert_memory_equal(first.last.id_a, a.row.id, TN_ALERT_ID);
+	assert_memory_equal(first.last.id_b, b.row.id, TN_ALERT_ID);
+	assert_int_equal(first.last.seen_ms, 100);
+	assert_int_equal(first.last.len_a, 0);
+	assert_int_equal(first.last.len_b, 0);
+	td_store_close(s);
+	assert_int_equal(f->errors, 0);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -992,6 +1056,7 @@ int main(void)
 		T(migration_2_from_schema_1),
 		T(migration_4_conflicts_seen_at),
 		T(conflicts_capped_per_author_and_in_all),
+		T(purge_wipes_conflict_envelopes),
 		T(alerts_fsync_bookkeeping_does_not),
 	};
 	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
