@@ -243,8 +243,21 @@ tn_time tn_node_pace_at(const tn_node *n, const alert_entry *a)
 	return 0;
 }
 
+/* A held alert due while no link is up stays held until one is: then it
+ * is pushed, not offered by that link's digest (which would have the
+ * neighbour pull it and forward it as a push the next hop may drop). */
+static bool any_link_up(const tn_node *n)
+{
+	for (size_t i = 0; i < TN_NODE_LINKS_MAX; i++)
+		if (n->links[i].state == NL_UP)
+			return true;
+	return false;
+}
+
 tn_time tn_node_pace_deadline(const tn_node *n)
 {
+	if (!n->nheld || !any_link_up(n))
+		return TN_TIME_NEVER;
 	tn_time t = TN_TIME_NEVER;
 	for (size_t i = 0; i < n->nheld; i++)
 		if (n->held[i].at < t)
@@ -254,6 +267,8 @@ tn_time tn_node_pace_deadline(const tn_node *n)
 
 void tn_node_pace_tick(tn_node *n, tn_time now, uint64_t wall_ms)
 {
+	if (!any_link_up(n))
+		return;
 	size_t k = 0;
 	/* In creation order, so alerts due together keep their order. */
 	for (size_t i = 0; i < n->nheld; i++) {
