@@ -776,6 +776,36 @@ static void held_alert_not_offered_until_pushed(void **state)
 	assert_int_equal(delivered(w, 0, id[5]), 2);
 }
 
+/* A held alert due while the author has no link up waits for one and is
+ * pushed on it, even chatter (not offered by the link-up digest, which
+ * would have the neighbour pull it). */
+static void held_alert_due_offline_pushed_on_link_up(void **state)
+{
+	(void)state;
+	net *w = quiet_line(3);
+	tn_time t0 = w->now;
+	uint8_t id[21][TN_ALERT_ID];
+	for (uint64_t s = 1; s <= 21; s++)
+		create(w, 0, s, TN_KIND_DRILL, HOUR_MS, id[s - 1]);
+	assert_int_equal(held_until(w, 0, id[20]), t0 + 8 * TN_SEC);
+	run_for(w, 1 * TN_SEC);
+	assert_int_equal(w->nd[2].nnotes, 20);
+	cut(w, 0, 1);
+	run_until(w, t0 + 20 * TN_SEC);
+	assert_int_equal(held_until(w, 0, id[20]), t0 + 8 * TN_SEC); /* still held */
+	assert_int_equal(tn_node_next_deadline(w->nd[0].n) > t0 + 20 * TN_SEC, 1);
+	link_ab(w, 0, 1);
+	tn_node_wake(w->nd[0].n, w->now, wall(w));
+	run_for(w, 2 * TN_SEC);
+	assert_int_equal(links_up(&w->nd[0]), 1);
+	assert_int_equal(held_until(w, 0, id[20]), 0);
+	for (int i = 1; i <= 2; i++) {
+		assert_int_equal(notified(&w->nd[i], id[20]), 1);
+		assert_int_equal(ctr(&w->nd[i], TN_NODE_C_ALERT_RX_PULLED), 0);
+		assert_int_equal(actr(&w->nd[i], TN_ALERT_RATE_LIMITED), 0);
+	}
+}
+
 /* kill -9 the author: her node restarts from its store (alerts, then the
  * receipts it recorded), as tocsind's replay does. */
 static void author_restarts(net *w, int i, size_t nids, uint8_t (*ids)[TN_ALERT_ID],
@@ -2073,6 +2103,7 @@ int main(int argc, char **argv)
 	        cmocka_unit_test_teardown(rate_limit_push_vs_catch_up, teardown),
 	        cmocka_unit_test_teardown(own_panics_paced_not_dropped, teardown),
 	        cmocka_unit_test_teardown(held_alert_not_offered_until_pushed, teardown),
+	        cmocka_unit_test_teardown(held_alert_due_offline_pushed_on_link_up, teardown),
 	        cmocka_unit_test_teardown(held_alerts_pushed_after_restart, teardown),
 	        cmocka_unit_test_teardown(unsent_panics_pushed_after_restart, teardown),
 	        cmocka_unit_test_teardown(old_own_alerts_not_pushed_after_restart, teardown),
