@@ -912,6 +912,47 @@ static void unsent_panics_pushed_after_restart(void **state)
 	assert_int_equal(ctr(&w->nd[0], TN_NODE_C_ALERT_TX), 6);
 }
 
+/* After a reboot the monotonic clock starts again near 0, far below the
+ * times the alerts were paced at: the rebuilt schedule is relative to the
+ * new clock (no underflow), from the wall-clock creation times. Alone in
+ * the network, no receipts: the 5 pushed ones are pushed again now, the
+ * 6th and 7th a minute apart after them. */
+static void restore_after_reboot_clock(void **state)
+{
+	(void)state;
+	net *w = &NET;
+	net_init(w, 1);
+	start_all(w);
+	uint8_t id[7][TN_ALERT_ID];
+	for (uint64_t s = 1; s <= 7; s++)
+		create(w, 0, s, TN_KIND_PANIC, HOUR_MS, id[s - 1]);
+	events(w, 0);
+	assert_int_equal(w->nd[0].ndisk, 7);
+	uint64_t wall1 = wall(w) + 4000; /* back 4 s later */
+	tn_time boot = 3 * TN_SEC, pace = 62 * TN_SEC;
+	node_down(w, 0);
+	start_node(w, 0);
+	tn_node *n = w->nd[0].n;
+	for (size_t k = 0; k < 7; k++) {
+		disk_rec *d = &w->nd[0].disk[k];
+		assert_int_equal(tn_node_load_alert(n, d->env, d->len, 0, boot, wall1), TN_OK);
+	}
+	assert_int_equal(tn_node_next_deadline(n), 0);
+	tn_node_tick(n, boot, wall1);
+	assert_int_equal(held_until(w, 0, id[0]), boot); /* no link: waits for one */
+	assert_int_equal(held_until(w, 0, id[5]), boot + pace);
+	assert_int_equal(held_until(w, 0, id[6]), boot + TN_MIN + pace);
+	uint8_t next[TN_ALERT_ID];
+	tn_node_alert_req r;
+	memset(&r, 0, sizeof r);
+	r.seq = 8;
+	r.kind = TN_KIND_PANIC;
+	r.lifetime_ms = HOUR_MS;
+	r.pt = pt_text("again");
+	assert_int_equal(tn_node_alert_create(n, &r, boot, wall1, next), TN_OK);
+	assert_int_equal(held_until(w, 0, next), boot + 2 * TN_MIN + pace);
+}
+
 /* Own alerts long delivered (older than an anti-entropy period, receipts
  * lost or not) cost nothing after a restart: not pushed again, and a new
  * panic leaves at once. */
@@ -2107,6 +2148,7 @@ int main(int argc, char **argv)
 	        cmocka_unit_test_teardown(held_alerts_pushed_after_restart, teardown),
 	        cmocka_unit_test_teardown(unsent_panics_pushed_after_restart, teardown),
 	        cmocka_unit_test_teardown(old_own_alerts_not_pushed_after_restart, teardown),
+	        cmocka_unit_test_teardown(restore_after_reboot_clock, teardown),
 	        cmocka_unit_test_teardown(refilled_token_waits_for_the_margin, teardown),
 	        cmocka_unit_test_teardown(receipt_falls_back_when_reverse_link_down, teardown),
 	        cmocka_unit_test_teardown(receipt_hop_limit_counts_only_fallback, teardown),
