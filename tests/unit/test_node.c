@@ -817,7 +817,8 @@ static void author_restarts(net *w, int i, size_t nids, uint8_t (*ids)[TN_ALERT_
 	size_t nr = 0;
 	for (size_t k = 0; k < nids; k++) {
 		tn_pubkey pk;
-		for (size_t j = 0; tn_node_alert_receiver(w->nd[i].n, ids[k], j, &pk) == TN_OK; j++) {
+		for (size_t j = 0; tn_node_alert_receiver(w->nd[i].n, ids[k], j, &pk) == TN_OK;
+		     j++) {
 			assert_true(nr < RMAX);
 			memcpy(rid[nr], ids[k], TN_ALERT_ID);
 			rpk[nr++] = pk;
