@@ -168,21 +168,24 @@ void tn_node_pace_restore(tn_node *n, tn_time now, uint64_t wall_ms)
 	alert_entry **v = k ? malloc(k * sizeof *v) : NULL;
 	tn_time *t = k ? malloc(k * sizeof *t) : NULL;
 	uint8_t *what = k ? malloc(k) : NULL;
-	if (k && (!v || !t || !what || !reserve_n(n, k + 1))) {
-		free(v);
-		free(t);
-		free(what);
-		return; /* no memory: tried again at the next tick */
-	}
+	bool ok = !k || (v && t && what && reserve_n(n, k + 1));
 	n->pace_restore = false;
 	k = 0;
 	for (size_t i = 0; i < n->cfg.alerts_max; i++) {
 		alert_entry *a = &n->alerts[i];
 		if (a->flags & AF_RESTORED) {
 			a->flags &= (uint8_t)~AF_RESTORED;
-			if (a->state == AS_STORED)
+			if (ok && a->state == AS_STORED)
 				v[k++] = a;
 		}
+	}
+	if (!ok) {
+		/* No memory: as before this existed, the digests offer them. */
+		tn_node_log(n, TN_LOG_WARN, "pace_restore_failed reason=nomem", NULL);
+		free(v);
+		free(t);
+		free(what);
+		return;
 	}
 	sort_created(v, k);
 	tn_time vnow = now + RESTORE_OFF;
