@@ -487,7 +487,10 @@ static bool author_ranges(tn_node *n, size_t *pos, tn_digest_entry *de)
 		const alert_entry *a = &n->alerts[n->sorted[*pos]];
 		if (memcmp(a->author.b, de->author, TN_PUBKEY) != 0)
 			break;
-		if (a->state != AS_STORED)
+		/* A held own alert is left out until its push (docs/node.md
+		 * "Pacing our own alerts"): pulled early, it would be forwarded
+		 * as a push that the next hop drops over our budget. */
+		if (a->state != AS_STORED || (a->flags & (AF_HELD | AF_RESTORED)))
 			continue;
 		if (nr && a->seq == rs[nr - 1].to + 1) {
 			rs[nr - 1].to = a->seq;

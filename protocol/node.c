@@ -315,7 +315,7 @@ static tn_time tmin(tn_time a, tn_time b)
 
 tn_time tn_node_next_deadline(const tn_node *n)
 {
-	if (n->maint_due)
+	if (n->maint_due || n->pace_restore)
 		return 0; /* due now: tick at once */
 	tn_time t = tmin(n->ae_at, tn_node_links_deadline(n));
 	t = tmin(t, tn_node_receipts_deadline(n));
@@ -337,6 +337,8 @@ void tn_node_tick(tn_node *n, tn_time now, uint64_t wall_ms)
 	if (n->ae_at <= now)
 		tn_node_anti_entropy(n, now);
 	tn_node_lazy_tick(n, now);
+	if (n->pace_restore)
+		tn_node_pace_restore(n, now, wall_ms);
 	tn_node_pace_tick(n, now, wall_ms);
 	tn_node_rwant_tick(n, now, wall_ms);
 	tn_node_join_tick(n, now, wall_ms);
@@ -387,6 +389,8 @@ tn_err tn_node_alert_create(tn_node *n, const tn_node_alert_req *req, tn_time no
 	tn_alert_env e;
 	if (tn_alert_env_decode(&e, env, (size_t)len) != TN_OK)
 		return TN_ERR_INTERNAL;
+	if (n->pace_restore)
+		tn_node_pace_restore(n, now, wall_ms);
 	if (!tn_node_pace_reserve(n))
 		return TN_ERR_NOMEM;
 	alert_entry *a;
@@ -468,7 +472,9 @@ tn_err tn_node_load_alert(tn_node *n, const uint8_t *env, size_t len, unsigned f
 	tn_node_index_set_stored(n, a);
 	bool own = tn_pubkey_eq(&author, n->self);
 	if (own) {
-		a->flags = AF_OWN | AF_NOTIFIED | AF_RECEIPTED;
+		/* Its push: tn_node_pace_restore, once the receipts are loaded. */
+		a->flags = AF_OWN | AF_NOTIFIED | AF_RECEIPTED | AF_RESTORED;
+		n->pace_restore = true;
 		tn_node_rwant_schedule(n, a);
 	}
 	if (flags & TN_NODE_LOAD_NOTIFIED)

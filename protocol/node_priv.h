@@ -40,6 +40,7 @@ enum alert_flags {
 	AF_RECEIPT_OWED = 8, /* loaded without RECEIPTED: send on next link up */
 	AF_NEVER_SENT = 16,  /* stored while no link was up */
 	AF_HELD = 32,        /* own alert over our own budget: push at its pace time */
+	AF_RESTORED = 64,    /* own alert loaded at start: tn_node_pace_restore */
 };
 /* Our receipt for an alert: signed and in some link's batch or link queue
  * (alert_entry.rpend bits); AF_RECEIPTED once one link has handed out
@@ -244,6 +245,7 @@ struct tn_node {
 	tn_time pace_tail[TN_RATELIMIT_CLASSES_MAX];
 	pace_item *held;
 	size_t nheld, held_cap;
+	bool pace_restore; /* own alerts loaded: schedule them at the next tick */
 	tn_alert_ctx ctx;
 
 	/* links */
@@ -329,6 +331,11 @@ bool tn_node_pace_reserve(tn_node *n);
  * Spends the token from our own bucket at that time and, when later than
  * now, remembers a as held (AF_HELD); call after reserve succeeded. */
 tn_time tn_node_pace(tn_node *n, alert_entry *a, tn_time now);
+/* After loading our own stored alerts (AF_RESTORED): rebuild our buckets
+ * from their creation times and hold again what was held or may never
+ * have left (docs/node.md "Pacing after a restart"). Runs once, before
+ * the first tick or own alert after the loads. */
+void tn_node_pace_restore(tn_node *n, tn_time now, uint64_t wall_ms);
 /* The held alert's push time, 0 when a is not held. */
 tn_time tn_node_pace_at(const tn_node *n, const alert_entry *a);
 tn_time tn_node_pace_deadline(const tn_node *n);

@@ -631,6 +631,7 @@ static void rate_limit_push_vs_catch_up(void **state)
 }
 
 static size_t delivered(net *w, int author, const uint8_t id[TN_ALERT_ID]);
+static void restart_from_disk(net *w, int i);
 
 /* n nodes in a line, linked, with anti-entropy an hour away: whatever
  * arrives within the test was pushed (or asked for by hand). */
@@ -746,29 +747,238 @@ static void refilled_token_waits_for_the_margin(void **state)
 	assert_int_equal(actr(&w->nd[1], TN_ALERT_RATE_LIMITED), 0);
 }
 
-/* A held alert is stored, so a WANT gets it at once (the pulled path uses
- * the created_ms budget, which it respects), and the push later skips the
- * peer that has it. */
-static void held_alert_answered_to_wants(void **state)
+/* A held alert is stored at once but left out of our digests until its
+ * push: a neighbour that pulled it early would forward it as a push, and
+ * the next hop, which saw the first 5 within the minute, would drop it
+ * (rate_limited) and get it only at a later digest round. */
+static void held_alert_not_offered_until_pushed(void **state)
 {
 	(void)state;
-	net *w = quiet_line(2);
+	net *w = quiet_line(3);
+	tn_time t0 = w->now;
 	uint8_t id[6][TN_ALERT_ID];
 	for (uint64_t s = 1; s <= 6; s++)
 		create(w, 0, s, TN_KIND_PANIC, HOUR_MS, id[s - 1]);
 	run_for(w, 1 * TN_SEC);
-	assert_int_equal(w->nd[1].nnotes, 5);
-	assert_true(held_until(w, 0, id[5]) > w->now);
-	tn_node_wake(w->nd[0].n, w->now, wall(w)); /* a digest round: node 1 wants seq 6 */
+	assert_int_equal(w->nd[2].nnotes, 5);
+	assert_int_equal(held_until(w, 0, id[5]), t0 + 62 * TN_SEC);
+	tn_node_wake(w->nd[0].n, w->now, wall(w)); /* a digest round on every link */
 	run_for(w, 1 * TN_SEC);
-	assert_int_equal(notified(&w->nd[1], id[5]), 1);
-	assert_int_equal(ctr(&w->nd[1], TN_NODE_C_ALERT_RX_PULLED), 1);
-	uint64_t tx = ctr(&w->nd[0], TN_NODE_C_ALERT_TX);
-	run_for(w, 2 * TN_MIN);
+	assert_int_equal(ctr(&w->nd[0], TN_NODE_C_DIGEST_TX) > 0, 1);
+	assert_int_equal(notified(&w->nd[1], id[5]), 0);
+	run_until(w, t0 + 62 * TN_SEC + 1 * TN_SEC);
 	assert_int_equal(held_until(w, 0, id[5]), 0);
-	assert_int_equal(ctr(&w->nd[0], TN_NODE_C_ALERT_TX), tx); /* not sent twice */
-	assert_int_equal(w->nd[1].nnotes, 6);
-	assert_int_equal(actr(&w->nd[1], TN_ALERT_RATE_LIMITED), 0);
+	for (int i = 1; i <= 2; i++) {
+		assert_int_equal(w->nd[i].nnotes, 6);
+		assert_int_equal(notified(&w->nd[i], id[5]), 1);
+		assert_int_equal(ctr(&w->nd[i], TN_NODE_C_ALERT_RX_PULLED), 0);
+		assert_int_equal(actr(&w->nd[i], TN_ALERT_RATE_LIMITED), 0);
+	}
+	assert_int_equal(delivered(w, 0, id[5]), 2);
+}
+
+/* A held alert due while the author has no link up waits for one and is
+ * pushed on it, even chatter (not offered by the link-up digest, which
+ * would have the neighbour pull it). */
+static void held_alert_due_offline_pushed_on_link_up(void **state)
+{
+	(void)state;
+	net *w = quiet_line(3);
+	tn_time t0 = w->now;
+	uint8_t id[21][TN_ALERT_ID];
+	for (uint64_t s = 1; s <= 21; s++)
+		create(w, 0, s, TN_KIND_DRILL, HOUR_MS, id[s - 1]);
+	assert_int_equal(held_until(w, 0, id[20]), t0 + 8 * TN_SEC);
+	run_for(w, 1 * TN_SEC);
+	assert_int_equal(w->nd[2].nnotes, 20);
+	cut(w, 0, 1);
+	run_until(w, t0 + 20 * TN_SEC);
+	assert_int_equal(held_until(w, 0, id[20]), t0 + 8 * TN_SEC); /* still held */
+	assert_int_equal(tn_node_next_deadline(w->nd[0].n) > t0 + 20 * TN_SEC, 1);
+	link_ab(w, 0, 1);
+	tn_node_wake(w->nd[0].n, w->now, wall(w));
+	run_for(w, 2 * TN_SEC);
+	assert_int_equal(links_up(&w->nd[0]), 1);
+	assert_int_equal(held_until(w, 0, id[20]), 0);
+	for (int i = 1; i <= 2; i++) {
+		assert_int_equal(notified(&w->nd[i], id[20]), 1);
+		assert_int_equal(ctr(&w->nd[i], TN_NODE_C_ALERT_RX_PULLED), 0);
+		assert_int_equal(actr(&w->nd[i], TN_ALERT_RATE_LIMITED), 0);
+	}
+}
+
+/* kill -9 the author: her node restarts from its store (alerts, then the
+ * receipts it recorded), as tocsind's replay does. */
+static void author_restarts(net *w, int i, size_t nids, uint8_t (*ids)[TN_ALERT_ID],
+                            tn_time down_for)
+{
+	enum { RMAX = NMAX * 12 };
+	uint8_t rid[RMAX][TN_ALERT_ID];
+	tn_pubkey rpk[RMAX];
+	size_t nr = 0;
+	for (size_t k = 0; k < nids; k++) {
+		tn_pubkey pk;
+		for (size_t j = 0; tn_node_alert_receiver(w->nd[i].n, ids[k], j, &pk) == TN_OK;
+		     j++) {
+			assert_true(nr < RMAX);
+			memcpy(rid[nr], ids[k], TN_ALERT_ID);
+			rpk[nr++] = pk;
+		}
+	}
+	node_down(w, i);
+	run_for(w, down_for);
+	restart_from_disk(w, i);
+	for (size_t k = 0; k < nr; k++)
+		assert_int_equal(tn_node_load_receipt(w->nd[i].n, rid[k], &rpk[k]), TN_OK);
+}
+
+/* Held when the author's daemon was killed: after the restart the node
+ * rebuilds its budget from the stored alerts' creation times (the first 5
+ * proven left by their receipts) and pushes the 6th and 7th when they were
+ * due, not at a digest round (an hour away here); the link-up digests do
+ * not offer them early. Each arrives once, none rate_limited or pulled. */
+static void held_alerts_pushed_after_restart(void **state)
+{
+	(void)state;
+	net *w = quiet_line(3);
+	tn_time t0 = w->now, pace = 62 * TN_SEC;
+	uint8_t id[7][TN_ALERT_ID];
+	for (uint64_t s = 1; s <= 7; s++)
+		create(w, 0, s, TN_KIND_PANIC, HOUR_MS, id[s - 1]);
+	run_for(w, 1 * TN_SEC);
+	assert_int_equal(w->nd[2].nnotes, 5);
+	assert_int_equal(delivered(w, 0, id[4]), 2);
+	author_restarts(w, 0, 7, id, 4 * TN_SEC);
+	run_for(w, 1 * TN_SEC);
+	assert_int_equal(links_up(&w->nd[0]), 1);
+	assert_int_equal(held_until(w, 0, id[5]), t0 + pace);
+	assert_int_equal(held_until(w, 0, id[6]), t0 + TN_MIN + pace);
+	for (int k = 0; k < 5; k++)
+		assert_int_equal(held_until(w, 0, id[k]), 0);
+	run_until(w, t0 + pace - 1);
+	assert_int_equal(w->nd[1].nnotes, 5);
+	assert_int_equal(w->nd[2].nnotes, 5);
+	run_until(w, t0 + pace + 1 * TN_SEC);
+	for (int i = 1; i <= 2; i++)
+		assert_int_equal(notified(&w->nd[i], id[5]), 1);
+	run_until(w, t0 + TN_MIN + pace + 1 * TN_SEC);
+	for (int i = 1; i <= 2; i++) {
+		tnode *t = &w->nd[i];
+		assert_int_equal(t->nnotes, 7);
+		for (int k = 0; k < 7; k++)
+			assert_memory_equal(t->notes[k], id[k], TN_ALERT_ID);
+		assert_int_equal(actr(t, TN_ALERT_RATE_LIMITED), 0);
+		assert_int_equal(ctr(t, TN_NODE_C_ALERT_RX_PULLED), 0);
+	}
+	/* pushed once each after the restart: the 6th and 7th, nothing else */
+	assert_int_equal(ctr(&w->nd[0], TN_NODE_C_ALERT_TX), 2);
+	assert_int_equal(delivered(w, 0, id[6]), 2);
+	/* a panic right after is paced behind them, as before the restart */
+	uint8_t next[TN_ALERT_ID];
+	create(w, 0, 8, TN_KIND_PANIC, HOUR_MS, next);
+	assert_int_equal(held_until(w, 0, next), t0 + 2 * TN_MIN + pace);
+}
+
+/* Killed right after she pressed panic (6 times), before anything left on
+ * a link: stored, never sent, no receipt. After the restart the first 5
+ * are pushed as soon as a link is up (not pulled by the link-up digest),
+ * the 6th a budget interval after that: the receivers' buckets never saw
+ * the first ones, but the node cannot prove it. */
+static void unsent_panics_pushed_after_restart(void **state)
+{
+	(void)state;
+	net *w = quiet_line(3);
+	uint8_t id[6][TN_ALERT_ID];
+	for (uint64_t s = 1; s <= 6; s++)
+		create(w, 0, s, TN_KIND_PANIC, HOUR_MS, id[s - 1]);
+	events(w, 0); /* stored; its frames never reach the pipe */
+	assert_int_equal(w->nd[0].ndisk, 6);
+	author_restarts(w, 0, 6, id, 3 * TN_SEC);
+	tn_time t1 = w->now;
+	run_for(w, 1 * TN_SEC);
+	assert_int_equal(links_up(&w->nd[0]), 1);
+	for (int i = 1; i <= 2; i++) {
+		assert_int_equal(w->nd[i].nnotes, 5);
+		assert_int_equal(ctr(&w->nd[i], TN_NODE_C_ALERT_RX_PULLED), 0);
+	}
+	assert_int_equal(held_until(w, 0, id[5]), t1 + 62 * TN_SEC);
+	run_until(w, t1 + 63 * TN_SEC);
+	for (int i = 1; i <= 2; i++) {
+		tnode *t = &w->nd[i];
+		assert_int_equal(t->nnotes, 6);
+		for (int k = 0; k < 6; k++)
+			assert_memory_equal(t->notes[k], id[k], TN_ALERT_ID);
+		assert_int_equal(actr(t, TN_ALERT_RATE_LIMITED), 0);
+		assert_int_equal(ctr(t, TN_NODE_C_ALERT_RX_PULLED), 0);
+	}
+	assert_int_equal(ctr(&w->nd[0], TN_NODE_C_ALERT_TX), 6);
+}
+
+/* After a reboot the monotonic clock starts again near 0, far below the
+ * times the alerts were paced at: the rebuilt schedule is relative to the
+ * new clock (no underflow), from the wall-clock creation times. Alone in
+ * the network, no receipts: the 5 pushed ones are pushed again now, the
+ * 6th and 7th a minute apart after them. */
+static void restore_after_reboot_clock(void **state)
+{
+	(void)state;
+	net *w = &NET;
+	net_init(w, 1);
+	start_all(w);
+	uint8_t id[7][TN_ALERT_ID];
+	for (uint64_t s = 1; s <= 7; s++)
+		create(w, 0, s, TN_KIND_PANIC, HOUR_MS, id[s - 1]);
+	events(w, 0);
+	assert_int_equal(w->nd[0].ndisk, 7);
+	uint64_t wall1 = wall(w) + 4000; /* back 4 s later */
+	tn_time boot = 3 * TN_SEC, pace = 62 * TN_SEC;
+	node_down(w, 0);
+	start_node(w, 0);
+	tn_node *n = w->nd[0].n;
+	for (size_t k = 0; k < 7; k++) {
+		disk_rec *d = &w->nd[0].disk[k];
+		assert_int_equal(tn_node_load_alert(n, d->env, d->len, 0, boot, wall1), TN_OK);
+	}
+	assert_int_equal(tn_node_next_deadline(n), 0);
+	tn_node_tick(n, boot, wall1);
+	assert_int_equal(held_until(w, 0, id[0]), boot); /* no link: waits for one */
+	assert_int_equal(held_until(w, 0, id[5]), boot + pace);
+	assert_int_equal(held_until(w, 0, id[6]), boot + TN_MIN + pace);
+	uint8_t next[TN_ALERT_ID];
+	tn_node_alert_req r;
+	memset(&r, 0, sizeof r);
+	r.seq = 8;
+	r.kind = TN_KIND_PANIC;
+	r.lifetime_ms = HOUR_MS;
+	r.pt = pt_text("again");
+	assert_int_equal(tn_node_alert_create(n, &r, boot, wall1, next), TN_OK);
+	assert_int_equal(held_until(w, 0, next), boot + 2 * TN_MIN + pace);
+}
+
+/* Own alerts long delivered (older than an anti-entropy period, receipts
+ * lost or not) cost nothing after a restart: not pushed again, and a new
+ * panic leaves at once. */
+static void old_own_alerts_not_pushed_after_restart(void **state)
+{
+	(void)state;
+	net *w = quiet_line(2);
+	uint8_t id[8][TN_ALERT_ID];
+	for (uint64_t s = 1; s <= 8; s++)
+		create(w, 0, s, TN_KIND_PANIC, 3 * HOUR_MS, id[s - 1]);
+	run_for(w, 70 * TN_MIN); /* anti-entropy is an hour here */
+	assert_int_equal(w->nd[1].nnotes, 8);
+	node_down(w, 0);
+	run_for(w, 1 * TN_SEC);
+	restart_from_disk(w, 0); /* no receipts loaded: unproven, but old */
+	run_for(w, 1 * TN_SEC);
+	assert_int_equal(links_up(&w->nd[0]), 1);
+	assert_int_equal(ctr(&w->nd[0], TN_NODE_C_ALERT_TX), 0);
+	uint8_t late[TN_ALERT_ID];
+	create(w, 0, 9, TN_KIND_PANIC, HOUR_MS, late);
+	assert_int_equal(held_until(w, 0, late), 0);
+	run_for(w, 1 * TN_SEC);
+	assert_int_equal(notified(&w->nd[1], late), 1);
+	assert_int_equal(w->nd[1].nnotes, 9);
 }
 
 /* Ring 0-1-2-3-0, every link up. */
@@ -2000,7 +2210,12 @@ int main(int argc, char **argv)
 	        cmocka_unit_test_teardown(expired_alerts_gc_and_not_offered, teardown),
 	        cmocka_unit_test_teardown(rate_limit_push_vs_catch_up, teardown),
 	        cmocka_unit_test_teardown(own_panics_paced_not_dropped, teardown),
-	        cmocka_unit_test_teardown(held_alert_answered_to_wants, teardown),
+	        cmocka_unit_test_teardown(held_alert_not_offered_until_pushed, teardown),
+	        cmocka_unit_test_teardown(held_alert_due_offline_pushed_on_link_up, teardown),
+	        cmocka_unit_test_teardown(held_alerts_pushed_after_restart, teardown),
+	        cmocka_unit_test_teardown(unsent_panics_pushed_after_restart, teardown),
+	        cmocka_unit_test_teardown(old_own_alerts_not_pushed_after_restart, teardown),
+	        cmocka_unit_test_teardown(restore_after_reboot_clock, teardown),
 	        cmocka_unit_test_teardown(refilled_token_waits_for_the_margin, teardown),
 	        cmocka_unit_test_teardown(receipt_falls_back_when_reverse_link_down, teardown),
 	        cmocka_unit_test_teardown(receipt_hop_limit_counts_only_fallback, teardown),
