@@ -280,6 +280,17 @@ static bool link_member(void *ud, const tn_pubkey *identity, tn_link_psk_used ps
 	       tn_pubkey_eq(&who, identity);
 }
 
+/* tn_link_refuse_fn: a member in quarantine, before her signature is
+ * checked (node_quarantine.c). */
+static bool link_refuse(void *ud, const tn_pubkey *identity)
+{
+	tn_node *n = ud;
+	if (!tn_node_quarantine_until(n, identity, n->last_now))
+		return false;
+	n->ctr[TN_NODE_C_QUARANTINE_REFUSED]++;
+	return true;
+}
+
 static tn_err link_config(tn_node *n, tn_noise_role role, const tn_linkpub *expected, bool use_prev,
                           tn_link_config *c)
 {
@@ -297,6 +308,7 @@ static tn_err link_config(tn_node *n, tn_noise_role role, const tn_linkpub *expe
 	c->stats = &n->lstats;
 	c->identity = n->cfg.identity;
 	c->member = link_member;
+	c->refuse = link_refuse;
 	c->member_ud = n;
 	if (n->join_state == NJ_JOINING)
 		return role == TN_NOISE_INITIATOR ? tn_node_join_link_config(n, c) : TN_ERR_STATE;

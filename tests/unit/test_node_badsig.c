@@ -118,6 +118,44 @@ static bool dial_victim(nf *f, int who, uint8_t seed, size_t *wrote)
 	return up;
 }
 
+/* One message 1 of NF_PEER fed to two responder links of the victim:
+ * both silently refused as rej_identity (the second not as a replay). */
+static void replayed_msg1_refused(nf *f, uint64_t rej_before)
+{
+	tn_link_config lc;
+	tn_link_config_default(&lc);
+	lc.role = TN_NOISE_INITIATOR;
+	memcpy(lc.static_key.sec.b, tn_identity_link_secret(f->id[NF_PEER])->b, 32);
+	memcpy(lc.static_key.pub.b, tn_identity_linkpub(f->id[NF_PEER])->b, 32);
+	memset(lc.network_id, 0x55, TN_NETWORK_ID);
+	lc.psk = f->sm.psk;
+	memcpy(lc.expected_remote.b, tn_identity_linkpub(f->id[NF_VICTIM])->b, 32);
+	lc.identity = f->id[NF_PEER];
+	test_rng rr;
+	lc.rand = test_rng_seed(&rr, 0xe1);
+	tn_link *p;
+	assert_int_equal(tn_link_new(&p, &lc), TN_OK);
+	assert_int_equal(tn_link_start(p, f->now, nf_wall(f)), TN_OK);
+	static uint8_t m1[4096];
+	tn_ssize k = tn_link_out(p, m1, sizeof m1, f->now);
+	assert_true(k > 0);
+	uint64_t replay0 = stats(f).link.rej_replay;
+	for (int i = 0; i < 2; i++) {
+		uint64_t lid;
+		assert_int_equal(tn_node_link_open(f->node, TN_NOISE_RESPONDER, NULL, f->now,
+		                                   nf_wall(f), &lid),
+		                 TN_OK);
+		assert_int_equal(
+		        tn_node_link_recv(f->node, lid, m1, (size_t)k, f->now, nf_wall(f)), TN_OK);
+		assert_int_equal(tn_node_link_out(f->node, lid, f->buf, sizeof f->buf, f->now), 0);
+		tn_node_link_closed(f->node, lid, f->now);
+		nf_events(f);
+	}
+	assert_int_equal(stats(f).link.rej_identity, rej_before + 2);
+	assert_int_equal(stats(f).link.rej_replay, replay0);
+	tn_link_del(p);
+}
+
 /* The events nf_events handles, counting DIALs per member. */
 static void events_count_dials(nf *f, size_t dials[NF_N])
 {
@@ -212,13 +250,16 @@ static void bad_signature_flood_closes_and_quarantines(void **state)
 	assert_int_equal(wrote, 0);
 	assert_int_equal(stats(&f).link.rej_identity, rej0 + 1);
 	assert_true(nctr(&f, TN_NODE_C_QUARANTINE_REFUSED) >= 2);
+	/* Refused before the replay cache and her signature are checked: the
+	 * same message 1 twice is refused twice, never as a replay. */
+	replayed_msg1_refused(&f, rej0 + 1);
 	/* Another member's link is unaffected. */
 	assert_true(dial_victim(&f, NF_THIRD, 0xb2, &wrote));
 	assert_true(wrote > 0);
 	/* After 10 minutes she is back. */
 	run_counting(&f, 65, dials);
 	assert_true(dial_victim(&f, NF_PEER, 0xb3, &wrote));
-	assert_int_equal(stats(&f).link.rej_identity, rej0 + 1);
+	assert_int_equal(stats(&f).link.rej_identity, rej0 + 3);
 	nf_free(&f);
 }
 
