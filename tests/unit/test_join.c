@@ -818,25 +818,32 @@ static void bad_join_link_traffic_refused(void **state)
 }
 
 /* JOIN on a normal (epoch PSK) link from a member: closed, counted. */
-static void join_on_normal_link_refused(void **state)
+/* Founder (node 0) and member 1; member 1's device goes away and a raw
+ * link with her keys (the current link PSK in *psk) comes up to node 0. */
+static void member1_raw(net *w, tn_noise_psk *psk, rawpeer *r)
 {
-	(void)state;
-	net *w = &NET;
 	net_init(w, 3);
 	start_founder(w);
 	join(w, 0, 1, TN_ROLE_MEMBER, "Bahar");
 	run_for(w, 1 * TN_MIN);
 	node_down(w, 1); /* her real device is away: the raw one is not a duplicate */
-	size_t recs = tn_roster_record_count(tn_node_roster_get(w->nd[0].n));
 	tn_roster_epoch e;
 	assert_int_equal(tn_roster_current_epoch(tn_node_roster_get(w->nd[0].n), &e), TN_OK);
-	tn_noise_psk psk;
-	memcpy(psk.b, e.keys[0].link_psk, 32);
+	memcpy(psk->b, e.keys[0].link_psk, 32);
 	tn_roster_epoch_wipe(&e);
+	raw_open(w, r, 0, w->nd[1].id, psk); /* as member 1's device */
+	raw_pump(w, r);
+	assert_true(r->up);
+}
+
+static void join_on_normal_link_refused(void **state)
+{
+	(void)state;
+	net *w = &NET;
+	tn_noise_psk psk;
 	rawpeer r;
-	raw_open(w, &r, 0, w->nd[1].id, &psk); /* as member 1's device */
-	raw_pump(w, &r);
-	assert_true(r.up);
+	member1_raw(w, &psk, &r);
+	size_t recs = tn_roster_record_count(tn_node_roster_get(w->nd[0].n));
 	tn_link_msg m;
 	join_msg(&r, w->nd[2].id, false, &m);
 	raw_send(&r, &m, w->now);
@@ -1221,26 +1228,15 @@ static void bad_roster_signatures_close_the_link(void **state)
 {
 	(void)state;
 	net *w = &NET;
-	net_init(w, 3);
-	start_founder(w);
-	join(w, 0, 1, TN_ROLE_MEMBER, "Bahar");
-	run_for(w, 1 * TN_MIN);
-	node_down(w, 1); /* her real device is away: the raw one is not a duplicate */
+	tn_noise_psk psk;
+	rawpeer r;
+	member1_raw(w, &psk, &r);
 	tn_roster *ro = tn_node_roster_get(w->nd[0].n);
 	tn_view v;
 	assert_int_equal(tn_roster_record_at(ro, tn_roster_record_count(ro) - 1, &v), TN_OK);
 	uint8_t bad[TN_ROSTER_RECORD_MAX];
 	size_t blen = v.len;
 	memcpy(bad, v.p, blen);
-	tn_roster_epoch e;
-	assert_int_equal(tn_roster_current_epoch(ro, &e), TN_OK);
-	tn_noise_psk psk;
-	memcpy(psk.b, e.keys[0].link_psk, 32);
-	tn_roster_epoch_wipe(&e);
-	rawpeer r;
-	raw_open(w, &r, 0, w->nd[1].id, &psk);
-	raw_pump(w, &r);
-	assert_true(r.up);
 	for (int i = 0; i < 8; i++) {
 		assert_false(r.closed);
 		bad[blen - 1 - (size_t)i] ^= 0x01; /* another forgery each time */

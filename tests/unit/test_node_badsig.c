@@ -66,9 +66,9 @@ static void send_alert(nf *f, const uint8_t *env, size_t len)
 	nf_send(f, b, (size_t)n, false);
 }
 
-/* Member `who` dials the victim on a fresh raw link; true when the
- * handshake completed. *wrote: bytes the victim sent on it. */
-static bool dial_victim(nf *f, int who, uint8_t seed, size_t *wrote)
+/* Member `who`'s raw initiator link to the victim, started (message 1
+ * queued), drawing from rr seeded with seed. */
+static tn_link *raw_peer(nf *f, int who, test_rng *rr, uint8_t seed)
 {
 	tn_link_config lc;
 	tn_link_config_default(&lc);
@@ -79,12 +79,20 @@ static bool dial_victim(nf *f, int who, uint8_t seed, size_t *wrote)
 	lc.psk = f->sm.psk;
 	memcpy(lc.expected_remote.b, tn_identity_linkpub(f->id[NF_VICTIM])->b, 32);
 	lc.identity = f->id[who];
-	test_rng rr;
-	lc.rand = test_rng_seed(&rr, seed);
+	lc.rand = test_rng_seed(rr, seed);
 	tn_link *p;
-	uint64_t lid;
 	assert_int_equal(tn_link_new(&p, &lc), TN_OK);
 	assert_int_equal(tn_link_start(p, f->now, nf_wall(f)), TN_OK);
+	return p;
+}
+
+/* Member `who` dials the victim on a fresh raw link; true when the
+ * handshake completed. *wrote: bytes the victim sent on it. */
+static bool dial_victim(nf *f, int who, uint8_t seed, size_t *wrote)
+{
+	test_rng rr;
+	tn_link *p = raw_peer(f, who, &rr, seed);
+	uint64_t lid;
 	assert_int_equal(
 	        tn_node_link_open(f->node, TN_NOISE_RESPONDER, NULL, f->now, nf_wall(f), &lid),
 	        TN_OK);
@@ -122,20 +130,8 @@ static bool dial_victim(nf *f, int who, uint8_t seed, size_t *wrote)
  * both silently refused as rej_identity (the second not as a replay). */
 static void replayed_msg1_refused(nf *f, uint64_t rej_before)
 {
-	tn_link_config lc;
-	tn_link_config_default(&lc);
-	lc.role = TN_NOISE_INITIATOR;
-	memcpy(lc.static_key.sec.b, tn_identity_link_secret(f->id[NF_PEER])->b, 32);
-	memcpy(lc.static_key.pub.b, tn_identity_linkpub(f->id[NF_PEER])->b, 32);
-	memset(lc.network_id, 0x55, TN_NETWORK_ID);
-	lc.psk = f->sm.psk;
-	memcpy(lc.expected_remote.b, tn_identity_linkpub(f->id[NF_VICTIM])->b, 32);
-	lc.identity = f->id[NF_PEER];
 	test_rng rr;
-	lc.rand = test_rng_seed(&rr, 0xe1);
-	tn_link *p;
-	assert_int_equal(tn_link_new(&p, &lc), TN_OK);
-	assert_int_equal(tn_link_start(p, f->now, nf_wall(f)), TN_OK);
+	tn_link *p = raw_peer(f, NF_PEER, &rr, 0xe1);
 	static uint8_t m1[4096];
 	tn_ssize k = tn_link_out(p, m1, sizeof m1, f->now);
 	assert_true(k > 0);
@@ -267,18 +263,7 @@ static void bad_signature_flood_closes_and_quarantines(void **state)
 static void relink(nf *f, uint8_t seed)
 {
 	tn_link_del(f->peer);
-	tn_link_config lc;
-	tn_link_config_default(&lc);
-	lc.role = TN_NOISE_INITIATOR;
-	memcpy(lc.static_key.sec.b, tn_identity_link_secret(f->id[NF_PEER])->b, 32);
-	memcpy(lc.static_key.pub.b, tn_identity_linkpub(f->id[NF_PEER])->b, 32);
-	memset(lc.network_id, 0x55, TN_NETWORK_ID);
-	lc.psk = f->sm.psk;
-	memcpy(lc.expected_remote.b, tn_identity_linkpub(f->id[NF_VICTIM])->b, 32);
-	lc.identity = f->id[NF_PEER];
-	lc.rand = test_rng_seed(&f->rng[NF_N + 1], seed);
-	assert_int_equal(tn_link_new(&f->peer, &lc), TN_OK);
-	assert_int_equal(tn_link_start(f->peer, f->now, nf_wall(f)), TN_OK);
+	f->peer = raw_peer(f, NF_PEER, &f->rng[NF_N + 1], seed);
 	assert_int_equal(
 	        tn_node_link_open(f->node, TN_NOISE_RESPONDER, NULL, f->now, nf_wall(f), &f->lid),
 	        TN_OK);
