@@ -5,7 +5,8 @@
 # name, a notice without the coordinator role, one seq with many different
 # contents (equivocation, shown to the coordinator by tocsin audit), a flood of panics past her rate limit while m2
 # sends a real panic, and, once the coordinator has revoked her, her alerts
-# replayed through an accomplice (m5) and a fresh dial with her old keys.
+# replayed through an accomplice (m5) and a fresh dial with her old keys;
+# last, m5 floods alerts with bad signatures (her link closed, quarantined).
 # Each must be rejected, counted (status --json "counters"), logged
 # rate-limited, stored nowhere, and the others unaffected.
 . "$TH_LIB"
