@@ -59,7 +59,7 @@ static void quarantine(tn_node *n, const tn_pubkey *m, tn_time now)
 	q->until = now + (NODE_QUARANTINE_BASE << shift);
 	q->last = now;
 	n->ctr[TN_NODE_C_QUARANTINED]++;
-	tn_node_log(n, TN_LOG_INFO, "member quarantined reason=bad_signatures member=",
+	tn_node_log(n, TN_LOG_INFO, "member quarantined reason=bad_signatures peer=",
 	            tn_shortfp_pubkey(m).s);
 }
 
@@ -85,8 +85,9 @@ void tn_node_bad_sig(tn_node *n, node_link *l, tn_time now, uint64_t wall_ms)
 		return;
 	tn_pubkey who = l->member;
 	n->ctr[TN_NODE_C_LINK_BAD_SIG_CLOSED]++;
+	/* Her identity's fingerprint, as the daemon's link_down line says it. */
 	tn_node_log(n, TN_LOG_INFO,
-	            "link close reason=bad_signatures peer=", tn_shortfp_linkpub(&l->remote).s);
+	            "link close reason=bad_signatures peer=", tn_shortfp_pubkey(&who).s);
 	quarantine(n, &who, now);
 	tn_node_link_kill(n, l, TN_CLOSE_PROTOCOL, now, wall_ms);
 	/* Any other link of hers (a handshake that named her) goes too. */
