@@ -454,7 +454,7 @@ typedef enum tn_node_counter {
 	/* docs/node.md "Bad signatures and quarantine" */
 	TN_NODE_C_LINK_BAD_SIG_CLOSED, /* up link closed: its peer sent too many bad signatures */
 	TN_NODE_C_QUARANTINED,         /* members put in quarantine (each time) */
-	TN_NODE_C_QUARANTINE_REFUSED,  /* links refused or closed, dials skipped: in quarantine */
+	TN_NODE_C_QUARANTINE_REFUSED,  /* message 1s, links, link_opens refused: in quarantine */
 	TN_NODE_C_COUNT
 } tn_node_counter;
 
