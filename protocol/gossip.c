@@ -453,6 +453,9 @@ static void handle_alert(tn_node *n, node_link *l, const uint8_t *env, size_t le
 		 * flood of forgeries must not flood the log). */
 		tn_node_log(n, TN_LOG_DEBUG, "alert_dropped reason=",
 		            tn_alert_reason_name(v.reason));
+		/* Relays verify before forwarding: the peer made it. */
+		if (v.reason == TN_ALERT_BAD_SIGNATURE)
+			tn_node_bad_sig(n, l, now, wall_ms);
 		return;
 	}
 	alert_entry *a;

@@ -439,6 +439,12 @@ static void on_msg1(tn_link *l, const uint8_t *m, size_t n, tn_time now, uint64_
 		REJECT(l, rej_stale, TN_ERR_STALE, "link reject reason=stale", now);
 		goto out;
 	}
+	memcpy(l->hello_id.b, p.identity, sizeof l->hello_id.b);
+	if (used != TN_LINK_PSK_JOIN && l->cfg.refuse &&
+	    l->cfg.refuse(l->cfg.member_ud, &l->hello_id)) {
+		REJECT(l, rej_identity, TN_ERR_NOTFOUND, "link reject reason=refused", now);
+		goto out;
+	}
 	memcpy(e.b, m, sizeof e.b); /* the cleartext ephemeral opens message 1 */
 	if (tn_replay_cache_check_insert(l->cfg.replay, &e, p.timestamp_ms, wall_ms) != TN_OK) {
 		REJECT(l, rej_replay, TN_ERR_REPLAY, "link reject reason=replay", now);
@@ -448,7 +454,6 @@ static void on_msg1(tn_link *l, const uint8_t *m, size_t n, tn_time now, uint64_
 	 * roster, still before any DH or byte written (docs/link.md). */
 	uint8_t signed_bytes[HELLO_SIGNED_LEN];
 	tn_sig sig;
-	memcpy(l->hello_id.b, p.identity, sizeof l->hello_id.b);
 	memcpy(sig.b, p.sig, sizeof sig.b);
 	hello_signed(l, e.b, &p, signed_bytes);
 	if (tn_sig_verify(&l->hello_id, signed_bytes, sizeof signed_bytes, &sig) != TN_OK) {

@@ -593,6 +593,7 @@ static const char *const counter_names[] = {
         "dialback_asked", "dialback_served", "dialback_refused", "dialback_stray",
         "ihave_tx",       "ihave_rx",        "ihave_dropped",    "graft_tx",
         "graft_rx",       "graft_served",    "prune_tx",         "prune_rx",
+        "link_bad_sig_closed", "quarantined", "quarantine_refused",
 };
 _Static_assert(sizeof counter_names / sizeof counter_names[0] == TN_NODE_C_COUNT, "names");
 

@@ -633,7 +633,11 @@ void tn_node_roster_message(tn_node *n, node_link *l, const tn_link_msg *m, tn_t
 		return;
 	}
 	n->ctr[TN_NODE_C_ROSTER_RX]++;
-	(void)ingest(n, m->record.p, m->record.len, l, now, wall_ms, NULL);
+	tn_roster_reason why = TN_ROSTER_ACCEPTED;
+	(void)ingest(n, m->record.p, m->record.len, l, now, wall_ms, &why);
+	/* Relays push only records they accepted, verified: the peer made it. */
+	if (why == TN_ROSTER_R_SIGNATURE)
+		tn_node_bad_sig(n, l, now, wall_ms);
 }
 
 /* ---- joining: both ends ------------------------------------------------------ */

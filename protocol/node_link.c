@@ -177,7 +177,8 @@ static bool dial_one(tn_node *n, tn_time now)
 	size_t k = 0;
 	for (size_t i = 0; i < n->npeers_max && k < sizeof ready / sizeof ready[0]; i++) {
 		peer_state *p = &n->peers[i];
-		if (p->used && !p->dialing && p->next_at <= now && !link_to_member(n, &p->id, NULL))
+		if (p->used && !p->dialing && p->next_at <= now && !link_to_member(n, &p->id, NULL) &&
+		    !tn_node_quarantine_until(n, &p->id, now))
 			ready[k++] = p;
 	}
 	while (k) {
@@ -242,9 +243,12 @@ tn_time tn_node_links_deadline(const tn_node *n)
 			continue;
 		if (p->dialing && p->dial_deadline < t)
 			t = p->dial_deadline;
-		if (want_more && !p->dialing && p->next_at < t &&
-		    !link_to_member((tn_node *)n, &p->id, NULL))
-			t = p->next_at;
+		/* In quarantine: due when it ends, not before (no busy wakes). */
+		tn_time at = p->next_at, q = tn_node_quarantine_until(n, &p->id, n->last_now);
+		if (q > at)
+			at = q;
+		if (want_more && !p->dialing && at < t && !link_to_member((tn_node *)n, &p->id, NULL))
+			t = at;
 	}
 	return t;
 }
@@ -262,6 +266,11 @@ static bool link_member(void *ud, const tn_pubkey *identity, tn_link_psk_used ps
 	(void)psk;
 	if (!member_ok(n, identity, NULL))
 		return false;
+	/* Refused like a revoked member: no byte back (node_quarantine.c). */
+	if (tn_node_quarantine_until(n, identity, n->last_now)) {
+		n->ctr[TN_NODE_C_QUARANTINE_REFUSED]++;
+		return false;
+	}
 	if (!link_static)
 		return true;
 	tn_linkpub lpk;
@@ -269,6 +278,17 @@ static bool link_member(void *ud, const tn_pubkey *identity, tn_link_psk_used ps
 	memcpy(lpk.b, link_static->b, sizeof lpk.b);
 	return n->cfg.membership.by_link(n->cfg.membership_ud, &lpk, &who) &&
 	       tn_pubkey_eq(&who, identity);
+}
+
+/* tn_link_refuse_fn: a member in quarantine, before her signature is
+ * checked (node_quarantine.c). */
+static bool link_refuse(void *ud, const tn_pubkey *identity)
+{
+	tn_node *n = ud;
+	if (!tn_node_quarantine_until(n, identity, n->last_now))
+		return false;
+	n->ctr[TN_NODE_C_QUARANTINE_REFUSED]++;
+	return true;
 }
 
 static tn_err link_config(tn_node *n, tn_noise_role role, const tn_linkpub *expected, bool use_prev,
@@ -288,6 +308,7 @@ static tn_err link_config(tn_node *n, tn_noise_role role, const tn_linkpub *expe
 	c->stats = &n->lstats;
 	c->identity = n->cfg.identity;
 	c->member = link_member;
+	c->refuse = link_refuse;
 	c->member_ud = n;
 	if (n->join_state == NJ_JOINING)
 		return role == TN_NOISE_INITIATOR ? tn_node_join_link_config(n, c) : TN_ERR_STATE;
@@ -347,6 +368,13 @@ tn_err tn_node_link_open(tn_node *n, tn_noise_role role, const tn_pubkey *member
 		if (!member_ok(n, member, &m) || tn_pubkey_eq(member, n->self))
 			return TN_ERR_NOTFOUND;
 		p = peer_add(n, member);
+		if (tn_node_quarantine_until(n, member, now)) {
+			/* A dial that started before her quarantine. */
+			n->ctr[TN_NODE_C_QUARANTINE_REFUSED]++;
+			if (p)
+				p->dialing = false;
+			return TN_ERR_STATE;
+		}
 	}
 	tn_link_config c;
 	tn_err rc = link_config(n, role, role == TN_NOISE_INITIATOR ? &m.link_pk : NULL,
@@ -477,6 +505,13 @@ static void on_established(tn_node *n, node_link *l, const tn_link_event *ev, tn
 	}
 	l->has_member = true;
 	l->member = who;
+	if (tn_node_quarantine_until(n, &who, now)) {
+		n->ctr[TN_NODE_C_QUARANTINE_REFUSED]++;
+		tn_node_log(n, TN_LOG_DEBUG,
+		            "link close reason=quarantined peer=", tn_shortfp_linkpub(&l->remote).s);
+		tn_node_link_kill(n, l, TN_CLOSE_PROTOCOL, now, wall_ms);
+		return;
+	}
 	const uint8_t *ipk = l->role == TN_NOISE_INITIATOR ? n->self_link->b : l->remote.b;
 	const uint8_t *rpk = l->role == TN_NOISE_INITIATOR ? l->remote.b : n->self_link->b;
 	l->initiator_lower = memcmp(ipk, rpk, TN_PUBKEY) < 0;

@@ -17,7 +17,25 @@ enum {
 	NODE_RSEEN_WAYS = 4,
 	NODE_RSEEN_SETS = 4096, /* receipt dedupe: 16 384 (alert, receiver) pairs */
 	NODE_MISS_MAX = 1024,   /* lazy push: announced alerts we wait for */
+	/* docs/node.md "Bad signatures and quarantine" */
+	NODE_BADSIG_MAX = 8,     /* bad signatures within NODE_BADSIG_WINDOW: close */
+	NODE_QUARANTINE_MAX = 32, /* members remembered in (or after) quarantine */
+	NODE_QUARANTINE_SHIFT_MAX = 4, /* 10 min doubling: at most 160 min */
 };
+
+#define NODE_BADSIG_WINDOW      TN_MIN
+#define NODE_QUARANTINE_BASE    (10 * TN_MIN)
+#define NODE_QUARANTINE_FORGET  (24 * 60 * TN_MIN) /* strikes forgotten after a clean day */
+
+/* A member whose own link carried too many bad signatures: her links are
+ * refused and she is not dialed until `until` (node_quarantine.c). */
+typedef struct quarantine_entry {
+	bool used;
+	uint8_t strikes; /* quarantines within NODE_QUARANTINE_FORGET of each other */
+	tn_pubkey member;
+	tn_time until;
+	tn_time last; /* the last strike */
+} quarantine_entry;
 
 /* Lazy push: an alert some peers announced (IHAVE) that we do not hold.
  * GRAFT to one announcer when due, then wait again for the next. */
@@ -159,6 +177,9 @@ typedef struct node_link {
 	bool hd_active; /* our heads going out, from member hd_pos */
 	size_t hd_pos;
 	tn_time hd_sent_at;
+	/* bad signatures from this peer (node_quarantine.c) */
+	tn_time bs_since; /* start of the current window */
+	uint8_t bs_n;
 } node_link;
 
 /* An own alert whose push waits for our own budget (node_pace.c). */
@@ -313,6 +334,9 @@ struct tn_node {
 	bool ask_asked; /* ask_member holds the member asked last */
 	uint64_t ask_nonce;
 	tn_pubkey ask_member;
+
+	/* bad-signature quarantine (node_quarantine.c) */
+	quarantine_entry quar[NODE_QUARANTINE_MAX];
 };
 
 /* node.c */
@@ -374,6 +398,15 @@ void tn_node_link_drain(tn_node *n, node_link *l, tn_time now, uint64_t wall_ms)
 void tn_node_link_kill(tn_node *n, node_link *l, uint8_t reason, tn_time now, uint64_t wall_ms);
 void tn_node_link_tick(tn_node *n, tn_time now, uint64_t wall_ms);
 void tn_node_peers_wake(tn_node *n, tn_time now);
+
+/* node_quarantine.c (docs/node.md "Bad signatures and quarantine"): an
+ * alert or roster record with a bad signature arrived on up link l (a
+ * verdict, not a receipt: relays forward receipts unverified). At
+ * NODE_BADSIG_MAX within NODE_BADSIG_WINDOW the link is closed and its
+ * member quarantined; l may be closing on return. */
+void tn_node_bad_sig(tn_node *n, node_link *l, tn_time now, uint64_t wall_ms);
+/* End of m's quarantine, 0 when she is not in one at now. */
+tn_time tn_node_quarantine_until(const tn_node *n, const tn_pubkey *m, tn_time now);
 
 /* node_reach.c: DIALBACK and DIALBACK_RESULT on an up link. */
 void tn_node_reach_message(tn_node *n, node_link *l, const tn_link_msg *m, tn_time now);

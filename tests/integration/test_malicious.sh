@@ -5,7 +5,8 @@
 # name, a notice without the coordinator role, one seq with many different
 # contents (equivocation, shown to the coordinator by tocsin audit), a flood of panics past her rate limit while m2
 # sends a real panic, and, once the coordinator has revoked her, her alerts
-# replayed through an accomplice (m5) and a fresh dial with her old keys.
+# replayed through an accomplice (m5) and a fresh dial with her old keys;
+# last, m5 floods alerts with bad signatures (her link closed, quarantined).
 # Each must be rejected, counted (status --json "counters"), logged
 # rate-limited, stored nowhere, and the others unaffected.
 . "$TH_LIB"
@@ -187,6 +188,28 @@ hwm1=$(tm_kib "${TH_PID[n1]}" VmHWM)
 printf 'n1 peak memory (VmHWM): %s KiB before, %s KiB after the malicious member (+%s KiB)\n' "$hwm0" "$hwm1" "$((hwm1 - hwm0))"
 [ $((hwm1 - hwm0)) -le 32768 ] || th_fail "n1's peak memory grew by $((hwm1 - hwm0)) KiB"
 th_pass "honest members unaffected: a panic from n3 reaches all 3"
+
+# 6. A bad-signature flood (docs/node.md "Bad signatures and quarantine"),
+# by m5 (m4 is revoked by now): 40 drills claiming m2 and m3 in turn, each
+# under their budget, each with m5's signature. n1 verifies 8, closes her
+# link, refuses her re-dial without a byte; m2's panic still arrives.
+bs0=$(counter n1 alert.bad_signature)
+"$ADVERSARY" member "$TH_DIR/n5" m1 "$P1" badsig 5000 40 m2 m3 >"$TH_DIR/badsig.out" 2>&1 ||
+	th_fail "badsig: $(cat "$TH_DIR/badsig.out")"
+th_log "badsig: $(tr '\n' ' ' <"$TH_DIR/badsig.out")"
+grep -q '^badsig_link_closed=yes$' "$TH_DIR/badsig.out" || th_fail "n1 kept the link of a bad-signature flood"
+ge n1 node.link_bad_sig_closed 1 || th_fail "link_bad_sig_closed not counted: $(ctrs)"
+ge n1 node.quarantined 1 || th_fail "quarantined not counted: $(ctrs)"
+bs=$(($(counter n1 alert.bad_signature) - bs0))
+[ "$bs" = 8 ] || th_fail "n1 verified $bs of the flood's signatures, not 8"
+b=$(val badsig_redial_bytes_back "$TH_DIR/badsig.out")
+[ "$b" = 0 ] || th_fail "quarantined member re-dialing got $b bytes back"
+ge n1 node.quarantine_refused 1 || th_fail "her re-dial not counted as quarantine_refused: $(ctrs)"
+grep -q 'link close reason=bad_signatures' "${TH_LOG[n1]}" || th_fail "no bad_signatures close in n1's log"
+out=$(tc n2 panic "after the bad-signature flood" --json) || th_fail "panic on n2 failed"
+BID=$(printf '%s' "$out" | alert_id)
+th_poll 5 on_all "$BID" || th_fail "m2's panic did not reach all 3 after the bad-signature flood"
+th_pass "bad-signature flood: $bs verified, link closed, re-dial refused without a byte, m2's panic on all 3"
 
 tm_stop_all 3
 th_pass "clean shutdown"

@@ -25,6 +25,11 @@
  *
  *   adversary member HOME TARGET PORT forge SEQ VICTIM
  *       a panic in VICTIM's name (signed by HOME's key)
+ *   adversary member HOME TARGET PORT badsig SEQ COUNT VICTIM...
+ *       COUNT drills claiming each VICTIM in turn (each under her budget),
+ *       every one with a bad signature (ours); waits for the target to
+ *       close the link, then dials again as HOME (docs/node.md "Bad
+ *       signatures and quarantine")
  *   adversary member HOME TARGET PORT notice SEQ
  *       a notice from a member who is not a coordinator
  *   adversary member HOME TARGET PORT equivocate SEQ [COUNT]
@@ -741,6 +746,39 @@ static void send_raw(sess *s, const uint8_t *pt, size_t n)
 	sess_pump(s, 0);
 }
 
+/* A real envelope of ours (kind, seq) with the author swapped for the
+ * victim's key: the signature stays ours, so it does not verify. */
+static size_t forge_as(member *me, const char *victim, uint64_t seq, uint8_t kind,
+                       const char *text, uint8_t *out, size_t cap, uint8_t id[TN_ALERT_ID])
+{
+	static uint8_t own[TN_ALERT_ENVELOPE_MAX];
+	uint8_t own_id[TN_ALERT_ID];
+	tn_roster_member v = by_name(me, victim);
+	size_t n = seal(me, seq, kind, text, own, sizeof own, own_id);
+	tn_alert_env e;
+	if (tn_alert_env_decode(&e, own, n) != TN_OK)
+		die("decode own envelope", "");
+	memcpy(e.author, v.pk.b, TN_PUBKEY);
+	tn_ssize m = tn_alert_env_encode(&e, out, cap);
+	if (m < 0)
+		die("re-encode", "");
+	crypto_generichash(id, TN_ALERT_ID, out, (size_t)m, NULL, 0);
+	return (size_t)m;
+}
+
+/* A message 1 as HOME to target on a new connection: bytes that came back
+ * before the target hung up or 1.5 s passed. */
+static ssize_t redial(member *me, const char *target, unsigned port)
+{
+	static uint8_t m1[BUF];
+	size_t k = member_msg1(me, target, m1, sizeof m1);
+	int fd = tcp_connect(port, false);
+	send_all(fd, m1, k);
+	ssize_t back = bytes_back(fd, 1500); /* -1: hung up without a byte */
+	close(fd);
+	return back > 0 ? back : 0;
+}
+
 static void need_up(sess *s)
 {
 	if (!s->up)
@@ -764,20 +802,29 @@ static int member_mode(const char *home, const char *target, unsigned port, int 
 	printf("linked=yes\n");
 	fflush(stdout);
 	if (strcmp(what, "forge") == 0 && argc >= 3) {
-		/* A real envelope of ours with the author swapped for the victim's
-		 * key: the signature stays ours. */
-		tn_roster_member v = by_name(&me, argv[2]);
-		size_t n = seal(&me, seq, TN_KIND_PANIC, "forged panic", env, sizeof env, id);
-		tn_alert_env e;
-		if (tn_alert_env_decode(&e, env, n) != TN_OK)
-			die("decode own envelope", "");
-		memcpy(e.author, v.pk.b, TN_PUBKEY);
-		tn_ssize m = tn_alert_env_encode(&e, env2, sizeof env2);
-		if (m < 0)
-			die("re-encode", "");
-		crypto_generichash(id2, sizeof id2, env2, (size_t)m, NULL, 0);
-		(void)send_alert(&s, env2, (size_t)m);
+		size_t m = forge_as(&me, argv[2], seq, TN_KIND_PANIC, "forged panic", env2,
+		                    sizeof env2, id2);
+		(void)send_alert(&s, env2, m);
 		hexout("forged_id", id2, sizeof id2);
+	} else if (strcmp(what, "badsig") == 0 && argc >= 4) {
+		int count = atoi(argv[2]), nv = argc - 3, sent = 0;
+		for (int i = 0; i < count && !s.closed; i++) {
+			size_t m = forge_as(&me, argv[3 + i % nv], seq + (uint64_t)i, TN_KIND_DRILL,
+			                    "bad signature", env2, sizeof env2, id2);
+			while (!send_alert(&s, env2, m) && !s.closed)
+				sess_pump(&s, 10);
+			sent += !s.closed;
+			sess_pump(&s, 0);
+		}
+		tn_time end = mono() + 10 * TN_SEC;
+		while (!s.closed && mono() < end)
+			sess_pump(&s, 20);
+		printf("badsig_sent=%d\nbadsig_link_closed=%s\n", sent, s.closed ? "yes" : "no");
+		if (s.close_ev.type == TN_LINK_EV_CLOSE) /* else the socket went first */
+			printf("badsig_close_err=%s peer_reason=%u\n", tn_strerror(s.close_ev.err),
+			       s.close_ev.peer_reason);
+		fails += !s.closed;
+		printf("badsig_redial_bytes_back=%zd\n", redial(&me, target, port));
 	} else if (strcmp(what, "notice") == 0) {
 		size_t n =
 		        seal(&me, seq, TN_KIND_NOTICE, "notice from a member", env, sizeof env, id);
@@ -894,13 +941,7 @@ static int member_mode(const char *home, const char *target, unsigned port, int 
 		hexout("after_id", id3, sizeof id3);
 		printf("accomplice_link_up=%s\n", a.closed ? "no" : "yes");
 		/* And the revoked member dials again with the keys she has. */
-		static uint8_t m1[BUF];
-		size_t k = member_msg1(&me, target, m1, sizeof m1);
-		int fd = tcp_connect(port, false);
-		send_all(fd, m1, k);
-		ssize_t back = bytes_back(fd, 1500); /* -1: hung up without a byte */
-		printf("revoked_redial_bytes_back=%zd\n", back > 0 ? back : 0);
-		close(fd);
+		printf("revoked_redial_bytes_back=%zd\n", redial(&me, target, port));
 		sess_close(&a);
 		member_free(&acc);
 	} else {

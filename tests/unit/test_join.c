@@ -818,25 +818,32 @@ static void bad_join_link_traffic_refused(void **state)
 }
 
 /* JOIN on a normal (epoch PSK) link from a member: closed, counted. */
-static void join_on_normal_link_refused(void **state)
+/* Founder (node 0) and member 1; member 1's device goes away and a raw
+ * link with her keys (the current link PSK in *psk) comes up to node 0. */
+static void member1_raw(net *w, tn_noise_psk *psk, rawpeer *r)
 {
-	(void)state;
-	net *w = &NET;
 	net_init(w, 3);
 	start_founder(w);
 	join(w, 0, 1, TN_ROLE_MEMBER, "Bahar");
 	run_for(w, 1 * TN_MIN);
 	node_down(w, 1); /* her real device is away: the raw one is not a duplicate */
-	size_t recs = tn_roster_record_count(tn_node_roster_get(w->nd[0].n));
 	tn_roster_epoch e;
 	assert_int_equal(tn_roster_current_epoch(tn_node_roster_get(w->nd[0].n), &e), TN_OK);
-	tn_noise_psk psk;
-	memcpy(psk.b, e.keys[0].link_psk, 32);
+	memcpy(psk->b, e.keys[0].link_psk, 32);
 	tn_roster_epoch_wipe(&e);
+	raw_open(w, r, 0, w->nd[1].id, psk); /* as member 1's device */
+	raw_pump(w, r);
+	assert_true(r->up);
+}
+
+static void join_on_normal_link_refused(void **state)
+{
+	(void)state;
+	net *w = &NET;
+	tn_noise_psk psk;
 	rawpeer r;
-	raw_open(w, &r, 0, w->nd[1].id, &psk); /* as member 1's device */
-	raw_pump(w, &r);
-	assert_true(r.up);
+	member1_raw(w, &psk, &r);
+	size_t recs = tn_roster_record_count(tn_node_roster_get(w->nd[0].n));
 	tn_link_msg m;
 	join_msg(&r, w->nd[2].id, false, &m);
 	raw_send(&r, &m, w->now);
@@ -1213,6 +1220,51 @@ static void refused_records_counted_logged_no_change(void **state)
 	tn_identity_del(stranger);
 }
 
+/* A roster record with a bad signature on a member's own link is hers
+ * (relays push only records they accepted): eight within a minute close
+ * the link and quarantine her (docs/node.md "Bad signatures and
+ * quarantine"); seven do not. */
+static void bad_roster_signatures_close_the_link(void **state)
+{
+	(void)state;
+	net *w = &NET;
+	tn_noise_psk psk;
+	rawpeer r;
+	member1_raw(w, &psk, &r);
+	tn_roster *ro = tn_node_roster_get(w->nd[0].n);
+	tn_view v;
+	assert_int_equal(tn_roster_record_at(ro, tn_roster_record_count(ro) - 1, &v), TN_OK);
+	uint8_t bad[TN_ROSTER_RECORD_MAX];
+	size_t blen = v.len;
+	memcpy(bad, v.p, blen);
+	for (int i = 0; i < 8; i++) {
+		assert_false(r.closed);
+		bad[blen - 1 - (size_t)i] ^= 0x01; /* another forgery each time */
+		tn_link_msg m;
+		memset(&m, 0, sizeof m);
+		m.type = TN_LINK_ROSTER;
+		m.record = (tn_view){bad, blen};
+		raw_send(&r, &m, w->now);
+		raw_pump(w, &r);
+		assert_int_equal(tn_roster_counter(ro, TN_ROSTER_R_SIGNATURE), (uint64_t)i + 1);
+	}
+	assert_true(r.closed);
+	assert_int_equal(ctr(w, 0, TN_NODE_C_LINK_BAD_SIG_CLOSED), 1);
+	assert_int_equal(ctr(w, 0, TN_NODE_C_QUARANTINED), 1);
+	raw_close(w, &r);
+	/* Her next link is refused at message 1. */
+	tn_node_stats st;
+	tn_node_stats_get(w->nd[0].n, &st);
+	uint64_t rej = st.link.rej_identity;
+	raw_open(w, &r, 0, w->nd[1].id, &psk);
+	raw_pump(w, &r);
+	assert_false(r.up);
+	tn_node_stats_get(w->nd[0].n, &st);
+	assert_int_equal(st.link.rej_identity, rej + 1);
+	raw_close(w, &r);
+	sodium_memzero(&psk, sizeof psk);
+}
+
 int main(void)
 {
 	if (sodium_init() < 0)
@@ -1227,6 +1279,7 @@ int main(void)
 	        cmocka_unit_test_teardown(bad_join_link_traffic_refused, teardown),
 	        cmocka_unit_test_teardown(join_on_normal_link_refused, teardown),
 	        cmocka_unit_test_teardown(refused_records_counted_logged_no_change, teardown),
+	        cmocka_unit_test_teardown(bad_roster_signatures_close_the_link, teardown),
 	        cmocka_unit_test(roster_convergence_1000),
 	};
 	return cmocka_run_group_tests_name("join", tests, NULL, NULL);

@@ -125,6 +125,15 @@ typedef enum tn_link_psk_used {
 typedef bool (*tn_link_member_fn)(void *ud, const tn_pubkey *identity, tn_link_psk_used psk,
                                   const tn_noise_pubkey *link_static);
 
+/* Responder, optional: at message 1, right after the payload decoded and
+ * before the replay cache and the identity's signature are checked, may
+ * the link refuse `identity` at once? The claim is not proven yet, so
+ * true refuses whoever makes it, silently (rej_identity), and costs no
+ * verification: for identities refused whoever claims them (docs/node.md
+ * "Bad signatures and quarantine"). Never asked under a join PSK. Must not
+ * call back into the link; member_ud is its ud. */
+typedef bool (*tn_link_refuse_fn)(void *ud, const tn_pubkey *identity);
+
 typedef struct tn_link_config {
 	tn_noise_role role;          /* TN_NOISE_INITIATOR or TN_NOISE_RESPONDER */
 	tn_noise_keypair static_key; /* our link static key pair (pub must match sec) */
@@ -142,6 +151,7 @@ typedef struct tn_link_config {
 	 * newcomer's new identity. */
 	const tn_identity *identity;
 	tn_link_member_fn member; /* responder: required (see tn_link_member_fn) */
+	tn_link_refuse_fn refuse; /* responder: optional (see tn_link_refuse_fn) */
 	void *member_ud;
 	tn_time keepalive;               /* 0: TN_KEEPALIVE_DEFAULT; else 1 ms .. 1 day */
 	uint64_t rekey_after_msgs;       /* 0: TN_LINK_REKEY_AFTER_MSGS (tests use small values) */

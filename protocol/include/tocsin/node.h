@@ -451,6 +451,10 @@ typedef enum tn_node_counter {
 	TN_NODE_C_GRAFT_SERVED,     /* ... that we held and queued */
 	TN_NODE_C_PRUNE_TX,         /* PRUNE sent: a pushed duplicate on an eager link */
 	TN_NODE_C_PRUNE_RX,
+	/* docs/node.md "Bad signatures and quarantine" */
+	TN_NODE_C_LINK_BAD_SIG_CLOSED, /* up link closed: its peer sent too many bad signatures */
+	TN_NODE_C_QUARANTINED,         /* members put in quarantine (each time) */
+	TN_NODE_C_QUARANTINE_REFUSED,  /* message 1s, links, link_opens refused: in quarantine */
 	TN_NODE_C_COUNT
 } tn_node_counter;
 
