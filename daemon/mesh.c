@@ -12,6 +12,7 @@
 #include <jansson.h>
 #include <sodium.h>
 
+#include "addrscope.h"
 #include "conn.h"
 #include "daemon_limits.h"
 #include "hook.h"
@@ -59,6 +60,8 @@ struct td_mesh {
 	uint8_t last_panic[TN_ALERT_ID];
 	bool has_last_panic;
 	char listen[TD_ADDRSTR_MAX];
+	bool listen_loopback;  /* the listener is on loopback: loopback endpoints dialable */
+	uint64_t dial_scope;   /* dials refused for the endpoint's scope (addrscope.h) */
 	/* created_ms of recently stored or replayed alerts, for the NOTIFY
 	 * that follows (the event does not carry it). */
 	struct {
@@ -201,6 +204,16 @@ static void dial(td_mesh *m, const tn_node_event *ev)
 	if (td_parse_endpoint(ev->endpoint.p, ev->endpoint.len, &ss, canon, sizeof canon) != TN_OK) {
 		td_log_limited(m->log, &m->rl, TN_LOG_DEBUG, "dial_skipped peer=%s reason=endpoint",
 		               tn_shortfp_pubkey(&ev->member).s);
+		tn_node_dial_failed(m->node, &ev->member, uv_hrtime());
+		return;
+	}
+	td_scope sc = td_addr_scope((const struct sockaddr *)&ss);
+	if (!td_scope_dialable(sc, m->listen_loopback)) {
+		/* Her signed record names our loopback or a link-local service:
+		 * never dialed (addrscope.h). As a failed dial: the node backs off. */
+		m->dial_scope++;
+		td_log_limited(m->log, &m->rl, TN_LOG_INFO, "dial_skipped peer=%s reason=scope scope=%s",
+		               tn_shortfp_pubkey(&ev->member).s, td_scope_name(sc));
 		tn_node_dial_failed(m->node, &ev->member, uv_hrtime());
 		return;
 	}
@@ -1032,6 +1045,11 @@ tn_err td_mesh_new(td_mesh **out, uv_loop_t *loop, td_log *log, td_store *store,
 		free(m);
 		return TN_ERR_NOMEM;
 	}
+	/* The address we bind (a reload never changes it): before the node's
+	 * first dial. */
+	m->listen_loopback =
+	        td_addr_scope((const struct sockaddr *)&cfg->listen) == TD_SCOPE_LOOPBACK;
+	td_reach_set_listen_loopback(m->reach, m->listen_loopback);
 	td_conn_ops ops = {on_connected, on_data, on_drained, on_closed};
 	td_conns_init(&m->conns, loop, log, TD_PENDING_CONN_MAX, &ops, m);
 	uv_timer_init(loop, &m->timer);
@@ -1947,6 +1965,8 @@ void td_mesh_counters(td_mesh *m, char *out, size_t cap)
 	out[0] = '\0';
 	ctr_put(&o, "conn", "refused", m->conns.refused);
 	ctr_put(&o, "conn", "evicted", m->conns.evicted);
+	ctr_put(&o, "scope", "dial_refused", m->dial_scope);
+	ctr_put(&o, "scope", "dialback_refused", td_reach_scope_refused(m->reach));
 	if (!m->node)
 		return;
 	tn_node_stats st;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "addrscope.h"
 #include "config.h"
 #include "conn.h"
 #include "daemon_limits.h"
@@ -32,6 +33,8 @@ struct td_reach {
 	uint64_t asked_at; /* uv_now ms of the outstanding question */
 	bool asking;
 	bool stopping;
+	bool listen_loopback; /* loopback endpoints are checked (addrscope.h) */
+	uint64_t scope_refused;
 	td_ratelimit rl;
 	uint8_t out[TN_FRAME_MAX + 1024];
 };
@@ -139,7 +142,19 @@ void td_reach_on_dialback(td_reach *r, const tn_node_event *ev)
 		td_log_limited(r->log, &r->rl, TN_LOG_DEBUG,
 		               "dialback_skipped for=%s reason=endpoint",
 		               tn_shortfp_pubkey(&ev->member).s);
-		finish(r, p, TN_DIALBACK_NO_CONNECT);
+		finish(r, p, TN_DIALBACK_NO_ENDPOINT);
+		return;
+	}
+	/* Her own signed record may name our loopback or a link-local service:
+	 * checking it would tell her whether that port is open. Answered as a
+	 * record we cannot dial (no_endpoint), whatever the port. */
+	td_scope sc = td_addr_scope((const struct sockaddr *)&ss);
+	if (!td_scope_dialable(sc, r->listen_loopback)) {
+		r->scope_refused++;
+		td_log_limited(r->log, &r->rl, TN_LOG_INFO,
+		               "dialback_skipped for=%s reason=scope scope=%s",
+		               tn_shortfp_pubkey(&ev->member).s, td_scope_name(sc));
+		finish(r, p, TN_DIALBACK_NO_ENDPOINT);
 		return;
 	}
 	/* The address is the one of her own roster record (the node chose it). */
@@ -321,6 +336,16 @@ td_reach *td_reach_new(uv_loop_t *loop, td_log *log, const td_reach_host *host)
 	uv_timer_init(loop, &r->timer);
 	r->timer.data = r;
 	return r;
+}
+
+void td_reach_set_listen_loopback(td_reach *r, bool on)
+{
+	r->listen_loopback = on;
+}
+
+uint64_t td_reach_scope_refused(const td_reach *r)
+{
+	return r->scope_refused;
 }
 
 void td_reach_get(const td_reach *r, td_reach_status *out)

@@ -10,7 +10,9 @@
  *    took from the asker's own signed roster record (never an address a
  *    request carried), run the handshake of tn_node_dialback_link (it
  *    succeeds only against the asker's link static key), close without
- *    sending message 3, and report with tn_node_dialback_done.
+ *    sending message 3, and report with tn_node_dialback_done. An endpoint
+ *    of loopback, link-local ... scope is not dialed (addrscope.h): the
+ *    answer is no_endpoint.
  * Probe sockets are their own td_conns set (conn.h), at most
  * TN_DIALBACK_PROBES_MAX, each bounded by TD_REACH_PROBE_S. One timer for
  * the schedule and the probes' deadlines; none when nothing is due. */
@@ -67,6 +69,12 @@ void td_reach_on_link_up(td_reach *r);
 void td_reach_advertise_changed(td_reach *r);
 /* Another network (address change): what we knew is stale; check again. */
 void td_reach_network_changed(td_reach *r);
+/* This daemon's listener is on loopback: a dial-back to a loopback
+ * endpoint is a member on this machine, checked (addrscope.h). Off: every
+ * dial-back whose endpoint is not TD_SCOPE_OTHER is refused (no_endpoint). */
+void td_reach_set_listen_loopback(td_reach *r, bool on);
+/* Dial-backs refused for the endpoint's scope since start (status counters). */
+uint64_t td_reach_scope_refused(const td_reach *r);
 void td_reach_get(const td_reach *r, td_reach_status *out);
 const char *td_reachable_name(td_reachable v);
 /* Close the probes and the timer (shutdown); free after the loop ran. */

@@ -226,7 +226,7 @@ tn_err tn_node_dialback_done(tn_node *n, uint64_t probe_id, uint8_t result, tn_t
 	if (!n)
 		return TN_ERR_INVAL;
 	if (result != TN_DIALBACK_OK && result != TN_DIALBACK_NO_CONNECT &&
-	    result != TN_DIALBACK_HANDSHAKE)
+	    result != TN_DIALBACK_HANDSHAKE && result != TN_DIALBACK_NO_ENDPOINT)
 		return TN_ERR_INVAL;
 	reach_probe *p = probe_find(n, probe_id);
 	if (!p)

@@ -1347,11 +1347,23 @@ static void dialback_roster_endpoint_key_and_rate_limit(void **state)
 	                 TN_OK);
 	pump(w);
 	assert_int_equal(a->answer, TN_DIALBACK_NO_CONNECT);
-	/* A question replaced before its answer: the late answer is a stray. */
+	/* The daemon would not dial her endpoint (its scope, daemon/addrscope.h):
+	 * NO_ENDPOINT goes back; LIMITED is not an outcome of a dial. */
 	run_for(w, TN_DIALBACK_INTERVAL);
 	assert_int_equal(tn_node_dialback_ask(a->n, NULL, w->now, wall(w), NULL), TN_OK);
 	pump(w);
 	assert_int_equal(p->dialbacks, 3);
+	assert_int_equal(tn_node_dialback_done(p->n, p->probe_id, TN_DIALBACK_LIMITED, w->now),
+	                 TN_ERR_INVAL);
+	assert_int_equal(tn_node_dialback_done(p->n, p->probe_id, TN_DIALBACK_NO_ENDPOINT, w->now),
+	                 TN_OK);
+	pump(w);
+	assert_int_equal(a->answer, TN_DIALBACK_NO_ENDPOINT);
+	/* A question replaced before its answer: the late answer is a stray. */
+	run_for(w, TN_DIALBACK_INTERVAL);
+	assert_int_equal(tn_node_dialback_ask(a->n, NULL, w->now, wall(w), NULL), TN_OK);
+	pump(w);
+	assert_int_equal(p->dialbacks, 4);
 	assert_int_equal(tn_node_dialback_ask(a->n, NULL, w->now, wall(w), NULL), TN_OK);
 	pump(w);
 	assert_int_equal(a->answer, TN_DIALBACK_LIMITED); /* one probe per asker at a time */
@@ -1366,13 +1378,13 @@ static void dialback_roster_endpoint_key_and_rate_limit(void **state)
 	tnode *c = &w->nd[2];
 	assert_int_equal(tn_node_dialback_ask(c->n, NULL, w->now, wall(w), NULL), TN_OK);
 	pump(w);
-	assert_int_equal(p->dialbacks, 3);
+	assert_int_equal(p->dialbacks, 4);
 	assert_int_equal(c->answer, TN_DIALBACK_NO_ENDPOINT);
 	assert_int_equal(tn_node_dialback_done(p->n, 12345, TN_DIALBACK_OK, w->now),
 	                 TN_ERR_NOTFOUND);
 	assert_int_equal(tn_node_dialback_done(p->n, p->probe_id, 9, w->now), TN_ERR_INVAL);
 	tn_node_stats_get(p->n, &st);
-	assert_int_equal(st.node[TN_NODE_C_DIALBACK_SERVED], 3);
+	assert_int_equal(st.node[TN_NODE_C_DIALBACK_SERVED], 4);
 	assert_int_equal(st.node[TN_NODE_C_DIALBACK_REFUSED], 3);
 	/* With two links, a second question goes to the other member. */
 	tn_pubkey q1, q2;

@@ -574,7 +574,8 @@ TN_NODISCARD tn_err tn_node_dialback_link(tn_node *node, uint64_t probe_id, tn_t
                                           uint64_t wall_ms, tn_link **out);
 
 /* The dial-back of probe_id finished with result (TN_DIALBACK_OK,
- * _NO_CONNECT or _HANDSHAKE): sent to the asker if her link is still up;
+ * _NO_CONNECT or _HANDSHAKE; _NO_ENDPOINT: her endpoint was not dialed, the
+ * daemon refuses its address's scope): sent to the asker if her link is still up;
  * the probe is forgotten either way. TN_ERR_NOTFOUND: unknown probe;
  * TN_ERR_INVAL: bad result. */
 TN_NODISCARD tn_err tn_node_dialback_done(tn_node *node, uint64_t probe_id, uint8_t result,
