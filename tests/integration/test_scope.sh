@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Address scope (docs/daemon.md "Address scope"): a member's signed endpoint
+# record naming a loopback address is neither dialed nor checked by a daemon
+# that does not itself listen on loopback, so a turned member cannot use
+# other members' dialers or their dial-back check as a port scanner of
+# their own loopback. In a network namespace of its own (unshare -rn, a veth
+# pair 10.99.0.1/10.99.0.2; nothing leaves it): m1 listens on 127.0.0.1 and
+# its record says so; m2 listens on 10.99.0.2. m1 dials m2 (a private
+# address: allowed) and asks m2 to dial it back: m2 refuses (no_endpoint,
+# not a port result), never dials m1's record, logs both refusals and
+# counts them in status. m2's own dial-back by m1 still runs (ok).
+# Skipped (77) where user namespaces or veth are not permitted.
+. "$TH_LIB"
+: "${TOCSIN:?}" "${MKMESH:?}"
+if [ -z "${TOCSIN_SCOPE_NS:-}" ]; then
+	unshare -rn true 2>/dev/null || { th_log "unshare -rn not permitted here"; exit 77; }
+	TOCSIN_SCOPE_NS=1 exec unshare -rn "$BASH" "$0" "$@"
+fi
+ip link set lo up && ip link add v0 type veth peer name v1 &&
+	ip addr add 10.99.0.2/24 dev v0 && ip addr add 10.99.0.1/24 dev v1 &&
+	ip link set v0 up && ip link set v1 up || { th_log "veth not available here"; exit 77; }
+th_init
+
+# A namespace of our own: every port is free.
+P1=7451 P2=7452
+"$MKMESH" --name scope-net "$TH_DIR/n1:$P1" "$TH_DIR/n2:10.99.0.2:$P2" >"$TH_DIR/mkmesh.out" ||
+	th_fail "mkmesh"
+for i in 1 2; do
+	printf '[links]\nkeepalive = 5\n' >"$TH_DIR/n$i/tocsind.conf"
+	chmod 600 "$TH_DIR/n$i/tocsind.conf"
+done
+FP1=$(awk 'NR == 1 {print $2}' "$TH_DIR/mkmesh.out")
+th_start_at n1 "$P1" --log-level debug
+TH_HOME[n2]=$TH_DIR/n2
+th_spawn n2 "$TOCSIND" --home "$TH_DIR/n2" --listen "10.99.0.2:$P2" --foreground --log-level debug
+th_wait_ready n2
+
+tc() { local n=$1; shift; "$TOCSIN" --home "$TH_DIR/$n" "$@"; }
+field() { tc "$1" status --json | python3 -c 'import json,sys; print(json.load(sys.stdin).get(sys.argv[1], ""))' "$2"; }
+links_up() { [ "$(field n1 links)" = 1 ] && [ "$(field n2 links)" = 1 ]; }
+th_poll 30 links_up || th_fail "no link: n1 $(field n1 links), n2 $(field n2 links)"
+th_pass "n1 (loopback listener) dials n2 at 10.99.0.2: linked"
+
+th_wait_log n2 "dial_skipped peer=$FP1 reason=scope scope=loopback" 20
+grep -q "dial peer=$FP1 " "${TH_LOG[n2]}" && th_fail "n2 dialed n1's loopback record"
+th_pass "n2 (listening on 10.99.0.2) does not dial n1's record tcp:127.0.0.1:$P1 (dial_skipped reason=scope)"
+
+th_wait_log n2 "dialback_skipped for=$FP1 reason=scope scope=loopback" 40
+# n1 asks again 10 s later (no_endpoint) and may be told "limited" then:
+# its log has every answer.
+th_wait_log n1 "reachability reachable=unknown result=no_endpoint" 20
+grep -E "reachability .*result=(ok|no_connect|handshake)" "${TH_LOG[n1]}" &&
+	th_fail "n1 was given a port result"
+grep -q "dialback_dial" "${TH_LOG[n2]}" && th_fail "n2 dialed back: $(grep dialback_dial "${TH_LOG[n2]}")"
+th_pass "n1 asks n2 to dial it back at tcp:127.0.0.1:$P1: refused, answered no_endpoint (no port result)"
+
+ctr=$(field n2 counters)
+printf '%s\n' "$ctr" | grep -Eq '(^| )scope\.dialback_refused=[1-9][0-9]*( |$)' || th_fail "n2 counters: '$ctr'"
+printf '%s\n' "$ctr" | grep -Eq '(^| )scope\.dial_refused=[1-9][0-9]*( |$)' || th_fail "n2 counters: '$ctr'"
+case " $(field n1 counters) " in *" scope."*) th_fail "n1 refused a dial: $(field n1 counters)" ;; esac
+th_pass "n2 counts both refusals in status counters ($ctr)"
+
+# The other way is an ordinary check: n1 dials n2's private address back.
+reach_is() { [ "$(field "$1" reach_result)" = "$2" ] && [ "$(field "$1" reachable)" = "$3" ]; }
+th_poll 40 reach_is n2 ok yes || th_fail "n2 not reachable: $(tc n2 status --json)"
+th_pass "n2's own dial-back (10.99.0.2, private) is checked by n1: reachable: yes"
