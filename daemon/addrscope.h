@@ -33,4 +33,11 @@ const char *td_scope_name(td_scope s);
  * own listener is on loopback. */
 bool td_scope_dialable(td_scope s, bool listen_loopback);
 
+/* Is sa one of this machine's own interface addresses (getifaddrs)? The
+ * dial-back checker does not check those either (a turned member knows our
+ * LAN or public address from our own endpoint record). IPv4 carried in IPv6
+ * compares as IPv4. Also true when the list cannot be read: refused, not
+ * dialed blind. */
+bool td_addr_is_own(const struct sockaddr *sa);
+
 #endif

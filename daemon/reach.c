@@ -145,15 +145,21 @@ void td_reach_on_dialback(td_reach *r, const tn_node_event *ev)
 		finish(r, p, TN_DIALBACK_NO_ENDPOINT);
 		return;
 	}
-	/* Her own signed record may name our loopback or a link-local service:
-	 * checking it would tell her whether that port is open. Answered as a
-	 * record we cannot dial (no_endpoint), whatever the port. */
-	td_scope sc = td_addr_scope((const struct sockaddr *)&ss);
-	if (!td_scope_dialable(sc, r->listen_loopback)) {
+	/* Her own signed record may name our loopback, a link-local service or
+	 * one of our own addresses: checking it would tell her whether that
+	 * port is open. Answered as a record we cannot dial (no_endpoint),
+	 * whatever the port. A mesh on one machine (we listen on loopback) is
+	 * all our own addresses. */
+	const struct sockaddr *sa = (const struct sockaddr *)&ss;
+	td_scope sc = td_addr_scope(sa);
+	const char *refused = !td_scope_dialable(sc, r->listen_loopback) ? td_scope_name(sc)
+	                      : !r->listen_loopback && td_addr_is_own(sa) ? "own"
+	                                                                  : NULL;
+	if (refused) {
 		r->scope_refused++;
 		td_log_limited(r->log, &r->rl, TN_LOG_INFO,
 		               "dialback_skipped for=%s reason=scope scope=%s",
-		               tn_shortfp_pubkey(&ev->member).s, td_scope_name(sc));
+		               tn_shortfp_pubkey(&ev->member).s, refused);
 		finish(r, p, TN_DIALBACK_NO_ENDPOINT);
 		return;
 	}

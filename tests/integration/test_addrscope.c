@@ -1,8 +1,9 @@
 /* daemon/addrscope.c: every scope class, IPv4 and IPv6 and the IPv4 forms
  * carried in IPv6, on addresses parsed the way the dialer and the dial-back
- * checker parse a member's endpoint record (td_parse_endpoint); and which
- * scopes may be dialed. */
+ * checker parse a member's endpoint record (td_parse_endpoint); which
+ * scopes may be dialed; and which addresses are this machine's own. */
 #include <setjmp.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -119,6 +120,32 @@ static void dialable(void **state)
 	}
 }
 
+static bool own(const char *ep)
+{
+	struct sockaddr_storage ss;
+	char canon[TD_ADDRSTR_MAX];
+	if (td_parse_endpoint((const uint8_t *)ep, strlen(ep), &ss, canon, sizeof canon) != TN_OK)
+		fail_msg("endpoint %s does not parse", ep);
+	return td_addr_is_own((const struct sockaddr *)&ss);
+}
+
+/* This machine's interface addresses: lo's 127.0.0.1 always, in either
+ * form; a documentation address (RFC 5737, 3849) never. */
+static void own_addresses(void **state)
+{
+	(void)state;
+	assert_true(own("tcp:127.0.0.1:631"));
+	assert_true(own("tcp:[::ffff:127.0.0.1]:631"));
+	assert_false(own("tcp:127.0.0.2:631")); /* loopback scope, but not an interface's */
+	assert_false(own("tcp:203.0.113.7:7450"));
+	assert_false(own("tcp:[::ffff:203.0.113.7]:7450"));
+	assert_false(own("tcp:[2001:db8::7]:7450"));
+	struct sockaddr_storage ss;
+	memset(&ss, 0, sizeof ss);
+	ss.ss_family = AF_UNIX;
+	assert_false(td_addr_is_own((const struct sockaddr *)&ss));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -126,6 +153,7 @@ int main(void)
 	        cmocka_unit_test(unknown_family),
 	        cmocka_unit_test(names),
 	        cmocka_unit_test(dialable),
+	        cmocka_unit_test(own_addresses),
 	};
 	return cmocka_run_group_tests_name("addrscope", tests, NULL, NULL);
 }

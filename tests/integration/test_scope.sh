@@ -8,7 +8,9 @@
 # its record says so; m2 listens on 10.99.0.2. m1 dials m2 (a private
 # address: allowed) and asks m2 to dial it back: m2 refuses (no_endpoint,
 # not a port result), never dials m1's record, logs both refusals and
-# counts them in status. m2's own dial-back by m1 still runs (ok).
+# counts them in status. m2's own dial-back by m1 still runs (ok). Then m1
+# stops and m3 (listening on loopback, its record naming m2's own address
+# 10.99.0.2) asks m2: refused too (scope=own), no_endpoint.
 # Skipped (77) where user namespaces or veth are not permitted.
 . "$TH_LIB"
 : "${TOCSIN:?}" "${MKMESH:?}"
@@ -22,14 +24,18 @@ ip link set lo up && ip link add v0 type veth peer name v1 &&
 th_init
 
 # A namespace of our own: every port is free.
-P1=7451 P2=7452
-"$MKMESH" --name scope-net "$TH_DIR/n1:$P1" "$TH_DIR/n2:10.99.0.2:$P2" >"$TH_DIR/mkmesh.out" ||
-	th_fail "mkmesh"
-for i in 1 2; do
-	printf '[links]\nkeepalive = 5\n' >"$TH_DIR/n$i/tocsind.conf"
+# n3's record names m2's own address (10.99.0.2), a port m2 does not use.
+P1=7451 P2=7452 P3=7453
+"$MKMESH" --name scope-net "$TH_DIR/n1:$P1" "$TH_DIR/n2:10.99.0.2:$P2" \
+	"$TH_DIR/n3:10.99.0.2:$P3" >"$TH_DIR/mkmesh.out" || th_fail "mkmesh"
+# n3 advertises it (it would publish its loopback listener otherwise).
+ADV=("" "" "" "advertise = 10.99.0.2:$P3")
+for i in 1 2 3; do
+	printf '[network]\n%s\n[links]\nkeepalive = 5\n' "${ADV[i]}" >"$TH_DIR/n$i/tocsind.conf"
 	chmod 600 "$TH_DIR/n$i/tocsind.conf"
 done
 FP1=$(awk 'NR == 1 {print $2}' "$TH_DIR/mkmesh.out")
+FP3=$(awk 'NR == 3 {print $2}' "$TH_DIR/mkmesh.out")
 th_start_at n1 "$P1" --log-level debug
 TH_HOME[n2]=$TH_DIR/n2
 th_spawn n2 "$TOCSIND" --home "$TH_DIR/n2" --listen "10.99.0.2:$P2" --foreground --log-level debug
@@ -64,3 +70,17 @@ th_pass "n2 counts both refusals in status counters ($ctr)"
 reach_is() { [ "$(field "$1" reach_result)" = "$2" ] && [ "$(field "$1" reachable)" = "$3" ]; }
 th_poll 40 reach_is n2 ok yes || th_fail "n2 not reachable: $(tc n2 status --json)"
 th_pass "n2's own dial-back (10.99.0.2, private) is checked by n1: reachable: yes"
+
+# m3's record names one of m2's own addresses: a scan of m2's own services
+# through its LAN address. m1 stops so that m2 is m3's only link.
+th_stop n1
+th_spawn n3 "$TOCSIND" --home "$TH_DIR/n3" --listen "127.0.0.1:$P3" --foreground --log-level debug
+th_wait_ready n3
+th_wait_log n2 "dialback_skipped for=$FP3 reason=scope scope=own" 40
+th_wait_log n3 "reachability reachable=unknown result=no_endpoint" 20
+grep -E "reachability .*result=(ok|no_connect|handshake)" "${TH_LOG[n3]}" &&
+	th_fail "n3 was given a port result"
+grep -q "dialback_dial" "${TH_LOG[n2]}" && th_fail "n2 dialed back: $(grep dialback_dial "${TH_LOG[n2]}")"
+printf '%s\n' "$(field n2 counters)" | grep -Eq '(^| )scope\.dialback_refused=([2-9]|[1-9][0-9]+)( |$)' ||
+	th_fail "n2 counters: '$(field n2 counters)'"
+th_pass "n3's record tcp:10.99.0.2:$P3 (m2's own address) is not checked by m2 (scope=own, no_endpoint)"
