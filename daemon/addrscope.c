@@ -104,7 +104,8 @@ bool td_addr_is_own(const struct sockaddr *sa)
 		return true;
 	bool own = false;
 	for (const struct ifaddrs *i = list; i && !own; i = i->ifa_next)
-		own = i->ifa_addr && addr_bytes(i->ifa_addr, have) == n && memcmp(want, have, n) == 0;
+		own = i->ifa_addr && addr_bytes(i->ifa_addr, have) == n &&
+		      memcmp(want, have, n) == 0;
 	freeifaddrs(list);
 	return own;
 }

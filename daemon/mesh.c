@@ -60,8 +60,9 @@ struct td_mesh {
 	uint8_t last_panic[TN_ALERT_ID];
 	bool has_last_panic;
 	char listen[TD_ADDRSTR_MAX];
-	bool listen_loopback;  /* the listener is on loopback: loopback endpoints dialable */
-	uint64_t dial_scope;   /* dials refused for the endpoint's scope (addrscope.h) */
+	bool listen_loopback; /* the listener is on loopback: loopback endpoints dialable */
+	bool remote_linked;   /* a link came up from another machine: they are not, any more */
+	uint64_t dial_scope;  /* dials refused for the endpoint's scope (addrscope.h) */
 	/* created_ms of recently stored or replayed alerts, for the NOTIFY
 	 * that follows (the event does not carry it). */
 	struct {
@@ -208,7 +209,7 @@ static void dial(td_mesh *m, const tn_node_event *ev)
 		return;
 	}
 	td_scope sc = td_addr_scope((const struct sockaddr *)&ss);
-	if (!td_scope_dialable(sc, m->listen_loopback)) {
+	if (!td_scope_dialable(sc, m->listen_loopback && !m->remote_linked)) {
 		/* Her signed record names our loopback or a link-local service:
 		 * never dialed (addrscope.h). As a failed dial: the node backs off. */
 		m->dial_scope++;
@@ -413,13 +414,27 @@ static void receipt(td_mesh *m, const tn_node_event *ev)
 	}
 }
 
+/* The socket's peer is on this machine (a loopback address). */
+static bool conn_is_local(td_conn *c)
+{
+	struct sockaddr_storage ss;
+	int len = sizeof ss;
+	return uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&ss, &len) == 0 &&
+	       td_addr_scope((const struct sockaddr *)&ss) == TD_SCOPE_LOOPBACK;
+}
+
 static void link_event(td_mesh *m, const tn_node_event *ev, bool up)
 {
 	td_conn *c = conn_by_link(m, ev->link_id);
 	if (c)
 		c->up = up;
-	if (up && c)
+	if (up && c) {
 		c->member = ev->member;
+		/* A member on another machine: this is no mesh on one machine
+		 * (addrscope.h), whatever our listener says. */
+		if (!conn_is_local(c))
+			m->remote_linked = true;
+	}
 	td_log_limited(m->log, &m->rl, TN_LOG_INFO, "link_%s link=%" PRIu64 " peer=%s",
 	               up ? "up" : "down", ev->link_id, tn_shortfp_pubkey(&ev->member).s);
 	if (up)
@@ -582,6 +597,15 @@ static void note_seen(td_mesh *m, const tn_node_event *ev)
 	}
 }
 
+/* The asker of a dial-back is linked to us over loopback: on this machine. */
+static bool asker_is_local(td_mesh *m, const tn_node_event *ev)
+{
+	for (td_conn *c = m->conns.head; c; c = c->next)
+		if (c->up && !c->closing && tn_pubkey_eq(&c->member, &ev->member))
+			return conn_is_local(c);
+	return false;
+}
+
 static void handle(td_mesh *m, const tn_node_event *ev)
 {
 	char idh[ID_HEX];
@@ -617,7 +641,7 @@ static void handle(td_mesh *m, const tn_node_event *ev)
 	case TN_NODE_EV_STORE_ROSTER: store_roster(m, ev); break;
 	case TN_NODE_EV_JOINED: joined(m, ev); break;
 	case TN_NODE_EV_JOIN_FAILED: join_failed(m, ev); break;
-	case TN_NODE_EV_DIALBACK: td_reach_on_dialback(m->reach, ev); break;
+	case TN_NODE_EV_DIALBACK: td_reach_on_dialback(m->reach, ev, asker_is_local(m, ev)); break;
 	case TN_NODE_EV_REACHABILITY: td_reach_on_answer(m->reach, ev); break;
 	case TN_NODE_EV_NONE: break;
 	}

@@ -119,7 +119,7 @@ static void flush(probe *p, uint8_t *buf, size_t cap)
 			break;
 }
 
-void td_reach_on_dialback(td_reach *r, const tn_node_event *ev)
+void td_reach_on_dialback(td_reach *r, const tn_node_event *ev, bool asker_local)
 {
 	probe *p = NULL;
 	for (size_t i = 0; i < TN_DIALBACK_PROBES_MAX && !p; i++)
@@ -148,13 +148,16 @@ void td_reach_on_dialback(td_reach *r, const tn_node_event *ev)
 	/* Her own signed record may name our loopback, a link-local service or
 	 * one of our own addresses: checking it would tell her whether that
 	 * port is open. Answered as a record we cannot dial (no_endpoint),
-	 * whatever the port. A mesh on one machine (we listen on loopback) is
-	 * all our own addresses. */
+	 * whatever the port. A mesh on one machine (we listen on loopback and
+	 * she is linked over it) is all our own addresses. */
 	const struct sockaddr *sa = (const struct sockaddr *)&ss;
 	td_scope sc = td_addr_scope(sa);
-	const char *refused = !td_scope_dialable(sc, r->listen_loopback) ? td_scope_name(sc)
-	                      : !r->listen_loopback && td_addr_is_own(sa) ? "own"
-	                                                                  : NULL;
+	bool local = r->listen_loopback && asker_local;
+	const char *refused = NULL;
+	if (!td_scope_dialable(sc, local))
+		refused = td_scope_name(sc);
+	else if (!local && td_addr_is_own(sa))
+		refused = "own";
 	if (refused) {
 		r->scope_refused++;
 		td_log_limited(r->log, &r->rl, TN_LOG_INFO,

@@ -62,16 +62,19 @@ typedef struct td_reach_host {
 
 td_reach *td_reach_new(uv_loop_t *loop, td_log *log, const td_reach_host *host);
 /* From the mesh's event loop: */
-void td_reach_on_dialback(td_reach *r, const tn_node_event *ev);
+/* asker_local: her link to us is over loopback (she is on this machine). */
+void td_reach_on_dialback(td_reach *r, const tn_node_event *ev, bool asker_local);
 void td_reach_on_answer(td_reach *r, const tn_node_event *ev);
 void td_reach_on_link_up(td_reach *r);
 /* Our endpoint record changed: check again soon. */
 void td_reach_advertise_changed(td_reach *r);
 /* Another network (address change): what we knew is stale; check again. */
 void td_reach_network_changed(td_reach *r);
-/* This daemon's listener is on loopback: a dial-back to a loopback
- * endpoint is a member on this machine, checked (addrscope.h). Off: every
- * dial-back whose endpoint is not TD_SCOPE_OTHER is refused (no_endpoint). */
+/* This daemon's listener is on loopback. Only then, and only for an asker
+ * linked to us over loopback (a mesh on one machine: tests, demo, bench),
+ * is a loopback endpoint or one of our own addresses checked
+ * (addrscope.h); any other dial-back whose endpoint is not TD_SCOPE_OTHER
+ * is refused (no_endpoint). */
 void td_reach_set_listen_loopback(td_reach *r, bool on);
 /* Dial-backs refused for the endpoint's scope since start (status counters). */
 uint64_t td_reach_scope_refused(const td_reach *r);

@@ -149,10 +149,8 @@ static void own_addresses(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(every_class),
-	        cmocka_unit_test(unknown_family),
-	        cmocka_unit_test(names),
-	        cmocka_unit_test(dialable),
+	        cmocka_unit_test(every_class),   cmocka_unit_test(unknown_family),
+	        cmocka_unit_test(names),         cmocka_unit_test(dialable),
 	        cmocka_unit_test(own_addresses),
 	};
 	return cmocka_run_group_tests_name("addrscope", tests, NULL, NULL);
