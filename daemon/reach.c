@@ -32,6 +32,7 @@ struct td_reach {
 	uint64_t next_ask; /* uv_now ms, NEVER: not scheduled */
 	uint64_t asked_at; /* uv_now ms of the outstanding question */
 	bool asking;
+	unsigned noep_run; /* no_endpoint answers in a row since our record changed */
 	bool stopping;
 	bool listen_loopback; /* loopback endpoints are checked (addrscope.h) */
 	uint64_t scope_refused;
@@ -276,9 +277,19 @@ void td_reach_on_answer(td_reach *r, const tn_node_event *ev)
 	case TN_DIALBACK_OK: r->st.reachable = TD_REACH_YES; break;
 	case TN_DIALBACK_NO_CONNECT:
 	case TN_DIALBACK_HANDSHAKE: r->st.reachable = TD_REACH_NO; break;
-	case TN_DIALBACK_NO_ENDPOINT: next = TD_REACH_NOEP_S; break;
+	case TN_DIALBACK_NO_ENDPOINT:
+		/* Her copy of our record may lag: soon, once more later, then the
+		 * slow re-check (a record no member will dial, e.g. loopback
+		 * seen from another machine, addrscope.h). */
+		r->noep_run++;
+		next = r->noep_run == 1   ? TD_REACH_NOEP_S
+		       : r->noep_run == 2 ? TD_REACH_RETRY_S
+		                          : TD_REACH_RECHECK_S;
+		break;
 	default: next = TD_REACH_RETRY_S; break;
 	}
+	if (ev->dialback != TN_DIALBACK_NO_ENDPOINT && ev->dialback != TN_DIALBACK_LIMITED)
+		r->noep_run = 0;
 	r->st.checked = true;
 	r->st.checker = ev->member;
 	r->st.checked_ms = td_wall_ms();
@@ -301,6 +312,7 @@ void td_reach_advertise_changed(td_reach *r)
 	r->st.reachable = TD_REACH_UNKNOWN;
 	r->next_ask = NEVER;
 	r->asking = false; /* an answer about the old address is a stray now */
+	r->noep_run = 0;
 	schedule(r, TD_REACH_ADVERTISE_S);
 }
 

@@ -31,7 +31,8 @@ enum {
 	TD_REACH_ADVERTISE_S = 2,      /* after our endpoint record changed */
 	TD_REACH_RECHECK_S = 6 * 3600, /* slow re-check */
 	TD_REACH_RETRY_S = 65,         /* after no answer, LIMITED (> TN_DIALBACK_INTERVAL) */
-	TD_REACH_NOEP_S = 10,          /* the checker did not have our record yet */
+	TD_REACH_NOEP_S = 10,          /* the checker did not have our record yet (the first
+	                                  no_endpoint; the 2nd in a row RETRY_S, then RECHECK_S) */
 	TD_REACH_ANSWER_S = 40,        /* a question without answer is dropped */
 	TD_REACH_PROBE_S = 15,         /* one dial-back for someone else, connect + handshake */
 };
