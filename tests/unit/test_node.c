@@ -1282,6 +1282,23 @@ static bool probe_handshake(net *w, tn_link *probe, int i, uint64_t lid)
  * does not disturb the link they share, the answer comes back as a
  * REACHABILITY event, one dial-back per asker per minute, and an asker
  * without endpoint gets NO_ENDPOINT and no dial. */
+/* After the interval a asks again: p gets its dialbacks-th DIALBACK. */
+static void ask_again(net *w, tnode *a, tnode *p, size_t dialbacks)
+{
+	run_for(w, TN_DIALBACK_INTERVAL);
+	assert_int_equal(tn_node_dialback_ask(a->n, NULL, w->now, wall(w), NULL), TN_OK);
+	pump(w);
+	assert_int_equal(p->dialbacks, dialbacks);
+}
+
+/* p reports result for its probe: a is answered that. */
+static void report(net *w, tnode *p, tnode *a, uint8_t result)
+{
+	assert_int_equal(tn_node_dialback_done(p->n, p->probe_id, result, w->now), TN_OK);
+	pump(w);
+	assert_int_equal(a->answer, result);
+}
+
 static void dialback_roster_endpoint_key_and_rate_limit(void **state)
 {
 	(void)state;
@@ -1339,31 +1356,16 @@ static void dialback_roster_endpoint_key_and_rate_limit(void **state)
 	assert_int_equal(p->dialbacks, 1);
 	assert_int_equal(a->answers, 2);
 	assert_int_equal(a->answer, TN_DIALBACK_LIMITED);
-	run_for(w, TN_DIALBACK_INTERVAL);
-	assert_int_equal(tn_node_dialback_ask(a->n, NULL, w->now, wall(w), NULL), TN_OK);
-	pump(w);
-	assert_int_equal(p->dialbacks, 2);
-	assert_int_equal(tn_node_dialback_done(p->n, p->probe_id, TN_DIALBACK_NO_CONNECT, w->now),
-	                 TN_OK);
-	pump(w);
-	assert_int_equal(a->answer, TN_DIALBACK_NO_CONNECT);
+	ask_again(w, a, p, 2);
+	report(w, p, a, TN_DIALBACK_NO_CONNECT);
 	/* The daemon would not dial her endpoint (its scope, daemon/addrscope.h):
 	 * NO_ENDPOINT goes back; LIMITED is not an outcome of a dial. */
-	run_for(w, TN_DIALBACK_INTERVAL);
-	assert_int_equal(tn_node_dialback_ask(a->n, NULL, w->now, wall(w), NULL), TN_OK);
-	pump(w);
-	assert_int_equal(p->dialbacks, 3);
+	ask_again(w, a, p, 3);
 	assert_int_equal(tn_node_dialback_done(p->n, p->probe_id, TN_DIALBACK_LIMITED, w->now),
 	                 TN_ERR_INVAL);
-	assert_int_equal(tn_node_dialback_done(p->n, p->probe_id, TN_DIALBACK_NO_ENDPOINT, w->now),
-	                 TN_OK);
-	pump(w);
-	assert_int_equal(a->answer, TN_DIALBACK_NO_ENDPOINT);
+	report(w, p, a, TN_DIALBACK_NO_ENDPOINT);
 	/* A question replaced before its answer: the late answer is a stray. */
-	run_for(w, TN_DIALBACK_INTERVAL);
-	assert_int_equal(tn_node_dialback_ask(a->n, NULL, w->now, wall(w), NULL), TN_OK);
-	pump(w);
-	assert_int_equal(p->dialbacks, 4);
+	ask_again(w, a, p, 4);
 	assert_int_equal(tn_node_dialback_ask(a->n, NULL, w->now, wall(w), NULL), TN_OK);
 	pump(w);
 	assert_int_equal(a->answer, TN_DIALBACK_LIMITED); /* one probe per asker at a time */
