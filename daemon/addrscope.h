@@ -6,9 +6,11 @@
  * loopback or a link-local service, and the dial-back check would report
  * open / closed back to her (a port-scan oracle). The dialer (mesh.c) and
  * the dial-back checker (reach.c) classify the parsed address first and
- * refuse every scope but TD_SCOPE_OTHER; loopback only while this daemon's
- * own listener is on loopback too (a mesh on one machine: tests, demo,
- * bench). Private ranges are TD_SCOPE_OTHER: members on one LAN use them. */
+ * refuse every scope but TD_SCOPE_OTHER; loopback only within a mesh on one
+ * machine (tests, demo, bench): this daemon's own listener on loopback, and
+ * no link from another machine yet (dialer) or the asker linked over
+ * loopback (checker). Private ranges are TD_SCOPE_OTHER: members on one LAN
+ * use them. */
 #ifndef TD_ADDRSCOPE_H
 #define TD_ADDRSCOPE_H
 
