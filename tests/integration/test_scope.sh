@@ -20,9 +20,12 @@ if [ -z "${TOCSIN_SCOPE_NS:-}" ]; then
 	unshare -rn true 2>/dev/null || { th_log "unshare -rn not permitted here"; exit 77; }
 	TOCSIN_SCOPE_NS=1 exec unshare -rn "$BASH" "$0" "$@"
 fi
-ip link set lo up && ip link add v0 type veth peer name v1 &&
+if ! { ip link set lo up && ip link add v0 type veth peer name v1 &&
 	ip addr add 10.99.0.2/24 dev v0 && ip addr add 10.99.0.1/24 dev v1 &&
-	ip link set v0 up && ip link set v1 up || { th_log "veth not available here"; exit 77; }
+	ip link set v0 up && ip link set v1 up; }; then
+	th_log "veth not available here"
+	exit 77
+fi
 th_init
 
 # A namespace of our own: every port is free.
