@@ -268,6 +268,22 @@ static inline void nf_send(nf *f, const uint8_t *msg, size_t len, bool prio)
 		nf_flush(f);
 }
 
+/* The peer sends one ALERT carrying the envelope env. False if it does not
+ * encode (an envelope over the link's limit). */
+static inline bool nf_send_alert(nf *f, const uint8_t *env, size_t len, bool prio)
+{
+	tn_link_msg m;
+	memset(&m, 0, sizeof m);
+	m.type = TN_LINK_ALERT;
+	m.record = (tn_view){env, len};
+	uint8_t b[TN_LINK_PLAINTEXT_MAX];
+	tn_ssize n = tn_link_encode(&m, b, sizeof b);
+	if (n <= 0)
+		return false;
+	nf_send(f, b, (size_t)n, prio);
+	return true;
+}
+
 static inline void nf_run(nf *f, const uint8_t *data, size_t size)
 {
 	size_t off = 0;

@@ -1976,14 +1976,7 @@ static void receipts_wanted_note_checks(void **state)
 	assert_int_equal(nf_init(&f), 0);
 	uint8_t env[TN_ALERT_ENVELOPE_MAX], id[TN_ALERT_ID], note[TN_RWANT_MAX];
 	size_t elen = peer_alert(&f, NF_PEER, TN_KIND_DRILL, 1, env);
-	tn_link_msg m;
-	memset(&m, 0, sizeof m);
-	m.type = TN_LINK_ALERT;
-	m.record = (tn_view){env, elen};
-	uint8_t b[TN_LINK_PLAINTEXT_MAX];
-	tn_ssize n = tn_link_encode(&m, b, sizeof b);
-	assert_true(n > 0);
-	nf_send(&f, b, (size_t)n, false);
+	assert_true(nf_send_alert(&f, env, elen, false));
 	f.now += TN_SEC;
 	tn_node_tick(f.node, f.now, nf_wall(&f));
 	nf_flush(&f);
@@ -2003,11 +1996,13 @@ static void receipts_wanted_note_checks(void **state)
 	        {NF_PEER, w0 + 10000, 2, 4, 1},         /* newer, but our receipt is still in its batch */
 	};
 	for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
+		tn_link_msg m;
 		memset(&m, 0, sizeof m);
 		m.type = TN_LINK_RECEIPTS_WANTED;
 		m.record = (tn_view){note, signed_rwant(&f, steps[i].signer, id, NF_VICTIM,
 		                                        steps[i].issued, note)};
-		n = tn_link_encode(&m, b, sizeof b);
+		uint8_t b[TN_LINK_PLAINTEXT_MAX];
+		tn_ssize n = tn_link_encode(&m, b, sizeof b);
 		assert_true(n > 0);
 		nf_send(&f, b, (size_t)n, false);
 		assert_int_equal(nf_rctr(&f, TN_RECEIPT_WANTED_RX), steps[i].rx);
@@ -2056,14 +2051,8 @@ static void unknown_link_type_keeps_node_link(void **state)
 	assert_int_equal(st.link.transport_decode, 0);
 	assert_int_equal(st.alerts_held, 1); /* the victim's own */
 	/* The peer's alert after it is taken. */
-	uint8_t env[TN_ALERT_ENVELOPE_MAX], b[TN_LINK_PLAINTEXT_MAX];
-	tn_link_msg m;
-	memset(&m, 0, sizeof m);
-	m.type = TN_LINK_ALERT;
-	m.record = (tn_view){env, peer_alert(&f, NF_PEER, TN_KIND_PANIC, 1, env)};
-	tn_ssize n = tn_link_encode(&m, b, sizeof b);
-	assert_true(n > 0);
-	nf_send(&f, b, (size_t)n, true);
+	uint8_t env[TN_ALERT_ENVELOPE_MAX];
+	assert_true(nf_send_alert(&f, env, peer_alert(&f, NF_PEER, TN_KIND_PANIC, 1, env), true));
 	tn_node_stats_get(f.node, &st);
 	assert_false(f.dead);
 	assert_int_equal(st.node[TN_NODE_C_ALERT_RX], 1);
@@ -2176,14 +2165,7 @@ static void reverse_path_forwards_unverified(void **state)
 	/* NF_PEER's drill through its own link: the victim stores and relays it. */
 	uint8_t env[TN_ALERT_ENVELOPE_MAX];
 	size_t elen = peer_alert(&f, NF_PEER, TN_KIND_DRILL, 1, env);
-	tn_link_msg m;
-	memset(&m, 0, sizeof m);
-	m.type = TN_LINK_ALERT;
-	m.record = (tn_view){env, elen};
-	uint8_t b[TN_LINK_PLAINTEXT_MAX];
-	tn_ssize n = tn_link_encode(&m, b, sizeof b);
-	assert_true(n > 0);
-	nf_send(&f, b, (size_t)n, false);
+	assert_true(nf_send_alert(&f, env, elen, false));
 	tn_node_stats st;
 	tn_node_stats_get(f.node, &st);
 	assert_int_equal(st.alert[TN_ALERT_ACCEPTED], 1);

@@ -56,14 +56,7 @@ static size_t drill(nf *f, int who, uint64_t seq, bool bad, uint8_t *env)
 /* The fixture's peer (NF_PEER) sends one ALERT. */
 static void send_alert(nf *f, const uint8_t *env, size_t len)
 {
-	tn_link_msg m;
-	memset(&m, 0, sizeof m);
-	m.type = TN_LINK_ALERT;
-	m.record = (tn_view){env, len};
-	uint8_t b[TN_LINK_PLAINTEXT_MAX];
-	tn_ssize n = tn_link_encode(&m, b, sizeof b);
-	assert_true(n > 0);
-	nf_send(f, b, (size_t)n, false);
+	assert_true(nf_send_alert(f, env, len, false));
 }
 
 /* Member `who`'s raw initiator link to the victim, started (message 1
